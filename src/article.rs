@@ -1,0 +1,230 @@
+//! The extracted article: what `extract` produces, what `store` keeps and
+//! what `diff` compares.
+//!
+//! This module is plain data plus the text normalisation that every block's
+//! text obeys. It must not know where an article came from (no HTML, no
+//! HTTP) nor how two articles are compared.
+//!
+//! # Invariants
+//!
+//! * [`Block::text`] is normalised by [`normalize_text`]: Unicode NFC, no soft
+//!   hyphens or zero-width characters, every run of white space (NBSP
+//!   included) folded to one ASCII space, no leading or trailing space. Two
+//!   texts that look the same on a page are therefore equal byte for byte.
+//! * [`Emphasis`] ranges are byte offsets into their block's `text`, on
+//!   character boundaries, non-empty, sorted by `start`, and never overlap
+//!   another range of the same [`Style`].
+
+use serde::{Deserialize, Serialize};
+use unicode_normalization::UnicodeNormalization;
+
+/// One version of a watched article, as extracted from a page.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Article {
+    /// The article's headline, when the page has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub headline: Option<String>,
+    /// Who wrote it ("Fredrik Vold"), without a leading "By".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub byline: Option<String>,
+    /// When it was first published, as the page states it (ISO 8601 where the
+    /// page gives machine-readable time).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub published: Option<String>,
+    /// When it was last modified, as the page states it. Pages re-stamp this
+    /// freely, so it is kept for the record but never compared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub modified: Option<String>,
+    /// The page's canonical address (`<link rel=canonical>`, `og:url`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub canonical_url: Option<String>,
+    /// The page's language tag (`<html lang>`, `og:locale`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
+    /// The body, in reading order.
+    pub blocks: Vec<Block>,
+}
+
+/// One unit of the body: a paragraph, heading, list item, quote, caption or
+/// preformatted passage.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Block {
+    /// What kind of block this is.
+    pub kind: BlockKind,
+    /// The block's text, normalised (see the module's invariants).
+    pub text: String,
+    /// The inline emphasis within `text`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub emphasis: Vec<Emphasis>,
+}
+
+/// The kinds of body block. Headings keep no level: a level change alone is
+/// presentation, not an edit a reader would be told about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BlockKind {
+    /// Running text.
+    Paragraph,
+    /// A section heading inside the body.
+    Heading,
+    /// One item of a bulleted or numbered list.
+    ListItem,
+    /// A block quotation.
+    Quote,
+    /// A figure or table caption.
+    Caption,
+    /// Preformatted text (code, tables flattened to text).
+    Preformatted,
+}
+
+/// A range of a block's text set in one style.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Emphasis {
+    /// Byte offset of the first emphasised character.
+    pub start: usize,
+    /// Byte offset just past the last emphasised character.
+    pub end: usize,
+    /// The style of the range.
+    pub style: Style,
+}
+
+/// Inline emphasis styles that carry meaning in news pages: updates are
+/// often set in bold, titles and notes in italic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Style {
+    /// `<b>`, `<strong>`, or a bold font weight.
+    Bold,
+    /// `<i>`, `<em>`, or an italic font style.
+    Italic,
+}
+
+impl Article {
+    /// A digest of everything a reader would call the article's content:
+    /// headline, byline and body with its emphasis. Metadata that pages
+    /// re-stamp on every request (times, canonical URL) is left out, so a
+    /// re-served or re-timestamped page has the same fingerprint.
+    pub fn fingerprint(&self) -> Fingerprint {
+        let mut hasher = blake3::Hasher::new();
+        let mut field = |bytes: &[u8]| {
+            // Length-prefixed so that moving text between fields changes the digest.
+            hasher.update(&(bytes.len() as u64).to_le_bytes());
+            hasher.update(bytes);
+        };
+        field(self.headline.as_deref().unwrap_or("").as_bytes());
+        field(self.byline.as_deref().unwrap_or("").as_bytes());
+        for block in &self.blocks {
+            field(block.kind.as_str().as_bytes());
+            field(block.text.as_bytes());
+            for e in &block.emphasis {
+                field(&[e.style as u8]);
+                field(&(e.start as u64).to_le_bytes());
+                field(&(e.end as u64).to_le_bytes());
+            }
+        }
+        Fingerprint(hasher.finalize().to_hex()[..32].to_string())
+    }
+
+    /// The number of words in the body, for summaries and plausibility checks.
+    pub fn word_count(&self) -> usize {
+        self.blocks.iter().map(|b| b.text.split_whitespace().count()).sum()
+    }
+
+    /// The body as plain text: blocks separated by blank lines.
+    pub fn body_text(&self) -> String {
+        let mut out = String::new();
+        for (i, block) in self.blocks.iter().enumerate() {
+            if i > 0 {
+                out.push_str("\n\n");
+            }
+            out.push_str(&block.text);
+        }
+        out
+    }
+}
+
+impl Block {
+    /// A block of `kind` with `text` normalised and no emphasis.
+    pub fn new(kind: BlockKind, text: &str) -> Self {
+        Block { kind, text: normalize_text(text), emphasis: Vec::new() }
+    }
+
+    /// The share (0.0–1.0) of this block's non-space characters that are set
+    /// in `style`.
+    pub fn emphasised_share(&self, style: Style) -> f64 {
+        self.emphasised_share_in(0..self.text.len(), style)
+    }
+
+    /// The share (0.0–1.0) of the non-space characters in the byte range
+    /// `range` of this block's text that are set in `style`. An empty or
+    /// all-space range has a share of 0.
+    pub fn emphasised_share_in(&self, range: std::ops::Range<usize>, style: Style) -> f64 {
+        let spans: Vec<_> = self.emphasis.iter().filter(|e| e.style == style).collect();
+        let (mut total, mut styled, mut next) = (0usize, 0usize, 0usize);
+        for (offset, ch) in self.text[range.clone()].char_indices() {
+            if ch.is_whitespace() {
+                continue;
+            }
+            let at = range.start + offset;
+            // Spans are sorted and disjoint, so one forward-moving cursor
+            // finds the span that may cover `at`.
+            while next < spans.len() && spans[next].end <= at {
+                next += 1;
+            }
+            total += 1;
+            if spans.get(next).is_some_and(|e| e.start <= at) {
+                styled += 1;
+            }
+        }
+        if total == 0 { 0.0 } else { styled as f64 / total as f64 }
+    }
+}
+
+impl BlockKind {
+    /// The kind's name as written in snapshots and reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BlockKind::Paragraph => "paragraph",
+            BlockKind::Heading => "heading",
+            BlockKind::ListItem => "list_item",
+            BlockKind::Quote => "quote",
+            BlockKind::Caption => "caption",
+            BlockKind::Preformatted => "preformatted",
+        }
+    }
+}
+
+/// The content digest of an [`Article`]: 32 hex digits of BLAKE3.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Fingerprint(pub String);
+
+impl std::fmt::Display for Fingerprint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Normalises text so that differences a reader cannot see never count:
+/// Unicode NFC; soft hyphens, zero-width spaces and joiners, BOMs and
+/// control characters removed; every run of white space (including NBSP and
+/// the other Unicode spaces) folded to one ASCII space; trimmed.
+pub fn normalize_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut pending_space = false;
+    for ch in text.nfc() {
+        match ch {
+            '\u{00AD}' | '\u{200B}' | '\u{200C}' | '\u{200D}' | '\u{2060}' | '\u{FEFF}' => {}
+            c if c.is_whitespace() => pending_space = true,
+            c if c.is_control() => {}
+            c => {
+                if pending_space && !out.is_empty() {
+                    out.push(' ');
+                }
+                pending_space = false;
+                out.push(c);
+            }
+        }
+    }
+    out
+}

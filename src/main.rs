@@ -1,0 +1,3 @@
+//! The `redline` binary.
+
+fn main() {}

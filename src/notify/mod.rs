@@ -1,0 +1,63 @@
+//! Alerts and the channels that deliver them.
+//!
+//! An [`Alert`] is what the pipeline hands over when a watch changed, started
+//! failing or recovered. This module owns that vocabulary and the routing to
+//! channels; each channel (`log`, `email`) lives in its own file. It must not
+//! compute differences or decide whether something changed: it delivers what
+//! it is given, and never drops it.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::report::Report;
+use crate::watchlist::WatchName;
+
+/// Something a user must be told about one watch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Alert {
+    /// Unique and stable: the same event always has the same id, so that a
+    /// retried delivery can be recognised (e.g. `binance-russia/v3`).
+    pub id: String,
+    /// The watch this alert is about.
+    pub watch: WatchName,
+    /// The watched address.
+    pub url: String,
+    /// When the event was seen.
+    pub time: DateTime<Utc>,
+    /// What happened.
+    pub event: Event,
+}
+
+/// What an [`Alert`] reports.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Event {
+    /// The article changed from one stored version to another.
+    Changed {
+        /// The article's headline in the new version.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        headline: Option<String>,
+        /// The stored version compared against.
+        from_version: u32,
+        /// The stored version that is new.
+        to_version: u32,
+        /// What changed.
+        report: Report,
+    },
+    /// The watch's checks have failed several times in a row.
+    Failing {
+        /// The last failure, with its causes.
+        reason: String,
+        /// How many checks in a row have failed.
+        failures: u32,
+        /// When the first of those failures happened.
+        since: DateTime<Utc>,
+    },
+    /// The watch's check succeeded again after a [`Event::Failing`] alert.
+    Recovered {
+        /// How many checks in a row had failed.
+        failures: u32,
+        /// When the failures began.
+        since: DateTime<Utc>,
+    },
+}

@@ -1,0 +1,182 @@
+//! When each watch is due: crontab expressions and the spreading of checks
+//! that fall due at the same moment.
+//!
+//! Pure: every function takes the current time as an argument and nothing
+//! here sleeps or reads a clock. The daemon owns the timers.
+
+use std::fmt;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use croner::Cron;
+use croner::parser::{CronParser, Seconds, Year};
+
+/// A parsed crontab expression: five fields (minute hour day-of-month month
+/// day-of-week), an optional leading seconds field, or a `@hourly`-style
+/// name. Day-of-month and day-of-week follow Vixie cron: when both are
+/// restricted, a day matching either one is due.
+#[derive(Clone)]
+pub struct Schedule {
+    /// The expression as the user wrote it, for messages and listings.
+    expression: String,
+    /// The parsed pattern.
+    cron: Cron,
+}
+
+/// Why an expression is not a schedule.
+#[derive(Debug, thiserror::Error)]
+#[error("`{expression}` is not a crontab schedule: {reason}")]
+pub struct ScheduleError {
+    /// The rejected expression.
+    pub expression: String,
+    /// What the parser objected to.
+    pub reason: String,
+}
+
+impl Schedule {
+    /// The hint shown with a rejected expression.
+    pub const HINT: &'static str = "use 5 crontab fields (minute hour day-of-month month day-of-week), \
+         e.g. \"*/30 * * * *\", an optional leading seconds field, or @hourly, @daily, @weekly";
+
+    /// Parses a crontab expression.
+    ///
+    /// # Errors
+    ///
+    /// Returns a [`ScheduleError`] when the expression is not 5 or 6 valid
+    /// fields or a known `@name`, or when it can never fire.
+    pub fn parse(expression: &str) -> Result<Self, ScheduleError> {
+        let error = |reason: String| ScheduleError { expression: expression.to_owned(), reason };
+        // Seven fields would be read as a year by croner; a crontab line has
+        // no year, so such a line is a mistake rather than a wish.
+        let parser = CronParser::builder().seconds(Seconds::Optional).year(Year::Disallowed).build();
+        let cron = parser.parse(expression).map_err(|e| error(e.to_string()))?;
+        // An expression such as "0 0 31 2 *" parses but never fires.
+        if cron.find_next_occurrence(&Utc::now(), false).is_err() {
+            return Err(error("it never fires".into()));
+        }
+        Ok(Schedule { expression: expression.trim().to_owned(), cron })
+    }
+
+    /// The expression as written.
+    pub fn as_str(&self) -> &str {
+        &self.expression
+    }
+
+    /// The first time strictly after `after` at which the schedule fires,
+    /// reading its fields as wall-clock time in `zone`.
+    pub fn next_after(&self, after: DateTime<Utc>, zone: Tz) -> Option<DateTime<Utc>> {
+        let local = after.with_timezone(&zone);
+        self.cron.find_next_occurrence(&local, false).ok().map(|t| t.with_timezone(&Utc))
+    }
+
+    /// The time between the two firings that follow `after`: a measure of
+    /// how often the schedule fires, used to bound the spread of checks.
+    pub fn period_after(&self, after: DateTime<Utc>, zone: Tz) -> Option<Duration> {
+        let first = self.next_after(after, zone)?;
+        let second = self.next_after(first, zone)?;
+        (second - first).to_std().ok()
+    }
+}
+
+impl fmt::Debug for Schedule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Schedule({:?})", self.expression)
+    }
+}
+
+impl fmt::Display for Schedule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.expression)
+    }
+}
+
+/// The delay after its due time at which a watch is checked, so that many
+/// watches on the same schedule do not all fire in the same second.
+///
+/// The offset is a stable function of the watch's name (the same watch is
+/// always checked at the same point of its window, run after run), at most
+/// `max_spread`, and never more than a quarter of the schedule's period so
+/// that a frequent schedule is not delayed into its next firing.
+pub fn spread_offset(key: &str, period: Duration, max_spread: Duration) -> Duration {
+    let window = max_spread.min(period / 4);
+    if window.is_zero() {
+        return Duration::ZERO;
+    }
+    // BLAKE3 rather than std's hasher: its output is the same in every
+    // build, so a watch keeps its place in the window across upgrades.
+    let digest = blake3::hash(key.as_bytes());
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest.as_bytes()[..8]);
+    let millis = window.as_millis().max(1) as u64;
+    Duration::from_millis(u64::from_le_bytes(first) % millis)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn at(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(y, mo, d, h, mi, 0).single().expect("valid test time")
+    }
+
+    #[test]
+    fn next_firings() {
+        // (expression, after, expected next) — all in UTC.
+        let cases = [
+            ("*/30 * * * *", at(2026, 4, 25, 8, 10), at(2026, 4, 25, 8, 30)),
+            ("0 * * * *", at(2026, 4, 25, 8, 0), at(2026, 4, 25, 9, 0)),
+            ("@hourly", at(2026, 4, 25, 8, 59), at(2026, 4, 25, 9, 0)),
+            ("@daily", at(2026, 4, 25, 8, 0), at(2026, 4, 26, 0, 0)),
+            // Vixie OR: the 1st of the month OR any Monday. 2026-04-25 is a
+            // Saturday: next Monday (27th) comes before May 1st.
+            ("0 9 1 * 1", at(2026, 4, 25, 10, 0), at(2026, 4, 27, 9, 0)),
+            // Sunday is 0 (and 7), as in crontab, not 1 as in the `cron` crate.
+            ("0 9 * * 0", at(2026, 4, 25, 10, 0), at(2026, 4, 26, 9, 0)),
+            ("0 9 * * 7", at(2026, 4, 25, 10, 0), at(2026, 4, 26, 9, 0)),
+        ];
+        for (expression, after, expected) in cases {
+            let schedule = Schedule::parse(expression).expect(expression);
+            assert_eq!(schedule.next_after(after, Tz::UTC), Some(expected), "{expression}");
+        }
+    }
+
+    #[test]
+    fn seconds_field_is_optional() {
+        let schedule = Schedule::parse("15 */5 * * * *").expect("six fields");
+        let after = at(2026, 4, 25, 8, 0);
+        let next = schedule.next_after(after, Tz::UTC).expect("fires");
+        assert_eq!(next, after + chrono::Duration::seconds(15));
+    }
+
+    #[test]
+    fn time_zone_shifts_wall_clock() {
+        let schedule = Schedule::parse("0 9 * * *").expect("valid");
+        // 09:00 in Berlin during summer time is 07:00 UTC.
+        let next = schedule.next_after(at(2026, 7, 1, 0, 0), chrono_tz::Europe::Berlin);
+        assert_eq!(next, Some(at(2026, 7, 1, 7, 0)));
+    }
+
+    #[test]
+    fn rejects_what_is_not_a_crontab_line() {
+        for bad in ["", "* * *", "61 * * * *", "* * * * * * 2030", "0 0 31 2 *", "@sometimes"] {
+            assert!(Schedule::parse(bad).is_err(), "{bad:?} should be refused");
+        }
+    }
+
+    #[test]
+    fn spread_is_stable_and_bounded() {
+        let period = Duration::from_secs(1800);
+        let max = Duration::from_secs(120);
+        let offsets: Vec<_> =
+            (0..50).map(|i| spread_offset(&format!("watch-{i}"), period, max)).collect();
+        assert!(offsets.iter().all(|o| *o < max));
+        assert_eq!(offsets[7], spread_offset("watch-7", period, max));
+        // Fifty watches do not land on one instant.
+        let distinct: std::collections::HashSet<_> = offsets.iter().collect();
+        assert!(distinct.len() > 40);
+        // A once-a-minute schedule is spread over at most 15 seconds.
+        assert!(spread_offset("x", Duration::from_secs(60), max) < Duration::from_secs(15));
+    }
+}

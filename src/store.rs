@@ -1,0 +1,422 @@
+//! The snapshot store: every distinct version of every watched article, and
+//! each watch's check state, on disk under one folder.
+//!
+//! Layout (all JSON, pretty-printed so that a person can read it):
+//!
+//! ```text
+//! snapshots/
+//!   .lock                       held by the one process that may write
+//!   <watch>/state.json          validators, last check, failure streak
+//!   <watch>/versions/000001-<fingerprint>.json   one file per distinct version
+//! ```
+//!
+//! Every write goes through [`write_atomic`]: a crash leaves the old file or
+//! the new one, never half of either. Version files are never rewritten;
+//! only retention deletes them. This module must not fetch, extract or
+//! compare: it stores what it is given and answers what it holds.
+
+use std::fs::{self, File};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::article::{Article, Fingerprint};
+use crate::watchlist::WatchName;
+
+/// The version of the on-disk format, written into every file.
+pub const SCHEMA: u32 = 1;
+
+/// Errors of the snapshot store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// Another process holds the store's lock.
+    #[error("snapshot store {} is in use by another redline process; stop it or use another store", .0.display())]
+    Locked(PathBuf),
+    /// A file operation failed.
+    #[error("snapshot store: cannot {action} {}: {source}", path.display())]
+    Io {
+        /// What was being done ("write", "read", …).
+        action: &'static str,
+        /// The file or folder concerned.
+        path: PathBuf,
+        /// The underlying error.
+        source: io::Error,
+    },
+    /// A file holds something that is not a valid store file.
+    #[error("snapshot store: {} is damaged: {reason}; move it aside to continue", path.display())]
+    Corrupt {
+        /// The damaged file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A version that does not exist was asked for.
+    #[error("watch `{watch}` has no version {version}; `redline history {watch}` lists them")]
+    NoSuchVersion {
+        /// The watch.
+        watch: WatchName,
+        /// The version asked for.
+        version: u32,
+    },
+}
+
+fn io_error<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> StoreError + 'a {
+    move |source| StoreError::Io { action, path: path.to_owned(), source }
+}
+
+/// One stored version of an article.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    /// The on-disk format version.
+    pub schema: u32,
+    /// The version's number for its watch, from 1.
+    pub version: u32,
+    /// When this content was first seen.
+    pub captured_at: DateTime<Utc>,
+    /// The address it was fetched from (after redirects).
+    pub url: String,
+    /// The content digest (see [`Article::fingerprint`]).
+    pub fingerprint: Fingerprint,
+    /// The extracted article.
+    pub article: Article,
+}
+
+/// What the store knows of a version without reading it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VersionInfo {
+    /// The version's number.
+    pub version: u32,
+    /// Its content digest, from the file name.
+    pub fingerprint: Fingerprint,
+    /// The file holding it.
+    pub path: PathBuf,
+}
+
+/// A watch's check state: what must survive a restart.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct WatchState {
+    /// The on-disk format version.
+    pub schema: u32,
+    /// The address last checked (a changed URL resets the validators).
+    #[serde(default)]
+    pub url: String,
+    /// The `ETag` of the last full response.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub etag: Option<String>,
+    /// The `Last-Modified` of the last full response.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_modified: Option<String>,
+    /// When the last check finished.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_check: Option<DateTime<Utc>>,
+    /// How the last check ended, in a word ("changed", "unchanged", …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_outcome: Option<String>,
+    /// The version the page showed at the last successful check.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current_version: Option<u32>,
+    /// Failed checks in a row.
+    #[serde(default)]
+    pub failures: u32,
+    /// When the current failure streak began.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failing_since: Option<DateTime<Utc>>,
+    /// The last failure's message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+    /// Whether a "failing" alert was sent for the current streak.
+    #[serde(default)]
+    pub failure_alerted: bool,
+}
+
+/// The snapshot store. Opened for writing it holds an exclusive lock on the
+/// folder for its whole life; opened read-only it takes no lock, so that
+/// `history` and `diff` work beside a running daemon.
+#[derive(Debug)]
+pub struct Store {
+    root: PathBuf,
+    /// The open lock file; the lock is released when it is dropped.
+    _lock: Option<File>,
+}
+
+impl Store {
+    /// Opens (creating if needed) the store at `root` for writing.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Locked`] when another process writes the store, or an
+    /// I/O error when the folder cannot be made.
+    pub fn open(root: &Path) -> Result<Self, StoreError> {
+        fs::create_dir_all(root).map_err(io_error("create", root))?;
+        let lock_path = root.join(".lock");
+        let lock = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(io_error("open", &lock_path))?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(fs::TryLockError::WouldBlock) => return Err(StoreError::Locked(root.to_owned())),
+            Err(fs::TryLockError::Error(e)) => return Err(io_error("lock", &lock_path)(e)),
+        }
+        Ok(Store { root: root.to_owned(), _lock: Some(lock) })
+    }
+
+    /// Opens the store at `root` for reading only.
+    pub fn open_read_only(root: &Path) -> Self {
+        Store { root: root.to_owned(), _lock: None }
+    }
+
+    /// The store's folder.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    fn watch_dir(&self, watch: &WatchName) -> PathBuf {
+        self.root.join(watch.as_str())
+    }
+
+    fn versions_dir(&self, watch: &WatchName) -> PathBuf {
+        self.watch_dir(watch).join("versions")
+    }
+
+    /// The watch's check state (the default state for a watch never checked).
+    ///
+    /// # Errors
+    ///
+    /// An I/O error, or [`StoreError::Corrupt`] when the file is unreadable.
+    pub fn state(&self, watch: &WatchName) -> Result<WatchState, StoreError> {
+        let path = self.watch_dir(watch).join("state.json");
+        match read_json(&path) {
+            Err(StoreError::Io { source, .. }) if source.kind() == io::ErrorKind::NotFound => {
+                Ok(WatchState { schema: SCHEMA, ..WatchState::default() })
+            }
+            other => other,
+        }
+    }
+
+    /// Replaces the watch's check state, atomically.
+    ///
+    /// # Errors
+    ///
+    /// An I/O error; the previous state is then still in place.
+    pub fn save_state(&self, watch: &WatchName, state: &WatchState) -> Result<(), StoreError> {
+        let dir = self.watch_dir(watch);
+        fs::create_dir_all(&dir).map_err(io_error("create", &dir))?;
+        write_json(&dir.join("state.json"), state)
+    }
+
+    /// The watch's stored versions, oldest first.
+    ///
+    /// # Errors
+    ///
+    /// An I/O error reading the folder.
+    pub fn versions(&self, watch: &WatchName) -> Result<Vec<VersionInfo>, StoreError> {
+        let dir = self.versions_dir(watch);
+        let entries = match fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(io_error("list", &dir)(e)),
+        };
+        let mut versions = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(io_error("list", &dir))?;
+            let name = entry.file_name();
+            // Temporary files of an interrupted write start with a dot and
+            // are not versions.
+            if let Some(info) = name.to_str().and_then(parse_version_file_name) {
+                versions.push(VersionInfo { path: entry.path(), ..info });
+            }
+        }
+        versions.sort_by_key(|v| v.version);
+        Ok(versions)
+    }
+
+    /// Reads one stored version.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NoSuchVersion`], an I/O error, or [`StoreError::Corrupt`].
+    pub fn load(&self, watch: &WatchName, version: u32) -> Result<Snapshot, StoreError> {
+        let info = self
+            .versions(watch)?
+            .into_iter()
+            .find(|v| v.version == version)
+            .ok_or_else(|| StoreError::NoSuchVersion { watch: watch.clone(), version })?;
+        read_json(&info.path)
+    }
+
+    /// The newest stored version, if any.
+    ///
+    /// # Errors
+    ///
+    /// An I/O error, or [`StoreError::Corrupt`].
+    pub fn latest(&self, watch: &WatchName) -> Result<Option<Snapshot>, StoreError> {
+        match self.versions(watch)?.last() {
+            Some(info) => read_json(&info.path).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Stores `article` as the watch's next version and returns it. The file
+    /// is complete on disk before this returns.
+    ///
+    /// # Errors
+    ///
+    /// An I/O error; no partial version is then left behind.
+    pub fn add_version(
+        &self,
+        watch: &WatchName,
+        article: Article,
+        url: &str,
+        captured_at: DateTime<Utc>,
+    ) -> Result<Snapshot, StoreError> {
+        let dir = self.versions_dir(watch);
+        fs::create_dir_all(&dir).map_err(io_error("create", &dir))?;
+        let version = self.versions(watch)?.last().map_or(1, |v| v.version + 1);
+        let fingerprint = article.fingerprint();
+        let snapshot = Snapshot { schema: SCHEMA, version, captured_at, url: url.to_owned(), fingerprint, article };
+        let path = dir.join(version_file_name(version, &snapshot.fingerprint));
+        write_json(&path, &snapshot)?;
+        Ok(snapshot)
+    }
+
+    /// Deletes the oldest versions so that at most `keep` remain, and returns
+    /// how many were deleted.
+    ///
+    /// # Errors
+    ///
+    /// An I/O error; the versions not yet deleted are then kept.
+    pub fn prune(&self, watch: &WatchName, keep: usize) -> Result<usize, StoreError> {
+        let versions = self.versions(watch)?;
+        let excess = versions.len().saturating_sub(keep.max(1));
+        for info in &versions[..excess] {
+            fs::remove_file(&info.path).map_err(io_error("delete", &info.path))?;
+        }
+        Ok(excess)
+    }
+}
+
+fn version_file_name(version: u32, fingerprint: &Fingerprint) -> String {
+    format!("{version:06}-{}.json", &fingerprint.0[..16.min(fingerprint.0.len())])
+}
+
+/// Reads `000012-<fingerprint>.json` back into its parts.
+fn parse_version_file_name(name: &str) -> Option<VersionInfo> {
+    let stem = name.strip_suffix(".json")?;
+    let (number, fingerprint) = stem.split_once('-')?;
+    if number.is_empty() || !number.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(VersionInfo {
+        version: number.parse().ok()?,
+        fingerprint: Fingerprint(fingerprint.to_owned()),
+        path: PathBuf::new(),
+    })
+}
+
+fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T, StoreError> {
+    let bytes = fs::read(path).map_err(io_error("read", path))?;
+    serde_json::from_slice(&bytes)
+        .map_err(|e| StoreError::Corrupt { path: path.to_owned(), reason: e.to_string() })
+}
+
+fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), StoreError> {
+    let mut bytes = serde_json::to_vec_pretty(value).expect("store types always serialise to JSON");
+    bytes.push(b'\n');
+    write_atomic(path, &bytes).map_err(io_error("write", path))
+}
+
+/// Writes `bytes` to `path` so that a crash at any moment leaves either the
+/// old file or the complete new one: the bytes go to a temporary file in the
+/// same folder, which is synced, renamed over `path`, and the folder synced
+/// so that the rename itself is durable.
+///
+/// # Errors
+///
+/// Any I/O error; the temporary file is removed and `path` is untouched.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+    let temp = dir.join(format!(".{file_name}.{}.tmp", std::process::id()));
+    let result = (|| {
+        let mut file = File::create(&temp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        fs::rename(&temp, path)?;
+        // Syncing the folder makes the rename survive a power cut; not every
+        // platform lets a folder be opened, so failure to open is not fatal.
+        if let Ok(folder) = File::open(dir) {
+            folder.sync_all()?;
+        }
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&temp);
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::article::{Block, BlockKind};
+
+    fn article(text: &str) -> Article {
+        Article { blocks: vec![Block::new(BlockKind::Paragraph, text)], ..Article::default() }
+    }
+
+    #[test]
+    fn versions_are_numbered_and_read_back() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Store::open(dir.path()).expect("open");
+        let watch = WatchName::parse("story").expect("valid name");
+        assert!(store.latest(&watch).expect("empty store").is_none());
+        let now = Utc::now();
+        let first = store.add_version(&watch, article("one"), "http://a/", now).expect("v1");
+        let second = store.add_version(&watch, article("two"), "http://a/", now).expect("v2");
+        assert_eq!((first.version, second.version), (1, 2));
+        let listed = store.versions(&watch).expect("list");
+        assert_eq!(listed.iter().map(|v| v.version).collect::<Vec<_>>(), [1, 2]);
+        assert_eq!(listed[1].fingerprint.0, second.fingerprint.0[..16]);
+        assert_eq!(store.load(&watch, 1).expect("load").article, article("one"));
+        assert!(matches!(store.load(&watch, 9), Err(StoreError::NoSuchVersion { .. })));
+    }
+
+    #[test]
+    fn a_second_writer_is_refused() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let _first = Store::open(dir.path()).expect("open");
+        assert!(matches!(Store::open(dir.path()), Err(StoreError::Locked(_))));
+    }
+
+    #[test]
+    fn leftover_temporary_files_are_not_versions() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Store::open(dir.path()).expect("open");
+        let watch = WatchName::parse("story").expect("valid name");
+        store.add_version(&watch, article("one"), "http://a/", Utc::now()).expect("v1");
+        let versions = dir.path().join("story/versions");
+        fs::write(versions.join(".000002-abc.json.123.tmp"), b"{half").expect("write");
+        assert_eq!(store.versions(&watch).expect("list").len(), 1);
+    }
+
+    #[test]
+    fn prune_keeps_the_newest() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Store::open(dir.path()).expect("open");
+        let watch = WatchName::parse("story").expect("valid name");
+        for text in ["a", "b", "c", "d"] {
+            store.add_version(&watch, article(text), "http://a/", Utc::now()).expect("add");
+        }
+        assert_eq!(store.prune(&watch, 2).expect("prune"), 2);
+        let left: Vec<_> = store.versions(&watch).expect("list").iter().map(|v| v.version).collect();
+        assert_eq!(left, [3, 4]);
+        // Numbering continues after pruning.
+        let next = store.add_version(&watch, article("e"), "http://a/", Utc::now()).expect("add");
+        assert_eq!(next.version, 5);
+    }
+}
