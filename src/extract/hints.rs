@@ -1,0 +1,177 @@
+//! What an element's class, id, role and inline style say about it: chrome
+//! (navigation, share bars, comments…), likely article text, hidden, bold or
+//! italic.
+//!
+//! These are word lists, kept in one place so that the detector's vocabulary
+//! can be read and tuned as a whole. This module must not look at the page's
+//! structure or text: it judges one attribute value at a time.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+/// Compiles one of this module's fixed patterns.
+fn pattern(source: &str) -> Regex {
+    Regex::new(source).expect("the hint patterns are fixed and valid")
+}
+
+/// Class and id words that mark page chrome whatever else the element says:
+/// no article body is called "share-bar" or "cookie-consent".
+static CHROME_STRONG: LazyLock<Regex> = LazyLock::new(|| {
+    pattern(
+        r"(?x)
+        share|sharing|social|related|recommend|newsletter|subscri|signup|sign-up|
+        comment|disqus|cookie|consent|gdpr|breadcrumb|popup|modal|promo|sponsor|
+        advert|outbrain|taboola|paywall|cta-|-cta|more-stories|read-more|
+        readmore|trending|most-popular|mostpopular|most-read|skip-link|
+        (?:^|[\s_-])(?:ad|ads|adv|nav|navbar|menu|tags|tag-list|toolbar)(?:$|[\s_-])",
+    )
+});
+
+/// Class and id words that usually mark chrome, unless the same element also
+/// says it holds the article ("article-footer" is chrome, "main-content" is
+/// not).
+static CHROME_WEAK: LazyLock<Regex> = LazyLock::new(|| {
+    pattern(
+        r"(?x)
+        footer|header|sidebar|side-bar|widget|banner|masthead|pagination|pager|
+        navigation|menu|byline|author|combx|community|remark|replies|rss|
+        shoutbox|skyscraper|supplemental|agegate|legends|dateline|toc|print",
+    )
+});
+
+/// Class and id words that speak for the element holding the article.
+static CONTENT: LazyLock<Regex> = LazyLock::new(|| {
+    pattern(r"article|body|content|entry|hentry|h-entry|main|post|story|text|blog|column|prose")
+});
+
+/// Class and id words that speak against the element holding the article,
+/// used as a weight rather than a verdict.
+static NEGATIVE: LazyLock<Regex> = LazyLock::new(|| {
+    pattern(
+        r"(?x)
+        hidden|banner|combx|comment|com-|contact|footer|gdpr|masthead|media|meta|
+        outbrain|promo|related|scroll|share|shoutbox|sidebar|skyscraper|sponsor|
+        shopping|tags|widget|caption|credit|byline|author|date|subscribe|
+        newsletter|(?:^|[\s_-])ad(?:$|[\s_-])",
+    )
+});
+
+/// Class and id words that give an element a positive weight.
+static POSITIVE: LazyLock<Regex> = LazyLock::new(|| {
+    pattern(r"article|body|content|entry|hentry|h-entry|main|page|post|text|blog|story|prose")
+});
+
+/// Whether an element with these (lowercased) class and id words is chrome.
+pub(crate) fn is_chrome(hints: &str) -> bool {
+    if hints.is_empty() {
+        return false;
+    }
+    CHROME_STRONG.is_match(hints) || (CHROME_WEAK.is_match(hints) && !CONTENT.is_match(hints))
+}
+
+/// Whether an ARIA role marks chrome.
+pub(crate) fn is_chrome_role(role: &str) -> bool {
+    let role = role.to_ascii_lowercase();
+    matches!(
+        role.as_str(),
+        "navigation"
+            | "menu"
+            | "menubar"
+            | "complementary"
+            | "contentinfo"
+            | "banner"
+            | "dialog"
+            | "alert"
+            | "alertdialog"
+            | "search"
+            | "toolbar"
+    )
+}
+
+/// The weight (−25, 0, +25 or 0 for both) class and id words give an
+/// element as a container of the article.
+pub(crate) fn class_weight(hints: &str) -> f64 {
+    if hints.is_empty() {
+        return 0.0;
+    }
+    let mut weight = 0.0;
+    if NEGATIVE.is_match(hints) {
+        weight -= 25.0;
+    }
+    if POSITIVE.is_match(hints) {
+        weight += 25.0;
+    }
+    weight
+}
+
+/// Whether an inline `style` hides the element.
+pub(crate) fn is_hidden_style(style: &str) -> bool {
+    let compact = compact(style);
+    compact.contains("display:none") || compact.contains("visibility:hidden")
+}
+
+/// Whether an inline `style` sets a bold weight.
+pub(crate) fn is_bold_style(style: &str) -> bool {
+    if style.is_empty() {
+        return false;
+    }
+    let compact = compact(style);
+    [
+        "font-weight:bold",
+        "font-weight:700",
+        "font-weight:800",
+        "font-weight:900",
+    ]
+    .iter()
+    .any(|s| compact.contains(s))
+}
+
+/// Whether an inline `style` sets an italic font style.
+pub(crate) fn is_italic_style(style: &str) -> bool {
+    !style.is_empty() && compact(style).contains("font-style:italic")
+}
+
+/// The style declaration lowercased with its white space removed.
+fn compact(style: &str) -> String {
+    style
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chrome_words_are_told_from_content_words() {
+        let cases = [
+            ("share-bar", true),
+            ("cookie-banner", true),
+            ("newsletter-box", true),
+            ("learn-more", false),
+            ("site-footer", true),
+            ("entry-content", false),
+            ("main-content", false),
+            ("article-footer", false),
+            ("post-comments", true),
+            ("ad-slot ad-leaderboard", true),
+            ("header", true),
+            ("shadow", false),
+            ("", false),
+        ];
+        for (hints, chrome) in cases {
+            assert_eq!(is_chrome(hints), chrome, "{hints}");
+        }
+    }
+
+    #[test]
+    fn inline_styles_are_read() {
+        assert!(is_hidden_style("DISPLAY: none"));
+        assert!(!is_hidden_style("display:block"));
+        assert!(is_bold_style("font-weight: bold; color: red"));
+        assert!(is_italic_style("font-style:italic"));
+    }
+}
