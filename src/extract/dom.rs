@@ -83,9 +83,24 @@ pub(crate) struct Node<'a> {
     /// Whether the element or its microdata marks it as the article body
     /// (`itemprop=articleBody`, `<article>`, `role=main`…).
     pub semantic: bool,
-    /// Whether the element's class, id or role says it is page chrome
-    /// (navigation, share bars, comments…). Set only in automatic mode.
-    pub chrome: bool,
+    /// What the element's tag, class, id or role say about it being page
+    /// chrome (navigation, share bars, comments…). Set only in automatic
+    /// mode.
+    pub chrome: Chrome,
+}
+
+/// How sure the hints are that an element is page chrome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum Chrome {
+    /// Nothing says so.
+    #[default]
+    No,
+    /// Words that usually mean chrome ("header", "sidebar", `<aside>`): an
+    /// element so marked that holds most of the page's text is not chrome
+    /// (pages do wrap everything in a `div id=header` left unclosed).
+    Weak,
+    /// Words that always mean chrome ("share", "comments", `<nav>`).
+    Strong,
 }
 
 /// The view of one page: its nodes in document order.
@@ -194,7 +209,7 @@ fn text_node<'a>(text: &'a str, parent: u32, index: usize) -> Node<'a> {
         styling: Styling::default(),
         link: false,
         semantic: false,
-        chrome: false,
+        chrome: Chrome::No,
     }
 }
 
@@ -229,11 +244,16 @@ fn element_node<'a>(element: ElementRef<'a>, parent: u32, options: &WalkOptions<
         || tag == "main"
         || itemprop.eq_ignore_ascii_case("articleBody")
         || aria_role.eq_ignore_ascii_case("main");
-    let chrome = options.mark_chrome
-        && (aria_hidden
-            || matches!(tag, "nav" | "aside" | "footer")
-            || hints::is_chrome_role(aria_role)
-            || hints::is_chrome(&hints));
+    let chrome = if !options.mark_chrome {
+        Chrome::No
+    } else if tag == "nav" || hints::is_chrome_role(aria_role) {
+        Chrome::Strong
+    } else {
+        match hints::chrome(&hints) {
+            Chrome::No if aria_hidden || matches!(tag, "aside" | "footer") => Chrome::Weak,
+            verdict => verdict,
+        }
+    };
     Node {
         kind: Kind::Element { tag, role },
         parent,

@@ -10,6 +10,8 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+use super::dom::Chrome;
+
 /// Compiles one of this module's fixed patterns.
 fn pattern(source: &str) -> Regex {
     Regex::new(source).expect("the hint patterns are fixed and valid")
@@ -21,7 +23,7 @@ static CHROME_STRONG: LazyLock<Regex> = LazyLock::new(|| {
     pattern(
         r"(?x)
         share|sharing|social|related|recommend|newsletter|subscri|signup|sign-up|
-        comment|disqus|cookie|consent|gdpr|breadcrumb|popup|modal|promo|sponsor|
+        comment|disqus|cookie|consent|gdpr|breadcrumb|popup|promo|sponsor|
         advert|outbrain|taboola|paywall|cta-|-cta|more-stories|read-more|
         readmore|trending|most-popular|mostpopular|most-read|skip-link|
         (?:^|[\s_-])(?:ad|ads|adv|nav|navbar|menu|tags|tag-list|toolbar)(?:$|[\s_-])",
@@ -62,12 +64,18 @@ static POSITIVE: LazyLock<Regex> = LazyLock::new(|| {
     pattern(r"article|body|content|entry|hentry|h-entry|main|page|post|text|blog|story|prose")
 });
 
-/// Whether an element with these (lowercased) class and id words is chrome.
-pub(crate) fn is_chrome(hints: &str) -> bool {
+/// What these (lowercased) class and id words say about an element being
+/// chrome.
+pub(crate) fn chrome(hints: &str) -> Chrome {
     if hints.is_empty() {
-        return false;
+        Chrome::No
+    } else if CHROME_STRONG.is_match(hints) {
+        Chrome::Strong
+    } else if CHROME_WEAK.is_match(hints) && !CONTENT.is_match(hints) {
+        Chrome::Weak
+    } else {
+        Chrome::No
     }
-    CHROME_STRONG.is_match(hints) || (CHROME_WEAK.is_match(hints) && !CONTENT.is_match(hints))
 }
 
 /// Whether an ARIA role marks chrome.
@@ -148,22 +156,22 @@ mod tests {
     #[test]
     fn chrome_words_are_told_from_content_words() {
         let cases = [
-            ("share-bar", true),
-            ("cookie-banner", true),
-            ("newsletter-box", true),
-            ("learn-more", false),
-            ("site-footer", true),
-            ("entry-content", false),
-            ("main-content", false),
-            ("article-footer", false),
-            ("post-comments", true),
-            ("ad-slot ad-leaderboard", true),
-            ("header", true),
-            ("shadow", false),
-            ("", false),
+            ("share-bar", Chrome::Strong),
+            ("cookie-banner", Chrome::Strong),
+            ("newsletter-box", Chrome::Strong),
+            ("learn-more", Chrome::No),
+            ("site-footer", Chrome::Weak),
+            ("entry-content", Chrome::No),
+            ("main-content", Chrome::No),
+            ("article-footer", Chrome::No),
+            ("post-comments", Chrome::Strong),
+            ("ad-slot ad-leaderboard", Chrome::Strong),
+            ("header", Chrome::Weak),
+            ("shadow", Chrome::No),
+            ("", Chrome::No),
         ];
-        for (hints, chrome) in cases {
-            assert_eq!(is_chrome(hints), chrome, "{hints}");
+        for (hints, want) in cases {
+            assert_eq!(chrome(hints), want, "{hints}");
         }
     }
 

@@ -193,7 +193,33 @@ fn detect(page: &Html, ignored: &HashSet<ego_tree::NodeId>, metadata: &Metadata)
         let page_stats = stats::compute(&dom);
         let selection = score::select(&dom, &page_stats, metadata.headline.as_deref(), strictness);
         let blocks = blocks::render(&dom, &selection.roots, &selection.skip);
-        let chars: usize = blocks.iter().map(|b| b.text.len()).sum();
+        let chars: usize = blocks.iter().map(|b| b.text.chars().count()).sum();
+        if std::env::var_os("REDLINE_DEBUG").is_some() {
+            for &r in &selection.roots {
+                eprintln!(
+                    "pass {mark_chrome} {strictness:?}: root {r} <{} {:?}> chars {chars}",
+                    dom.tag(r),
+                    dom.nodes[r].hints
+                );
+                if let Ok(needle) = std::env::var("REDLINE_NEEDLE") {
+                    if let Some(t) = (0..dom.nodes.len()).find(|&i| matches!(dom.nodes[i].kind, dom::Kind::Text(x) if x.contains(needle.as_str()))) {
+                        let mut a = t;
+                        while a != 0 { a = dom.nodes[a].parent as usize; eprintln!("   N<{} {:?} {:?}> {} {}", dom.tag(a), dom.nodes[a].hints, dom.nodes[a].chrome, page_stats.stats[a].chars, page_stats.context[a].in_chrome); }
+                    }
+                }
+                let mut a = r;
+                while a != 0 {
+                    a = dom.nodes[a].parent as usize;
+                    eprintln!(
+                        "   <{} {:?} {:?}> {}",
+                        dom.tag(a),
+                        dom.nodes[a].hints,
+                        dom.nodes[a].chrome,
+                        page_stats.stats[a].chars
+                    );
+                }
+            }
+        }
         if chars >= MIN_BODY_CHARS {
             return blocks;
         }

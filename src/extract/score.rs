@@ -260,7 +260,7 @@ fn mark_skips(
     let end = dom.nodes[root].end as usize;
     let mut i = root;
     while i < end {
-        let drop = page.context[i].in_chrome && dom.nodes[i].chrome
+        let drop = page.context[i].in_chrome
             || (i != root && drop_element(dom, page, scores, i, headline, strictness));
         if drop {
             skip[i] = true;

@@ -6,7 +6,7 @@
 //! Content detection reads these numbers; this module must not interpret
 //! them. Text inside chrome (marked by `dom`) counts as absent.
 
-use super::dom::{Dom, Kind, Role};
+use super::dom::{Chrome, Dom, Kind, Role};
 
 /// The numbers for one node's subtree.
 #[derive(Debug, Clone, Copy, Default)]
@@ -65,9 +65,15 @@ pub(crate) struct PageStats {
     pub context: Vec<Context>,
 }
 
+/// An element weakly marked as chrome that holds more than this share of
+/// the page's text is the page's content after all.
+const WEAK_CHROME_MAX_SHARE: f64 = 0.6;
+
 /// Computes the statistics of every node.
 pub(crate) fn compute(dom: &Dom<'_>) -> PageStats {
     let n = dom.nodes.len();
+    let all = all_chars(dom);
+    let weak_limit = f64::from(all[0]) * WEAK_CHROME_MAX_SHARE;
     let mut context = Vec::with_capacity(n);
     // Top-down: parents come before children in pre-order.
     for (i, node) in dom.nodes.iter().enumerate() {
@@ -90,7 +96,12 @@ pub(crate) fn compute(dom: &Dom<'_>) -> PageStats {
                 p.owner
             },
             in_link: p.in_link || node.link,
-            in_chrome: p.in_chrome || node.chrome,
+            in_chrome: p.in_chrome
+                || match node.chrome {
+                    Chrome::No => false,
+                    Chrome::Weak => f64::from(all[i]) <= weak_limit,
+                    Chrome::Strong => true,
+                },
             in_heading: p.in_heading || matches!(role, Some(Role::Heading(_))),
         });
     }
@@ -143,6 +154,19 @@ pub(crate) fn compute(dom: &Dom<'_>) -> PageStats {
         }
     }
     PageStats { stats, context }
+}
+
+/// Visible characters per subtree, chrome included.
+fn all_chars(dom: &Dom<'_>) -> Vec<u32> {
+    let mut chars = vec![0u32; dom.nodes.len()];
+    for i in (1..dom.nodes.len()).rev() {
+        if let Kind::Text(text) = dom.nodes[i].kind {
+            chars[i] = count(text).0;
+        }
+        let parent = dom.nodes[i].parent as usize;
+        chars[parent] += chars[i];
+    }
+    chars
 }
 
 /// Visible characters and commas of a text.
