@@ -24,8 +24,7 @@ static CHROME_STRONG: LazyLock<Regex> = LazyLock::new(|| {
         r"(?x)
         share|sharing|social|related|recommend|newsletter|subscri|signup|sign-up|
         comment|disqus|cookie|consent|gdpr|breadcrumb|popup|promo|sponsor|
-        advert|outbrain|taboola|paywall|cta-|-cta|more-stories|read-more|
-        readmore|trending|most-popular|mostpopular|most-read|skip-link|
+        advert|outbrain|taboola|paywall|cta-|-cta|more-stories|trending|most-popular|mostpopular|most-read|skip-link|
         (?:^|[\s_-])(?:ad|ads|adv|nav|navbar|menu|tags|tag-list|toolbar)(?:$|[\s_-])",
     )
 });
@@ -65,17 +64,48 @@ static POSITIVE: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// What these (lowercased) class and id words say about an element being
-/// chrome.
+/// chrome. Content words soften a verdict: "article-share" is surely chrome,
+/// but "article url-breadcrumb" or "main-content has-section-nav" are
+/// article containers carrying a state class, so they are only weakly
+/// chrome (and not chrome at all when they hold most of the page).
 pub(crate) fn chrome(hints: &str) -> Chrome {
+    let hints = without_slugs(hints);
     if hints.is_empty() {
-        Chrome::No
-    } else if CHROME_STRONG.is_match(hints) {
-        Chrome::Strong
-    } else if CHROME_WEAK.is_match(hints) && !CONTENT.is_match(hints) {
+        return Chrome::No;
+    }
+    let content = CONTENT.is_match(&hints);
+    if CHROME_STRONG.is_match(&hints) {
+        if content {
+            Chrome::Weak
+        } else {
+            Chrome::Strong
+        }
+    } else if CHROME_WEAK.is_match(&hints) && !content {
         Chrome::Weak
     } else {
         Chrome::No
     }
+}
+
+/// The hints without slugs: ids made from a section's title
+/// ("sharing-with-multiple-developers") say what the section is about, not
+/// what it is.
+fn without_slugs(hints: &str) -> std::borrow::Cow<'_, str> {
+    let is_slug = |word: &str| {
+        word.matches('-').count() >= 3
+            && word
+                .split('-')
+                .all(|part| part.len() >= 2 && part.bytes().all(|b| b.is_ascii_lowercase()))
+    };
+    if !hints.split_ascii_whitespace().any(is_slug) {
+        return hints.into();
+    }
+    hints
+        .split_ascii_whitespace()
+        .filter(|w| !is_slug(w))
+        .collect::<Vec<_>>()
+        .join(" ")
+        .into()
 }
 
 /// Whether an ARIA role marks chrome.
@@ -164,7 +194,12 @@ mod tests {
             ("entry-content", Chrome::No),
             ("main-content", Chrome::No),
             ("article-footer", Chrome::No),
-            ("post-comments", Chrome::Strong),
+            ("post-comments", Chrome::Weak),
+            ("comment-list", Chrome::Strong),
+            (
+                "section sharing-with-multiple-developers-code-review",
+                Chrome::No,
+            ),
             ("ad-slot ad-leaderboard", Chrome::Strong),
             ("header", Chrome::Weak),
             ("shadow", Chrome::No),

@@ -13,6 +13,7 @@
 //! (metadata), `guard` (plausibility of a result), `folder` (bulk runs).
 
 mod blocks;
+mod debug;
 mod dom;
 mod folder;
 mod guard;
@@ -31,7 +32,7 @@ pub use guard::{Implausible, PageKind, check_plausible, stand_in_kind};
 pub use meta::Metadata;
 
 use crate::article::{Article, Block};
-use dom::{Dom, WalkOptions};
+use dom::{Chrome, Dom, WalkOptions};
 use score::Strictness;
 
 /// How to find the body of a page.
@@ -147,78 +148,64 @@ fn by_selector(
     Ok(blocks)
 }
 
+/// The passes of automatic detection, strictest first: each later pass
+/// honours fewer chrome hints or cleans less, for pages whose strict pass
+/// finds too little.
+const PASSES: [Strictness; 4] = [
+    Strictness {
+        chrome: Chrome::Weak,
+        weigh_classes: true,
+        clean: true,
+    },
+    Strictness {
+        chrome: Chrome::Strong,
+        weigh_classes: true,
+        clean: true,
+    },
+    Strictness {
+        chrome: Chrome::Strong,
+        weigh_classes: false,
+        clean: true,
+    },
+    // The last resort ignores every hint: only for pages where the others
+    // found next to nothing, since it lets comment threads compete.
+    Strictness {
+        chrome: Chrome::No,
+        weigh_classes: false,
+        clean: false,
+    },
+];
+
+/// Below this many characters the looser passes found "next to nothing".
+const NOTHING_CHARS: usize = 140;
+
 /// Detects the body automatically, loosening the rules while the result is
 /// too short to be an article.
 fn detect(page: &Html, ignored: &HashSet<ego_tree::NodeId>, metadata: &Metadata) -> Vec<Block> {
-    let passes = [
-        (
-            true,
-            Strictness {
-                weigh_classes: true,
-                clean: true,
-            },
-        ),
-        (
-            false,
-            Strictness {
-                weigh_classes: true,
-                clean: true,
-            },
-        ),
-        (
-            false,
-            Strictness {
-                weigh_classes: false,
-                clean: true,
-            },
-        ),
-        (
-            false,
-            Strictness {
-                weigh_classes: false,
-                clean: false,
-            },
-        ),
-    ];
+    let dom = Dom::build(
+        page,
+        &WalkOptions {
+            ignored,
+            mark_chrome: true,
+        },
+    );
     let mut best: Vec<Block> = Vec::new();
     let mut best_chars = 0;
-    for (mark_chrome, strictness) in passes {
-        let dom = Dom::build(
-            page,
-            &WalkOptions {
-                ignored,
-                mark_chrome,
-            },
-        );
-        let page_stats = stats::compute(&dom);
+    for (pass, strictness) in PASSES.into_iter().enumerate() {
+        if pass == PASSES.len() - 1 && best_chars >= NOTHING_CHARS {
+            break;
+        }
+        let page_stats = stats::compute(&dom, strictness.chrome);
         let selection = score::select(&dom, &page_stats, metadata.headline.as_deref(), strictness);
         let blocks = blocks::render(&dom, &selection.roots, &selection.skip);
         let chars: usize = blocks.iter().map(|b| b.text.chars().count()).sum();
         if std::env::var_os("REDLINE_DEBUG").is_some() {
-            for &r in &selection.roots {
-                eprintln!(
-                    "pass {mark_chrome} {strictness:?}: root {r} <{} {:?}> chars {chars}",
-                    dom.tag(r),
-                    dom.nodes[r].hints
-                );
-                if let Ok(needle) = std::env::var("REDLINE_NEEDLE") {
-                    if let Some(t) = (0..dom.nodes.len()).find(|&i| matches!(dom.nodes[i].kind, dom::Kind::Text(x) if x.contains(needle.as_str()))) {
-                        let mut a = t;
-                        while a != 0 { a = dom.nodes[a].parent as usize; eprintln!("   N<{} {:?} {:?}> {} {}", dom.tag(a), dom.nodes[a].hints, dom.nodes[a].chrome, page_stats.stats[a].chars, page_stats.context[a].in_chrome); }
-                    }
-                }
-                let mut a = r;
-                while a != 0 {
-                    a = dom.nodes[a].parent as usize;
-                    eprintln!(
-                        "   <{} {:?} {:?}> {}",
-                        dom.tag(a),
-                        dom.nodes[a].hints,
-                        dom.nodes[a].chrome,
-                        page_stats.stats[a].chars
-                    );
-                }
-            }
+            debug::selection(
+                &dom,
+                &page_stats,
+                &selection,
+                &format!("pass {pass} chars {chars}"),
+            );
         }
         if chars >= MIN_BODY_CHARS {
             return blocks;

@@ -7,7 +7,7 @@
 //! inside it make the body. This module decides *what* is article; it must
 //! not render text (that is `blocks`) nor read metadata.
 
-use super::dom::{Dom, Role};
+use super::dom::{Chrome, Dom, Role};
 use super::hints;
 use super::stats::{PageStats, Stats};
 
@@ -15,6 +15,9 @@ use super::stats::{PageStats, Stats};
 /// a strict pass finds too little text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Strictness {
+    /// The chrome hints honoured: `Weak` honours all, `Strong` only the
+    /// strong ones, `No` none.
+    pub chrome: Chrome,
     /// Whether class and id hints weigh candidates.
     pub weigh_classes: bool,
     /// Whether link lists, galleries and forms inside the body are removed.

@@ -69,8 +69,9 @@ pub(crate) struct PageStats {
 /// the page's text is the page's content after all.
 const WEAK_CHROME_MAX_SHARE: f64 = 0.6;
 
-/// Computes the statistics of every node.
-pub(crate) fn compute(dom: &Dom<'_>) -> PageStats {
+/// Computes the statistics of every node, honouring the chrome hints at
+/// `honour` and stronger (`Chrome::No` honours none).
+pub(crate) fn compute(dom: &Dom<'_>, honour: Chrome) -> PageStats {
     let n = dom.nodes.len();
     let all = all_chars(dom);
     let weak_limit = f64::from(all[0]) * WEAK_CHROME_MAX_SHARE;
@@ -99,8 +100,8 @@ pub(crate) fn compute(dom: &Dom<'_>) -> PageStats {
             in_chrome: p.in_chrome
                 || match node.chrome {
                     Chrome::No => false,
-                    Chrome::Weak => f64::from(all[i]) <= weak_limit,
-                    Chrome::Strong => true,
+                    Chrome::Weak => honour == Chrome::Weak && f64::from(all[i]) <= weak_limit,
+                    Chrome::Strong => honour != Chrome::No,
                 },
             in_heading: p.in_heading || matches!(role, Some(Role::Heading(_))),
         });
@@ -133,6 +134,9 @@ pub(crate) fn compute(dom: &Dom<'_>) -> PageStats {
                 let s = &mut stats[i];
                 match role {
                     Role::Para if s.chars > 0 => s.paras += 1,
+                    // Text set straight into a container, paragraphs
+                    // divided by line breaks, counts as paragraphs too.
+                    Role::Container => s.paras += s.direct_chars / 200,
                     Role::ListItem => s.items += 1,
                     _ => {}
                 }
