@@ -261,10 +261,14 @@ fn mark_skips(
     skip: &mut [bool],
 ) {
     let end = dom.nodes[root].end as usize;
+    let root_chars = page.stats[root].chars;
     let mut i = root;
     while i < end {
+        // Clean-up removes asides within the article, never most of it.
         let drop = page.context[i].in_chrome
-            || (i != root && drop_element(dom, page, scores, i, headline, strictness));
+            || (i != root
+                && page.stats[i].chars * 2 <= root_chars
+                && drop_element(dom, page, scores, i, headline, strictness));
         if drop {
             skip[i] = true;
             i = dom.nodes[i].end as usize;

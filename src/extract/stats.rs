@@ -68,6 +68,10 @@ pub(crate) struct PageStats {
 /// An element weakly marked as chrome that holds more than this share of
 /// the page's text is the page's content after all.
 const WEAK_CHROME_MAX_SHARE: f64 = 0.6;
+/// Even strong chrome words do not make chrome of an element that holds
+/// nearly all the page's text: "page-ad-margins" around everything is
+/// layout, not an ad.
+const STRONG_CHROME_MAX_SHARE: f64 = 0.85;
 
 /// Computes the statistics of every node, honouring the chrome hints at
 /// `honour` and stronger (`Chrome::No` honours none).
@@ -75,6 +79,7 @@ pub(crate) fn compute(dom: &Dom<'_>, honour: Chrome) -> PageStats {
     let n = dom.nodes.len();
     let all = all_chars(dom);
     let weak_limit = f64::from(all[0]) * WEAK_CHROME_MAX_SHARE;
+    let strong_limit = f64::from(all[0]) * STRONG_CHROME_MAX_SHARE;
     let mut context = Vec::with_capacity(n);
     // Top-down: parents come before children in pre-order.
     for (i, node) in dom.nodes.iter().enumerate() {
@@ -101,7 +106,7 @@ pub(crate) fn compute(dom: &Dom<'_>, honour: Chrome) -> PageStats {
                 || match node.chrome {
                     Chrome::No => false,
                     Chrome::Weak => honour == Chrome::Weak && f64::from(all[i]) <= weak_limit,
-                    Chrome::Strong => honour != Chrome::No,
+                    Chrome::Strong => honour != Chrome::No && f64::from(all[i]) <= strong_limit,
                 },
             in_heading: p.in_heading || matches!(role, Some(Role::Heading(_))),
         });
@@ -136,7 +141,9 @@ pub(crate) fn compute(dom: &Dom<'_>, honour: Chrome) -> PageStats {
                     Role::Para if s.chars > 0 => s.paras += 1,
                     // Text set straight into a container, paragraphs
                     // divided by line breaks, counts as paragraphs too.
-                    Role::Container => s.paras += s.direct_chars / 200,
+                    Role::Container if s.direct_chars >= 25 => {
+                        s.paras += (s.direct_chars / 200).max(1)
+                    }
                     Role::ListItem => s.items += 1,
                     _ => {}
                 }
