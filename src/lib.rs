@@ -6,21 +6,22 @@
 //! bird's-eye view.
 
 // The pipeline's stages, in order.
-pub mod article; // the extracted article: the model every stage shares
-pub mod diff; // two Articles → Report, block by block then word by word
-pub mod extract; // HTML → Article (headline, metadata, body blocks with emphasis)
-pub mod fetch; // one HTTP client: conditional GET, retries, politeness, charsets
-pub mod notify;
-pub mod report; // the change report model and its renderers
+pub mod watchlist; // watchlist.toml → validated, typed settings and watches
 pub mod schedule; // crontab expressions; spreading checks due together
+pub mod fetch; // one HTTP client: conditional GET, retries, politeness, charsets
+pub mod extract; // HTML → Article (headline, metadata, body blocks with emphasis)
+pub mod article; // the extracted article: the model every stage shares
 pub mod store; // snapshots/: every distinct version, check state, atomic writes
-pub mod watchlist; // watchlist.toml → validated, typed settings and watches // alerts and their channels (log, email)
+pub mod diff; // two Articles → Report, block by block then word by word
+pub mod report; // the change report model and its renderers
+pub mod notify; // alerts and their channels (log, email)
 
 // What drives the stages.
 pub mod check; // the one place the stages meet: check one watch
-pub mod cli;
 pub mod daemon; // schedules checks until stopped; reloads the watchlist
-pub mod demo; // the offline demonstration's loopback web server // the command line: definition and glue
+pub mod demo; // the offline demonstration's loopback web server
+pub mod cli; // the command line: definition and glue
+
 /// An error and all its causes on one line, for logs and stored state:
 /// "cannot write …: no space left on device".
 pub fn error_chain(error: &dyn std::error::Error) -> String {

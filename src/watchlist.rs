@@ -189,7 +189,13 @@ impl CssSelector {
     ///
     /// Returns the parser's complaint, in words.
     pub fn parse(source: &str) -> Result<Self, String> {
-        let selector = scraper::Selector::parse(source).map_err(|e| e.to_string())?;
+        let selector = scraper::Selector::parse(source).map_err(|e| {
+            // Some of the parser's messages span lines or ask to be reported
+            // upstream; the last line names the problem.
+            let reason = e.to_string();
+            let reason = reason.lines().last().unwrap_or_default().trim().trim_end_matches('.');
+            format!("`{source}` is not a valid CSS selector ({reason})")
+        })?;
         Ok(CssSelector {
             source: source.to_owned(),
             selector,

@@ -27,8 +27,9 @@ pub struct ExtractArgs {
     /// blocks separated by blank lines.
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     format: OutputFormat,
-    /// Extract every `NAME/page.html` under this folder instead…
-    #[arg(long, requires = "out", conflicts_with = "source")]
+    /// Extract every `NAME/page.html` under this folder instead, detecting
+    /// each body automatically…
+    #[arg(long, requires = "out", conflicts_with_all = ["source", "selector", "ignore"])]
     dir: Option<PathBuf>,
     /// …writing `NAME.txt` (the body) into this folder.
     #[arg(long)]
@@ -54,8 +55,11 @@ pub async fn extract(watchlist: &Path, args: ExtractArgs) -> Outcome {
         ignore,
     };
     if let (Some(dir), Some(out)) = (&args.dir, &args.out) {
-        let count = extract::extract_folder(dir, out, &options)?;
-        eprintln!("extracted {count} pages into {}", out.display());
+        let run = extract::extract_folder(dir, out)?;
+        eprintln!("extracted {} pages into {} ({} failed)", run.pages, out.display(), run.failures.len());
+        for (name, reason) in &run.failures {
+            eprintln!("redline: {name}: {reason}");
+        }
         return Ok(Exit::Success);
     }
     let source = args
