@@ -127,7 +127,10 @@ impl Article {
 
     /// The number of words in the body, for summaries and plausibility checks.
     pub fn word_count(&self) -> usize {
-        self.blocks.iter().map(|b| b.text.split_whitespace().count()).sum()
+        self.blocks
+            .iter()
+            .map(|b| b.text.split_whitespace().count())
+            .sum()
     }
 
     /// The body as plain text: blocks separated by blank lines.
@@ -146,7 +149,11 @@ impl Article {
 impl Block {
     /// A block of `kind` with `text` normalised and no emphasis.
     pub fn new(kind: BlockKind, text: &str) -> Self {
-        Block { kind, text: normalize_text(text), emphasis: Vec::new() }
+        Block {
+            kind,
+            text: normalize_text(text),
+            emphasis: Vec::new(),
+        }
     }
 
     /// The share (0.0–1.0) of this block's non-space characters that are set
@@ -176,7 +183,11 @@ impl Block {
                 styled += 1;
             }
         }
-        if total == 0 { 0.0 } else { styled as f64 / total as f64 }
+        if total == 0 {
+            0.0
+        } else {
+            styled as f64 / total as f64
+        }
     }
 }
 

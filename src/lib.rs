@@ -4,6 +4,7 @@
 //! diff → notify); each says at its top what it owns and what it must not do.
 
 pub mod article;
+pub mod diff;
 pub mod notify;
 pub mod report;
 pub mod schedule;
