@@ -49,8 +49,8 @@ pub enum Outcome {
         from: u32,
         /// The new version.
         to: u32,
-        /// What changed.
-        report: Report,
+        /// What changed (boxed: it is large and the other outcomes are not).
+        report: Box<Report>,
     },
     /// The page went back to a version already seen and announced: no alert
     /// (a page flip-flopping between A/B versions alerts once per version).
@@ -256,7 +256,7 @@ impl Pipeline {
                 headline: headline.clone(),
                 from_version: *from,
                 to_version: *to,
-                report: report.clone(),
+                report: Report::clone(report),
             },
         };
         self.notifier.send(alert, watch).await?;
@@ -406,7 +406,7 @@ impl Analysis {
             headline,
             from: current.version,
             to,
-            report,
+            report: Box::new(report),
         })
     }
 }

@@ -193,7 +193,12 @@ impl CssSelector {
             // Some of the parser's messages span lines or ask to be reported
             // upstream; the last line names the problem.
             let reason = e.to_string();
-            let reason = reason.lines().last().unwrap_or_default().trim().trim_end_matches('.');
+            let reason = reason
+                .lines()
+                .last()
+                .unwrap_or_default()
+                .trim()
+                .trim_end_matches('.');
             format!("`{source}` is not a valid CSS selector ({reason})")
         })?;
         Ok(CssSelector {

@@ -99,8 +99,8 @@ async fn seed_update_reports_exactly_the_six_reference_changes() {
         "edited: -[Cryptonews.com has reached out to Binance for a comment.] +[]",
         "added 6 block(s) in bold: A Binance spokesperson told th",
         "edited: -[Still | admitted] +[Meanwhile | previously stated]",
-        "added 1 block(s) in bold: Per the Saturday blog post, “as",
-        "note Update Added: The article has been updated on April 25,",
+        "added 1 block(s) in bold: Per the Saturday blog post, “a",
+        "note Update Added: The article has been updated on April 25",
     ];
     // The third edit's word boundaries may group punctuation differently;
     // compare it on its words.

@@ -109,9 +109,14 @@ pub async fn check(path: &Path, args: CheckArgs) -> Outcome {
             report,
         }) = &checked.result
         {
-            let context =
-                RenderContext::new(checked.watch.as_str(), &checked.url, headline.as_deref())
-                    .versions(*from, *to);
+            let (from, to) = (format!("v{from}"), format!("v{to}"));
+            let context = RenderContext {
+                watch: Some(checked.watch.as_str()),
+                url: Some(&checked.url),
+                headline: headline.as_deref(),
+                from: Some(&from),
+                to: Some(&to),
+            };
             let format = args.format.report_format();
             let text = report::render(report, &context, format);
             writeln!(out, "{}", text.trim_end())?;

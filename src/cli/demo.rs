@@ -74,8 +74,14 @@ pub async fn demo() -> Outcome {
         out,
         "4. April 25 update served: change detected, version {from} → {to}\n"
     )?;
-    let context = RenderContext::new("binance-russia-data", url.as_str(), headline.as_deref())
-        .versions(from, to);
+    let (from, to) = (format!("v{from}"), format!("v{to}"));
+    let context = RenderContext {
+        watch: Some("binance-russia-data"),
+        url: Some(url.as_str()),
+        headline: headline.as_deref(),
+        from: Some(&from),
+        to: Some(&to),
+    };
     let format = super::OutputFormat::Text.report_format();
     writeln!(
         out,

@@ -56,7 +56,12 @@ pub async fn extract(watchlist: &Path, args: ExtractArgs) -> Outcome {
     };
     if let (Some(dir), Some(out)) = (&args.dir, &args.out) {
         let run = extract::extract_folder(dir, out)?;
-        eprintln!("extracted {} pages into {} ({} failed)", run.pages, out.display(), run.failures.len());
+        eprintln!(
+            "extracted {} pages into {} ({} failed)",
+            run.pages,
+            out.display(),
+            run.failures.len()
+        );
         for (name, reason) in &run.failures {
             eprintln!("redline: {name}: {reason}");
         }

@@ -158,8 +158,15 @@ pub fn diff(path: &Path, args: DiffArgs) -> Outcome {
         .load(&name, to)
         .map_err(|e| bad_input(e.to_string()))?;
     let report = compare_versions(&old.article, &new.article, watch.as_ref());
-    let context = RenderContext::new(name.as_str(), &new.url, new.article.headline.as_deref())
-        .versions(from, to);
+    let label = |s: &Snapshot| format!("v{}, {}", s.version, s.captured_at.format("%Y-%m-%d %H:%M UTC"));
+    let (from, to) = (label(&old), label(&new));
+    let context = RenderContext {
+        watch: Some(name.as_str()),
+        url: Some(&new.url),
+        headline: new.article.headline.as_deref(),
+        from: Some(&from),
+        to: Some(&to),
+    };
     let format = args.format.report_format();
     writeln!(
         std::io::stdout().lock(),

@@ -18,8 +18,14 @@ pub fn write(alert: &Alert) {
             to_version,
             report,
         } => {
-            let context = RenderContext::new(watch, url, headline.as_deref())
-                .versions(*from_version, *to_version);
+            let (from, to) = (format!("v{from_version}"), format!("v{to_version}"));
+            let context = RenderContext {
+                watch: Some(watch),
+                url: Some(url),
+                headline: headline.as_deref(),
+                from: Some(&from),
+                to: Some(&to),
+            };
             let text = report::render(report, &context, Format::Text);
             tracing::info!(
                 watch, url, from = from_version, to = to_version,
