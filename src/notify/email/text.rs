@@ -35,10 +35,11 @@ pub fn digest(subject: &str, alerts: &[Alert]) -> String {
 }
 
 fn footer(alert: &Alert) -> String {
-    format!(
-        "\n-- \nSent by redline for watch `{}`. Inserted text is marked {{+like this+}},\ndeleted text [-like this-].\n",
+    let note = format!(
+        "Sent by redline for watch `{}`. Inserted text is marked {{+like this+}}, deleted text [-like this-].",
         alert.watch
-    )
+    );
+    format!("\n-- \n{}", wrap(&note, ""))
 }
 
 /// One alert's headline, link, sentence and changes.
