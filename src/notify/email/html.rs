@@ -18,7 +18,9 @@ const MUTED: &str = "#59636e";
 const FONT: &str = "-apple-system,'Segoe UI',Helvetica,Arial,sans-serif";
 const SERIF: &str = "Georgia,'Times New Roman',serif";
 /// Inserted text: green, underlined (so that it reads without colour too).
-const INS: &str = "background-color:#dafbe1;color:#0b5b1f;text-decoration:underline;";
+/// The underline is a lighter green so that whole added paragraphs stay
+/// readable; clients that drop `text-decoration-color` show it in the text colour.
+const INS: &str = "background-color:#dafbe1;color:#0b5b1f;text-decoration:underline;text-decoration-color:#7cc58f;";
 /// Deleted text: red, struck through.
 const DEL: &str = "background-color:#ffebe9;color:#a40e26;text-decoration:line-through;";
 
@@ -190,7 +192,14 @@ fn change_html(change: &Change) -> String {
         }
         Change::Edited { segments, .. } => {
             let mut html = String::from("<p style=\"margin:0;\">");
+            let mut previous = SegmentOp::Equal;
             for s in segments {
+                // A deletion right before an insertion ("presidentPresident")
+                // needs a space between them to read as two words.
+                if previous == SegmentOp::Deleted && s.op == SegmentOp::Inserted {
+                    html.push(' ');
+                }
+                previous = s.op;
                 let text = if s.emphasised { format!("<b>{}</b>", escape(&s.text)) } else { escape(&s.text) };
                 match s.op {
                     SegmentOp::Equal => html.push_str(&text),
