@@ -12,7 +12,9 @@ use redline::notify::email::config::{DigestChoice, WatchEmail};
 use redline::notify::outbox::Put;
 use redline::notify::{Alert, Event};
 use redline::report::{Change, Report};
-use support::{Mode, Options, SmtpServer, mailer, parse, quick, seed_alert, seed_alert_version, settings_for};
+use support::{
+    Mode, Options, SmtpServer, mailer, parse, quick, seed_alert, seed_alert_version, settings_for,
+};
 use tokio_util::sync::CancellationToken;
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -27,12 +29,30 @@ fn assert_seed_message(received: &support::Received) -> String {
         subject,
         "Updated: Binance Regional Head Agreed to Hand Client Data to Russia After Meeting – Reuters (+7 paragraphs, 3 edits)"
     );
-    assert!(message.header_raw("Content-Type").expect("content type").contains("multipart/alternative"));
-    assert_eq!(message.to().and_then(|a| a.first()).and_then(|a| a.address()), Some("desk@news.test"));
-    assert_eq!(message.header_raw("Auto-Submitted").map(str::trim), Some("auto-generated"));
+    assert!(
+        message
+            .header_raw("Content-Type")
+            .expect("content type")
+            .contains("multipart/alternative")
+    );
+    assert_eq!(
+        message
+            .to()
+            .and_then(|a| a.first())
+            .and_then(|a| a.address()),
+        Some("desk@news.test")
+    );
+    assert_eq!(
+        message.header_raw("Auto-Submitted").map(str::trim),
+        Some("auto-generated")
+    );
     let text = message.body_text(0).expect("text part");
     let html = message.body_html(0).expect("html part");
-    assert!(text.lines().all(|l| l.chars().count() <= 76 || !l.trim().contains(' ')), "the text part is wrapped:\n{text}");
+    assert!(
+        text.lines()
+            .all(|l| l.chars().count() <= 76 || !l.trim().contains(' ')),
+        "the text part is wrapped:\n{text}"
+    );
     // Lines are wrapped: compare with the white space folded.
     let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
     // The April 25 change: the word edit, the removed sentence, the six new
@@ -60,8 +80,12 @@ fn assert_seed_message(received: &support::Received) -> String {
         assert!(html.contains(needle), "html part lacks {needle:?}");
     }
     // The note comes before the changes, in both parts.
-    assert!(text.find("Update note").expect("note") < text.find("Paragraph 5 edited").expect("edit"));
-    assert!(html.find("Update note").expect("note") < html.find("Paragraph 5 edited").expect("edit"));
+    assert!(
+        text.find("Update note").expect("note") < text.find("Paragraph 5 edited").expect("edit")
+    );
+    assert!(
+        html.find("Update note").expect("note") < html.find("Paragraph 5 edited").expect("edit")
+    );
     message.message_id().expect("message id").to_owned()
 }
 
@@ -72,15 +96,30 @@ async fn seed_alert_over_starttls_with_login() {
     options.login = Some(("alerts".into(), "correct horse".into()));
     let server = SmtpServer::start(options);
     std::fs::write(dir.path().join("password"), "correct horse\n").expect("write password");
-    let extra = format!("username = \"alerts\"\npassword_file = {:?}\n", dir.path().join("password").display().to_string());
-    let mailer = mailer(settings_for(&server, dir.path(), &extra), dir.path(), quick());
-    assert_eq!(mailer.enqueue(&seed_alert(), &WatchEmail::default()).expect("enqueue"), Put::Queued);
+    let extra = format!(
+        "username = \"alerts\"\npassword_file = {:?}\n",
+        dir.path().join("password").display().to_string()
+    );
+    let mailer = mailer(
+        settings_for(&server, dir.path(), &extra),
+        dir.path(),
+        quick(),
+    );
+    assert_eq!(
+        mailer
+            .enqueue(&seed_alert(), &WatchEmail::default())
+            .expect("enqueue"),
+        Put::Queued
+    );
     let done = mailer.flush().await.expect("flush");
     assert_eq!((done.sent, done.deferred, done.rejected), (1, 0, 0));
     let received = server.received();
     assert_eq!(received.len(), 1);
     let id = assert_seed_message(&received[0]);
-    assert!(id.starts_with("redline.binance-russia-data.v2.") && id.ends_with("@redline.test"), "{id}");
+    assert!(
+        id.starts_with("redline.binance-russia-data.v2.") && id.ends_with("@redline.test"),
+        "{id}"
+    );
 }
 
 #[tokio::test]
@@ -93,27 +132,47 @@ async fn seed_alert_over_implicit_tls_with_login_and_threading() {
     options.login = Some(("alerts".into(), env!("CARGO_PKG_NAME").into()));
     let server = SmtpServer::start(options);
     let extra = "username = \"alerts\"\npassword_env = \"CARGO_PKG_NAME\"\n";
-    let mailer = mailer(settings_for(&server, dir.path(), extra), dir.path(), quick());
-    mailer.enqueue(&seed_alert(), &WatchEmail::default()).expect("enqueue");
+    let mailer = mailer(
+        settings_for(&server, dir.path(), extra),
+        dir.path(),
+        quick(),
+    );
+    mailer
+        .enqueue(&seed_alert(), &WatchEmail::default())
+        .expect("enqueue");
     mailer.flush().await.expect("flush");
-    mailer.enqueue(&seed_alert_version(3), &WatchEmail::default()).expect("enqueue");
+    mailer
+        .enqueue(&seed_alert_version(3), &WatchEmail::default())
+        .expect("enqueue");
     let failing = Alert {
         id: "binance-russia-data/failing/1".into(),
-        event: Event::Failing { reason: "fetch: connection reset".into(), failures: 3, since: seed_alert().time },
+        event: Event::Failing {
+            reason: "fetch: connection reset".into(),
+            failures: 3,
+            since: seed_alert().time,
+        },
         ..seed_alert()
     };
-    mailer.enqueue(&failing, &WatchEmail::default()).expect("enqueue");
+    mailer
+        .enqueue(&failing, &WatchEmail::default())
+        .expect("enqueue");
     mailer.flush().await.expect("flush");
     let received = server.wait_for(3, WAIT).await;
     assert_eq!(received.len(), 3);
     let root = assert_seed_message(&received[0]);
-    assert!(parse(&received[0]).in_reply_to().as_text().is_none(), "the first alert starts the thread");
+    assert!(
+        parse(&received[0]).in_reply_to().as_text().is_none(),
+        "the first alert starts the thread"
+    );
     for later in &received[1..] {
         let message = parse(later);
         assert_eq!(message.in_reply_to().as_text(), Some(root.as_str()));
         assert_eq!(message.references().as_text(), Some(root.as_str()));
     }
-    assert_eq!(parse(&received[2]).subject(), Some("Failing: binance-russia-data (3 checks in a row failed)"));
+    assert_eq!(
+        parse(&received[2]).subject(),
+        Some("Failing: binance-russia-data (3 checks in a row failed)")
+    );
 }
 
 #[tokio::test]
@@ -132,17 +191,31 @@ async fn server_down_during_a_change_then_up_delivers_exactly_once() {
         let (m, s) = (mailer.clone(), shutdown.clone());
         async move { m.run(s).await }
     });
-    mailer.enqueue(&seed_alert(), &WatchEmail::default()).expect("enqueue");
+    mailer
+        .enqueue(&seed_alert(), &WatchEmail::default())
+        .expect("enqueue");
     // Let several attempts fail against the closed port.
     let mut tries = 0;
-    while mailer.pending().expect("pending").first().is_none_or(|e| e.attempts < 2) && tries < 200 {
+    while mailer
+        .pending()
+        .expect("pending")
+        .first()
+        .is_none_or(|e| e.attempts < 2)
+        && tries < 200
+    {
         tokio::time::sleep(Duration::from_millis(20)).await;
         tries += 1;
     }
     let pending = mailer.pending().expect("pending");
     assert_eq!(pending.len(), 1);
     assert!(pending[0].attempts >= 2, "{pending:?}");
-    assert!(pending[0].last_error.as_deref().is_some_and(|e| e.contains("onnect")), "{pending:?}");
+    assert!(
+        pending[0]
+            .last_error
+            .as_deref()
+            .is_some_and(|e| e.contains("onnect")),
+        "{pending:?}"
+    );
     let server = SmtpServer::start(options);
     assert_eq!(server.wait_for(1, WAIT).await.len(), 1);
     // More passes of the loop must not send it again.
@@ -161,7 +234,9 @@ async fn killed_before_delivery_then_restarted_delivers_exactly_once() {
     let settings = settings_for(&server, dir.path(), "");
     {
         let first = mailer(settings.clone(), dir.path(), quick());
-        first.enqueue(&seed_alert(), &WatchEmail::default()).expect("enqueue");
+        first
+            .enqueue(&seed_alert(), &WatchEmail::default())
+            .expect("enqueue");
         // The process dies here: the alert exists only in the outbox.
     }
     assert!(server.received().is_empty());
@@ -169,7 +244,12 @@ async fn killed_before_delivery_then_restarted_delivers_exactly_once() {
     assert_eq!(second.flush().await.expect("flush").sent, 1);
     assert_eq!(second.flush().await.expect("flush").sent, 0);
     // The pipeline re-emitting the same alert after the restart is a no-op.
-    assert_eq!(second.enqueue(&seed_alert(), &WatchEmail::default()).expect("enqueue"), Put::AlreadySent);
+    assert_eq!(
+        second
+            .enqueue(&seed_alert(), &WatchEmail::default())
+            .expect("enqueue"),
+        Put::AlreadySent
+    );
     let third = mailer(settings, dir.path(), quick());
     assert_eq!(third.flush().await.expect("flush").sent, 0);
     assert_eq!(server.received().len(), 1);
@@ -183,13 +263,22 @@ async fn a_refused_recipient_is_kept_not_retried() {
     options.refuse = Some("gone@news.test".into());
     let server = SmtpServer::start(options);
     let mailer = mailer(settings_for(&server, dir.path(), ""), dir.path(), quick());
-    let watch = WatchEmail { to: Some(vec!["gone@news.test".parse().expect("address")]), ..WatchEmail::default() };
+    let watch = WatchEmail {
+        to: Some(vec!["gone@news.test".parse().expect("address")]),
+        ..WatchEmail::default()
+    };
     mailer.enqueue(&seed_alert(), &watch).expect("enqueue");
     let done = mailer.flush().await.expect("flush");
     assert_eq!((done.sent, done.rejected), (0, 1));
     let rejected = mailer.rejected().expect("rejected");
     assert_eq!(rejected.len(), 1);
-    assert!(rejected[0].last_error.as_deref().is_some_and(|e| e.contains("550")), "{rejected:?}");
+    assert!(
+        rejected[0]
+            .last_error
+            .as_deref()
+            .is_some_and(|e| e.contains("550")),
+        "{rejected:?}"
+    );
     assert!(mailer.pending().expect("pending").is_empty());
     assert_eq!(mailer.flush().await.expect("flush").sent, 0);
     assert!(server.received().is_empty());
@@ -199,19 +288,37 @@ async fn a_refused_recipient_is_kept_not_retried() {
 async fn three_changes_in_a_digest_window_make_one_message() {
     let dir = tempfile::tempdir().expect("temp dir");
     let server = SmtpServer::start(Options::new(Mode::Plain));
-    let mailer = mailer(settings_for(&server, dir.path(), "digest = \"0 18 * * *\"\n"), dir.path(), quick());
+    let mailer = mailer(
+        settings_for(&server, dir.path(), "digest = \"0 18 * * *\"\n"),
+        dir.path(),
+        quick(),
+    );
     for version in [2, 3, 4] {
-        mailer.enqueue(&seed_alert_version(version), &WatchEmail::default()).expect("enqueue");
+        mailer
+            .enqueue(&seed_alert_version(version), &WatchEmail::default())
+            .expect("enqueue");
     }
     // Digests are not sent by flush, and nothing is due before 18:00.
     assert_eq!(mailer.flush().await.expect("flush").sent, 0);
     let tomorrow = chrono::Utc::now() + chrono::Duration::days(1);
     mailer.gather_digests(tomorrow).expect("gather");
-    assert_eq!(mailer.deliver_due(tomorrow, None).await.expect("deliver").sent, 1);
+    assert_eq!(
+        mailer
+            .deliver_due(tomorrow, None)
+            .await
+            .expect("deliver")
+            .sent,
+        1
+    );
     let received = server.received();
     assert_eq!(received.len(), 1);
     let message = parse(&received[0]);
-    assert_eq!(message.subject(), Some("Digest: Binance Regional Head Agreed to Hand Client Data to Russia After Meeting – Reuters (3 alerts)"));
+    assert_eq!(
+        message.subject(),
+        Some(
+            "Digest: Binance Regional Head Agreed to Hand Client Data to Russia After Meeting – Reuters (3 alerts)"
+        )
+    );
     let text = message.body_text(0).expect("text");
     let html = message.body_html(0).expect("html");
     for v in ["version 1 → 2", "version 2 → 3", "version 3 → 4"] {
@@ -221,8 +328,13 @@ async fn three_changes_in_a_digest_window_make_one_message() {
         assert!(html.contains(v), "{v}");
     }
     // A watch that opts out of the digest is mailed at once.
-    let watch = WatchEmail { digest: DigestChoice::Off, ..WatchEmail::default() };
-    mailer.enqueue(&seed_alert_version(5), &watch).expect("enqueue");
+    let watch = WatchEmail {
+        digest: DigestChoice::Off,
+        ..WatchEmail::default()
+    };
+    mailer
+        .enqueue(&seed_alert_version(5), &watch)
+        .expect("enqueue");
     assert_eq!(mailer.flush().await.expect("flush").sent, 1);
 }
 
@@ -239,33 +351,61 @@ async fn a_hostile_page_yields_nothing_executable_and_no_injected_header() {
         url: "javascript:alert(4)".into(),
         time: chrono::Utc::now(),
         event: Event::Changed {
-            headline: Some("Breaking\r\nBcc: victim@evil.test\r\nX-Injected: yes\n\n<script>alert(5)</script>".into()),
+            headline: Some(
+                "Breaking\r\nBcc: victim@evil.test\r\nX-Injected: yes\n\n<script>alert(5)</script>"
+                    .into(),
+            ),
             from_version: 1,
             to_version: 2,
             report: Report {
                 changes: vec![
-                    Change::Added { new_index: 0, blocks: vec![block.clone()] },
-                    Change::Removed { old_index: 1, blocks: vec![block] },
+                    Change::Added {
+                        new_index: 0,
+                        blocks: vec![block.clone()],
+                    },
+                    Change::Removed {
+                        old_index: 1,
+                        blocks: vec![block],
+                    },
                 ],
                 ..Report::default()
             },
         },
     };
-    mailer.enqueue(&alert, &WatchEmail::default()).expect("enqueue");
+    mailer
+        .enqueue(&alert, &WatchEmail::default())
+        .expect("enqueue");
     assert_eq!(mailer.flush().await.expect("flush").sent, 1);
     let received = server.received();
-    assert_eq!(received[0].to, ["desk@news.test"], "no recipient was injected");
+    assert_eq!(
+        received[0].to,
+        ["desk@news.test"],
+        "no recipient was injected"
+    );
     let message = parse(&received[0]);
     assert!(message.bcc().is_none());
     assert!(message.header("X-Injected").is_none());
     let subject = message.subject().expect("subject");
-    assert!(subject.starts_with("Updated: Breaking Bcc: victim@evil.test X-Injected: yes <script>"), "{subject}");
+    assert!(
+        subject.starts_with("Updated: Breaking Bcc: victim@evil.test X-Injected: yes <script>"),
+        "{subject}"
+    );
     let html = message.body_html(0).expect("html").to_lowercase();
-    for banned in ["<script", "<img", "onerror=\"", "javascript:alert(3)\"", "href=\"javascript"] {
+    for banned in [
+        "<script",
+        "<img",
+        "onerror=\"",
+        "javascript:alert(3)\"",
+        "href=\"javascript",
+    ] {
         assert!(!html.contains(banned), "html contains {banned}");
     }
     assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
     let raw = String::from_utf8_lossy(&received[0].data);
     let header_end = raw.find("\r\n\r\n").expect("header end");
-    assert!(!raw[..header_end].lines().any(|l| l.starts_with("Bcc:") || l.starts_with("X-Injected:")));
+    assert!(
+        !raw[..header_end]
+            .lines()
+            .any(|l| l.starts_with("Bcc:") || l.starts_with("X-Injected:"))
+    );
 }

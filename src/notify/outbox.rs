@@ -86,7 +86,11 @@ pub struct OutboxError {
 }
 
 fn err<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> OutboxError + 'a {
-    move |source| OutboxError { action, path: path.to_owned(), source }
+    move |source| OutboxError {
+        action,
+        path: path.to_owned(),
+        source,
+    }
 }
 
 /// A file name for `id`: letters, digits, `-` and `_` are kept, every other
@@ -115,7 +119,10 @@ impl<T: Serialize + DeserializeOwned> Outbox<T> {
             let path = dir.join(sub);
             fs::create_dir_all(&path).map_err(err("create", &path))?;
         }
-        let outbox = Outbox { dir: dir.to_owned(), item: PhantomData };
+        let outbox = Outbox {
+            dir: dir.to_owned(),
+            item: PhantomData,
+        };
         outbox.forget_old_markers();
         Ok(outbox)
     }
@@ -152,7 +159,15 @@ impl<T: Serialize + DeserializeOwned> Outbox<T> {
         if path.exists() {
             return Ok(Put::AlreadyQueued);
         }
-        let entry = Entry { schema: SCHEMA, id: id.to_owned(), created: now, attempts: 0, next_attempt: now, last_error: None, item };
+        let entry = Entry {
+            schema: SCHEMA,
+            id: id.to_owned(),
+            created: now,
+            attempts: 0,
+            next_attempt: now,
+            last_error: None,
+            item,
+        };
         self.write(&path, &entry)?;
         Ok(Put::Queued)
     }
@@ -182,7 +197,10 @@ impl<T: Serialize + DeserializeOwned> Outbox<T> {
             if name.starts_with('.') || !name.ends_with(".json") || !path.is_file() {
                 continue;
             }
-            match fs::read(&path).map_err(io::Error::other).and_then(|b| serde_json::from_slice::<Entry<T>>(&b).map_err(io::Error::other)) {
+            match fs::read(&path)
+                .map_err(io::Error::other)
+                .and_then(|b| serde_json::from_slice::<Entry<T>>(&b).map_err(io::Error::other))
+            {
                 Ok(entry) if self.was_sent(&entry.id) => {
                     fs::remove_file(&path).map_err(err("remove", &path))?;
                 }
@@ -204,7 +222,11 @@ impl<T: Serialize + DeserializeOwned> Outbox<T> {
     ///
     /// As [`Outbox::entries`].
     pub fn due(&self, now: DateTime<Utc>) -> Result<Vec<Entry<T>>, OutboxError> {
-        Ok(self.entries()?.into_iter().filter(|e| e.next_attempt <= now).collect())
+        Ok(self
+            .entries()?
+            .into_iter()
+            .filter(|e| e.next_attempt <= now)
+            .collect())
     }
 
     /// Records that `id` was delivered: writes its `sent` marker, then
@@ -238,7 +260,12 @@ impl<T: Serialize + DeserializeOwned> Outbox<T> {
     /// # Errors
     ///
     /// When the entry cannot be rewritten.
-    pub fn retry_at(&self, mut entry: Entry<T>, error: &str, next: DateTime<Utc>) -> Result<Entry<T>, OutboxError> {
+    pub fn retry_at(
+        &self,
+        mut entry: Entry<T>,
+        error: &str,
+        next: DateTime<Utc>,
+    ) -> Result<Entry<T>, OutboxError> {
         entry.attempts += 1;
         entry.last_error = Some(error.to_owned());
         entry.next_attempt = next;
@@ -255,7 +282,10 @@ impl<T: Serialize + DeserializeOwned> Outbox<T> {
     pub fn reject(&self, mut entry: Entry<T>, error: &str) -> Result<PathBuf, OutboxError> {
         entry.attempts += 1;
         entry.last_error = Some(error.to_owned());
-        let aside = self.dir.join("rejected").join(format!("{}.json", file_key(&entry.id)));
+        let aside = self
+            .dir
+            .join("rejected")
+            .join(format!("{}.json", file_key(&entry.id)));
         self.write(&aside, &entry)?;
         self.remove(&entry.id)?;
         Ok(aside)
@@ -271,7 +301,10 @@ impl<T: Serialize + DeserializeOwned> Outbox<T> {
         let mut out = Vec::new();
         for dirent in fs::read_dir(&dir).map_err(err("list", &dir))? {
             let path = dirent.map_err(err("list", &dir))?.path();
-            if let Ok(entry) = fs::read(&path).map_err(io::Error::other).and_then(|b| serde_json::from_slice(&b).map_err(io::Error::other)) {
+            if let Ok(entry) = fs::read(&path)
+                .map_err(io::Error::other)
+                .and_then(|b| serde_json::from_slice(&b).map_err(io::Error::other))
+            {
                 out.push(entry);
             }
         }
@@ -281,9 +314,14 @@ impl<T: Serialize + DeserializeOwned> Outbox<T> {
     fn forget_old_markers(&self) {
         let dir = self.dir.join("sent");
         let Ok(list) = fs::read_dir(&dir) else { return };
-        let cutoff = SystemTime::now().checked_sub(SENT_MARKER_TTL).unwrap_or(SystemTime::UNIX_EPOCH);
+        let cutoff = SystemTime::now()
+            .checked_sub(SENT_MARKER_TTL)
+            .unwrap_or(SystemTime::UNIX_EPOCH);
         for dirent in list.flatten() {
-            let old = dirent.metadata().and_then(|m| m.modified()).is_ok_and(|t| t < cutoff);
+            let old = dirent
+                .metadata()
+                .and_then(|m| m.modified())
+                .is_ok_and(|t| t < cutoff);
             if old {
                 let _ = fs::remove_file(dirent.path());
             }
@@ -303,7 +341,12 @@ mod tests {
 
     #[test]
     fn file_keys_are_distinct_and_safe() {
-        let cases = [("story/v3", "story%2Fv3"), ("a.b", "a%2Eb"), ("a%2Eb", "a%252Eb"), ("../x", "%2E%2E%2Fx")];
+        let cases = [
+            ("story/v3", "story%2Fv3"),
+            ("a.b", "a%2Eb"),
+            ("a%2Eb", "a%252Eb"),
+            ("../x", "%2E%2E%2Fx"),
+        ];
         for (id, key) in cases {
             assert_eq!(file_key(id), key);
         }
@@ -313,12 +356,27 @@ mod tests {
     fn put_is_idempotent_and_delivery_is_final() {
         let (_dir, outbox) = outbox();
         let now = Utc::now();
-        assert_eq!(outbox.put("story/v2", &"hello".to_owned(), now).expect("put"), Put::Queued);
-        assert_eq!(outbox.put("story/v2", &"again".to_owned(), now).expect("put"), Put::AlreadyQueued);
+        assert_eq!(
+            outbox
+                .put("story/v2", &"hello".to_owned(), now)
+                .expect("put"),
+            Put::Queued
+        );
+        assert_eq!(
+            outbox
+                .put("story/v2", &"again".to_owned(), now)
+                .expect("put"),
+            Put::AlreadyQueued
+        );
         assert_eq!(outbox.due(now).expect("due")[0].item, "hello");
         outbox.delivered("story/v2").expect("delivered");
         assert!(outbox.entries().expect("list").is_empty());
-        assert_eq!(outbox.put("story/v2", &"hello".to_owned(), now).expect("put"), Put::AlreadySent);
+        assert_eq!(
+            outbox
+                .put("story/v2", &"hello".to_owned(), now)
+                .expect("put"),
+            Put::AlreadySent
+        );
     }
 
     #[test]
@@ -340,13 +398,27 @@ mod tests {
         outbox.put("b", &"y".to_owned(), now).expect("put");
         let entries = outbox.due(now).expect("due");
         let later = now + chrono::Duration::minutes(5);
-        outbox.retry_at(entries[0].clone(), "connection refused", later).expect("retry");
-        outbox.reject(entries[1].clone(), "550 no such user").expect("reject");
+        outbox
+            .retry_at(entries[0].clone(), "connection refused", later)
+            .expect("retry");
+        outbox
+            .reject(entries[1].clone(), "550 no such user")
+            .expect("reject");
         assert!(outbox.due(now).expect("due").is_empty());
         let again = outbox.due(later).expect("due");
-        assert_eq!((again.len(), again[0].attempts, again[0].last_error.as_deref()), (1, 1, Some("connection refused")));
+        assert_eq!(
+            (
+                again.len(),
+                again[0].attempts,
+                again[0].last_error.as_deref()
+            ),
+            (1, 1, Some("connection refused"))
+        );
         let rejected = outbox.rejected().expect("rejected");
-        assert_eq!((rejected[0].id.as_str(), rejected[0].item.as_str()), ("b", "y"));
+        assert_eq!(
+            (rejected[0].id.as_str(), rejected[0].item.as_str()),
+            ("b", "y")
+        );
     }
 
     #[test]

@@ -44,7 +44,12 @@ pub struct Options {
 
 impl Options {
     pub fn new(mode: Mode) -> Self {
-        Options { mode, login: None, refuse: None, port: None }
+        Options {
+            mode,
+            login: None,
+            refuse: None,
+            port: None,
+        }
     }
 }
 
@@ -77,7 +82,11 @@ pub struct SmtpServer {
 
 /// A free port on 127.0.0.1 with nothing listening on it.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 impl SmtpServer {
@@ -91,7 +100,11 @@ impl SmtpServer {
             let (config, pem) = tls_config();
             (Some(config), Some(pem))
         };
-        let shared = Arc::new(Shared { options, received: Mutex::new(Vec::new()), tls });
+        let shared = Arc::new(Shared {
+            options,
+            received: Mutex::new(Vec::new()),
+            tls,
+        });
         let stop = Arc::new(AtomicBool::new(false));
         let (s, st) = (shared.clone(), stop.clone());
         std::thread::spawn(move || {
@@ -106,7 +119,12 @@ impl SmtpServer {
                 });
             }
         });
-        SmtpServer { addr, cert_pem, shared, stop }
+        SmtpServer {
+            addr,
+            cert_pem,
+            shared,
+            stop,
+        }
     }
 
     /// The messages accepted so far.
@@ -134,7 +152,9 @@ impl Drop for SmtpServer {
 }
 
 fn tls_config() -> (Arc<ServerConfig>, String) {
-    let key = rcgen::generate_simple_self_signed(vec!["localhost".to_owned(), "127.0.0.1".to_owned()]).unwrap();
+    let key =
+        rcgen::generate_simple_self_signed(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])
+            .unwrap();
     let cert = CertificateDer::from(key.cert.der().to_vec());
     let private = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.signing_key.serialize_der()));
     // The one provider of this build, named so that nothing is left to chance.
@@ -162,7 +182,11 @@ impl Handler for Recorder {
     }
 
     fn data_start(&mut self, _domain: &str, from: &str, _is8bit: bool, to: &[String]) -> Response {
-        self.current = Some(Received { from: from.to_owned(), to: to.to_vec(), data: Vec::new() });
+        self.current = Some(Received {
+            from: from.to_owned(),
+            to: to.to_vec(),
+            data: Vec::new(),
+        });
         mailin::response::OK
     }
 
@@ -210,10 +234,20 @@ fn handle(stream: TcpStream, shared: &Arc<Shared>) -> std::io::Result<()> {
         builder.enable_start_tls();
     }
     if shared.options.login.is_some() {
-        builder.enable_auth(AuthMechanism::Plain).enable_auth(AuthMechanism::Login);
+        builder
+            .enable_auth(AuthMechanism::Plain)
+            .enable_auth(AuthMechanism::Login);
     }
-    let mut session = builder.build(remote, Recorder { shared: shared.clone(), current: None });
-    let tls = || rustls::ServerConnection::new(shared.tls.clone().unwrap()).map_err(std::io::Error::other);
+    let mut session = builder.build(
+        remote,
+        Recorder {
+            shared: shared.clone(),
+            current: None,
+        },
+    );
+    let tls = || {
+        rustls::ServerConnection::new(shared.tls.clone().unwrap()).map_err(std::io::Error::other)
+    };
     match shared.options.mode {
         Mode::ImplicitTls => {
             session.tls_active();
@@ -222,14 +256,22 @@ fn handle(stream: TcpStream, shared: &Arc<Shared>) -> std::io::Result<()> {
         _ => {
             if let Outcome::Upgrade(stream) = converse(&mut session, stream, true)? {
                 session.tls_active();
-                converse(&mut session, rustls::StreamOwned::new(tls()?, stream), false)?;
+                converse(
+                    &mut session,
+                    rustls::StreamOwned::new(tls()?, stream),
+                    false,
+                )?;
             }
         }
     }
     Ok(())
 }
 
-fn converse<S: Read + Write, H: Handler>(session: &mut mailin::Session<H>, stream: S, greet: bool) -> std::io::Result<Outcome<S>> {
+fn converse<S: Read + Write, H: Handler>(
+    session: &mut mailin::Session<H>,
+    stream: S,
+    greet: bool,
+) -> std::io::Result<Outcome<S>> {
     let mut reader = BufReader::new(stream);
     if greet {
         session.greeting().write_to(reader.get_mut())?;
@@ -306,7 +348,12 @@ pub fn seed_alert_version(version: u32) -> Alert {
     let mut alert = seed_alert();
     alert.id = format!("binance-russia-data/v{version}");
     alert.time += chrono::Duration::minutes(i64::from(version));
-    if let redline::notify::Event::Changed { from_version, to_version, .. } = &mut alert.event {
+    if let redline::notify::Event::Changed {
+        from_version,
+        to_version,
+        ..
+    } = &mut alert.event
+    {
         *from_version = version - 1;
         *to_version = version;
     }
@@ -315,5 +362,7 @@ pub fn seed_alert_version(version: u32) -> Alert {
 
 /// Parses a received message.
 pub fn parse(received: &Received) -> mail_parser::Message<'_> {
-    mail_parser::MessageParser::default().parse(&received.data).unwrap()
+    mail_parser::MessageParser::default()
+        .parse(&received.data)
+        .unwrap()
 }

@@ -61,7 +61,11 @@ pub struct Ready {
 
 /// The digests due at `now` among `pending`, and the earliest time a
 /// group not yet due will be (for the mailer's timer).
-pub fn due(pending: &[Entry<Pending>], now: DateTime<Utc>, zone: Tz) -> (Vec<Ready>, Option<DateTime<Utc>>) {
+pub fn due(
+    pending: &[Entry<Pending>],
+    now: DateTime<Utc>,
+    zone: Tz,
+) -> (Vec<Ready>, Option<DateTime<Utc>>) {
     let mut groups: BTreeMap<_, Vec<&Entry<Pending>>> = BTreeMap::new();
     for entry in pending {
         groups.entry(entry.item.group()).or_default().push(entry);
@@ -71,7 +75,9 @@ pub fn due(pending: &[Entry<Pending>], now: DateTime<Utc>, zone: Tz) -> (Vec<Rea
     for ((schedule, to, cc), mut members) in groups {
         members.sort_by(|a, b| (a.created, &a.id).cmp(&(b.created, &b.id)));
         let oldest = members[0].created;
-        let fire = Schedule::parse(&schedule).ok().and_then(|s| s.next_after(oldest, zone));
+        let fire = Schedule::parse(&schedule)
+            .ok()
+            .and_then(|s| s.next_after(oldest, zone));
         // A schedule that no longer parses (the outbox outlived a watchlist
         // edit) must not strand its alerts: they leave at once.
         let fire = fire.unwrap_or(oldest);
@@ -83,7 +89,11 @@ pub fn due(pending: &[Entry<Pending>], now: DateTime<Utc>, zone: Tz) -> (Vec<Rea
         let ids: Vec<String> = members.iter().map(|m| m.id.clone()).collect();
         let hash = blake3::hash(ids.join("\n").as_bytes()).to_hex();
         let alerts = members.iter().map(|m| m.item.alert.clone()).collect();
-        ready.push(Ready { id: format!("digest/{}", &hash[..20]), mail: Mail::Digest { alerts, to, cc }, members: ids });
+        ready.push(Ready {
+            id: format!("digest/{}", &hash[..20]),
+            mail: Mail::Digest { alerts, to, cc },
+            members: ids,
+        });
     }
     (ready, next)
 }
@@ -102,10 +112,28 @@ mod tests {
             watch: WatchName::parse("story").expect("name"),
             url: "https://example.org/".into(),
             time: created,
-            event: Event::Changed { headline: None, from_version: 1, to_version: 2, report: Report::default() },
+            event: Event::Changed {
+                headline: None,
+                from_version: 1,
+                to_version: 2,
+                report: Report::default(),
+            },
         };
-        let item = Pending { alert, to: vec![to.to_owned()], cc: vec![], schedule: schedule.to_owned() };
-        Entry { schema: 1, id: id.to_owned(), created, attempts: 0, next_attempt: created, last_error: None, item }
+        let item = Pending {
+            alert,
+            to: vec![to.to_owned()],
+            cc: vec![],
+            schedule: schedule.to_owned(),
+        };
+        Entry {
+            schema: 1,
+            id: id.to_owned(),
+            created,
+            attempts: 0,
+            next_attempt: created,
+            last_error: None,
+            item,
+        }
     }
 
     #[test]
@@ -124,7 +152,10 @@ mod tests {
         let after: DateTime<Utc> = "2026-01-01T20:00:00Z".parse().expect("time");
         let (ready, _) = due(&pending, after, Tz::UTC);
         let members: Vec<_> = ready.iter().map(|r| r.members.clone()).collect();
-        assert_eq!(members, [vec!["a".to_owned(), "b".to_owned()], vec!["c".to_owned()]]);
+        assert_eq!(
+            members,
+            [vec!["a".to_owned(), "b".to_owned()], vec!["c".to_owned()]]
+        );
         // The same members always make the same digest id.
         let (again, _) = due(&pending[..2], after, Tz::UTC);
         assert_eq!(again[0].id, ready[0].id);

@@ -46,7 +46,10 @@ pub fn escape(text: &str) -> String {
 fn link(url: &str, label: &str, style: &str) -> String {
     match url::Url::parse(url) {
         Ok(u) if matches!(u.scheme(), "http" | "https") => {
-            format!("<a href=\"{}\" style=\"{style}\">{label}</a>", escape(u.as_str()))
+            format!(
+                "<a href=\"{}\" style=\"{style}\">{label}</a>",
+                escape(u.as_str())
+            )
         }
         _ => label.to_owned(),
     }
@@ -76,7 +79,11 @@ pub fn digest(subject: &str, alerts: &[Alert]) -> String {
         }
         section(a, &mut body, false);
     }
-    page(subject, &body, "Sent by redline: a digest of change alerts.")
+    page(
+        subject,
+        &body,
+        "Sent by redline: a digest of change alerts.",
+    )
 }
 
 /// The frame every message shares: a centred 680-pixel card.
@@ -113,14 +120,23 @@ fn section(alert: &Alert, out: &mut String, top: bool) {
     let headline = escape(&summary::headline(alert));
     out.push_str(&format!(
         "<h1 style=\"margin:0 0 10px;font:700 {size}px/1.25 {SERIF};color:{INK};\">{}</h1>\n",
-        link(&alert.url, &headline, &format!("color:{INK};text-decoration:none;"))
+        link(
+            &alert.url,
+            &headline,
+            &format!("color:{INK};text-decoration:none;")
+        )
     ));
     out.push_str(&format!(
         "<p style=\"margin:0 0 18px;font-size:13px;color:{MUTED};word-break:break-all;\">{}</p>\n",
         link(&alert.url, &escape(&alert.url), "color:#0969da;")
     ));
     match &alert.event {
-        Event::Changed { report, from_version, to_version, .. } => {
+        Event::Changed {
+            report,
+            from_version,
+            to_version,
+            ..
+        } => {
             out.push_str(&format!(
                 "<p style=\"margin:0 0 20px;font-size:17px;\"><b>{}</b> <span style=\"color:{MUTED};font-size:13px;\">Version {from_version} → {to_version}, seen {}.</span></p>\n",
                 escape(&summary::sentence(report)),
@@ -133,17 +149,30 @@ fn section(alert: &Alert, out: &mut String, top: bool) {
                 out.push_str(&labelled("Byline changed", &text_change(b), "#8c959f"));
             }
             // Notes first: they are the publisher's own account of the change.
-            for change in report.notes().chain(report.changes.iter().filter(|c| !matches!(c, Change::Note { .. }))) {
+            for change in report.notes().chain(
+                report
+                    .changes
+                    .iter()
+                    .filter(|c| !matches!(c, Change::Note { .. })),
+            ) {
                 out.push_str(&change_html(change));
             }
         }
-        Event::Failing { reason, failures, since } => {
+        Event::Failing {
+            reason,
+            failures,
+            since,
+        } => {
             out.push_str(&format!(
                 "<p style=\"margin:0 0 14px;\">The last <b>{failures}</b> checks of this watch failed, the first at {}. \
                  You will get one more message when it works again.</p>\n",
                 since.format("%Y-%m-%d %H:%M UTC")
             ));
-            out.push_str(&labelled("Last error", &format!("<code style=\"font-size:14px;\">{}</code>", escape(reason)), "#a40e26"));
+            out.push_str(&labelled(
+                "Last error",
+                &format!("<code style=\"font-size:14px;\">{}</code>", escape(reason)),
+                "#a40e26",
+            ));
         }
         Event::Recovered { failures, since } => {
             out.push_str(&format!(
@@ -176,17 +205,31 @@ fn change_html(change: &Change) -> String {
     match change {
         Change::Added { blocks, .. } => {
             let bold = blocks.iter().all(summary::mostly_bold);
-            let label = if bold { format!("{label} · bold on the page") } else { label };
+            let label = if bold {
+                format!("{label} · bold on the page")
+            } else {
+                label
+            };
             let paragraphs: String = blocks
                 .iter()
-                .map(|b| format!("<p style=\"margin:0 0 10px;\"><ins style=\"{INS}\">{}</ins></p>", styled(b)))
+                .map(|b| {
+                    format!(
+                        "<p style=\"margin:0 0 10px;\"><ins style=\"{INS}\">{}</ins></p>",
+                        styled(b)
+                    )
+                })
                 .collect();
             labelled(&label, &paragraphs, "#1a7f37")
         }
         Change::Removed { blocks, .. } => {
             let paragraphs: String = blocks
                 .iter()
-                .map(|b| format!("<p style=\"margin:0 0 10px;\"><del style=\"{DEL}\">{}</del></p>", styled(b)))
+                .map(|b| {
+                    format!(
+                        "<p style=\"margin:0 0 10px;\"><del style=\"{DEL}\">{}</del></p>",
+                        styled(b)
+                    )
+                })
                 .collect();
             labelled(&label, &paragraphs, "#cf222e")
         }
@@ -200,23 +243,40 @@ fn change_html(change: &Change) -> String {
                     html.push(' ');
                 }
                 previous = s.op;
-                let text = if s.emphasised { format!("<b>{}</b>", escape(&s.text)) } else { escape(&s.text) };
+                let text = if s.emphasised {
+                    format!("<b>{}</b>", escape(&s.text))
+                } else {
+                    escape(&s.text)
+                };
                 match s.op {
                     SegmentOp::Equal => html.push_str(&text),
-                    SegmentOp::Inserted => html.push_str(&format!("<ins style=\"{INS}\">{text}</ins>")),
-                    SegmentOp::Deleted => html.push_str(&format!("<del style=\"{DEL}\">{text}</del>")),
+                    SegmentOp::Inserted => {
+                        html.push_str(&format!("<ins style=\"{INS}\">{text}</ins>"))
+                    }
+                    SegmentOp::Deleted => {
+                        html.push_str(&format!("<del style=\"{DEL}\">{text}</del>"))
+                    }
                 }
             }
             html.push_str("</p>");
             labelled(&label, &html, "#bf8700")
         }
-        Change::Moved { block, .. } => labelled(&label, &format!("<p style=\"margin:0;\">{}</p>", styled(block)), "#8250df"),
-        Change::Emphasised { text, .. } => {
-            labelled(&label, &format!("<p style=\"margin:0;\"><b>{}</b></p>", escape(text)), "#bf8700")
-        }
+        Change::Moved { block, .. } => labelled(
+            &label,
+            &format!("<p style=\"margin:0;\">{}</p>", styled(block)),
+            "#8250df",
+        ),
+        Change::Emphasised { text, .. } => labelled(
+            &label,
+            &format!("<p style=\"margin:0;\"><b>{}</b></p>", escape(text)),
+            "#bf8700",
+        ),
         Change::Note { text, .. } => labelled(
             &label,
-            &format!("<p style=\"margin:0;background-color:#fff8c5;padding:8px 10px;\"><i>{}</i></p>", escape(text)),
+            &format!(
+                "<p style=\"margin:0;background-color:#fff8c5;padding:8px 10px;\"><i>{}</i></p>",
+                escape(text)
+            ),
             "#d4a72c",
         ),
     }
@@ -245,8 +305,14 @@ mod tests {
     #[test]
     fn escape_neutralises_markup() {
         let cases = [
-            ("<script>alert(1)</script>", "&lt;script&gt;alert(1)&lt;/script&gt;"),
-            ("<img src=x onerror=\"alert(1)\">", "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;"),
+            (
+                "<script>alert(1)</script>",
+                "&lt;script&gt;alert(1)&lt;/script&gt;",
+            ),
+            (
+                "<img src=x onerror=\"alert(1)\">",
+                "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;",
+            ),
             ("Tom & Jerry's", "Tom &amp; Jerry&#39;s"),
         ];
         for (input, want) in cases {
@@ -256,7 +322,10 @@ mod tests {
 
     #[test]
     fn only_web_addresses_become_links() {
-        assert!(link("https://example.org/a?b=1&c=\"", "x", "").starts_with("<a href=\"https://example.org/a?b=1&amp;c=%22\""));
+        assert!(
+            link("https://example.org/a?b=1&c=\"", "x", "")
+                .starts_with("<a href=\"https://example.org/a?b=1&amp;c=%22\"")
+        );
         assert_eq!(link("javascript:alert(1)", "x", ""), "x");
         assert_eq!(link("not a url", "x", ""), "x");
     }

@@ -24,8 +24,8 @@ use super::{html, summary, text};
 pub enum Mail {
     /// One alert, one message.
     Alert {
-        /// The alert.
-        alert: Alert,
+        /// The alert (boxed: it is far larger than a digest's list).
+        alert: Box<Alert>,
         /// To recipients, as written in the watchlist.
         to: Vec<String>,
         /// Cc recipients.
@@ -101,15 +101,34 @@ impl Header for RedlineWatch {
 /// stable, so that a retry carries the same id and a client can drop a
 /// copy it already has.
 pub fn message_id(id: &str, from: &Mailbox) -> String {
-    let readable: String =
-        id.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '.' }).take(80).collect();
+    let readable: String = id
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '.'
+            }
+        })
+        .take(80)
+        .collect();
     let hash = blake3::hash(id.as_bytes()).to_hex();
-    format!("<redline.{readable}.{}@{}>", &hash[..12], from.email.domain())
+    format!(
+        "<redline.{readable}.{}@{}>",
+        &hash[..12],
+        from.email.domain()
+    )
 }
 
 fn mailboxes(list: &[String]) -> Result<Vec<Mailbox>, MessageError> {
     list.iter()
-        .map(|a| a.parse().map_err(|e: lettre::address::AddressError| MessageError::Address { address: a.clone(), reason: e.to_string() }))
+        .map(|a| {
+            a.parse()
+                .map_err(|e: lettre::address::AddressError| MessageError::Address {
+                    address: a.clone(),
+                    reason: e.to_string(),
+                })
+        })
         .collect()
 }
 
@@ -121,13 +140,25 @@ fn mailboxes(list: &[String]) -> Result<Vec<Mailbox>, MessageError> {
 /// message (no recipient).
 pub fn build(id: &str, mail: &Mail, from: &Mailbox) -> Result<Message, MessageError> {
     let (to, cc, subject, text, html, date) = match mail {
-        Mail::Alert { alert, to, cc, .. } => {
-            (to, cc, summary::subject(alert), text::alert(alert), html::alert(alert), alert.time)
-        }
+        Mail::Alert { alert, to, cc, .. } => (
+            to,
+            cc,
+            summary::subject(alert),
+            text::alert(alert),
+            html::alert(alert),
+            alert.time,
+        ),
         Mail::Digest { alerts, to, cc } => {
             let subject = summary::digest_subject(alerts);
             let date = alerts.iter().map(|a| a.time).max().unwrap_or_default();
-            (to, cc, subject.clone(), text::digest(&subject, alerts), html::digest(&subject, alerts), date)
+            (
+                to,
+                cc,
+                subject.clone(),
+                text::digest(&subject, alerts),
+                html::digest(&subject, alerts),
+                date,
+            )
         }
     };
     let mut builder = Message::builder()

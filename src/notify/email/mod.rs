@@ -37,7 +37,9 @@ use crate::notify::outbox::{Entry, Outbox, OutboxError, Put};
 use crate::notify::{Alert, Event};
 use crate::store::write_atomic;
 
-pub use config::{EmailSettings, RawEmailSettings, RawWatchEmail, WatchEmail, validate, validate_watch};
+pub use config::{
+    EmailSettings, RawEmailSettings, RawWatchEmail, WatchEmail, validate, validate_watch,
+};
 pub use message::Mail;
 pub use transport::{TestEmailError, send_test};
 
@@ -45,7 +47,9 @@ pub use transport::{TestEmailError, send_test};
 #[derive(Debug, thiserror::Error)]
 pub enum EmailError {
     /// The SMTP password could not be read.
-    #[error("email: no smtp password in {0}; set it, or remove username from [email] if the server needs no login")]
+    #[error(
+        "email: no smtp password in {0}; set it, or remove username from [email] if the server needs no login"
+    )]
     Password(String),
     /// The extra certificate could not be used.
     #[error("email: cannot use ca_file {}: {reason}; give a PEM certificate", path.display())]
@@ -125,7 +129,10 @@ pub struct Mailer {
 
 impl std::fmt::Debug for Mailer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Mailer").field("settings", &self.settings).field("outbox", &self.mail.dir()).finish_non_exhaustive()
+        f.debug_struct("Mailer")
+            .field("settings", &self.settings)
+            .field("outbox", &self.mail.dir())
+            .finish_non_exhaustive()
     }
 }
 
@@ -141,12 +148,19 @@ impl Mailer {
     /// # Errors
     ///
     /// [`EmailError`] when the password, certificate or outbox is unusable.
-    pub fn open(settings: EmailSettings, store_root: &Path, options: MailerOptions) -> Result<Self, EmailError> {
+    pub fn open(
+        settings: EmailSettings,
+        store_root: &Path,
+        options: MailerOptions,
+    ) -> Result<Self, EmailError> {
         let dir = Self::outbox_dir(store_root);
         let smtp = transport::build(&settings)?;
         let threads = dir.join("threads");
-        std::fs::create_dir_all(&threads)
-            .map_err(|source| OutboxError { action: "create", path: threads.clone(), source })?;
+        std::fs::create_dir_all(&threads).map_err(|source| OutboxError {
+            action: "create",
+            path: threads.clone(),
+            source,
+        })?;
         Ok(Mailer {
             smtp,
             mail: Outbox::open(&dir.join("mail"))?,
@@ -178,13 +192,27 @@ impl Mailer {
                 if self.mail.was_sent(&alert.id) {
                     Put::AlreadySent
                 } else {
-                    let pending = digest::Pending { alert: alert.clone(), to, cc, schedule: schedule.as_str().to_owned() };
+                    let pending = digest::Pending {
+                        alert: alert.clone(),
+                        to,
+                        cc,
+                        schedule: schedule.as_str().to_owned(),
+                    };
                     self.digests.put(&alert.id, &pending, now)?
                 }
             }
             _ => {
                 let thread = self.thread_of(alert)?;
-                self.mail.put(&alert.id, &Mail::Alert { alert: alert.clone(), to, cc, thread }, now)?
+                self.mail.put(
+                    &alert.id,
+                    &Mail::Alert {
+                        alert: Box::new(alert.clone()),
+                        to,
+                        cc,
+                        thread,
+                    },
+                    now,
+                )?
             }
         };
         tracing::debug!(alert = %alert.id, ?put, "email alert queued");
@@ -197,14 +225,27 @@ impl Mailer {
     fn thread_of(&self, alert: &Alert) -> Result<Option<String>, EmailError> {
         let path = self.threads.join(format!("{}.json", alert.watch));
         let own = message::message_id(&alert.id, &self.settings.from);
-        let known: Option<Thread> = std::fs::read(&path).ok().and_then(|b| serde_json::from_slice(&b).ok());
+        let known: Option<Thread> = std::fs::read(&path)
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok());
         match known {
             Some(t) if t.url == alert.url => Ok((t.root != own).then_some(t.root)),
             // A new article (or a watch pointed at another URL) opens a new thread.
             _ => {
-                let record = serde_json::to_vec(&Thread { url: alert.url.clone(), root: own })
-                    .map_err(|e| OutboxError { action: "encode", path: path.clone(), source: std::io::Error::other(e) })?;
-                write_atomic(&path, &record).map_err(|source| OutboxError { action: "write", path, source })?;
+                let record = serde_json::to_vec(&Thread {
+                    url: alert.url.clone(),
+                    root: own,
+                })
+                .map_err(|e| OutboxError {
+                    action: "encode",
+                    path: path.clone(),
+                    source: std::io::Error::other(e),
+                })?;
+                write_atomic(&path, &record).map_err(|source| OutboxError {
+                    action: "write",
+                    path,
+                    source,
+                })?;
                 Ok(None)
             }
         }
@@ -264,7 +305,11 @@ impl Mailer {
     /// # Errors
     ///
     /// [`EmailError::Outbox`] when the outbox cannot be read or updated.
-    pub async fn deliver_due(&self, now: DateTime<Utc>, shutdown: Option<&CancellationToken>) -> Result<Delivery, EmailError> {
+    pub async fn deliver_due(
+        &self,
+        now: DateTime<Utc>,
+        shutdown: Option<&CancellationToken>,
+    ) -> Result<Delivery, EmailError> {
         let _pass = self.delivering.lock().await;
         let mut done = Delivery::default();
         let mut server_down: Option<String> = None;
@@ -312,7 +357,11 @@ impl Mailer {
     }
 
     fn defer(&self, entry: Entry<Mail>, error: &str, now: DateTime<Utc>) -> Result<(), EmailError> {
-        let wait = transport::backoff(entry.attempts + 1, self.options.first_retry, self.options.max_retry);
+        let wait = transport::backoff(
+            entry.attempts + 1,
+            self.options.first_retry,
+            self.options.max_retry,
+        );
         let next = now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::MAX);
         let entry = self.mail.retry_at(entry, error, next)?;
         if entry.attempts >= LOUD_AFTER {
@@ -343,10 +392,19 @@ impl Mailer {
             if let Err(e) = self.deliver_due(now, Some(&shutdown)).await {
                 tracing::error!(error = %e, "email delivery pass failed; retrying");
             }
-            let next_retry = self.mail.entries().ok().and_then(|es| es.iter().map(|e| e.next_attempt).min());
+            let next_retry = self
+                .mail
+                .entries()
+                .ok()
+                .and_then(|es| es.iter().map(|e| e.next_attempt).min());
             let wake = [next_digest, next_retry].into_iter().flatten().min();
             let idle = self.options.idle;
-            let sleep = wake.map_or(idle, |w| (w - Utc::now()).to_std().unwrap_or(Duration::ZERO).min(idle));
+            let sleep = wake.map_or(idle, |w| {
+                (w - Utc::now())
+                    .to_std()
+                    .unwrap_or(Duration::ZERO)
+                    .min(idle)
+            });
             tokio::select! {
                 () = shutdown.cancelled() => break,
                 () = tokio::time::sleep(sleep) => {}

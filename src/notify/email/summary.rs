@@ -17,7 +17,10 @@ const SUBJECT_HEADLINE_CHARS: usize = 110;
 /// start a new header line or break a layout.
 pub fn one_line(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for word in text.split(|c: char| c.is_whitespace() || c.is_control()).filter(|w| !w.is_empty()) {
+    for word in text
+        .split(|c: char| c.is_whitespace() || c.is_control())
+        .filter(|w| !w.is_empty())
+    {
         if !out.is_empty() {
             out.push(' ');
         }
@@ -42,13 +45,19 @@ pub fn shorten(text: &str, max: usize) -> String {
 /// The headline an alert is about: the new headline, else the watch's name.
 pub fn headline(alert: &Alert) -> String {
     let from_event = match &alert.event {
-        Event::Changed { headline, report, .. } => {
-            headline.clone().or_else(|| report.headline.as_ref().map(|h| h.new.clone()))
-        }
+        Event::Changed {
+            headline, report, ..
+        } => headline
+            .clone()
+            .or_else(|| report.headline.as_ref().map(|h| h.new.clone())),
         _ => None,
     };
     let text = one_line(from_event.as_deref().unwrap_or(""));
-    if text.is_empty() { alert.watch.to_string() } else { text }
+    if text.is_empty() {
+        alert.watch.to_string()
+    } else {
+        text
+    }
 }
 
 /// The subject line of a single alert, e.g.
@@ -57,15 +66,29 @@ pub fn subject(alert: &Alert) -> String {
     let title = shorten(&headline(alert), SUBJECT_HEADLINE_CHARS);
     match &alert.event {
         Event::Changed { report, .. } => {
-            let verb = if is_correction(report) { "Corrected" } else { "Updated" };
+            let verb = if is_correction(report) {
+                "Corrected"
+            } else {
+                "Updated"
+            };
             let counts = subject_counts(report);
-            if counts.is_empty() { format!("{verb}: {title}") } else { format!("{verb}: {title} ({counts})") }
+            if counts.is_empty() {
+                format!("{verb}: {title}")
+            } else {
+                format!("{verb}: {title} ({counts})")
+            }
         }
         Event::Failing { failures, .. } => {
-            format!("Failing: {} ({failures} checks in a row failed)", alert.watch)
+            format!(
+                "Failing: {} ({failures} checks in a row failed)",
+                alert.watch
+            )
         }
         Event::Recovered { failures, .. } => {
-            format!("Recovered: {} (checks work again after {failures} failures)", alert.watch)
+            format!(
+                "Recovered: {} (checks work again after {failures} failures)",
+                alert.watch
+            )
         }
     }
 }
@@ -78,13 +101,24 @@ pub fn digest_subject(alerts: &[Alert]) -> String {
     let changes = plural(alerts.len(), "alert", "alerts");
     match watches.as_slice() {
         [] => "Digest: no alerts".to_owned(),
-        [_] => format!("Digest: {} ({changes})", shorten(&headline(&alerts[alerts.len() - 1]), SUBJECT_HEADLINE_CHARS)),
+        [_] => format!(
+            "Digest: {} ({changes})",
+            shorten(&headline(&alerts[alerts.len() - 1]), SUBJECT_HEADLINE_CHARS)
+        ),
         _ => format!("Digest: {changes} about {} articles", watches.len()),
     }
 }
 
 fn is_correction(report: &Report) -> bool {
-    report.notes().any(|c| matches!(c, Change::Note { kind: NoteKind::Correction, .. }))
+    report.notes().any(|c| {
+        matches!(
+            c,
+            Change::Note {
+                kind: NoteKind::Correction,
+                ..
+            }
+        )
+    })
 }
 
 fn plural(n: usize, one: &str, many: &str) -> String {
@@ -129,18 +163,33 @@ pub fn sentence(report: &Report) -> String {
     if report.byline.is_some() {
         parts.push("the byline changed".to_owned());
     }
-    for (n, what) in [(c.added, "added"), (c.removed, "removed"), (c.edited, "edited"), (c.moved, "moved")] {
+    for (n, what) in [
+        (c.added, "added"),
+        (c.removed, "removed"),
+        (c.edited, "edited"),
+        (c.moved, "moved"),
+    ] {
         if n > 0 {
-            let noun = if parts.iter().any(|p| p.contains("paragraph")) { n.to_string() } else { plural(n, "paragraph", "paragraphs") };
+            let noun = if parts.iter().any(|p| p.contains("paragraph")) {
+                n.to_string()
+            } else {
+                plural(n, "paragraph", "paragraphs")
+            };
             parts.push(format!("{noun} {what}"));
         }
     }
     if c.emphasised > 0 {
-        parts.push(format!("{} newly set in bold or italic", plural(c.emphasised, "passage", "passages")));
+        parts.push(format!(
+            "{} newly set in bold or italic",
+            plural(c.emphasised, "passage", "passages")
+        ));
     }
     let mut dated = None;
     for note in report.notes() {
-        if let Change::Note { kind, status, date, .. } = note {
+        if let Change::Note {
+            kind, status, date, ..
+        } = note
+        {
             let status = match status {
                 crate::report::NoteStatus::Added => "added",
                 crate::report::NoteStatus::Changed => "changed",
@@ -199,22 +248,42 @@ pub fn place(kind: BlockKind, index: usize) -> String {
 /// The label above one change, e.g. "Paragraphs 7–12 added".
 pub fn change_label(change: &Change) -> String {
     match change {
-        Change::Added { new_index, blocks } => range_label(*new_index, blocks.len(), blocks.first().map(|b| b.kind), "added"),
-        Change::Removed { old_index, blocks } => {
-            range_label(*old_index, blocks.len(), blocks.first().map(|b| b.kind), "removed (numbered as before)")
-        }
-        Change::Edited { new_index, kind, .. } => capitalise(&format!("{} edited", place(*kind, *new_index))),
-        Change::Moved { old_index, new_index, block } => {
-            capitalise(&format!("{} moved from position {}", place(block.kind, *new_index), old_index + 1))
-        }
-        Change::Emphasised { new_index, style, .. } => {
+        Change::Added { new_index, blocks } => range_label(
+            *new_index,
+            blocks.len(),
+            blocks.first().map(|b| b.kind),
+            "added",
+        ),
+        Change::Removed { old_index, blocks } => range_label(
+            *old_index,
+            blocks.len(),
+            blocks.first().map(|b| b.kind),
+            "removed (numbered as before)",
+        ),
+        Change::Edited {
+            new_index, kind, ..
+        } => capitalise(&format!("{} edited", place(*kind, *new_index))),
+        Change::Moved {
+            old_index,
+            new_index,
+            block,
+        } => capitalise(&format!(
+            "{} moved from position {}",
+            place(block.kind, *new_index),
+            old_index + 1
+        )),
+        Change::Emphasised {
+            new_index, style, ..
+        } => {
             let style = match style {
                 Style::Bold => "bold",
                 Style::Italic => "italic",
             };
             format!("Now in {style}, paragraph {}", new_index + 1)
         }
-        Change::Note { kind, status, date, .. } => {
+        Change::Note {
+            kind, status, date, ..
+        } => {
             let status = match status {
                 crate::report::NoteStatus::Added => "new",
                 crate::report::NoteStatus::Changed => "changed",
@@ -232,13 +301,20 @@ fn range_label(first: usize, len: usize, kind: Option<BlockKind>, what: &str) ->
     if len <= 1 {
         return capitalise(&format!("{} {what}", place(kind, first)));
     }
-    let noun = if kind == BlockKind::Paragraph { "Paragraphs" } else { "Blocks" };
+    let noun = if kind == BlockKind::Paragraph {
+        "Paragraphs"
+    } else {
+        "Blocks"
+    };
     format!("{noun} {}–{} {what}", first + 1, first + len)
 }
 
 fn capitalise(text: &str) -> String {
     let mut chars = text.chars();
-    chars.next().map(|c| c.to_uppercase().collect::<String>() + chars.as_str()).unwrap_or_default()
+    chars
+        .next()
+        .map(|c| c.to_uppercase().collect::<String>() + chars.as_str())
+        .unwrap_or_default()
 }
 
 /// A piece of a block's text with the emphasis that covers all of it.
@@ -260,7 +336,11 @@ pub fn runs(block: &crate::article::Block) -> Vec<Run<'_>> {
     let valid: Vec<_> = block
         .emphasis
         .iter()
-        .filter(|e| e.start < e.end && text.is_char_boundary(e.start) && text.is_char_boundary(e.end.min(text.len())))
+        .filter(|e| {
+            e.start < e.end
+                && text.is_char_boundary(e.start)
+                && text.is_char_boundary(e.end.min(text.len()))
+        })
         .collect();
     let mut cuts: Vec<usize> = vec![0, text.len()];
     for e in &valid {
@@ -272,8 +352,16 @@ pub fn runs(block: &crate::article::Block) -> Vec<Run<'_>> {
     let mut out: Vec<Run<'_>> = Vec::new();
     for pair in cuts.windows(2) {
         let (start, end) = (pair[0], pair[1]);
-        let covered = |style| valid.iter().any(|e| e.style == style && e.start <= start && end <= e.end);
-        let run = Run { text: &text[start..end], bold: covered(Style::Bold), italic: covered(Style::Italic) };
+        let covered = |style| {
+            valid
+                .iter()
+                .any(|e| e.style == style && e.start <= start && end <= e.end)
+        };
+        let run = Run {
+            text: &text[start..end],
+            bold: covered(Style::Bold),
+            italic: covered(Style::Italic),
+        };
         match out.last_mut() {
             Some(last) if last.bold == run.bold && last.italic == run.italic => {
                 last.text = &text[start - last.text.len()..end];
@@ -298,7 +386,10 @@ mod tests {
     fn one_line_removes_every_line_break() {
         let cases = [
             ("Plain", "Plain"),
-            ("Evil\r\nBcc: victim@example.org", "Evil Bcc: victim@example.org"),
+            (
+                "Evil\r\nBcc: victim@example.org",
+                "Evil Bcc: victim@example.org",
+            ),
             ("  tabs\tand\u{0}nul\u{85}next  ", "tabs and nul next"),
             ("\n\n", ""),
         ];
@@ -317,9 +408,15 @@ mod tests {
     #[test]
     fn labels_name_the_place() {
         let block = crate::article::Block::new(BlockKind::Paragraph, "x");
-        let added = Change::Added { new_index: 6, blocks: vec![block.clone(); 6] };
+        let added = Change::Added {
+            new_index: 6,
+            blocks: vec![block.clone(); 6],
+        };
         assert_eq!(change_label(&added), "Paragraphs 7–12 added");
-        let one = Change::Added { new_index: 16, blocks: vec![block] };
+        let one = Change::Added {
+            new_index: 16,
+            blocks: vec![block],
+        };
         assert_eq!(change_label(&one), "Paragraph 17 added");
     }
 }

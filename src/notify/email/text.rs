@@ -23,7 +23,11 @@ pub fn alert(alert: &Alert) -> String {
 
 /// The text part of a digest of `alerts`.
 pub fn digest(subject: &str, alerts: &[Alert]) -> String {
-    let mut out = format!("{}\n{}\n\n", summary::one_line(subject), "=".repeat(summary::one_line(subject).chars().count().min(WIDTH)));
+    let mut out = format!(
+        "{}\n{}\n\n",
+        summary::one_line(subject),
+        "=".repeat(summary::one_line(subject).chars().count().min(WIDTH))
+    );
     for (i, a) in alerts.iter().enumerate() {
         if i > 0 {
             out.push_str(&format!("\n{}\n\n", "-".repeat(WIDTH)));
@@ -48,9 +52,17 @@ fn section(alert: &Alert, out: &mut String) {
     out.push_str(&wrap(&headline, ""));
     out.push_str(&format!("{}\n\n", alert.url));
     match &alert.event {
-        Event::Changed { report, from_version, to_version, .. } => {
+        Event::Changed {
+            report,
+            from_version,
+            to_version,
+            ..
+        } => {
             out.push_str(&wrap(&summary::sentence(report), ""));
-            out.push_str(&format!("(version {from_version} → {to_version}, seen {})\n", alert.time.format("%Y-%m-%d %H:%M UTC")));
+            out.push_str(&format!(
+                "(version {from_version} → {to_version}, seen {})\n",
+                alert.time.format("%Y-%m-%d %H:%M UTC")
+            ));
             if let Some(h) = &report.headline {
                 out.push_str(&format!("\nHeadline changed\n{}", text_change(h)));
             }
@@ -58,24 +70,43 @@ fn section(alert: &Alert, out: &mut String) {
                 out.push_str(&format!("\nByline changed\n{}", text_change(b)));
             }
             // Notes first: they are the publisher's own account of the change.
-            for change in report.notes().chain(report.changes.iter().filter(|c| !matches!(c, Change::Note { .. }))) {
+            for change in report.notes().chain(
+                report
+                    .changes
+                    .iter()
+                    .filter(|c| !matches!(c, Change::Note { .. })),
+            ) {
                 out.push('\n');
                 change_text(change, out);
             }
         }
-        Event::Failing { reason, failures, since } => {
+        Event::Failing {
+            reason,
+            failures,
+            since,
+        } => {
             out.push_str(&wrap(&format!("The last {failures} checks of this watch failed, the first at {}. It will be reported once more when it works again.", since.format("%Y-%m-%d %H:%M UTC")), ""));
             out.push_str("\nLast error:\n");
             out.push_str(&wrap(&summary::one_line(reason), "  "));
         }
         Event::Recovered { failures, since } => {
-            out.push_str(&wrap(&format!("The watch works again after {failures} failed checks since {}.", since.format("%Y-%m-%d %H:%M UTC")), ""));
+            out.push_str(&wrap(
+                &format!(
+                    "The watch works again after {failures} failed checks since {}.",
+                    since.format("%Y-%m-%d %H:%M UTC")
+                ),
+                "",
+            ));
         }
     }
 }
 
 fn text_change(change: &TextChange) -> String {
-    format!("{}{}", wrap(&format!("[-{}-]", summary::one_line(&change.old)), "  "), wrap(&format!("{{+{}+}}", summary::one_line(&change.new)), "  "))
+    format!(
+        "{}{}",
+        wrap(&format!("[-{}-]", summary::one_line(&change.old)), "  "),
+        wrap(&format!("{{+{}+}}", summary::one_line(&change.new)), "  ")
+    )
 }
 
 fn change_text(change: &Change, out: &mut String) {
@@ -83,9 +114,16 @@ fn change_text(change: &Change, out: &mut String) {
     match change {
         Change::Added { blocks, .. } => {
             let bold = blocks.iter().all(summary::mostly_bold);
-            out.push_str(&format!("{label}{}:\n", if bold { " (bold on the page)" } else { "" }));
+            out.push_str(&format!(
+                "{label}{}:\n",
+                if bold { " (bold on the page)" } else { "" }
+            ));
             for block in blocks {
-                let text = if bold { block.text.clone() } else { marked(&summary::runs(block)) };
+                let text = if bold {
+                    block.text.clone()
+                } else {
+                    marked(&summary::runs(block))
+                };
                 out.push_str(&wrap(&text, "  + "));
             }
         }
@@ -99,12 +137,20 @@ fn change_text(change: &Change, out: &mut String) {
             out.push_str(&format!("{label}:\n"));
             let mut text = String::new();
             for s in segments {
-                let body = if s.emphasised && s.op != SegmentOp::Deleted { format!("*{}*", s.text.trim()) } else { s.text.clone() };
+                let body = if s.emphasised && s.op != SegmentOp::Deleted {
+                    format!("*{}*", s.text.trim())
+                } else {
+                    s.text.clone()
+                };
                 let (lead, trail) = edges(&s.text);
                 match s.op {
                     SegmentOp::Equal => text.push_str(&s.text),
-                    SegmentOp::Inserted => text.push_str(&format!("{lead}{{+{}+}}{trail}", body.trim())),
-                    SegmentOp::Deleted => text.push_str(&format!("{lead}[-{}-]{trail}", body.trim())),
+                    SegmentOp::Inserted => {
+                        text.push_str(&format!("{lead}{{+{}+}}{trail}", body.trim()))
+                    }
+                    SegmentOp::Deleted => {
+                        text.push_str(&format!("{lead}[-{}-]{trail}", body.trim()))
+                    }
                 }
             }
             out.push_str(&wrap(&text, "  "));
@@ -128,7 +174,10 @@ fn change_text(change: &Change, out: &mut String) {
 fn edges(text: &str) -> (&str, &str) {
     let lead = &text[..text.len() - text.trim_start().len()];
     let trail = &text[text.trim_end().len()..];
-    (if text.trim().is_empty() { "" } else { lead }, if text.trim().is_empty() { text } else { trail })
+    (
+        if text.trim().is_empty() { "" } else { lead },
+        if text.trim().is_empty() { text } else { trail },
+    )
 }
 
 /// Bold runs as `*…*`, italic ones as `_…_`.
@@ -185,10 +234,16 @@ mod tests {
     fn wrap_keeps_words_and_prefix() {
         let text = "word ".repeat(40);
         let wrapped = wrap(&text, "  + ");
-        assert!(wrapped.lines().all(|l| l.chars().count() <= WIDTH), "{wrapped}");
+        assert!(
+            wrapped.lines().all(|l| l.chars().count() <= WIDTH),
+            "{wrapped}"
+        );
         assert!(wrapped.starts_with("  + word"));
         assert!(wrapped.lines().skip(1).all(|l| l.starts_with("    word")));
-        assert_eq!(wrapped.split_whitespace().filter(|w| *w == "word").count(), 40);
+        assert_eq!(
+            wrapped.split_whitespace().filter(|w| *w == "word").count(),
+            40
+        );
         assert_eq!(wrap("", "> "), ">\n");
     }
 

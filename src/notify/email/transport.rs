@@ -29,9 +29,14 @@ pub type Smtp = AsyncSmtpTransport<Tokio1Executor>;
 /// file cannot be read or is empty.
 pub fn read_password(source: &PasswordSource) -> Result<String, EmailError> {
     let (password, from) = match source {
-        PasswordSource::Env(name) => (std::env::var(name).ok(), format!("environment variable {name}")),
+        PasswordSource::Env(name) => (
+            std::env::var(name).ok(),
+            format!("environment variable {name}"),
+        ),
         PasswordSource::File(path) => (
-            std::fs::read_to_string(path).ok().map(|p| p.trim_end_matches(['\r', '\n']).to_owned()),
+            std::fs::read_to_string(path)
+                .ok()
+                .map(|p| p.trim_end_matches(['\r', '\n']).to_owned()),
             format!("file {}", path.display()),
         ),
     };
@@ -48,17 +53,26 @@ pub fn read_password(source: &PasswordSource) -> Result<String, EmailError> {
 ///
 /// [`EmailError::Password`], [`EmailError::CaFile`] or [`EmailError::Tls`].
 pub fn build(settings: &EmailSettings) -> Result<Smtp, EmailError> {
-    let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(settings.host.as_str())
-        .port(settings.port)
-        .timeout(Some(settings.timeout));
+    let mut builder =
+        AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(settings.host.as_str())
+            .port(settings.port)
+            .timeout(Some(settings.timeout));
     if settings.security != Security::None {
         let mut params = TlsParameters::builder(settings.host.clone());
         if let Some(path) = &settings.ca_file {
-            let pem = std::fs::read(path).map_err(|e| EmailError::CaFile { path: path.clone(), reason: e.to_string() })?;
-            let cert = Certificate::from_pem(&pem).map_err(|e| EmailError::CaFile { path: path.clone(), reason: e.to_string() })?;
+            let pem = std::fs::read(path).map_err(|e| EmailError::CaFile {
+                path: path.clone(),
+                reason: e.to_string(),
+            })?;
+            let cert = Certificate::from_pem(&pem).map_err(|e| EmailError::CaFile {
+                path: path.clone(),
+                reason: e.to_string(),
+            })?;
             params = params.add_root_certificate(cert);
         }
-        let params = params.build_rustls().map_err(|e| EmailError::Tls(error_chain(&e)))?;
+        let params = params
+            .build_rustls()
+            .map_err(|e| EmailError::Tls(error_chain(&e)))?;
         builder = builder.tls(match settings.security {
             Security::Tls => Tls::Wrapper(params),
             _ => Tls::Required(params),
@@ -89,7 +103,9 @@ pub enum Failure {
 pub fn classify(error: &lettre::transport::smtp::Error) -> Failure {
     let text = error_chain(error);
     match error.status().map(|c| c.to_string()) {
-        Some(code) if ["530", "534", "535", "538", "454"].contains(&code.as_str()) => Failure::Transient(text),
+        Some(code) if ["530", "534", "535", "538", "454"].contains(&code.as_str()) => {
+            Failure::Transient(text)
+        }
         Some(code) if code.starts_with('5') => Failure::Permanent(text),
         _ => Failure::Transient(text),
     }
@@ -107,7 +123,18 @@ pub fn error_chain(error: &dyn std::error::Error) -> String {
         }
         source = cause.source();
     }
-    one_line(&text)
+    // Layers often repeat their kind ("connection error: connection error:
+    // …"): consecutive equal pieces are said once.
+    let mut pieces: Vec<&str> = Vec::new();
+    for piece in text.split(": ") {
+        if pieces
+            .last()
+            .is_none_or(|last| !last.eq_ignore_ascii_case(piece))
+        {
+            pieces.push(piece);
+        }
+    }
+    one_line(&pieces.join(": "))
 }
 
 /// Which stage of `redline test-email` failed, and why.
@@ -133,7 +160,9 @@ pub enum TestEmailError {
         reason: String,
     },
     /// The TLS handshake (or STARTTLS) failed.
-    #[error("tls: secure connection to {server} failed: {reason}; check `security` (tls for port 465, starttls for 587) and the server's certificate")]
+    #[error(
+        "tls: secure connection to {server} failed: {reason}; check `security` (tls for port 465, starttls for 587) and the server's certificate"
+    )]
     Tls {
         /// `host:port`.
         server: String,
@@ -141,7 +170,9 @@ pub enum TestEmailError {
         reason: String,
     },
     /// The server refused the login.
-    #[error("auth: {server} refused the login of `{username}`: {reason}; check username and the password source")]
+    #[error(
+        "auth: {server} refused the login of `{username}`: {reason}; check username and the password source"
+    )]
     Auth {
         /// `host:port`.
         server: String,
@@ -151,7 +182,9 @@ pub enum TestEmailError {
         reason: String,
     },
     /// The server refused the sender or a recipient.
-    #[error("rejected: {server} refused the message to {recipients}: {reason}; check `from` and the addresses")]
+    #[error(
+        "rejected: {server} refused the message to {recipients}: {reason}; check `from` and the addresses"
+    )]
     Rejected {
         /// `host:port`.
         server: String,
@@ -176,12 +209,18 @@ pub enum TestEmailError {
 /// # Errors
 ///
 /// A [`TestEmailError`] naming the failed stage.
-pub async fn send_test(settings: &EmailSettings, to: Option<Vec<Mailbox>>) -> Result<String, TestEmailError> {
+pub async fn send_test(
+    settings: &EmailSettings,
+    to: Option<Vec<Mailbox>>,
+) -> Result<String, TestEmailError> {
     let server = format!("{}:{}", settings.host, settings.port);
     let smtp = build(settings)?;
     let addrs = tokio::net::lookup_host((settings.host.as_str(), settings.port))
         .await
-        .map_err(|e| TestEmailError::Dns { host: settings.host.clone(), reason: e.to_string() })?
+        .map_err(|e| TestEmailError::Dns {
+            host: settings.host.clone(),
+            reason: e.to_string(),
+        })?
         .collect::<Vec<_>>();
     let mut connected = Err(format!("{} resolved to no address", settings.host));
     for addr in &addrs {
@@ -190,36 +229,75 @@ pub async fn send_test(settings: &EmailSettings, to: Option<Vec<Mailbox>>) -> Re
                 connected = Ok(());
                 break;
             }
+            Ok(Err(e)) if addrs.len() == 1 && addr.ip().to_string() == settings.host => {
+                connected = Err(e.to_string())
+            }
             Ok(Err(e)) => connected = Err(format!("{addr}: {e}")),
-            Err(_) => connected = Err(format!("{addr}: no answer within {}", humantime::format_duration(settings.timeout))),
+            Err(_) => {
+                connected = Err(format!(
+                    "{addr}: no answer within {}",
+                    humantime::format_duration(settings.timeout)
+                ))
+            }
         }
     }
-    connected.map_err(|reason| TestEmailError::Connect { server: server.clone(), reason })?;
+    connected.map_err(|reason| TestEmailError::Connect {
+        server: server.clone(),
+        reason,
+    })?;
     // lettre's connection test runs the greeting, EHLO, TLS and login.
     if let Err(e) = smtp.test_connection().await {
         return Err(stage_error(&e, settings, &server));
     }
     let recipients = to.unwrap_or_else(|| settings.to.clone());
-    let listed = recipients.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
-    let message = test_message(settings, &recipients)
-        .map_err(|e| TestEmailError::Smtp { server: server.clone(), reason: error_chain(&e) })?;
+    let listed = recipients
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    let message = test_message(settings, &recipients).map_err(|e| TestEmailError::Smtp {
+        server: server.clone(),
+        reason: error_chain(&e),
+    })?;
     match smtp.send(message).await {
         Ok(response) => Ok(one_line(&response.message().collect::<Vec<_>>().join(" "))),
         Err(e) if e.is_permanent() && !matches!(classify(&e), Failure::Transient(_)) => {
-            Err(TestEmailError::Rejected { server, recipients: listed, reason: error_chain(&e) })
+            Err(TestEmailError::Rejected {
+                server,
+                recipients: listed,
+                reason: error_chain(&e),
+            })
         }
         Err(e) => Err(stage_error(&e, settings, &server)),
     }
 }
 
-fn stage_error(e: &lettre::transport::smtp::Error, settings: &EmailSettings, server: &str) -> TestEmailError {
+fn stage_error(
+    e: &lettre::transport::smtp::Error,
+    settings: &EmailSettings,
+    server: &str,
+) -> TestEmailError {
     let reason = error_chain(e);
     let code = e.status().map(|c| c.to_string()).unwrap_or_default();
     let server = server.to_owned();
-    let tls_words = ["tls", "certificate", "handshake", "starttls", "corrupt message", "peer"];
+    let tls_words = [
+        "tls",
+        "certificate",
+        "handshake",
+        "starttls",
+        "corrupt message",
+        "peer",
+    ];
     if ["530", "534", "535", "538"].contains(&code.as_str()) {
-        let username = settings.auth.as_ref().map_or_else(|| "(no username set)".to_owned(), |a| a.username.clone());
-        TestEmailError::Auth { server, username, reason }
+        let username = settings
+            .auth
+            .as_ref()
+            .map_or_else(|| "(no username set)".to_owned(), |a| a.username.clone());
+        TestEmailError::Auth {
+            server,
+            username,
+            reason,
+        }
     } else if e.is_tls() || tls_words.iter().any(|w| reason.to_lowercase().contains(w)) {
         TestEmailError::Tls { server, reason }
     } else {
@@ -228,7 +306,9 @@ fn stage_error(e: &lettre::transport::smtp::Error, settings: &EmailSettings, ser
 }
 
 fn test_message(settings: &EmailSettings, to: &[Mailbox]) -> Result<Message, lettre::error::Error> {
-    let mut builder = Message::builder().from(settings.from.clone()).subject("redline test message");
+    let mut builder = Message::builder()
+        .from(settings.from.clone())
+        .subject("redline test message");
     for m in to {
         builder = builder.to(m.clone());
     }
@@ -241,14 +321,19 @@ fn test_message(settings: &EmailSettings, to: &[Mailbox]) -> Result<Message, let
          <p style=\"font-family:sans-serif\">If you can read it, change alerts sent through <b>{}</b> will reach you.</p>",
         html::escape(&format!("{}:{}", settings.host, settings.port))
     );
-    builder.multipart(lettre::message::MultiPart::alternative_plain_html(text, html))
+    builder.multipart(lettre::message::MultiPart::alternative_plain_html(
+        text, html,
+    ))
 }
 
 /// The delay before retry number `attempt` (1-based): doubling from
 /// `first`, capped at `max`, with up to a tenth added at random so that
 /// many queued messages do not all knock at the same second.
 pub fn backoff(attempt: u32, first: Duration, max: Duration) -> Duration {
-    let exp = first.saturating_mul(1u32.checked_shl(attempt.saturating_sub(1).min(20)).unwrap_or(u32::MAX));
+    let exp = first.saturating_mul(
+        1u32.checked_shl(attempt.saturating_sub(1).min(20))
+            .unwrap_or(u32::MAX),
+    );
     let base = exp.min(max);
     base + base.mul_f64(fastrand::f64() * 0.1)
 }
@@ -262,7 +347,10 @@ mod tests {
         let (first, max) = (Duration::from_secs(30), Duration::from_secs(3600));
         for (attempt, low) in [(1, 30), (2, 60), (3, 120), (8, 3600), (40, 3600)] {
             let d = backoff(attempt, first, max);
-            assert!(d >= Duration::from_secs(low) && d <= Duration::from_secs(low).mul_f64(1.1), "{attempt}: {d:?}");
+            assert!(
+                d >= Duration::from_secs(low) && d <= Duration::from_secs(low).mul_f64(1.1),
+                "{attempt}: {d:?}"
+            );
         }
     }
 
@@ -271,8 +359,13 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let file = dir.path().join("pw");
         std::fs::write(&file, "s3cret\n").expect("write");
-        assert_eq!(read_password(&PasswordSource::File(file)).expect("read"), "s3cret");
+        assert_eq!(
+            read_password(&PasswordSource::File(file)).expect("read"),
+            "s3cret"
+        );
         let missing = read_password(&PasswordSource::Env("REDLINE_TEST_SURELY_UNSET_VAR".into()));
-        assert!(matches!(missing, Err(EmailError::Password(ref from)) if from.contains("REDLINE_TEST_SURELY_UNSET_VAR")));
+        assert!(
+            matches!(missing, Err(EmailError::Password(ref from)) if from.contains("REDLINE_TEST_SURELY_UNSET_VAR"))
+        );
     }
 }
