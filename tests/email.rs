@@ -8,7 +8,7 @@ mod support;
 
 use std::time::Duration;
 
-use redline::notify::email::config::{DigestChoice, WatchEmail};
+use redline::notify::email::{DigestChoice, WatchEmail};
 use redline::notify::outbox::Put;
 use redline::notify::{Alert, Event};
 use redline::report::{Change, Report};

@@ -25,7 +25,7 @@
 //! `add_to` and `add_cc` add to them, `digest` sets this watch's own
 //! digest schedule or `"off"` to mail its alerts at once.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -35,6 +35,10 @@ use toml::Spanned;
 
 use crate::schedule::Schedule;
 use crate::watchlist::FieldError;
+
+pub use super::settings::{
+    Auth, DigestChoice, EmailSettings, PasswordSource, Recipients, Security, WatchEmail,
+};
 
 /// The `[email]` table as written, before validation.
 #[derive(Debug, Default, Deserialize)]
@@ -78,191 +82,6 @@ pub struct RawWatchEmail {
     pub add_cc: Option<Spanned<Vec<Spanned<String>>>>,
     /// This watch's digest schedule, or `"off"`.
     pub digest: Option<Spanned<String>>,
-}
-
-/// How the connection to the SMTP server is secured.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Security {
-    /// TLS from the first byte (SMTPS, port 465).
-    Tls,
-    /// Plain connection upgraded with STARTTLS, which is required (port 587).
-    StartTls,
-    /// No encryption: for a relay on the same machine or network only.
-    None,
-}
-
-impl Security {
-    /// The port used when the server names none.
-    pub fn default_port(self) -> u16 {
-        match self {
-            Security::Tls => 465,
-            Security::StartTls => 587,
-            Security::None => 25,
-        }
-    }
-
-    fn parse(text: &str) -> Result<Self, String> {
-        match text {
-            "tls" => Ok(Security::Tls),
-            "starttls" => Ok(Security::StartTls),
-            "none" => Ok(Security::None),
-            other => Err(format!("unknown security `{other}`")),
-        }
-    }
-}
-
-/// Where the SMTP password is read from when the mailer is built.
-#[derive(Clone, PartialEq, Eq)]
-pub enum PasswordSource {
-    /// An environment variable's name.
-    Env(String),
-    /// A file's path (relative paths are resolved by [`EmailSettings::resolve_paths`]).
-    File(PathBuf),
-}
-
-impl std::fmt::Debug for PasswordSource {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // Only where the password comes from, never the password.
-        match self {
-            PasswordSource::Env(name) => write!(f, "Env({name:?})"),
-            PasswordSource::File(path) => write!(f, "File({path:?})"),
-        }
-    }
-}
-
-/// Login details: the name, and where the password is.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Auth {
-    /// The login name.
-    pub username: String,
-    /// Where the password is read from.
-    pub password: PasswordSource,
-}
-
-/// Validated `[email]` settings.
-#[derive(Debug, Clone)]
-pub struct EmailSettings {
-    /// The server's host name or address.
-    pub host: String,
-    /// The server's port.
-    pub port: u16,
-    /// How the connection is secured.
-    pub security: Security,
-    /// Login details, when the server needs them.
-    pub auth: Option<Auth>,
-    /// The sender.
-    pub from: Mailbox,
-    /// Default To recipients (at least one).
-    pub to: Vec<Mailbox>,
-    /// Default Cc recipients.
-    pub cc: Vec<Mailbox>,
-    /// When set, change alerts are gathered and mailed on this schedule.
-    pub digest: Option<Schedule>,
-    /// A PEM certificate trusted in addition to the system's roots.
-    pub ca_file: Option<PathBuf>,
-    /// How long one SMTP exchange may take.
-    pub timeout: Duration,
-}
-
-impl EmailSettings {
-    /// The SMTP timeout when the watchlist sets none.
-    pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
-
-    /// Resolves relative `password_file` and `ca_file` paths against `base`
-    /// (the watchlist's folder).
-    pub fn resolve_paths(mut self, base: &Path) -> Self {
-        if let Some(Auth {
-            password: PasswordSource::File(path),
-            ..
-        }) = &mut self.auth
-        {
-            *path = base.join(&*path);
-        }
-        if let Some(path) = &mut self.ca_file {
-            *path = base.join(&*path);
-        }
-        self
-    }
-}
-
-/// A watch's validated email part; the default is "the global settings".
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct WatchEmail {
-    /// Replaces the default To recipients when set.
-    pub to: Option<Vec<Mailbox>>,
-    /// Replaces the default Cc recipients when set.
-    pub cc: Option<Vec<Mailbox>>,
-    /// Added to the To recipients.
-    pub add_to: Vec<Mailbox>,
-    /// Added to the Cc recipients.
-    pub add_cc: Vec<Mailbox>,
-    /// This watch's digest choice, overriding the global one.
-    pub digest: DigestChoice,
-}
-
-/// Whether a watch's alerts follow the global digest, their own, or none.
-#[derive(Debug, Clone, Default)]
-pub enum DigestChoice {
-    /// As `[email].digest` says.
-    #[default]
-    Inherit,
-    /// This watch's own schedule.
-    Schedule(Box<Schedule>),
-    /// Mail every alert at once, even when a global digest is set.
-    Off,
-}
-
-impl PartialEq for DigestChoice {
-    fn eq(&self, other: &Self) -> bool {
-        match (self, other) {
-            (DigestChoice::Schedule(a), DigestChoice::Schedule(b)) => a.as_str() == b.as_str(),
-            (DigestChoice::Inherit, DigestChoice::Inherit)
-            | (DigestChoice::Off, DigestChoice::Off) => true,
-            _ => false,
-        }
-    }
-}
-
-/// The recipients of one watch's alerts.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Recipients {
-    /// To.
-    pub to: Vec<Mailbox>,
-    /// Cc.
-    pub cc: Vec<Mailbox>,
-}
-
-impl WatchEmail {
-    /// The recipients of this watch's alerts under `settings`.
-    pub fn recipients(&self, settings: &EmailSettings) -> Recipients {
-        let mut to = self.to.clone().unwrap_or_else(|| settings.to.clone());
-        let mut cc = self.cc.clone().unwrap_or_else(|| settings.cc.clone());
-        to.extend(self.add_to.iter().cloned());
-        cc.extend(self.add_cc.iter().cloned());
-        dedup(&mut to);
-        dedup(&mut cc);
-        // Someone in To need not get a second copy through Cc.
-        cc.retain(|c| !to.iter().any(|t| t.email == c.email));
-        Recipients { to, cc }
-    }
-
-    /// The digest schedule this watch's change alerts follow, if any.
-    pub fn digest<'a>(&'a self, settings: &'a EmailSettings) -> Option<&'a Schedule> {
-        match &self.digest {
-            DigestChoice::Inherit => settings.digest.as_ref(),
-            DigestChoice::Schedule(s) => Some(&**s),
-            DigestChoice::Off => None,
-        }
-    }
-}
-
-fn dedup(list: &mut Vec<Mailbox>) {
-    let mut seen = Vec::new();
-    list.retain(|m| {
-        let fresh = !seen.contains(&m.email);
-        seen.push(m.email.clone());
-        fresh
-    });
 }
 
 /// Collects problems so that one pass reports them all.
@@ -326,56 +145,25 @@ fn parse_mailbox(text: &str) -> Result<Mailbox, String> {
 /// Every problem found, each naming its field (`email.server`, …).
 pub fn validate(raw: &RawEmailSettings) -> Result<EmailSettings, Vec<FieldError>> {
     let mut p = Problems { errors: Vec::new() };
-    let security = raw
-        .security
-        .as_ref()
-        .and_then(|s| match Security::parse(s.get_ref()) {
-            Ok(v) => Some(v),
-            Err(e) => {
-                p.add(
-                    Some(s),
-                    "email.security",
-                    e,
-                    "use \"tls\" (port 465), \"starttls\" (587) or \"none\" (a local relay)",
-                );
-                None
-            }
-        });
-    let server = match &raw.server {
-        Some(s) => parse_server(s.get_ref(), security)
-            .map_err(|(m, h)| p.add(Some(s), "email.server", m, h))
-            .ok(),
-        None => {
-            p.add::<String>(
-                None,
-                "email.server",
-                "the [email] table has no server".into(),
-                "add server = \"smtp.example.org:465\"",
-            );
-            None
-        }
-    };
+    let server = validate_server(raw, &mut p);
     let auth = validate_auth(raw, &mut p);
     if let (Some((host, _, Security::None)), Some(_)) = (&server, &auth)
         && !is_loopback(host)
     {
         let message = format!("security \"none\" would send the password to `{host}` unencrypted");
-        p.add(
-            raw.security.as_ref(),
-            "email.security",
-            message,
-            "use \"tls\" or \"starttls\", or a relay on this machine",
-        );
+        let hint = "use \"tls\" or \"starttls\", or a relay on this machine";
+        p.add(raw.security.as_ref(), "email.security", message, hint);
     }
     let from = match &raw.from {
         Some(f) => parse_mailbox(f.get_ref())
             .map_err(|e| p.add(Some(f), "email.from", e, MAILBOX_HINT))
             .ok(),
         None => {
+            let message = "the [email] table has no from".to_owned();
             p.add::<String>(
                 None,
                 "email.from",
-                "the [email] table has no from".into(),
+                message,
                 "add from = \"redline <alerts@example.org>\"",
             );
             None
@@ -383,11 +171,12 @@ pub fn validate(raw: &RawEmailSettings) -> Result<EmailSettings, Vec<FieldError>
     };
     let to = p.mailboxes(raw.to.as_ref(), "email.to").unwrap_or_default();
     if to.is_empty() && raw.to.as_ref().is_none_or(|t| t.get_ref().is_empty()) {
+        let hint = "add to = [\"desk@example.org\"]";
         p.add(
             raw.to.as_ref(),
             "email.to",
             "no default recipient".into(),
-            "add to = [\"desk@example.org\"]",
+            hint,
         );
     }
     let cc = p.mailboxes(raw.cc.as_ref(), "email.cc").unwrap_or_default();
@@ -395,19 +184,7 @@ pub fn validate(raw: &RawEmailSettings) -> Result<EmailSettings, Vec<FieldError>
         .digest
         .as_ref()
         .and_then(|d| p.schedule(d, "email.digest"));
-    let timeout = match &raw.timeout {
-        Some(t) => humantime::parse_duration(t.get_ref())
-            .map_err(|e| {
-                p.add(
-                    Some(t),
-                    "email.timeout",
-                    format!("`{}` is not a duration: {e}", t.get_ref()),
-                    "write a duration such as \"30s\"",
-                )
-            })
-            .ok(),
-        None => Some(EmailSettings::DEFAULT_TIMEOUT),
-    };
+    let timeout = validate_timeout(raw, &mut p);
     let ca_file = raw.ca_file.as_ref().map(|c| PathBuf::from(c.get_ref()));
     match (p.errors.is_empty(), server, from, timeout) {
         (true, Some((host, port, security)), Some(from), Some(timeout)) => Ok(EmailSettings {
@@ -424,6 +201,52 @@ pub fn validate(raw: &RawEmailSettings) -> Result<EmailSettings, Vec<FieldError>
         }),
         _ => Err(p.errors),
     }
+}
+
+fn validate_server(raw: &RawEmailSettings, p: &mut Problems) -> Option<(String, u16, Security)> {
+    let security = raw
+        .security
+        .as_ref()
+        .and_then(|s| match Security::parse(s.get_ref()) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                let hint = "use \"tls\" (port 465), \"starttls\" (587) or \"none\" (a local relay)";
+                p.add(Some(s), "email.security", e, hint);
+                None
+            }
+        });
+    match &raw.server {
+        Some(s) => parse_server(s.get_ref(), security)
+            .map_err(|(m, h)| p.add(Some(s), "email.server", m, h))
+            .ok(),
+        None => {
+            let message = "the [email] table has no server".to_owned();
+            p.add::<String>(
+                None,
+                "email.server",
+                message,
+                "add server = \"smtp.example.org:465\"",
+            );
+            None
+        }
+    }
+}
+
+fn validate_timeout(raw: &RawEmailSettings, p: &mut Problems) -> Option<Duration> {
+    let Some(t) = &raw.timeout else {
+        return Some(EmailSettings::DEFAULT_TIMEOUT);
+    };
+    humantime::parse_duration(t.get_ref())
+        .map_err(|e| {
+            let message = format!("`{}` is not a duration: {e}", t.get_ref());
+            p.add(
+                Some(t),
+                "email.timeout",
+                message,
+                "write a duration such as \"30s\"",
+            );
+        })
+        .ok()
 }
 
 fn validate_auth(raw: &RawEmailSettings, p: &mut Problems) -> Option<Auth> {
@@ -713,7 +536,7 @@ mod tests {
             "{BASE}server = \"a.org\"\nusername = \"u\"\npassword_file = \"secret.txt\""
         ))
         .expect("valid");
-        let s = s.resolve_paths(Path::new("/etc/redline"));
+        let s = s.resolve_paths(std::path::Path::new("/etc/redline"));
         let auth = s.auth.clone().expect("auth");
         assert_eq!(
             auth.password,

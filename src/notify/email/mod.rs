@@ -20,6 +20,7 @@ pub mod config;
 pub mod digest;
 pub mod html;
 pub mod message;
+pub mod settings;
 pub mod summary;
 pub mod text;
 pub mod transport;
@@ -38,7 +39,8 @@ use crate::notify::{Alert, Event};
 use crate::store::write_atomic;
 
 pub use config::{
-    EmailSettings, RawEmailSettings, RawWatchEmail, WatchEmail, validate, validate_watch,
+    DigestChoice, EmailSettings, RawEmailSettings, RawWatchEmail, WatchEmail, validate,
+    validate_watch,
 };
 pub use message::Mail;
 pub use transport::{TestEmailError, send_test};
