@@ -6,26 +6,42 @@
 //! cargo run --example seed_alert -- OUT.html [OUT.eml]
 //! ```
 //!
-//! With a second path, the whole message (headers, both MIME parts) is
-//! written there too, as a mail client would receive it.
+//! The alert is made the way the pipeline makes it: both versions of the
+//! seed page (`tests/fixtures/seed/`) are extracted and compared. With a
+//! second path, the whole message (headers, both MIME parts) is written
+//! there too, as a mail client would receive it.
 
 use std::path::PathBuf;
 
 use anyhow::Context;
-use redline::notify::Alert;
+use redline::diff::{DiffOptions, compare};
+use redline::extract::{ExtractOptions, extract};
 use redline::notify::email::{Mail, html, message, summary, text};
+use redline::notify::{Alert, Event};
+use redline::watchlist::WatchName;
+
+/// The alert the pipeline raises when the seed article changes from the
+/// first version to the April 25 update.
+fn seed_alert() -> anyhow::Result<Alert> {
+    let options = ExtractOptions::default();
+    let old = extract(redline::demo::SEED_V1, &options).context("extract v1")?;
+    let new = extract(redline::demo::SEED_V2, &options).context("extract v2")?;
+    let report = compare(&old, &new, &DiffOptions::default());
+    Ok(Alert {
+        id: "binance-russia-data/v2".into(),
+        watch: WatchName::parse("binance-russia-data").map_err(anyhow::Error::msg)?,
+        url: "https://cryptonews.com/news/binance-regional-head-agreed-hand-client-data-russia-after-meeting-report.htm".into(),
+        time: "2022-04-25T08:41:00Z".parse()?,
+        event: Event::Changed { headline: new.headline.clone(), from_version: 1, to_version: 2, report },
+    })
+}
 
 fn main() -> anyhow::Result<()> {
     let mut args = std::env::args_os().skip(1).map(PathBuf::from);
     let out = args
         .next()
         .context("usage: seed_alert OUT.html [OUT.eml]")?;
-    let fixture =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/email/seed_alert.json");
-    let bytes =
-        std::fs::read(&fixture).with_context(|| format!("cannot read {}", fixture.display()))?;
-    let alert: Alert =
-        serde_json::from_slice(&bytes).context("the seed alert fixture is not an alert")?;
+    let alert = seed_alert()?;
     std::fs::write(&out, html::alert(&alert))
         .with_context(|| format!("cannot write {}", out.display()))?;
     println!("Subject: {}\n", summary::subject(&alert));

@@ -127,7 +127,22 @@ impl Article {
 
     /// The number of words in the body, for summaries and plausibility checks.
     pub fn word_count(&self) -> usize {
-        self.blocks.iter().map(|b| b.text.split_whitespace().count()).sum()
+        self.blocks
+            .iter()
+            .map(|b| b.text.split_whitespace().count())
+            .sum()
+    }
+
+    /// The article as plain text: the headline (when there is one), then the
+    /// body's blocks, separated by blank lines.
+    pub fn to_text(&self) -> String {
+        match &self.headline {
+            Some(headline) if !self.blocks.is_empty() => {
+                format!("{headline}\n\n{}", self.body_text())
+            }
+            Some(headline) => headline.clone(),
+            None => self.body_text(),
+        }
     }
 
     /// The body as plain text: blocks separated by blank lines.
@@ -146,7 +161,11 @@ impl Article {
 impl Block {
     /// A block of `kind` with `text` normalised and no emphasis.
     pub fn new(kind: BlockKind, text: &str) -> Self {
-        Block { kind, text: normalize_text(text), emphasis: Vec::new() }
+        Block {
+            kind,
+            text: normalize_text(text),
+            emphasis: Vec::new(),
+        }
     }
 
     /// The share (0.0–1.0) of this block's non-space characters that are set
@@ -176,7 +195,11 @@ impl Block {
                 styled += 1;
             }
         }
-        if total == 0 { 0.0 } else { styled as f64 / total as f64 }
+        if total == 0 {
+            0.0
+        } else {
+            styled as f64 / total as f64
+        }
     }
 }
 

@@ -46,16 +46,27 @@ impl Schedule {
     /// Returns a [`ScheduleError`] when the expression is not 5 or 6 valid
     /// fields or a known `@name`, or when it can never fire.
     pub fn parse(expression: &str) -> Result<Self, ScheduleError> {
-        let error = |reason: String| ScheduleError { expression: expression.to_owned(), reason };
+        let error = |reason: String| ScheduleError {
+            expression: expression.to_owned(),
+            reason,
+        };
         // Seven fields would be read as a year by croner; a crontab line has
         // no year, so such a line is a mistake rather than a wish.
-        let parser = CronParser::builder().seconds(Seconds::Optional).year(Year::Disallowed).build();
-        let cron = parser.parse(expression).map_err(|e| error(e.to_string()))?;
+        let parser = CronParser::builder()
+            .seconds(Seconds::Optional)
+            .year(Year::Disallowed)
+            .build();
+        let cron = parser
+            .parse(expression)
+            .map_err(|e| error(e.to_string().trim_end_matches('.').to_owned()))?;
         // An expression such as "0 0 31 2 *" parses but never fires.
         if cron.find_next_occurrence(&Utc::now(), false).is_err() {
             return Err(error("it never fires".into()));
         }
-        Ok(Schedule { expression: expression.trim().to_owned(), cron })
+        Ok(Schedule {
+            expression: expression.trim().to_owned(),
+            cron,
+        })
     }
 
     /// The expression as written.
@@ -67,7 +78,10 @@ impl Schedule {
     /// reading its fields as wall-clock time in `zone`.
     pub fn next_after(&self, after: DateTime<Utc>, zone: Tz) -> Option<DateTime<Utc>> {
         let local = after.with_timezone(&zone);
-        self.cron.find_next_occurrence(&local, false).ok().map(|t| t.with_timezone(&Utc))
+        self.cron
+            .find_next_occurrence(&local, false)
+            .ok()
+            .map(|t| t.with_timezone(&Utc))
     }
 
     /// The time between the two firings that follow `after`: a measure of
@@ -118,14 +132,20 @@ mod tests {
     use chrono::TimeZone;
 
     fn at(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(y, mo, d, h, mi, 0).single().expect("valid test time")
+        Utc.with_ymd_and_hms(y, mo, d, h, mi, 0)
+            .single()
+            .expect("valid test time")
     }
 
     #[test]
     fn next_firings() {
         // (expression, after, expected next) — all in UTC.
         let cases = [
-            ("*/30 * * * *", at(2026, 4, 25, 8, 10), at(2026, 4, 25, 8, 30)),
+            (
+                "*/30 * * * *",
+                at(2026, 4, 25, 8, 10),
+                at(2026, 4, 25, 8, 30),
+            ),
             ("0 * * * *", at(2026, 4, 25, 8, 0), at(2026, 4, 25, 9, 0)),
             ("@hourly", at(2026, 4, 25, 8, 59), at(2026, 4, 25, 9, 0)),
             ("@daily", at(2026, 4, 25, 8, 0), at(2026, 4, 26, 0, 0)),
@@ -138,7 +158,11 @@ mod tests {
         ];
         for (expression, after, expected) in cases {
             let schedule = Schedule::parse(expression).expect(expression);
-            assert_eq!(schedule.next_after(after, Tz::UTC), Some(expected), "{expression}");
+            assert_eq!(
+                schedule.next_after(after, Tz::UTC),
+                Some(expected),
+                "{expression}"
+            );
         }
     }
 
@@ -160,7 +184,14 @@ mod tests {
 
     #[test]
     fn rejects_what_is_not_a_crontab_line() {
-        for bad in ["", "* * *", "61 * * * *", "* * * * * * 2030", "0 0 31 2 *", "@sometimes"] {
+        for bad in [
+            "",
+            "* * *",
+            "61 * * * *",
+            "* * * * * * 2030",
+            "0 0 31 2 *",
+            "@sometimes",
+        ] {
             assert!(Schedule::parse(bad).is_err(), "{bad:?} should be refused");
         }
     }
@@ -169,8 +200,9 @@ mod tests {
     fn spread_is_stable_and_bounded() {
         let period = Duration::from_secs(1800);
         let max = Duration::from_secs(120);
-        let offsets: Vec<_> =
-            (0..50).map(|i| spread_offset(&format!("watch-{i}"), period, max)).collect();
+        let offsets: Vec<_> = (0..50)
+            .map(|i| spread_offset(&format!("watch-{i}"), period, max))
+            .collect();
         assert!(offsets.iter().all(|o| *o < max));
         assert_eq!(offsets[7], spread_offset("watch-7", period, max));
         // Fifty watches do not land on one instant.

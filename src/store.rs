@@ -63,7 +63,11 @@ pub enum StoreError {
 }
 
 fn io_error<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> StoreError + 'a {
-    move |source| StoreError::Io { action, path: path.to_owned(), source }
+    move |source| StoreError::Io {
+        action,
+        path: path.to_owned(),
+        source,
+    }
 }
 
 /// One stored version of an article.
@@ -117,6 +121,11 @@ pub struct WatchState {
     /// The version the page showed at the last successful check.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub current_version: Option<u32>,
+    /// The newest version whose alert was handed to the channels. A stored
+    /// version newer than this was never announced (the check stopped after
+    /// storing it) and is announced by the next check.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub announced: Option<u32>,
     /// Failed checks in a row.
     #[serde(default)]
     pub failures: u32,
@@ -162,12 +171,18 @@ impl Store {
             Err(fs::TryLockError::WouldBlock) => return Err(StoreError::Locked(root.to_owned())),
             Err(fs::TryLockError::Error(e)) => return Err(io_error("lock", &lock_path)(e)),
         }
-        Ok(Store { root: root.to_owned(), _lock: Some(lock) })
+        Ok(Store {
+            root: root.to_owned(),
+            _lock: Some(lock),
+        })
     }
 
     /// Opens the store at `root` for reading only.
     pub fn open_read_only(root: &Path) -> Self {
-        Store { root: root.to_owned(), _lock: None }
+        Store {
+            root: root.to_owned(),
+            _lock: None,
+        }
     }
 
     /// The store's folder.
@@ -192,7 +207,10 @@ impl Store {
         let path = self.watch_dir(watch).join("state.json");
         match read_json(&path) {
             Err(StoreError::Io { source, .. }) if source.kind() == io::ErrorKind::NotFound => {
-                Ok(WatchState { schema: SCHEMA, ..WatchState::default() })
+                Ok(WatchState {
+                    schema: SCHEMA,
+                    ..WatchState::default()
+                })
             }
             other => other,
         }
@@ -228,7 +246,10 @@ impl Store {
             // Temporary files of an interrupted write start with a dot and
             // are not versions.
             if let Some(info) = name.to_str().and_then(parse_version_file_name) {
-                versions.push(VersionInfo { path: entry.path(), ..info });
+                versions.push(VersionInfo {
+                    path: entry.path(),
+                    ..info
+                });
             }
         }
         versions.sort_by_key(|v| v.version);
@@ -245,7 +266,10 @@ impl Store {
             .versions(watch)?
             .into_iter()
             .find(|v| v.version == version)
-            .ok_or_else(|| StoreError::NoSuchVersion { watch: watch.clone(), version })?;
+            .ok_or_else(|| StoreError::NoSuchVersion {
+                watch: watch.clone(),
+                version,
+            })?;
         read_json(&info.path)
     }
 
@@ -278,7 +302,14 @@ impl Store {
         fs::create_dir_all(&dir).map_err(io_error("create", &dir))?;
         let version = self.versions(watch)?.last().map_or(1, |v| v.version + 1);
         let fingerprint = article.fingerprint();
-        let snapshot = Snapshot { schema: SCHEMA, version, captured_at, url: url.to_owned(), fingerprint, article };
+        let snapshot = Snapshot {
+            schema: SCHEMA,
+            version,
+            captured_at,
+            url: url.to_owned(),
+            fingerprint,
+            article,
+        };
         let path = dir.join(version_file_name(version, &snapshot.fingerprint));
         write_json(&path, &snapshot)?;
         Ok(snapshot)
@@ -301,7 +332,10 @@ impl Store {
 }
 
 fn version_file_name(version: u32, fingerprint: &Fingerprint) -> String {
-    format!("{version:06}-{}.json", &fingerprint.0[..16.min(fingerprint.0.len())])
+    format!(
+        "{version:06}-{}.json",
+        &fingerprint.0[..16.min(fingerprint.0.len())]
+    )
 }
 
 /// Reads `000012-<fingerprint>.json` back into its parts.
@@ -320,8 +354,10 @@ fn parse_version_file_name(name: &str) -> Option<VersionInfo> {
 
 fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T, StoreError> {
     let bytes = fs::read(path).map_err(io_error("read", path))?;
-    serde_json::from_slice(&bytes)
-        .map_err(|e| StoreError::Corrupt { path: path.to_owned(), reason: e.to_string() })
+    serde_json::from_slice(&bytes).map_err(|e| StoreError::Corrupt {
+        path: path.to_owned(),
+        reason: e.to_string(),
+    })
 }
 
 fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), StoreError> {
@@ -339,7 +375,10 @@ fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), StoreError> {
 ///
 /// Any I/O error; the temporary file is removed and `path` is untouched.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
     let temp = dir.join(format!(".{file_name}.{}.tmp", std::process::id()));
     let result = (|| {
@@ -366,7 +405,10 @@ mod tests {
     use crate::article::{Block, BlockKind};
 
     fn article(text: &str) -> Article {
-        Article { blocks: vec![Block::new(BlockKind::Paragraph, text)], ..Article::default() }
+        Article {
+            blocks: vec![Block::new(BlockKind::Paragraph, text)],
+            ..Article::default()
+        }
     }
 
     #[test]
@@ -376,21 +418,31 @@ mod tests {
         let watch = WatchName::parse("story").expect("valid name");
         assert!(store.latest(&watch).expect("empty store").is_none());
         let now = Utc::now();
-        let first = store.add_version(&watch, article("one"), "http://a/", now).expect("v1");
-        let second = store.add_version(&watch, article("two"), "http://a/", now).expect("v2");
+        let first = store
+            .add_version(&watch, article("one"), "http://a/", now)
+            .expect("v1");
+        let second = store
+            .add_version(&watch, article("two"), "http://a/", now)
+            .expect("v2");
         assert_eq!((first.version, second.version), (1, 2));
         let listed = store.versions(&watch).expect("list");
         assert_eq!(listed.iter().map(|v| v.version).collect::<Vec<_>>(), [1, 2]);
         assert_eq!(listed[1].fingerprint.0, second.fingerprint.0[..16]);
         assert_eq!(store.load(&watch, 1).expect("load").article, article("one"));
-        assert!(matches!(store.load(&watch, 9), Err(StoreError::NoSuchVersion { .. })));
+        assert!(matches!(
+            store.load(&watch, 9),
+            Err(StoreError::NoSuchVersion { .. })
+        ));
     }
 
     #[test]
     fn a_second_writer_is_refused() {
         let dir = tempfile::tempdir().expect("temp dir");
         let _first = Store::open(dir.path()).expect("open");
-        assert!(matches!(Store::open(dir.path()), Err(StoreError::Locked(_))));
+        assert!(matches!(
+            Store::open(dir.path()),
+            Err(StoreError::Locked(_))
+        ));
     }
 
     #[test]
@@ -398,7 +450,9 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let store = Store::open(dir.path()).expect("open");
         let watch = WatchName::parse("story").expect("valid name");
-        store.add_version(&watch, article("one"), "http://a/", Utc::now()).expect("v1");
+        store
+            .add_version(&watch, article("one"), "http://a/", Utc::now())
+            .expect("v1");
         let versions = dir.path().join("story/versions");
         fs::write(versions.join(".000002-abc.json.123.tmp"), b"{half").expect("write");
         assert_eq!(store.versions(&watch).expect("list").len(), 1);
@@ -410,13 +464,22 @@ mod tests {
         let store = Store::open(dir.path()).expect("open");
         let watch = WatchName::parse("story").expect("valid name");
         for text in ["a", "b", "c", "d"] {
-            store.add_version(&watch, article(text), "http://a/", Utc::now()).expect("add");
+            store
+                .add_version(&watch, article(text), "http://a/", Utc::now())
+                .expect("add");
         }
         assert_eq!(store.prune(&watch, 2).expect("prune"), 2);
-        let left: Vec<_> = store.versions(&watch).expect("list").iter().map(|v| v.version).collect();
+        let left: Vec<_> = store
+            .versions(&watch)
+            .expect("list")
+            .iter()
+            .map(|v| v.version)
+            .collect();
         assert_eq!(left, [3, 4]);
         // Numbering continues after pruning.
-        let next = store.add_version(&watch, article("e"), "http://a/", Utc::now()).expect("add");
+        let next = store
+            .add_version(&watch, article("e"), "http://a/", Utc::now())
+            .expect("add");
         assert_eq!(next.version, 5);
     }
 }

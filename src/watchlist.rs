@@ -40,7 +40,9 @@ impl WatchName {
             return Err(format!("name is longer than {} characters", Self::MAX_LEN));
         }
         if !name.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit()) {
-            return Err(format!("name `{name}` must start with a lowercase letter or a digit"));
+            return Err(format!(
+                "name `{name}` must start with a lowercase letter or a digit"
+            ));
         }
         if let Some(bad) = name
             .chars()
@@ -187,8 +189,22 @@ impl CssSelector {
     ///
     /// Returns the parser's complaint, in words.
     pub fn parse(source: &str) -> Result<Self, String> {
-        let selector = scraper::Selector::parse(source).map_err(|e| e.to_string())?;
-        Ok(CssSelector { source: source.to_owned(), selector })
+        let selector = scraper::Selector::parse(source).map_err(|e| {
+            // Some of the parser's messages span lines or ask to be reported
+            // upstream; the last line names the problem.
+            let reason = e.to_string();
+            let reason = reason
+                .lines()
+                .last()
+                .unwrap_or_default()
+                .trim()
+                .trim_end_matches('.');
+            format!("`{source}` is not a valid CSS selector ({reason})")
+        })?;
+        Ok(CssSelector {
+            source: source.to_owned(),
+            selector,
+        })
     }
 }
 
@@ -250,7 +266,12 @@ pub struct Problem {
 }
 
 fn render_problems(path: &Path, problems: &[Problem]) -> String {
-    let mut out = format!("invalid watchlist {} ({} problem{})", path.display(), problems.len(), if problems.len() == 1 { "" } else { "s" });
+    let mut out = format!(
+        "invalid watchlist {} ({} problem{})",
+        path.display(),
+        problems.len(),
+        if problems.len() == 1 { "" } else { "s" }
+    );
     for p in problems {
         out.push_str(&format!("\n  {}", path.display()));
         if let Some(line) = p.line {
@@ -281,8 +302,10 @@ impl Watchlist {
     /// [`WatchlistError::Read`] when the file cannot be read,
     /// [`WatchlistError::Invalid`] listing every problem otherwise.
     pub fn load(path: &Path) -> Result<Self, WatchlistError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| WatchlistError::Read { path: path.to_owned(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| WatchlistError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
         Self::parse(&text, path)
     }
 
@@ -292,17 +315,27 @@ impl Watchlist {
     ///
     /// [`WatchlistError::Invalid`] listing every problem found.
     pub fn parse(text: &str, path: &Path) -> Result<Self, WatchlistError> {
-        let invalid = |problems| WatchlistError::Invalid { path: path.to_owned(), problems };
-        let raw: RawWatchlist = toml::from_str(text).map_err(|e| invalid(vec![toml_problem(text, &e)]))?;
+        let invalid = |problems| WatchlistError::Invalid {
+            path: path.to_owned(),
+            problems,
+        };
+        let raw: RawWatchlist =
+            toml::from_str(text).map_err(|e| invalid(vec![toml_problem(text, &e)]))?;
         let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
         let mut errors = Vec::new();
         let settings = validate_settings(raw.settings.unwrap_or_default(), &base, &mut errors);
         let watches = validate_watches(&raw.watches, &settings, &mut errors);
         if errors.is_empty() {
-            return Ok(Watchlist { path: path.to_owned(), settings, watches });
+            return Ok(Watchlist {
+                path: path.to_owned(),
+                settings,
+                watches,
+            });
         }
         errors.sort_by_key(|e| e.span.as_ref().map_or(0, |s| s.start));
-        Err(invalid(errors.into_iter().map(|e| locate(text, e)).collect()))
+        Err(invalid(
+            errors.into_iter().map(|e| locate(text, e)).collect(),
+        ))
     }
 
     /// The watches whose names are in `names`, or all when `names` is empty.
@@ -314,29 +347,83 @@ impl Watchlist {
         if names.is_empty() {
             return Ok(self.watches.iter().collect());
         }
-        let unknown: Vec<String> =
-            names.iter().filter(|n| !self.watches.iter().any(|w| w.name.as_str() == *n)).cloned().collect();
+        let unknown: Vec<String> = names
+            .iter()
+            .filter(|n| !self.watches.iter().any(|w| w.name.as_str() == *n))
+            .cloned()
+            .collect();
         if !unknown.is_empty() {
             return Err(unknown);
         }
-        Ok(self.watches.iter().filter(|w| names.iter().any(|n| n == w.name.as_str())).collect())
+        Ok(self
+            .watches
+            .iter()
+            .filter(|w| names.iter().any(|n| n == w.name.as_str()))
+            .collect())
     }
 }
 
 fn toml_problem(text: &str, error: &toml::de::Error) -> Problem {
     let (line, column) = error.span().map(|s| line_column(text, s.start)).unzip();
+    let field = error.span().and_then(|s| field_at(text, s.start));
     let message = error.message().trim_end_matches('.').to_owned();
     let hint = if message.contains("unknown field") {
-        Some("check the spelling; the shipped watchlist.toml lists every key with a comment".into())
+        Some("check the spelling; the shipped watchlist.toml lists every key with a comment")
+    } else if message.contains("missing field") {
+        Some("every [[watch]] needs a `name` and a `url`")
+    } else if message.contains("invalid type") {
+        Some("the shipped watchlist.toml shows each key's form in its comments")
     } else {
         None
     };
-    Problem { line, column, field: None, message, hint }
+    Problem {
+        line,
+        column,
+        field,
+        message,
+        hint: hint.map(str::to_owned),
+    }
+}
+
+/// The dotted key of the value at byte `offset`, read off the file's text
+/// (the key on that line under the nearest table header above it), for
+/// errors that the TOML parser reports by position only.
+fn field_at(text: &str, offset: usize) -> Option<String> {
+    let before = &text[..offset.min(text.len())];
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let line = text[line_start..].lines().next().unwrap_or("").trim();
+    let key = line
+        .split_once('=')
+        .map(|(k, _)| k.trim().trim_matches('"').to_owned())
+        .filter(|k| !k.is_empty() && !k.starts_with('['));
+    let mut watch_count = 0;
+    let mut table = None;
+    for header in text[..line_start + line.len().min(text.len() - line_start)]
+        .lines()
+        .map(str::trim)
+    {
+        if header == "[[watch]]" {
+            watch_count += 1;
+            table = Some(format!("watch[{watch_count}]"));
+        } else if let Some(name) = header.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+            table = Some(name.trim().to_owned());
+        }
+    }
+    match (table, key) {
+        (Some(table), Some(key)) => Some(format!("{table}.{key}")),
+        (table, key) => table.or(key),
+    }
 }
 
 fn locate(text: &str, error: FieldError) -> Problem {
     let (line, column) = error.span.map(|s| line_column(text, s.start)).unzip();
-    Problem { line, column, field: Some(error.field), message: error.message, hint: error.hint }
+    Problem {
+        line,
+        column,
+        field: Some(error.field),
+        message: error.message,
+        hint: error.hint,
+    }
 }
 
 /// The 1-based line and column of byte `offset` in `text`.
@@ -424,9 +511,12 @@ impl Check<'_> {
     }
 
     fn duration(&mut self, value: &Spanned<String>, field: &str) -> Option<Duration> {
-        self.parse(value, field, Some("write a duration such as \"30s\", \"2m\" or \"1h 30m\""), |s| {
-            humantime::parse_duration(s).map_err(|e| format!("`{s}` is not a duration: {e}"))
-        })
+        self.parse(
+            value,
+            field,
+            Some("write a duration such as \"30s\", \"2m\" or \"1h 30m\""),
+            |s| humantime::parse_duration(s).map_err(|e| format!("`{s}` is not a duration: {e}")),
+        )
     }
 
     fn count(&mut self, value: &Spanned<i64>, field: &str, range: Range<i64>) -> Option<i64> {
@@ -434,15 +524,28 @@ impl Check<'_> {
         if range.contains(&n) {
             return Some(n);
         }
-        let message = format!("{n} is out of range: use {} to {}", range.start, range.end - 1);
+        let message = format!(
+            "{n} is out of range: use {} to {}",
+            range.start,
+            range.end - 1
+        );
         self.fail(value, field, message, None);
         None
     }
 
-    fn channels(&mut self, value: &Spanned<Vec<Spanned<String>>>, field: &str) -> Option<Vec<Channel>> {
+    fn channels(
+        &mut self,
+        value: &Spanned<Vec<Spanned<String>>>,
+        field: &str,
+    ) -> Option<Vec<Channel>> {
         let mut channels = Vec::new();
         for item in value.get_ref() {
-            channels.push(self.parse(item, field, Some("channels are \"log\" and \"email\""), Channel::from_str)?);
+            channels.push(self.parse(
+                item,
+                field,
+                Some("channels are \"log\" and \"email\""),
+                Channel::from_str,
+            )?);
         }
         Some(channels)
     }
@@ -455,12 +558,21 @@ fn validate_settings(raw: RawSettings, base: &Path, errors: &mut Vec<FieldError>
         s.snapshots = base.join(v.get_ref());
     }
     if let Some(v) = &raw.schedule {
-        s.schedule = check.parse(v, "settings.schedule", Some(Schedule::HINT), Schedule::parse).unwrap_or(s.schedule);
+        s.schedule = check
+            .parse(
+                v,
+                "settings.schedule",
+                Some(Schedule::HINT),
+                Schedule::parse,
+            )
+            .unwrap_or(s.schedule);
     }
     if let Some(v) = &raw.timezone {
         let hint = Some("use an IANA time zone name such as \"UTC\" or \"Europe/Berlin\"");
         s.timezone = check
-            .parse(v, "settings.timezone", hint, |z| Tz::from_str(z).map_err(|_| format!("unknown time zone `{z}`")))
+            .parse(v, "settings.timezone", hint, |z| {
+                Tz::from_str(z).map_err(|_| format!("unknown time zone `{z}`"))
+            })
             .unwrap_or(s.timezone);
     }
     if let Some(v) = &raw.notify {
@@ -475,31 +587,47 @@ fn validate_settings(raw: RawSettings, base: &Path, errors: &mut Vec<FieldError>
     if let Some(v) = &raw.max_body {
         let hint = Some("write a size such as \"10 MiB\" or \"500 KB\"");
         s.max_body = check
-            .parse(v, "settings.max_body", hint, |t| t.parse::<bytesize::ByteSize>().map(|b| b.as_u64()))
+            .parse(v, "settings.max_body", hint, |t| {
+                t.parse::<bytesize::ByteSize>().map(|b| b.as_u64())
+            })
             .unwrap_or(s.max_body);
     }
     if let Some(v) = &raw.concurrency {
-        s.concurrency = check.count(v, "settings.concurrency", 1..1025).map_or(s.concurrency, |n| n as usize);
+        s.concurrency = check
+            .count(v, "settings.concurrency", 1..1025)
+            .map_or(s.concurrency, |n| n as usize);
     }
     if let Some(v) = &raw.per_host_interval {
-        s.per_host_interval = check.duration(v, "settings.per_host_interval").unwrap_or(s.per_host_interval);
+        s.per_host_interval = check
+            .duration(v, "settings.per_host_interval")
+            .unwrap_or(s.per_host_interval);
     }
     if let Some(v) = &raw.retries {
-        s.retries = check.count(v, "settings.retries", 0..11).map_or(s.retries, |n| n as u32);
+        s.retries = check
+            .count(v, "settings.retries", 0..11)
+            .map_or(s.retries, |n| n as u32);
     }
     if let Some(v) = &raw.spread {
         s.spread = check.duration(v, "settings.spread").unwrap_or(s.spread);
     }
     if let Some(v) = &raw.failure_alert_after {
-        s.failure_alert_after = check.count(v, "settings.failure_alert_after", 1..1001).map_or(s.failure_alert_after, |n| n as u32);
+        s.failure_alert_after = check
+            .count(v, "settings.failure_alert_after", 1..1001)
+            .map_or(s.failure_alert_after, |n| n as u32);
     }
     if let Some(v) = &raw.keep_versions {
-        s.keep_versions = check.count(v, "settings.keep_versions", 0..1_000_001).and_then(|n| (n > 0).then_some(n as usize));
+        s.keep_versions = check
+            .count(v, "settings.keep_versions", 0..1_000_001)
+            .and_then(|n| (n > 0).then_some(n as usize));
     }
     s
 }
 
-fn validate_watches(raw: &[Spanned<RawWatch>], settings: &Settings, errors: &mut Vec<FieldError>) -> Vec<Watch> {
+fn validate_watches(
+    raw: &[Spanned<RawWatch>],
+    settings: &Settings,
+    errors: &mut Vec<FieldError>,
+) -> Vec<Watch> {
     let mut check = Check { errors };
     let mut seen: Vec<(String, usize)> = Vec::new();
     let mut watches = Vec::new();
@@ -510,18 +638,51 @@ fn validate_watches(raw: &[Spanned<RawWatch>], settings: &Settings, errors: &mut
             Err(_) => format!("watch[{}]", index + 1),
         };
         let f = |key: &str| format!("{label}.{key}");
-        let name = check.parse(&w.name, &f("name"), Some("the name becomes a folder name: use lowercase letters, digits, `-` and `_`"), WatchName::parse);
+        let name = check.parse(
+            &w.name,
+            &f("name"),
+            Some("the name becomes a folder name: use lowercase letters, digits, `-` and `_`"),
+            WatchName::parse,
+        );
         if let Some(name) = &name {
             if let Some((_, first)) = seen.iter().find(|(n, _)| n == name.as_str()) {
                 let message = format!("duplicate name `{name}` (first used by watch {first})");
-                check.fail(&w.name, &f("name"), message, Some("every watch needs its own name"));
+                check.fail(
+                    &w.name,
+                    &f("name"),
+                    message,
+                    Some("every watch needs its own name"),
+                );
             }
             seen.push((name.to_string(), index + 1));
         }
-        let url = check.parse(&w.url, &f("url"), Some("write a full address such as \"https://example.org/news/story\""), parse_url);
-        let selector = w.selector.as_ref().and_then(|s| check.parse(s, &f("selector"), Some("try the selector with `redline extract URL --selector CSS`"), CssSelector::parse));
-        let ignore: Vec<_> = w.ignore.iter().filter_map(|s| check.parse(s, &f("ignore"), Some("ignore takes CSS selectors such as \".newsletter-box\""), CssSelector::parse)).collect();
-        let ignore_text: Vec<_> = w.ignore_text.iter().filter_map(|s| check.parse(s, &f("ignore_text"), Some("ignore_text takes regular expressions such as \"\\\\d+ minutes ago\""), regex::Regex::new)).collect();
+        let url = check.parse(
+            &w.url,
+            &f("url"),
+            Some("write a full address such as \"https://example.org/news/story\""),
+            parse_url,
+        );
+        let selector = w.selector.as_ref().and_then(|s| {
+            check.parse(
+                s,
+                &f("selector"),
+                Some("try the selector with `redline extract URL --selector CSS`"),
+                CssSelector::parse,
+            )
+        });
+        let ignore: Vec<_> = w
+            .ignore
+            .iter()
+            .filter_map(|s| {
+                check.parse(
+                    s,
+                    &f("ignore"),
+                    Some("ignore takes CSS selectors such as \".newsletter-box\""),
+                    CssSelector::parse,
+                )
+            })
+            .collect();
+        let ignore_text: Vec<_> = w.ignore_text.iter().filter_map(|s| check.parse(s, &f("ignore_text"), Some("write a regular expression in single quotes, which keep backslashes: '\\d+ minutes ago'"), parse_regex)).collect();
         let schedule = match &w.schedule {
             Some(s) => check.parse(s, &f("schedule"), Some(Schedule::HINT), Schedule::parse),
             None => Some(settings.schedule.clone()),
@@ -535,11 +696,36 @@ fn validate_watches(raw: &[Spanned<RawWatch>], settings: &Settings, errors: &mut
         let complete = w.ignore.len() == ignore.len()
             && w.ignore_text.len() == ignore_text.len()
             && (w.selector.is_none() || selector.is_some());
-        if let (Some(name), Some(url), Some(schedule), Some(notify), true) = (name, url, schedule, notify, complete) {
-            watches.push(Watch { name, url, selector, ignore, ignore_text, schedule, notify });
+        if let (Some(name), Some(url), Some(schedule), Some(notify), true) =
+            (name, url, schedule, notify, complete)
+        {
+            watches.push(Watch {
+                name,
+                url,
+                selector,
+                ignore,
+                ignore_text,
+                schedule,
+                notify,
+            });
         }
     }
     watches
+}
+
+fn parse_regex(text: &str) -> Result<regex::Regex, String> {
+    regex::Regex::new(text).map_err(|e| {
+        // The regex crate draws a caret diagram over several lines; one line
+        // with the reason reads better in a list of problems.
+        let reason = e
+            .to_string()
+            .lines()
+            .last()
+            .unwrap_or_default()
+            .trim_start_matches("error: ")
+            .to_owned();
+        format!("`{text}` is not a regular expression: {reason}")
+    })
 }
 
 fn parse_url(text: &str) -> Result<Url, String> {

@@ -3,11 +3,11 @@
 //! (name resolution, connection, TLS, login, recipient, missing password)
 //! reported as itself.
 
-mod support;
+mod email_support;
 
+use email_support::{Mode, Options, SmtpServer, parse, settings, settings_for};
 use redline::notify::email::TestEmailError;
 use redline::notify::email::send_test;
-use support::{Mode, Options, SmtpServer, parse, settings, settings_for};
 
 #[tokio::test]
 async fn a_test_message_arrives() {
@@ -91,7 +91,7 @@ async fn each_failing_stage_is_named() {
     // Nothing listens.
     let closed = settings(&format!(
         "server = \"127.0.0.1:{}\"\nsecurity = \"none\"\nfrom = \"a@redline.test\"\nto = [\"desk@news.test\"]",
-        support::free_port()
+        email_support::free_port()
     ));
     let error = send_test(&closed, None).await.expect_err("closed");
     assert!(matches!(error, TestEmailError::Connect { .. }), "{error}");

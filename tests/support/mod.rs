@@ -1,368 +1,208 @@
-//! Test support for the email tests: a real SMTP server on 127.0.0.1 (plain,
-//! STARTTLS or implicit TLS, optional login, optional refusal of a
-//! recipient), driven by `mailin`'s session state machine on threads, and
-//! helpers to build settings, alerts and mailers.
+//! Test support: a scripted news site on loopback and a watchlist in a
+//! temporary folder, so that tests run the real pipeline end to end.
 
-#![allow(dead_code, clippy::unwrap_used)]
+#![allow(dead_code, missing_docs)]
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use mailin::{Action, AuthMechanism, Handler, Response, SessionBuilder};
-use redline::notify::Alert;
-use redline::notify::email::{EmailSettings, Mailer, MailerOptions, RawEmailSettings};
-use rustls::ServerConfig;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use axum::Router;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use redline::check::Pipeline;
+use redline::fetch::Fetcher;
+use redline::notify::Notifier;
+use redline::store::Store;
+use redline::watchlist::Watchlist;
 
-/// How the test server secures connections.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
-    /// No TLS at all.
-    Plain,
-    /// STARTTLS offered (the client must upgrade).
-    StartTls,
-    /// TLS from the first byte.
-    ImplicitTls,
-}
+pub const SEED_V1: &str = redline::demo::SEED_V1;
+pub const SEED_V1_CHROME: &str = redline::demo::SEED_V1_CHROME;
+pub const SEED_V2: &str = redline::demo::SEED_V2;
 
-/// What the server should do.
+/// A way for the next response to go wrong.
 #[derive(Debug, Clone)]
-pub struct Options {
-    /// Its security.
-    pub mode: Mode,
-    /// The one login accepted, when logins are required.
-    pub login: Option<(String, String)>,
-    /// A recipient refused with 550.
-    pub refuse: Option<String>,
-    /// A fixed port (to come up where a mailer already points).
-    pub port: Option<u16>,
+pub enum Fault {
+    /// Answer with this status and no page.
+    Status(u16),
+    /// Answer 429 or 503 with `Retry-After: secs`.
+    RetryAfter(u16, u64),
+    /// Wait this long before answering.
+    Delay(Duration),
+    /// Answer with a body of this many bytes.
+    Oversized(usize),
+    /// Answer with this content type.
+    ContentType(&'static str),
+    /// Answer with these raw bytes and this content type.
+    Bytes(Vec<u8>, &'static str),
 }
 
-impl Options {
-    pub fn new(mode: Mode) -> Self {
-        Options {
-            mode,
-            login: None,
-            refuse: None,
-            port: None,
-        }
-    }
+#[derive(Debug, Default)]
+struct SiteState {
+    page: String,
+    faults: VecDeque<Fault>,
+    requests: usize,
+    not_modified: usize,
 }
 
-/// One message the server accepted.
+/// A site serving one article page with an ETag, faults on request.
 #[derive(Debug, Clone)]
-pub struct Received {
-    /// MAIL FROM.
-    pub from: String,
-    /// RCPT TO, in order.
-    pub to: Vec<String>,
-    /// The message as sent (headers and body).
-    pub data: Vec<u8>,
+pub struct Site {
+    addr: SocketAddr,
+    state: Arc<Mutex<SiteState>>,
 }
 
-struct Shared {
-    options: Options,
-    received: Mutex<Vec<Received>>,
-    tls: Option<Arc<ServerConfig>>,
-}
-
-/// A running test SMTP server; stops accepting when dropped.
-pub struct SmtpServer {
-    /// Where it listens.
-    pub addr: SocketAddr,
-    /// Its self-signed certificate (PEM), when it speaks TLS.
-    pub cert_pem: Option<String>,
-    shared: Arc<Shared>,
-    stop: Arc<AtomicBool>,
-}
-
-/// A free port on 127.0.0.1 with nothing listening on it.
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-impl SmtpServer {
-    /// Starts a server.
-    pub fn start(options: Options) -> SmtpServer {
-        let listener = TcpListener::bind(("127.0.0.1", options.port.unwrap_or(0))).unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (tls, cert_pem) = if options.mode == Mode::Plain {
-            (None, None)
-        } else {
-            let (config, pem) = tls_config();
-            (Some(config), Some(pem))
-        };
-        let shared = Arc::new(Shared {
-            options,
-            received: Mutex::new(Vec::new()),
-            tls,
-        });
-        let stop = Arc::new(AtomicBool::new(false));
-        let (s, st) = (shared.clone(), stop.clone());
-        std::thread::spawn(move || {
-            for conn in listener.incoming() {
-                if st.load(Ordering::SeqCst) {
-                    break;
-                }
-                let Ok(stream) = conn else { continue };
-                let s = s.clone();
-                std::thread::spawn(move || {
-                    let _ = handle(stream, &s);
-                });
-            }
-        });
-        SmtpServer {
-            addr,
-            cert_pem,
-            shared,
-            stop,
-        }
+impl Site {
+    pub async fn start(page: &str) -> Site {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind loopback");
+        let addr = listener.local_addr().expect("local addr");
+        let state = Arc::new(Mutex::new(SiteState {
+            page: page.to_owned(),
+            ..SiteState::default()
+        }));
+        let app = Router::new().fallback(answer).with_state(state.clone());
+        tokio::spawn(async move { axum::serve(listener, app).await.expect("serve") });
+        Site { addr, state }
     }
 
-    /// The messages accepted so far.
-    pub fn received(&self) -> Vec<Received> {
-        self.shared.received.lock().unwrap().clone()
+    pub fn url(&self) -> String {
+        format!("http://{}/news/story.htm", self.addr)
     }
 
-    /// Waits until at least `n` messages arrived (or `limit` passed) and
-    /// returns all of them.
-    pub async fn wait_for(&self, n: usize, limit: Duration) -> Vec<Received> {
-        let start = Instant::now();
-        while self.received().len() < n && start.elapsed() < limit {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        self.received()
+    pub fn serve(&self, page: &str) {
+        self.state.lock().unwrap().page = page.to_owned();
+    }
+
+    pub fn fail_next(&self, faults: impl IntoIterator<Item = Fault>) {
+        self.state.lock().unwrap().faults.extend(faults);
+    }
+
+    pub fn requests(&self) -> usize {
+        self.state.lock().unwrap().requests
+    }
+
+    pub fn not_modified(&self) -> usize {
+        self.state.lock().unwrap().not_modified
     }
 }
 
-impl Drop for SmtpServer {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        // Wake the accept loop so that it sees the flag and drops the listener.
-        let _ = TcpStream::connect(self.addr);
-    }
-}
-
-fn tls_config() -> (Arc<ServerConfig>, String) {
-    let key =
-        rcgen::generate_simple_self_signed(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])
-            .unwrap();
-    let cert = CertificateDer::from(key.cert.der().to_vec());
-    let private = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.signing_key.serialize_der()));
-    // The one provider of this build, named so that nothing is left to chance.
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let config = ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(vec![cert], private)
-        .unwrap();
-    (Arc::new(config), key.cert.pem())
-}
-
-struct Recorder {
-    shared: Arc<Shared>,
-    current: Option<Received>,
-}
-
-impl Handler for Recorder {
-    fn rcpt(&mut self, to: &str) -> Response {
-        if self.shared.options.refuse.as_deref() == Some(to) {
-            return Response::custom(550, format!("5.1.1 <{to}>: mailbox unavailable"));
-        }
-        mailin::response::OK
-    }
-
-    fn data_start(&mut self, _domain: &str, from: &str, _is8bit: bool, to: &[String]) -> Response {
-        self.current = Some(Received {
-            from: from.to_owned(),
-            to: to.to_vec(),
-            data: Vec::new(),
-        });
-        mailin::response::OK
-    }
-
-    fn data(&mut self, buf: &[u8]) -> std::io::Result<()> {
-        if let Some(c) = &mut self.current {
-            c.data.extend_from_slice(buf);
-        }
-        Ok(())
-    }
-
-    fn data_end(&mut self) -> Response {
-        if let Some(c) = self.current.take() {
-            self.shared.received.lock().unwrap().push(c);
-        }
-        mailin::response::OK
-    }
-
-    fn auth_plain(&mut self, _authz: &str, user: &str, password: &str) -> Response {
-        self.check(user, password)
-    }
-
-    fn auth_login(&mut self, user: &str, password: &str) -> Response {
-        self.check(user, password)
-    }
-}
-
-impl Recorder {
-    fn check(&self, user: &str, password: &str) -> Response {
-        match &self.shared.options.login {
-            Some((u, p)) if u == user && p == password => mailin::response::AUTH_OK,
-            _ => mailin::response::INVALID_CREDENTIALS,
-        }
-    }
-}
-
-enum Outcome<S> {
-    Done,
-    Upgrade(S),
-}
-
-fn handle(stream: TcpStream, shared: &Arc<Shared>) -> std::io::Result<()> {
-    let remote = stream.peer_addr()?.ip();
-    let mut builder = SessionBuilder::new("smtp.test");
-    if shared.options.mode == Mode::StartTls {
-        builder.enable_start_tls();
-    }
-    if shared.options.login.is_some() {
-        builder
-            .enable_auth(AuthMechanism::Plain)
-            .enable_auth(AuthMechanism::Login);
-    }
-    let mut session = builder.build(
-        remote,
-        Recorder {
-            shared: shared.clone(),
-            current: None,
-        },
-    );
-    let tls = || {
-        rustls::ServerConnection::new(shared.tls.clone().unwrap()).map_err(std::io::Error::other)
+async fn answer(State(state): State<Arc<Mutex<SiteState>>>, headers: HeaderMap) -> Response {
+    let (fault, page) = {
+        let mut s = state.lock().unwrap();
+        s.requests += 1;
+        (s.faults.pop_front(), s.page.clone())
     };
-    match shared.options.mode {
-        Mode::ImplicitTls => {
-            session.tls_active();
-            converse(&mut session, rustls::StreamOwned::new(tls()?, stream), true)?;
+    match fault {
+        Some(Fault::Status(code)) => return StatusCode::from_u16(code).unwrap().into_response(),
+        Some(Fault::RetryAfter(code, secs)) => {
+            return (
+                StatusCode::from_u16(code).unwrap(),
+                [(header::RETRY_AFTER, secs.to_string())],
+            )
+                .into_response();
         }
-        _ => {
-            if let Outcome::Upgrade(stream) = converse(&mut session, stream, true)? {
-                session.tls_active();
-                converse(
-                    &mut session,
-                    rustls::StreamOwned::new(tls()?, stream),
-                    false,
-                )?;
-            }
+        Some(Fault::Delay(wait)) => tokio::time::sleep(wait).await,
+        Some(Fault::Oversized(n)) => {
+            return (
+                [(header::CONTENT_TYPE, "text/html")],
+                Body::from(vec![b'a'; n]),
+            )
+                .into_response();
         }
-    }
-    Ok(())
-}
-
-fn converse<S: Read + Write, H: Handler>(
-    session: &mut mailin::Session<H>,
-    stream: S,
-    greet: bool,
-) -> std::io::Result<Outcome<S>> {
-    let mut reader = BufReader::new(stream);
-    if greet {
-        session.greeting().write_to(reader.get_mut())?;
-        reader.get_mut().flush()?;
-    }
-    let mut line = Vec::new();
-    loop {
-        line.clear();
-        if reader.read_until(b'\n', &mut line)? == 0 {
-            return Ok(Outcome::Done);
+        Some(Fault::ContentType(kind)) => {
+            return ([(header::CONTENT_TYPE, kind)], page).into_response();
         }
-        let response = session.process(&line);
-        if response.action != Action::NoReply {
-            response.write_to(reader.get_mut())?;
-            reader.get_mut().flush()?;
+        Some(Fault::Bytes(bytes, kind)) => {
+            return ([(header::CONTENT_TYPE, kind)], bytes).into_response();
         }
-        match response.action {
-            Action::Close => return Ok(Outcome::Done),
-            Action::UpgradeTls => return Ok(Outcome::Upgrade(reader.into_inner())),
-            _ => {}
-        }
+        None => {}
     }
-}
-
-/// Email settings from `[email]` TOML lines (validated like the watchlist).
-pub fn settings(toml_text: &str) -> EmailSettings {
-    let raw: RawEmailSettings = toml::from_str(toml_text).unwrap();
-    redline::notify::email::validate(&raw).unwrap_or_else(|e| panic!("{e:?}"))
-}
-
-/// Settings pointing at `server` with the given extra lines; a TLS
-/// server's certificate is written to `dir` and trusted.
-pub fn settings_for(server: &SmtpServer, dir: &Path, extra: &str) -> EmailSettings {
-    let security = match server.shared.options.mode {
-        Mode::Plain => "none",
-        Mode::StartTls => "starttls",
-        Mode::ImplicitTls => "tls",
-    };
-    let mut text = format!(
-        "server = \"127.0.0.1:{}\"\nsecurity = \"{security}\"\nfrom = \"redline <alerts@redline.test>\"\nto = [\"desk@news.test\"]\ntimeout = \"5s\"\n{extra}",
-        server.addr.port()
-    );
-    if let Some(pem) = &server.cert_pem {
-        let path = dir.join("smtp-ca.pem");
-        std::fs::write(&path, pem).unwrap();
-        text.push_str(&format!("ca_file = {:?}\n", path.display().to_string()));
-    }
-    settings(&text)
-}
-
-/// Mailer options with short retries, for tests that wait on them.
-pub fn quick() -> MailerOptions {
-    MailerOptions {
-        first_retry: Duration::from_millis(100),
-        max_retry: Duration::from_millis(400),
-        idle: Duration::from_millis(200),
-        ..MailerOptions::default()
-    }
-}
-
-/// Opens a mailer on the store root `dir`.
-pub fn mailer(settings: EmailSettings, dir: &Path, options: MailerOptions) -> Mailer {
-    Mailer::open(settings, dir, options).unwrap()
-}
-
-/// The seed article's April 25 change alert (see tests/fixtures/email/).
-pub fn seed_alert() -> Alert {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/email/seed_alert.json");
-    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
-}
-
-/// A copy of the seed alert with another id, version and time.
-pub fn seed_alert_version(version: u32) -> Alert {
-    let mut alert = seed_alert();
-    alert.id = format!("binance-russia-data/v{version}");
-    alert.time += chrono::Duration::minutes(i64::from(version));
-    if let redline::notify::Event::Changed {
-        from_version,
-        to_version,
-        ..
-    } = &mut alert.event
+    let etag = format!("\"{:x}\"", fxhash(&page));
+    if headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        == Some(etag.as_str())
     {
-        *from_version = version - 1;
-        *to_version = version;
+        state.lock().unwrap().not_modified += 1;
+        return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response();
     }
-    alert
+    (
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8".to_owned()),
+            (header::ETAG, etag),
+        ],
+        page,
+    )
+        .into_response()
 }
 
-/// Parses a received message.
-pub fn parse(received: &Received) -> mail_parser::Message<'_> {
-    mail_parser::MessageParser::default()
-        .parse(&received.data)
-        .unwrap()
+fn fxhash(text: &str) -> u64 {
+    text.bytes().fold(0xcbf29ce484222325u64, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x100000001b3)
+    })
+}
+
+/// A watchlist file in a temporary folder, its store beside it.
+pub struct Setup {
+    pub dir: tempfile::TempDir,
+    pub path: PathBuf,
+}
+
+impl Setup {
+    /// Writes a watchlist with fast settings (no politeness delay, quick
+    /// retries) followed by `watches` (TOML `[[watch]]` tables).
+    pub fn new(watches: &str) -> Setup {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("watchlist.toml");
+        let text = format!(
+            "[settings]\nsnapshots = \"snapshots\"\nper_host_interval = \"0s\"\ntimeout = \"5s\"\nretries = 1\nfailure_alert_after = 2\n\n{watches}"
+        );
+        std::fs::write(&path, text).expect("write watchlist");
+        Setup { dir, path }
+    }
+
+    pub fn watchlist(&self) -> Watchlist {
+        Watchlist::load(&self.path).expect("valid test watchlist")
+    }
+
+    pub fn store_dir(&self) -> PathBuf {
+        self.dir.path().join("snapshots")
+    }
+
+    /// A pipeline with the log channel, writing this setup's store.
+    pub fn pipeline(&self) -> Pipeline {
+        let watchlist = self.watchlist();
+        let settings = &watchlist.settings;
+        let store = Arc::new(Store::open(&settings.snapshots).expect("open store"));
+        let fetcher = Fetcher::new(settings).expect("client");
+        Pipeline::new(
+            fetcher,
+            store,
+            Notifier::log_only(),
+            settings.failure_alert_after,
+            settings.keep_versions,
+        )
+    }
+}
+
+/// One `[[watch]]` table.
+pub fn watch(name: &str, url: &str, extra: &str) -> String {
+    format!("[[watch]]\nname = \"{name}\"\nurl = \"{url}\"\n{extra}\n")
+}
+
+/// The `redline` binary built for these tests.
+pub fn redline(dir: &Path) -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_redline"));
+    command
+        .current_dir(dir)
+        .env_remove("REDLINE_WATCHLIST")
+        .env("NO_COLOR", "1")
+        .env("RUST_LOG", "redline=info");
+    command
 }

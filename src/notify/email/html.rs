@@ -8,8 +8,9 @@
 //! MIME parts or headers.
 
 use crate::article::Block;
+use crate::article::Style;
 use crate::notify::{Alert, Event};
-use crate::report::{Change, SegmentOp, TextChange};
+use crate::report::{Change, Finding, PARAGRAPH_BREAK, Segment, SegmentOp, TextChange};
 
 use super::summary::{self, Run};
 
@@ -148,13 +149,19 @@ fn section(alert: &Alert, out: &mut String, top: bool) {
             if let Some(b) = &report.byline {
                 out.push_str(&labelled("Byline changed", &text_change(b), "#8c959f"));
             }
-            // Notes first: they are the publisher's own account of the change.
-            for change in report.notes().chain(
-                report
-                    .changes
-                    .iter()
-                    .filter(|c| !matches!(c, Change::Note { .. })),
-            ) {
+            // Notes first: they are the publisher's own account of the
+            // change; then the facts a reporter looks for; then the rest.
+            for change in report.notes() {
+                out.push_str(&change_html(change));
+            }
+            if !report.findings.is_empty() {
+                out.push_str(&findings_html(&report.findings));
+            }
+            for change in report
+                .changes
+                .iter()
+                .filter(|c| !matches!(c, Change::Note { .. }))
+            {
                 out.push_str(&change_html(change));
             }
         }
@@ -193,11 +200,50 @@ fn labelled(label: &str, content: &str, bar: &str) -> String {
 }
 
 fn text_change(change: &TextChange) -> String {
+    if !change.segments.is_empty() {
+        return segments_html(&change.segments);
+    }
     format!(
         "<del style=\"{DEL}\">{}</del> → <ins style=\"{INS}\">{}</ins>",
         escape(&change.old),
         escape(&change.new)
     )
+}
+
+/// An edit word by word: kept words plain, inserted ones green and
+/// underlined, deleted ones red and struck, a split or merged paragraph
+/// shown as a break or a struck ¶.
+fn segments_html(segments: &[Segment]) -> String {
+    let mut html = String::from("<p style=\"margin:0;\">");
+    let mut previous = SegmentOp::Equal;
+    for s in segments {
+        // A deletion right before an insertion ("presidentPresident")
+        // needs a space between them to read as two words.
+        if previous == SegmentOp::Deleted && s.op == SegmentOp::Inserted {
+            html.push(' ');
+        }
+        previous = s.op;
+        if s.text == PARAGRAPH_BREAK {
+            match s.op {
+                SegmentOp::Inserted => html.push_str("</p><p style=\"margin:10px 0 0;\">"),
+                SegmentOp::Deleted => html.push_str(&format!(" <del style=\"{DEL}\">¶</del> ")),
+                SegmentOp::Equal => html.push(' '),
+            }
+            continue;
+        }
+        let text = if s.emphasised {
+            format!("<b>{}</b>", escape(&s.text))
+        } else {
+            escape(&s.text)
+        };
+        match s.op {
+            SegmentOp::Equal => html.push_str(&text),
+            SegmentOp::Inserted => html.push_str(&format!("<ins style=\"{INS}\">{text}</ins>")),
+            SegmentOp::Deleted => html.push_str(&format!("<del style=\"{DEL}\">{text}</del>")),
+        }
+    }
+    html.push_str("</p>");
+    html
 }
 
 fn change_html(change: &Change) -> String {
@@ -210,76 +256,89 @@ fn change_html(change: &Change) -> String {
             } else {
                 label
             };
-            let paragraphs: String = blocks
-                .iter()
-                .map(|b| {
-                    format!(
-                        "<p style=\"margin:0 0 10px;\"><ins style=\"{INS}\">{}</ins></p>",
-                        styled(b)
-                    )
-                })
-                .collect();
-            labelled(&label, &paragraphs, "#1a7f37")
+            labelled(&label, &blocks_html(blocks, INS, "ins"), "#1a7f37")
         }
         Change::Removed { blocks, .. } => {
-            let paragraphs: String = blocks
-                .iter()
-                .map(|b| {
-                    format!(
-                        "<p style=\"margin:0 0 10px;\"><del style=\"{DEL}\">{}</del></p>",
-                        styled(b)
-                    )
-                })
-                .collect();
-            labelled(&label, &paragraphs, "#cf222e")
+            labelled(&label, &blocks_html(blocks, DEL, "del"), "#cf222e")
         }
-        Change::Edited { segments, .. } => {
-            let mut html = String::from("<p style=\"margin:0;\">");
-            let mut previous = SegmentOp::Equal;
-            for s in segments {
-                // A deletion right before an insertion ("presidentPresident")
-                // needs a space between them to read as two words.
-                if previous == SegmentOp::Deleted && s.op == SegmentOp::Inserted {
-                    html.push(' ');
-                }
-                previous = s.op;
-                let text = if s.emphasised {
-                    format!("<b>{}</b>", escape(&s.text))
-                } else {
-                    escape(&s.text)
-                };
-                match s.op {
-                    SegmentOp::Equal => html.push_str(&text),
-                    SegmentOp::Inserted => {
-                        html.push_str(&format!("<ins style=\"{INS}\">{text}</ins>"))
-                    }
-                    SegmentOp::Deleted => {
-                        html.push_str(&format!("<del style=\"{DEL}\">{text}</del>"))
-                    }
-                }
-            }
-            html.push_str("</p>");
-            labelled(&label, &html, "#bf8700")
+        Change::Edited { segments, .. } => labelled(&label, &segments_html(segments), "#bf8700"),
+        Change::Moved {
+            block, segments, ..
+        } => {
+            let body = if segments.is_empty() {
+                format!("<p style=\"margin:0;\">{}</p>", styled(block))
+            } else {
+                segments_html(segments)
+            };
+            labelled(&label, &body, "#8250df")
         }
-        Change::Moved { block, .. } => labelled(
+        Change::Emphasised { text, style, .. } => labelled(
             &label,
-            &format!("<p style=\"margin:0;\">{}</p>", styled(block)),
-            "#8250df",
-        ),
-        Change::Emphasised { text, .. } => labelled(
-            &label,
-            &format!("<p style=\"margin:0;\"><b>{}</b></p>", escape(text)),
+            &format!("<p style=\"margin:0;\">{}</p>", styled_text(text, *style)),
             "#bf8700",
         ),
-        Change::Note { text, .. } => labelled(
+        Change::Deemphasised { text, .. } => labelled(
             &label,
-            &format!(
-                "<p style=\"margin:0;background-color:#fff8c5;padding:8px 10px;\"><i>{}</i></p>",
-                escape(text)
-            ),
-            "#d4a72c",
+            &format!("<p style=\"margin:0;\">{}</p>", escape(text)),
+            "#8c959f",
         ),
+        Change::Note { text, segments, .. } => {
+            let body = if segments.is_empty() {
+                escape(text)
+            } else {
+                segments_html(segments)
+            };
+            let body = format!(
+                "<div style=\"margin:0;background-color:#fff8c5;padding:8px 10px;font-style:italic;\">{body}</div>"
+            );
+            labelled(&label, &body, "#d4a72c")
+        }
     }
+}
+
+fn blocks_html(blocks: &[Block], style: &str, tag: &str) -> String {
+    blocks
+        .iter()
+        .map(|b| {
+            format!(
+                "<p style=\"margin:0 0 10px;\"><{tag} style=\"{style}\">{}</{tag}></p>",
+                styled(b)
+            )
+        })
+        .collect()
+}
+
+fn styled_text(text: &str, style: Style) -> String {
+    match style {
+        Style::Bold => format!("<b>{}</b>", escape(text)),
+        Style::Italic => format!("<i>{}</i>", escape(text)),
+    }
+}
+
+/// The facts a reporter looks for first: numbers changed, quotes added or gone.
+fn findings_html(findings: &[Finding]) -> String {
+    let items: String = findings
+        .iter()
+        .map(|f| match f {
+            Finding::NumberChanged { old, new, sentence, .. } => format!(
+                "<li style=\"margin:0 0 6px;\"><del style=\"{DEL}\">{}</del> → <ins style=\"{INS}\">{}</ins> in “{}”</li>",
+                escape(old),
+                escape(new),
+                escape(sentence)
+            ),
+            Finding::QuoteAdded { text, .. } => {
+                format!("<li style=\"margin:0 0 6px;\">New quote: <ins style=\"{INS}\">“{}”</ins></li>", escape(text))
+            }
+            Finding::QuoteRemoved { text, .. } => {
+                format!("<li style=\"margin:0 0 6px;\">Quote gone: <del style=\"{DEL}\">“{}”</del></li>", escape(text))
+            }
+        })
+        .collect();
+    labelled(
+        "Key facts",
+        &format!("<ul style=\"margin:0;padding-left:18px;\">{items}</ul>"),
+        "#0969da",
+    )
 }
 
 /// A block's text with its bold and italic runs.

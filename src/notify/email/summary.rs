@@ -125,31 +125,15 @@ fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
+/// The counts in a subject: the report's own summary line, so that the
+/// subject, the log and `redline history` use the same words.
 fn subject_counts(report: &Report) -> String {
-    let c = report.counts();
-    let mut parts = Vec::new();
-    if report.headline.is_some() {
-        parts.push("new headline".to_owned());
+    let summary = report.summary();
+    if summary == "no change" {
+        String::new()
+    } else {
+        one_line(&summary)
     }
-    if c.added > 0 {
-        parts.push(format!("+{}", plural(c.added, "paragraph", "paragraphs")));
-    }
-    if c.removed > 0 {
-        parts.push(format!("-{}", plural(c.removed, "paragraph", "paragraphs")));
-    }
-    if c.edited > 0 {
-        parts.push(plural(c.edited, "edit", "edits"));
-    }
-    if c.moved > 0 {
-        parts.push(format!("{} moved", c.moved));
-    }
-    if c.emphasised > 0 {
-        parts.push(format!("{} newly emphasised", c.emphasised));
-    }
-    if parts.is_empty() && c.notes > 0 {
-        parts.push(plural(c.notes, "new note", "new notes"));
-    }
-    parts.join(", ")
 }
 
 /// One sentence saying what changed, e.g. "7 paragraphs added, 3 edited
@@ -182,6 +166,12 @@ pub fn sentence(report: &Report) -> String {
         parts.push(format!(
             "{} newly set in bold or italic",
             plural(c.emphasised, "passage", "passages")
+        ));
+    }
+    if c.deemphasised > 0 {
+        parts.push(format!(
+            "{} no longer emphasised",
+            plural(c.deemphasised, "passage", "passages")
         ));
     }
     let mut dated = None;
@@ -267,6 +257,7 @@ pub fn change_label(change: &Change) -> String {
             old_index,
             new_index,
             block,
+            ..
         } => capitalise(&format!(
             "{} moved from position {}",
             place(block.kind, *new_index),
@@ -274,13 +265,14 @@ pub fn change_label(change: &Change) -> String {
         )),
         Change::Emphasised {
             new_index, style, ..
-        } => {
-            let style = match style {
-                Style::Bold => "bold",
-                Style::Italic => "italic",
-            };
-            format!("Now in {style}, paragraph {}", new_index + 1)
-        }
+        } => format!("Now in {}, paragraph {}", style.label(), new_index + 1),
+        Change::Deemphasised {
+            new_index, style, ..
+        } => format!(
+            "No longer in {}, paragraph {}",
+            style.label(),
+            new_index + 1
+        ),
         Change::Note {
             kind, status, date, ..
         } => {

@@ -1,14 +1,17 @@
 //! The plain-text part of an alert: what any mail client, a terminal or a
-//! screen reader shows. Inserted words are written `{+like this+}` and
-//! deleted ones `[-like this-]` (the `wdiff` convention), lines are wrapped
-//! at 76 columns, and bold passages are marked `*…*`.
+//! screen reader shows. A change report is written by the shared renderer
+//! ([`crate::report::render`] with [`Format::Text`]: inserted words
+//! `{+like this+}`, deleted `[-like this-]`, bold `*…*`), so that `redline
+//! check`, the log and the email say the same thing; this module adds the
+//! link, the one-sentence summary, failure messages, digests, and wraps
+//! lines at 76 columns for plain-text readers.
 //!
 //! Pure: no I/O, no clock. It must not build MIME parts or headers.
 
 use crate::notify::{Alert, Event};
-use crate::report::{Change, SegmentOp, TextChange};
+use crate::report::{Format, RenderContext, render};
 
-use super::summary::{self, Run};
+use super::summary;
 
 /// The column at which lines are wrapped.
 const WIDTH: usize = 76;
@@ -17,17 +20,19 @@ const WIDTH: usize = 76;
 pub fn alert(alert: &Alert) -> String {
     let mut out = String::new();
     section(alert, &mut out);
-    out.push_str(&footer(alert));
+    let note = format!(
+        "Sent by redline for watch `{}`. Inserted text is marked {{+like this+}}, deleted text [-like this-].",
+        alert.watch
+    );
+    out.push_str(&format!("\n-- \n{}", wrap(&note, "")));
     out
 }
 
 /// The text part of a digest of `alerts`.
 pub fn digest(subject: &str, alerts: &[Alert]) -> String {
-    let mut out = format!(
-        "{}\n{}\n\n",
-        summary::one_line(subject),
-        "=".repeat(summary::one_line(subject).chars().count().min(WIDTH))
-    );
+    let title = summary::one_line(subject);
+    let rule = "=".repeat(title.chars().count().min(WIDTH));
+    let mut out = format!("{title}\n{rule}\n\n");
     for (i, a) in alerts.iter().enumerate() {
         if i > 0 {
             out.push_str(&format!("\n{}\n\n", "-".repeat(WIDTH)));
@@ -38,19 +43,8 @@ pub fn digest(subject: &str, alerts: &[Alert]) -> String {
     out
 }
 
-fn footer(alert: &Alert) -> String {
-    let note = format!(
-        "Sent by redline for watch `{}`. Inserted text is marked {{+like this+}}, deleted text [-like this-].",
-        alert.watch
-    );
-    format!("\n-- \n{}", wrap(&note, ""))
-}
-
-/// One alert's headline, link, sentence and changes.
+/// One alert: headline, link, sentence, then the report or the failure.
 fn section(alert: &Alert, out: &mut String) {
-    let headline = summary::headline(alert);
-    out.push_str(&wrap(&headline, ""));
-    out.push_str(&format!("{}\n\n", alert.url));
     match &alert.event {
         Event::Changed {
             report,
@@ -58,146 +52,72 @@ fn section(alert: &Alert, out: &mut String) {
             to_version,
             ..
         } => {
-            out.push_str(&wrap(&summary::sentence(report), ""));
-            out.push_str(&format!(
-                "(version {from_version} → {to_version}, seen {})\n",
+            let headline = summary::headline(alert);
+            let from = format!("version {from_version}");
+            let to = format!(
+                "version {to_version}, seen {}",
                 alert.time.format("%Y-%m-%d %H:%M UTC")
-            ));
-            if let Some(h) = &report.headline {
-                out.push_str(&format!("\nHeadline changed\n{}", text_change(h)));
-            }
-            if let Some(b) = &report.byline {
-                out.push_str(&format!("\nByline changed\n{}", text_change(b)));
-            }
-            // Notes first: they are the publisher's own account of the change.
-            for change in report.notes().chain(
-                report
-                    .changes
-                    .iter()
-                    .filter(|c| !matches!(c, Change::Note { .. })),
-            ) {
-                out.push('\n');
-                change_text(change, out);
-            }
+            );
+            let ctx = RenderContext {
+                watch: Some(alert.watch.as_str()),
+                url: Some(&alert.url),
+                headline: Some(&headline),
+                from: Some(&from),
+                to: Some(&to),
+            };
+            out.push_str(&wrap_lines(&render(report, &ctx, Format::Text)));
         }
         Event::Failing {
             reason,
             failures,
             since,
         } => {
-            out.push_str(&wrap(&format!("The last {failures} checks of this watch failed, the first at {}. It will be reported once more when it works again.", since.format("%Y-%m-%d %H:%M UTC")), ""));
+            out.push_str(&wrap(&format!("Checks failing: {}", alert.watch), ""));
+            out.push_str(&format!("{}\n\n", alert.url));
+            let since = since.format("%Y-%m-%d %H:%M UTC");
+            let what = format!(
+                "The last {failures} checks of this watch failed, the first at {since}. \
+                 You will get one more message when it works again."
+            );
+            out.push_str(&wrap(&what, ""));
             out.push_str("\nLast error:\n");
             out.push_str(&wrap(&summary::one_line(reason), "  "));
         }
         Event::Recovered { failures, since } => {
-            out.push_str(&wrap(
-                &format!(
-                    "The watch works again after {failures} failed checks since {}.",
-                    since.format("%Y-%m-%d %H:%M UTC")
-                ),
-                "",
-            ));
+            out.push_str(&wrap(&format!("Recovered: {}", alert.watch), ""));
+            out.push_str(&format!("{}\n\n", alert.url));
+            let since = since.format("%Y-%m-%d %H:%M UTC");
+            let what =
+                format!("The watch works again after {failures} failed checks since {since}.");
+            out.push_str(&wrap(&what, ""));
         }
     }
 }
 
-fn text_change(change: &TextChange) -> String {
-    format!(
-        "{}{}",
-        wrap(&format!("[-{}-]", summary::one_line(&change.old)), "  "),
-        wrap(&format!("{{+{}+}}", summary::one_line(&change.new)), "  ")
-    )
-}
-
-fn change_text(change: &Change, out: &mut String) {
-    let label = summary::change_label(change);
-    match change {
-        Change::Added { blocks, .. } => {
-            let bold = blocks.iter().all(summary::mostly_bold);
-            out.push_str(&format!(
-                "{label}{}:\n",
-                if bold { " (bold on the page)" } else { "" }
-            ));
-            for block in blocks {
-                let text = if bold {
-                    block.text.clone()
-                } else {
-                    marked(&summary::runs(block))
-                };
-                out.push_str(&wrap(&text, "  + "));
-            }
+/// Wraps every line of `text`, each continuing under its own indent (the
+/// renderer's `  + ` and `    ` prefixes included).
+fn wrap_lines(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / WIDTH);
+    for line in text.lines() {
+        let body = line.trim_start();
+        let indent = &line[..line.len() - body.len()];
+        let sign = ["+ ", "- ", "> "]
+            .into_iter()
+            .find(|s| body.starts_with(s))
+            .unwrap_or("");
+        let prefix = format!("{indent}{sign}");
+        if body.is_empty() {
+            out.push('\n');
+        } else {
+            out.push_str(&wrap(&body[sign.len()..], &prefix));
         }
-        Change::Removed { blocks, .. } => {
-            out.push_str(&format!("{label}:\n"));
-            for block in blocks {
-                out.push_str(&wrap(&block.text, "  - "));
-            }
-        }
-        Change::Edited { segments, .. } => {
-            out.push_str(&format!("{label}:\n"));
-            let mut text = String::new();
-            for s in segments {
-                let body = if s.emphasised && s.op != SegmentOp::Deleted {
-                    format!("*{}*", s.text.trim())
-                } else {
-                    s.text.clone()
-                };
-                let (lead, trail) = edges(&s.text);
-                match s.op {
-                    SegmentOp::Equal => text.push_str(&s.text),
-                    SegmentOp::Inserted => {
-                        text.push_str(&format!("{lead}{{+{}+}}{trail}", body.trim()))
-                    }
-                    SegmentOp::Deleted => {
-                        text.push_str(&format!("{lead}[-{}-]{trail}", body.trim()))
-                    }
-                }
-            }
-            out.push_str(&wrap(&text, "  "));
-        }
-        Change::Moved { block, .. } => {
-            out.push_str(&format!("{label}:\n"));
-            out.push_str(&wrap(&block.text, "  "));
-        }
-        Change::Emphasised { text, .. } => {
-            out.push_str(&format!("{label}:\n"));
-            out.push_str(&wrap(&format!("*{}*", summary::one_line(text)), "  "));
-        }
-        Change::Note { text, .. } => {
-            out.push_str(&format!("{label}:\n"));
-            out.push_str(&wrap(text, "  > "));
-        }
-    }
-}
-
-/// The white space a segment starts and ends with, kept outside its markers.
-fn edges(text: &str) -> (&str, &str) {
-    let lead = &text[..text.len() - text.trim_start().len()];
-    let trail = &text[text.trim_end().len()..];
-    (
-        if text.trim().is_empty() { "" } else { lead },
-        if text.trim().is_empty() { text } else { trail },
-    )
-}
-
-/// Bold runs as `*…*`, italic ones as `_…_`.
-fn marked(runs: &[Run<'_>]) -> String {
-    let mut out = String::new();
-    for run in runs {
-        let (lead, trail) = edges(run.text);
-        let core = run.text.trim();
-        if core.is_empty() || !(run.bold || run.italic) {
-            out.push_str(run.text);
-            continue;
-        }
-        let mark = if run.bold { "*" } else { "_" };
-        out.push_str(&format!("{lead}{mark}{core}{mark}{trail}"));
     }
     out
 }
 
 /// Wraps `text` at [`WIDTH`] columns; every line starts with `prefix`, and
-/// continuation lines with as many spaces. Ends with a newline.
+/// continuation lines with as many spaces. Ends with a newline. A word
+/// longer than a line (an address) is left whole.
 pub fn wrap(text: &str, prefix: &str) -> String {
     let indent = " ".repeat(prefix.chars().count());
     let mut out = String::new();
@@ -248,8 +168,14 @@ mod tests {
     }
 
     #[test]
-    fn segments_keep_their_spaces_outside_the_markers() {
-        assert_eq!(edges(" Cryptonews.com has "), (" ", " "));
-        assert_eq!(edges("x"), ("", ""));
+    fn wrap_lines_keeps_each_lines_indent_and_sign() {
+        let long = "word ".repeat(30);
+        let text = format!("Heading:\n  + {long}\n    {long}\n\nEnd");
+        let wrapped = wrap_lines(&text);
+        let lines: Vec<&str> = wrapped.lines().collect();
+        assert_eq!(lines[0], "Heading:");
+        assert!(lines[1].starts_with("  + word") && lines[2].starts_with("    word"));
+        assert!(wrapped.lines().all(|l| l.chars().count() <= WIDTH));
+        assert!(wrapped.contains("\n\nEnd"));
     }
 }

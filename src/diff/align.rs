@@ -1,0 +1,221 @@
+//! Block alignment: which old paragraph became which new one.
+//!
+//! Three passes. Blocks whose comparison keys are equal are anchored with
+//! the Patience algorithm (unique paragraphs make reliable anchors). Between
+//! anchors, blocks that reappear verbatim elsewhere are moves; the rest are
+//! paired by similarity, one to one or as a split or merge. Blocks still
+//! alone that closely match a lone block in another stretch are moves with
+//! small edits. This module decides the pairing only; it must not look at
+//! words (that is `words`) nor build the report.
+
+use std::collections::HashMap;
+use std::ops::Range;
+
+use similar::{Algorithm, DiffOp, capture_diff_slices};
+
+use super::Prepared;
+use super::pairing::{self, MAX_PAIRING_CELLS, Step};
+
+/// Blocks less similar than this are never read as one edited block.
+const PAIR_THRESHOLD: f64 = 0.5;
+
+/// A removed and an added block this similar, in different places, are one
+/// block that moved and was touched up.
+const MOVE_THRESHOLD: f64 = 0.75;
+
+/// Blocks shorter than this many words are never fuzzy-matched as moves:
+/// short lines ("Advertisement", "Read more") match too easily.
+const MOVE_MIN_WORDS: usize = 4;
+
+/// How an old and a new block relate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum BlockOp {
+    /// The same text in both (emphasis may differ).
+    Equal { old: usize, new: usize },
+    /// Old blocks edited into new blocks (one to one, split or merge).
+    Paired {
+        old: Range<usize>,
+        new: Range<usize>,
+    },
+    /// A block that moved, verbatim or nearly.
+    Moved { old: usize, new: usize },
+    /// An old block with no counterpart.
+    Removed { old: usize },
+    /// A new block with no counterpart.
+    Added { new: usize },
+}
+
+/// Aligns the blocks of two versions. The operations come in the new
+/// version's reading order; a removed block sits where it stood.
+pub(crate) fn align(old: &[Prepared], new: &[Prepared]) -> Vec<BlockOp> {
+    let old_keys: Vec<&str> = old.iter().map(|b| b.key.as_str()).collect();
+    let new_keys: Vec<&str> = new.iter().map(|b| b.key.as_str()).collect();
+    let mut placed: Vec<(usize, BlockOp)> = Vec::new();
+    let mut gaps: Vec<(Range<usize>, Range<usize>)> = Vec::new();
+    for op in capture_diff_slices(Algorithm::Patience, &old_keys, &new_keys) {
+        if let DiffOp::Equal {
+            old_index,
+            new_index,
+            len,
+        } = op
+        {
+            placed.extend((0..len).map(|k| {
+                (
+                    new_index + k,
+                    BlockOp::Equal {
+                        old: old_index + k,
+                        new: new_index + k,
+                    },
+                )
+            }));
+        } else {
+            gaps.push((op.old_range(), op.new_range()));
+        }
+    }
+    let moved = exact_moves(old, new, &gaps);
+    for &(o, n) in &moved {
+        placed.push((n, BlockOp::Moved { old: o, new: n }));
+    }
+    let mut lone: Vec<(usize, BlockOp)> = Vec::new();
+    for (old_range, new_range) in gaps {
+        let olds: Vec<usize> = old_range
+            .filter(|o| !moved.iter().any(|m| m.0 == *o))
+            .collect();
+        let news: Vec<usize> = new_range
+            .clone()
+            .filter(|n| !moved.iter().any(|m| m.1 == *n))
+            .collect();
+        pair_gap(old, new, &olds, &news, new_range.start, &mut lone);
+    }
+    placed.extend(fuzzy_moves(old, new, lone));
+    // Stable: within one position, a removal (placed first) reads before
+    // what took its place.
+    placed.sort_by_key(|(at, op)| (*at, !matches!(op, BlockOp::Removed { .. })));
+    placed.into_iter().map(|(_, op)| op).collect()
+}
+
+/// Lone blocks whose text reappears verbatim in another place: (old, new).
+/// Only a key that is alone on both sides is matched, so that repeated
+/// lines ("Advertisement") never read as moves.
+fn exact_moves(
+    old: &[Prepared],
+    new: &[Prepared],
+    gaps: &[(Range<usize>, Range<usize>)],
+) -> Vec<(usize, usize)> {
+    let mut old_by_key: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut new_by_key: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (o, n) in gaps {
+        for i in o.clone() {
+            old_by_key.entry(old[i].key.as_str()).or_default().push(i);
+        }
+        for j in n.clone() {
+            new_by_key.entry(new[j].key.as_str()).or_default().push(j);
+        }
+    }
+    let mut out: Vec<(usize, usize)> = new_by_key
+        .iter()
+        .filter(|(key, _)| !key.is_empty())
+        .filter_map(
+            |(key, news)| match (old_by_key.get(key).map(Vec::as_slice), news.as_slice()) {
+                (Some(&[o]), &[n]) => Some((o, n)),
+                _ => None,
+            },
+        )
+        .collect();
+    out.sort_unstable();
+    out
+}
+
+/// Pairs the lone blocks of one gap, pushing `(position, op)` entries.
+fn pair_gap(
+    old: &[Prepared],
+    new: &[Prepared],
+    olds: &[usize],
+    news: &[usize],
+    start: usize,
+    out: &mut Vec<(usize, BlockOp)>,
+) {
+    let score = |o: Range<usize>, n: Range<usize>| -> f64 {
+        let (o, n) = (&olds[o], &news[n]);
+        // A split or merge needs adjacent blocks, and a note pairs only with
+        // a note: otherwise the old note would read as edited into a paragraph.
+        let adjacent = |ix: &[usize]| ix.windows(2).all(|w| w[1] == w[0] + 1);
+        let notes_agree =
+            o.iter().all(|&i| old[i].note.is_some()) == n.iter().all(|&j| new[j].note.is_some());
+        if !adjacent(o) || !adjacent(n) || !notes_agree {
+            return 0.0;
+        }
+        let a = pairing::union(o.iter().map(|&i| &old[i].bag));
+        let b = pairing::union(n.iter().map(|&j| &new[j].bag));
+        pairing::similarity(&a, &b)
+    };
+    let mut at = start;
+    for step in pairing::pair(olds.len(), news.len(), 2, PAIR_THRESHOLD, score) {
+        match step {
+            Step::Pair(o, n) => {
+                at = news[n.start];
+                let op = BlockOp::Paired {
+                    old: olds[o.start]..olds[o.end - 1] + 1,
+                    new: news[n.start]..news[n.end - 1] + 1,
+                };
+                out.push((at, op));
+            }
+            Step::Old(i) => out.push((at, BlockOp::Removed { old: olds[i] })),
+            Step::New(j) => {
+                at = news[j];
+                out.push((at, BlockOp::Added { new: news[j] }));
+            }
+        }
+    }
+}
+
+/// Turns a removed and an added block that closely match into one move,
+/// best matches first.
+fn fuzzy_moves(
+    old: &[Prepared],
+    new: &[Prepared],
+    lone: Vec<(usize, BlockOp)>,
+) -> Vec<(usize, BlockOp)> {
+    let mut removed: Vec<(usize, usize)> = Vec::new();
+    let mut added: Vec<(usize, usize)> = Vec::new();
+    for (k, (_, op)) in lone.iter().enumerate() {
+        match *op {
+            BlockOp::Removed { old: o } if old[o].bag.len() >= MOVE_MIN_WORDS => {
+                removed.push((k, o))
+            }
+            BlockOp::Added { new: n } if new[n].bag.len() >= MOVE_MIN_WORDS => added.push((k, n)),
+            _ => {}
+        }
+    }
+    if removed.is_empty() || added.is_empty() || removed.len() * added.len() > MAX_PAIRING_CELLS {
+        return lone;
+    }
+    // (similarity, (entry, old index), (entry, new index))
+    type Candidate = (f64, (usize, usize), (usize, usize));
+    let mut candidates: Vec<Candidate> = Vec::new();
+    for &(r, o) in &removed {
+        for &(a, n) in &added {
+            if old[o].note.is_some() != new[n].note.is_some() {
+                continue;
+            }
+            let s = pairing::similarity(&old[o].bag, &new[n].bag);
+            if s >= MOVE_THRESHOLD {
+                candidates.push((s, (r, o), (a, n)));
+            }
+        }
+    }
+    candidates.sort_by(|x, y| y.0.total_cmp(&x.0).then((x.1, x.2).cmp(&(y.1, y.2))));
+    let mut lone: Vec<Option<(usize, BlockOp)>> = lone.into_iter().map(Some).collect();
+    let mut taken = vec![false; lone.len()];
+    for (_, (r, o), (a, n)) in candidates {
+        if !taken[r] && !taken[a] {
+            taken[r] = true;
+            taken[a] = true;
+            // The removal's entry becomes the move, placed at the new
+            // position; the addition's entry is dropped.
+            lone[r] = Some((n, BlockOp::Moved { old: o, new: n }));
+            lone[a] = None;
+        }
+    }
+    lone.into_iter().flatten().collect()
+}

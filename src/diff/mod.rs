@@ -1,0 +1,298 @@
+//! Comparison of two versions of an article into a change [`Report`].
+//!
+//! [`compare`] reads like an editor marking up a revised draft, in levels:
+//! blocks are anchored where unchanged, paired by similarity where edited
+//! (a split or merge reads as one edit), recognised as moved when they
+//! reappear elsewhere; inside paired blocks sentences are paired, and only
+//! inside paired sentences are words compared. Notes, changed numbers,
+//! quotations and emphasis are reported on their own.
+//!
+//! Differences a reader cannot see never count: white space, NBSP, soft
+//! hyphens, quote and dash styles and Unicode forms are folded away
+//! (`normalize`), and the text a watch ignores is masked.
+//!
+//! This module is pure: no I/O, no clock, and the same inputs always give
+//! the same report. Work is bounded by size caps rather than a deadline, so
+//! that a pathological pair (everything changed) is still reproducible.
+
+mod align;
+mod normalize;
+mod notes;
+mod pairing;
+mod quotes;
+mod sentences;
+mod words;
+
+use std::collections::HashSet;
+
+use regex::Regex;
+
+use crate::article::{Article, Block, BlockKind};
+use crate::report::{Change, Finding, NoteKind, NoteStatus, Report, TextChange};
+use align::BlockOp;
+use normalize::Token;
+use pairing::Bag;
+use words::Edit;
+
+/// How to compare two versions.
+#[derive(Debug, Clone, Default)]
+pub struct DiffOptions {
+    /// Text to mask before comparing (a watch's ignore patterns, e.g.
+    /// relative times such as `\d+ minutes ago`): whatever a match says, it
+    /// compares equal to any other match. Default: nothing is masked.
+    pub ignore_text: Vec<Regex>,
+}
+
+/// Compares an old and a new version of an article. Pure: no I/O.
+pub fn compare(old: &Article, new: &Article, options: &DiffOptions) -> Report {
+    let old_blocks = prepare(&old.blocks, &options.ignore_text);
+    let new_blocks = prepare(&new.blocks, &options.ignore_text);
+    let mut builder = Builder {
+        old: &old_blocks,
+        new: &new_blocks,
+        old_quotes: quotes::keys(old.blocks.iter().map(|b| b.text.as_str())),
+        new_quotes: quotes::keys(new.blocks.iter().map(|b| b.text.as_str())),
+        report: Report {
+            headline: field_change(
+                old.headline.as_deref(),
+                new.headline.as_deref(),
+                &options.ignore_text,
+            ),
+            byline: field_change(
+                old.byline.as_deref(),
+                new.byline.as_deref(),
+                &options.ignore_text,
+            ),
+            ..Report::default()
+        },
+    };
+    for op in align::align(&old_blocks, &new_blocks) {
+        builder.add(op);
+    }
+    builder.report
+}
+
+/// A block ready for comparison: its tokens, key, bag of words, and whether
+/// it is an editorial note.
+pub(crate) struct Prepared<'a> {
+    block: &'a Block,
+    tokens: Vec<Token>,
+    key: String,
+    bag: Bag,
+    note: Option<NoteKind>,
+}
+
+fn prepare<'a>(blocks: &'a [Block], ignore: &[Regex]) -> Vec<Prepared<'a>> {
+    blocks
+        .iter()
+        .map(|block| {
+            let tokens =
+                normalize::tokenize(&block.text, &normalize::mask_ranges(&block.text, ignore));
+            Prepared {
+                key: normalize::key_of(&tokens),
+                bag: pairing::bag(&tokens),
+                note: notes::kind(&block.text),
+                tokens,
+                block,
+            }
+        })
+        .collect()
+}
+
+/// The change of a whole field (headline, byline), word by word.
+fn field_change(old: Option<&str>, new: Option<&str>, ignore: &[Regex]) -> Option<TextChange> {
+    let (old, new) = (old.unwrap_or(""), new.unwrap_or(""));
+    if normalize::field_key(old, ignore) == normalize::field_key(new, ignore) {
+        return None;
+    }
+    let segments = if old.is_empty() || new.is_empty() {
+        Vec::new()
+    } else {
+        let (a, b) = (
+            Block::new(BlockKind::Paragraph, old),
+            Block::new(BlockKind::Paragraph, new),
+        );
+        let (a, b) = (
+            prepare(std::slice::from_ref(&a), ignore),
+            prepare(std::slice::from_ref(&b), ignore),
+        );
+        words::edit(&[&a[0]], &[&b[0]]).segments
+    };
+    Some(TextChange {
+        old: old.to_string(),
+        new: new.to_string(),
+        segments,
+    })
+}
+
+/// Turns block operations into the report's changes and findings.
+struct Builder<'a, 'p> {
+    old: &'a [Prepared<'p>],
+    new: &'a [Prepared<'p>],
+    old_quotes: HashSet<String>,
+    new_quotes: HashSet<String>,
+    report: Report,
+}
+
+impl Builder<'_, '_> {
+    fn add(&mut self, op: BlockOp) {
+        match op {
+            BlockOp::Equal { old, new } => {
+                let (o, n) = (&self.old[old], &self.new[new]);
+                if o.block.emphasis != n.block.emphasis || o.block.text != n.block.text {
+                    let edit = words::edit(&[o], &[n]);
+                    self.restyles(&edit, new);
+                }
+            }
+            BlockOp::Paired { old, new } => self.paired(old, new),
+            BlockOp::Moved { old, new } => {
+                let edit = words::edit(&[&self.old[old]], &[&self.new[new]]);
+                let segments = if edit.changes_text() {
+                    edit.segments.clone()
+                } else {
+                    Vec::new()
+                };
+                let block = self.new[new].block.clone();
+                self.report.changes.push(Change::Moved {
+                    old_index: old,
+                    new_index: new,
+                    block,
+                    segments,
+                });
+                self.restyles(&edit, new);
+            }
+            BlockOp::Removed { old } => self.removed(old),
+            BlockOp::Added { new } => self.added(new),
+        }
+    }
+
+    fn paired(&mut self, old: std::ops::Range<usize>, new: std::ops::Range<usize>) {
+        let olds: Vec<&Prepared> = self.old[old.clone()].iter().collect();
+        let news: Vec<&Prepared> = self.new[new.clone()].iter().collect();
+        let edit = words::edit(&olds, &news);
+        if edit.changes_text() {
+            let first = &self.new[new.start];
+            let change = match (first.note, news.len()) {
+                (Some(kind), 1) => Change::Note {
+                    new_index: new.start,
+                    kind,
+                    status: NoteStatus::Changed,
+                    text: first.block.text.clone(),
+                    date: notes::date(&first.block.text),
+                    segments: edit.segments.clone(),
+                },
+                _ => Change::Edited {
+                    old_index: old.start,
+                    new_index: new.start,
+                    old_count: old.len(),
+                    new_count: new.len(),
+                    kind: first.block.kind,
+                    segments: edit.segments.clone(),
+                },
+            };
+            self.report.changes.push(change);
+        }
+        self.restyles(&edit, new.start);
+        for number in &edit.numbers {
+            let text = &self.new[new.start + number.block].block.text;
+            self.report.findings.push(Finding::NumberChanged {
+                new_index: new.start + number.block,
+                old: number.old.clone(),
+                new: number.new.clone(),
+                sentence: text[number.sentence.clone()].to_string(),
+            });
+        }
+        for i in old {
+            self.quotes_removed(i);
+        }
+        for j in new {
+            for q in quotes::quotations(&self.new[j].block.text) {
+                if !self.old_quotes.contains(&quotes::key(&q)) {
+                    self.report.findings.push(Finding::QuoteAdded {
+                        new_index: j,
+                        text: q,
+                    });
+                }
+            }
+        }
+    }
+
+    /// Emphasis gained or lost by kept text, as changes of their own.
+    fn restyles(&mut self, edit: &Edit, new_start: usize) {
+        for r in &edit.restyles {
+            let index = new_start + r.block;
+            let text = self.new[index].block.text[r.range.clone()]
+                .trim()
+                .to_string();
+            if !text.chars().any(char::is_alphanumeric) {
+                continue;
+            }
+            self.report.changes.push(if r.gained {
+                Change::Emphasised {
+                    new_index: index,
+                    text,
+                    style: r.style,
+                }
+            } else {
+                Change::Deemphasised {
+                    new_index: index,
+                    text,
+                    style: r.style,
+                }
+            });
+        }
+    }
+
+    fn removed(&mut self, old: usize) {
+        let block = self.old[old].block.clone();
+        match self.report.changes.last_mut() {
+            Some(Change::Removed { old_index, blocks }) if *old_index + blocks.len() == old => {
+                blocks.push(block)
+            }
+            _ => self.report.changes.push(Change::Removed {
+                old_index: old,
+                blocks: vec![block],
+            }),
+        }
+        self.quotes_removed(old);
+    }
+
+    fn added(&mut self, new: usize) {
+        let p = &self.new[new];
+        if let Some(kind) = p.note {
+            let text = p.block.text.clone();
+            let date = notes::date(&text);
+            let status = NoteStatus::Added;
+            self.report.changes.push(Change::Note {
+                new_index: new,
+                kind,
+                status,
+                text,
+                date,
+                segments: Vec::new(),
+            });
+            return;
+        }
+        let block = p.block.clone();
+        match self.report.changes.last_mut() {
+            Some(Change::Added { new_index, blocks }) if *new_index + blocks.len() == new => {
+                blocks.push(block)
+            }
+            _ => self.report.changes.push(Change::Added {
+                new_index: new,
+                blocks: vec![block],
+            }),
+        }
+    }
+
+    fn quotes_removed(&mut self, old: usize) {
+        for q in quotes::quotations(&self.old[old].block.text) {
+            if !self.new_quotes.contains(&quotes::key(&q)) {
+                self.report.findings.push(Finding::QuoteRemoved {
+                    old_index: old,
+                    text: q,
+                });
+            }
+        }
+    }
+}

@@ -1,0 +1,277 @@
+//! Comparison keys: what two texts must share to count as the same.
+//!
+//! Block texts are already normalised by `article::normalize_text`; this
+//! module goes one step further for comparison only. It folds typography a
+//! reader does not see as a change (curly and straight quotes, dash styles,
+//! compatibility forms such as ligatures and full-width letters), masks the
+//! text a watch asked to ignore, and cuts text into tokens whose keys the
+//! aligner compares. It must never change what a report shows: tokens keep
+//! byte ranges into the original text, and only their keys are folded.
+
+use std::ops::Range;
+
+use regex::Regex;
+use unicode_normalization::UnicodeNormalization;
+
+/// What a token is, which decides how edits around it are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TokenKind {
+    /// Letters and digits, with inner connectors ("don't", "10,900", "8:30").
+    Word,
+    /// A run of white space.
+    Space,
+    /// One punctuation or symbol character.
+    Punct,
+    /// A stretch of text matched by an ignore pattern, compared as one
+    /// placeholder whatever it says.
+    Masked,
+}
+
+/// One token of a text: its place in the original text and its comparison
+/// key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Token {
+    /// Byte range in the original text.
+    pub range: Range<usize>,
+    /// What the token is.
+    pub kind: TokenKind,
+    /// The folded text the aligner compares.
+    pub key: String,
+}
+
+/// The key every masked stretch gets, so that "5 minutes ago" and "2 hours
+/// ago" compare equal when a watch ignores relative times.
+const MASK_KEY: &str = "\u{1}";
+
+/// Folds `text` for comparison: compatibility normalisation (NFKC), quote
+/// and dash styles unified, invisible characters dropped, white space runs
+/// folded to one space.
+pub(crate) fn fold(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut pending_space = false;
+    for ch in text.nfkc() {
+        let ch = match ch {
+            '\u{201C}' | '\u{201D}' | '\u{201E}' | '\u{201F}' | '\u{00AB}' | '\u{00BB}'
+            | '\u{2033}' | '\u{301D}' | '\u{301E}' => '"',
+            '\u{2018}' | '\u{2019}' | '\u{201A}' | '\u{201B}' | '\u{2039}' | '\u{203A}'
+            | '\u{2032}' | '`' | '\u{00B4}' => '\'',
+            '\u{2010}' | '\u{2011}' | '\u{2012}' | '\u{2013}' | '\u{2014}' | '\u{2015}'
+            | '\u{2212}' => '-',
+            '\u{00AD}' | '\u{200B}' | '\u{200C}' | '\u{200D}' | '\u{2060}' | '\u{FEFF}' => continue,
+            c => c,
+        };
+        if ch.is_whitespace() {
+            pending_space = true;
+            continue;
+        }
+        if ch.is_control() {
+            continue;
+        }
+        if pending_space && !out.is_empty() {
+            out.push(' ');
+        }
+        pending_space = false;
+        out.push(ch);
+    }
+    out
+}
+
+/// The byte ranges of `text` matched by any of `patterns`, sorted and
+/// merged where they touch.
+pub(crate) fn mask_ranges(text: &str, patterns: &[Regex]) -> Vec<Range<usize>> {
+    let mut ranges: Vec<Range<usize>> = patterns
+        .iter()
+        .flat_map(|p| p.find_iter(text).map(|m| m.range()))
+        .filter(|r| !r.is_empty())
+        .collect();
+    ranges.sort_by_key(|r| (r.start, r.end));
+    let mut merged: Vec<Range<usize>> = Vec::with_capacity(ranges.len());
+    for r in ranges {
+        match merged.last_mut() {
+            Some(last) if r.start <= last.end => last.end = last.end.max(r.end),
+            _ => merged.push(r),
+        }
+    }
+    merged
+}
+
+/// Characters that join two runs of letters or digits into one word:
+/// "don't", "10,900", "8:30", "U.S", "well-known".
+fn is_connector(ch: char) -> bool {
+    matches!(
+        ch,
+        '\'' | '\u{2019}' | '.' | ',' | ':' | '-' | '\u{2010}' | '\u{2011}' | '/'
+    )
+}
+
+/// Cuts `text` into tokens; each range in `masks` (sorted, disjoint)
+/// becomes one [`TokenKind::Masked`] token.
+pub(crate) fn tokenize(text: &str, masks: &[Range<usize>]) -> Vec<Token> {
+    let mut tokens = Vec::new();
+    let mut masks = masks.iter().peekable();
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let (start, ch) = chars[i];
+        if let Some(mask) = masks.peek().filter(|m| m.start <= start) {
+            let end = mask.end;
+            masks.next();
+            if end > start {
+                tokens.push(Token {
+                    range: start..end,
+                    kind: TokenKind::Masked,
+                    key: MASK_KEY.into(),
+                });
+            }
+            while i < chars.len() && chars[i].0 < end {
+                i += 1;
+            }
+            continue;
+        }
+        let mask_start = masks.peek().map_or(usize::MAX, |m| m.start);
+        let (kind, mut j) = (classify(ch), i + 1);
+        match kind {
+            TokenKind::Space => {
+                while j < chars.len() && chars[j].1.is_whitespace() && chars[j].0 < mask_start {
+                    j += 1;
+                }
+            }
+            TokenKind::Word => {
+                while j < chars.len() && chars[j].0 < mask_start {
+                    let c = chars[j].1;
+                    let joins = is_connector(c)
+                        && chars.get(j + 1).is_some_and(|&(_, n)| n.is_alphanumeric());
+                    if c.is_alphanumeric() || is_invisible(c) {
+                        j += 1;
+                    } else if joins {
+                        j += 2;
+                    } else {
+                        break;
+                    }
+                }
+            }
+            _ => {}
+        }
+        let end = chars.get(j).map_or(text.len(), |&(at, _)| at);
+        let key = match kind {
+            TokenKind::Space => " ".to_string(),
+            _ => fold(&text[start..end]),
+        };
+        tokens.push(Token {
+            range: start..end,
+            kind,
+            key,
+        });
+        i = j;
+    }
+    tokens
+}
+
+/// Characters that belong to the word around them without being letters:
+/// invisible joiners and soft hyphens, and combining marks (an accent
+/// written as a separate code point).
+fn is_invisible(ch: char) -> bool {
+    matches!(
+        ch,
+        '\u{00AD}' | '\u{200B}' | '\u{200C}' | '\u{200D}' | '\u{2060}' | '\u{FEFF}'
+    ) || unicode_normalization::char::is_combining_mark(ch)
+}
+
+fn classify(ch: char) -> TokenKind {
+    if ch.is_whitespace() {
+        TokenKind::Space
+    } else if ch.is_alphanumeric() || is_invisible(ch) {
+        TokenKind::Word
+    } else {
+        TokenKind::Punct
+    }
+}
+
+/// The comparison key of a whole token sequence: token keys concatenated,
+/// leading and trailing space dropped. Equal keys mean "no visible change".
+pub(crate) fn key_of(tokens: &[Token]) -> String {
+    let mut key = String::new();
+    for t in tokens {
+        if t.kind == TokenKind::Space && key.is_empty() {
+            continue;
+        }
+        key.push_str(&t.key);
+    }
+    let trimmed = key.trim_end_matches(' ').len();
+    key.truncate(trimmed);
+    key
+}
+
+/// The folded text with masked stretches replaced, for fields that are
+/// compared whole (headline, byline).
+pub(crate) fn field_key(text: &str, patterns: &[Regex]) -> String {
+    key_of(&tokenize(text, &mask_ranges(text, patterns)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(text: &str) -> String {
+        field_key(text, &[])
+    }
+
+    #[test]
+    fn invisible_differences_fold_to_one_key() {
+        let cases = [
+            ("“help them fight crime.”", "\"help them fight crime.\""),
+            ("Binance’s head", "Binance's head"),
+            ("a\u{00A0}b  c", "a b c"),
+            ("co\u{00AD}operate", "cooperate"),
+            ("ﬁnance", "finance"),
+            ("Cafe\u{0301}", "Café"),
+            ("2020–2022", "2020-2022"),
+            ("  padded ", "padded"),
+        ];
+        for (a, b) in cases {
+            assert_eq!(key(a), key(b), "{a:?} vs {b:?}");
+        }
+    }
+
+    #[test]
+    fn visible_differences_keep_distinct_keys() {
+        let cases = [
+            ("president", "President"),
+            ("10,900", "10,800"),
+            ("a b", "ab"),
+        ];
+        for (a, b) in cases {
+            assert_ne!(key(a), key(b), "{a:?} vs {b:?}");
+        }
+    }
+
+    #[test]
+    fn tokens_keep_numbers_and_contractions_whole() {
+        let text = "EUR 10,000 (USD 10,900) at 8:30 UTC, didn’t.";
+        let words: Vec<&str> = tokenize(text, &[])
+            .iter()
+            .filter(|t| t.kind == TokenKind::Word)
+            .map(|t| &text[t.range.clone()])
+            .collect();
+        assert_eq!(
+            words,
+            [
+                "EUR", "10,000", "USD", "10,900", "at", "8:30", "UTC", "didn’t"
+            ]
+        );
+    }
+
+    #[test]
+    fn masked_stretches_compare_equal() {
+        let ago = Regex::new(r"\d+ (minutes|hours) ago").expect("pattern is valid");
+        let patterns = [ago];
+        assert_eq!(
+            field_key("Updated 5 minutes ago", &patterns),
+            field_key("Updated 2 hours ago", &patterns)
+        );
+        assert_ne!(
+            field_key("Updated 5 minutes ago", &[]),
+            field_key("Updated 2 hours ago", &[])
+        );
+    }
+}
