@@ -152,12 +152,22 @@ async fn seed_alert_over_implicit_tls_with_login_and_threading() {
         },
         ..seed_alert()
     };
-    mailer
-        .enqueue(&failing, &WatchEmail::default())
-        .expect("enqueue");
+    let recovered = Alert {
+        id: "binance-russia-data/recovered/1".into(),
+        event: Event::Recovered {
+            failures: 4,
+            since: seed_alert().time,
+        },
+        ..seed_alert()
+    };
+    for alert in [&failing, &recovered] {
+        mailer
+            .enqueue(alert, &WatchEmail::default())
+            .expect("enqueue");
+    }
     mailer.flush().await.expect("flush");
-    let received = server.wait_for(3, WAIT).await;
-    assert_eq!(received.len(), 3);
+    let received = server.wait_for(4, WAIT).await;
+    assert_eq!(received.len(), 4);
     let root = assert_seed_message(&received[0]);
     assert!(
         parse(&received[0]).in_reply_to().as_text().is_none(),
@@ -168,10 +178,23 @@ async fn seed_alert_over_implicit_tls_with_login_and_threading() {
         assert_eq!(message.in_reply_to().as_text(), Some(root.as_str()));
         assert_eq!(message.references().as_text(), Some(root.as_str()));
     }
-    assert_eq!(
-        parse(&received[2]).subject(),
-        Some("Failing: binance-russia-data (3 checks in a row failed)")
-    );
+    let subjects: Vec<String> = received
+        .iter()
+        .map(|r| parse(r).subject().unwrap_or_default().to_owned())
+        .collect();
+    let failing = "Failing: binance-russia-data (3 checks in a row failed)";
+    let recovered = "Recovered: binance-russia-data (checks work again after 4 failures)";
+    assert!(subjects.iter().any(|s| s == failing), "{subjects:?}");
+    assert!(subjects.iter().any(|s| s == recovered), "{subjects:?}");
+    let failing = received
+        .iter()
+        .find(|r| parse(r).subject() == Some(failing))
+        .expect("failing alert");
+    let message = parse(failing);
+    let text = message.body_text(0).expect("text");
+    assert!(text.contains("fetch: connection reset") && text.contains("The last 3 checks"));
+    let html = message.body_html(0).expect("html");
+    assert!(html.contains("fetch: connection reset") && html.contains("Checks failing"));
 }
 
 #[tokio::test]
@@ -331,6 +354,9 @@ async fn three_changes_in_a_digest_window_make_one_message() {
     for v in ["Version 1 → 2", "Version 2 → 3", "Version 3 → 4"] {
         assert!(html.contains(v), "{v}");
     }
+    // An alert already gathered into a digest is not queued again.
+    let again = mailer.enqueue(&seed_alert_version(3), &WatchEmail::default());
+    assert_eq!(again.expect("enqueue"), Put::AlreadySent);
     // A watch that opts out of the digest is mailed at once.
     let watch = WatchEmail {
         digest: DigestChoice::Off,

@@ -289,11 +289,12 @@ impl Mailer {
     pub fn gather_digests(&self, now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>, EmailError> {
         let (ready, next) = digest::due(&self.digests.entries()?, now, self.options.timezone);
         for d in ready {
-            // Queue first, then drop the members: a crash in between
-            // gathers the same members again under the same id.
+            // Queue first, then mark the members handed over: a crash in
+            // between gathers the same members again under the same id, and
+            // the marks make a re-emitted member alert a no-op.
             self.mail.put(&d.id, &d.mail, now)?;
             for member in &d.members {
-                self.digests.remove(member)?;
+                self.digests.delivered(member)?;
             }
             tracing::info!(digest = %d.id, alerts = d.members.len(), "email digest queued");
         }
