@@ -83,7 +83,7 @@ async fn seed_update_report() -> Report {
         headline.as_deref(),
         Some("Binance Regional Head Agreed to Hand Client Data to Russia After Meeting – Reuters")
     );
-    report
+    *report
 }
 
 #[tokio::test]

@@ -158,7 +158,13 @@ pub fn diff(path: &Path, args: DiffArgs) -> Outcome {
         .load(&name, to)
         .map_err(|e| bad_input(e.to_string()))?;
     let report = compare_versions(&old.article, &new.article, watch.as_ref());
-    let label = |s: &Snapshot| format!("v{}, {}", s.version, s.captured_at.format("%Y-%m-%d %H:%M UTC"));
+    let label = |s: &Snapshot| {
+        format!(
+            "v{}, {}",
+            s.version,
+            s.captured_at.format("%Y-%m-%d %H:%M UTC")
+        )
+    };
     let (from, to) = (label(&old), label(&new));
     let context = RenderContext {
         watch: Some(name.as_str()),
