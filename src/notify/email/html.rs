@@ -60,11 +60,16 @@ fn link(url: &str, label: &str, style: &str) -> String {
 pub fn alert(alert: &Alert) -> String {
     let mut body = String::new();
     section(alert, &mut body, true);
-    let footer = format!(
-        "Sent by redline for watch <b>{}</b>. Inserted text is <ins style=\"{INS}\">green and underlined</ins>, \
-         deleted text <del style=\"{DEL}\">red and struck through</del>.",
+    let mut footer = format!(
+        "Sent by redline for watch <b>{}</b>.",
         escape(alert.watch.as_str())
     );
+    if matches!(alert.event, Event::Changed { .. }) {
+        footer.push_str(&format!(
+            " Inserted text is <ins style=\"{INS}\">green and underlined</ins>, \
+             deleted text <del style=\"{DEL}\">red and struck through</del>."
+        ));
+    }
     page(&summary::subject(alert), &body, &footer)
 }
 

@@ -20,10 +20,10 @@ const WIDTH: usize = 76;
 pub fn alert(alert: &Alert) -> String {
     let mut out = String::new();
     section(alert, &mut out);
-    let note = format!(
-        "Sent by redline for watch `{}`. Inserted text is marked {{+like this+}}, deleted text [-like this-].",
-        alert.watch
-    );
+    let mut note = format!("Sent by redline for watch `{}`.", alert.watch);
+    if matches!(alert.event, Event::Changed { .. }) {
+        note.push_str(" Inserted text is marked {+like this+}, deleted text [-like this-].");
+    }
     out.push_str(&format!("\n-- \n{}", wrap(&note, "")));
     out
 }
