@@ -10,7 +10,7 @@
 use crate::article::Block;
 use crate::article::Style;
 use crate::notify::{Alert, Event};
-use crate::report::{Change, Finding, PARAGRAPH_BREAK, Segment, SegmentOp, TextChange};
+use crate::report::{Change, Finding, PARAGRAPH_BREAK, Report, Segment, SegmentOp, TextChange};
 
 use super::summary::{self, Run};
 
@@ -148,27 +148,7 @@ fn section(alert: &Alert, out: &mut String, top: bool) {
                 escape(&summary::sentence(report)),
                 alert.time.format("%Y-%m-%d %H:%M UTC")
             ));
-            if let Some(h) = &report.headline {
-                out.push_str(&labelled("Headline changed", &text_change(h), "#8c959f"));
-            }
-            if let Some(b) = &report.byline {
-                out.push_str(&labelled("Byline changed", &text_change(b), "#8c959f"));
-            }
-            // Notes first: they are the publisher's own account of the
-            // change; then the facts a reporter looks for; then the rest.
-            for change in report.notes() {
-                out.push_str(&change_html(change));
-            }
-            if !report.findings.is_empty() {
-                out.push_str(&findings_html(&report.findings));
-            }
-            for change in report
-                .changes
-                .iter()
-                .filter(|c| !matches!(c, Change::Note { .. }))
-            {
-                out.push_str(&change_html(change));
-            }
+            report_html(report, out);
         }
         Event::Failing {
             reason,
@@ -180,11 +160,8 @@ fn section(alert: &Alert, out: &mut String, top: bool) {
                  You will get one more message when it works again.</p>\n",
                 since.format("%Y-%m-%d %H:%M UTC")
             ));
-            out.push_str(&labelled(
-                "Last error",
-                &format!("<code style=\"font-size:14px;\">{}</code>", escape(reason)),
-                "#a40e26",
-            ));
+            let error = format!("<code style=\"font-size:14px;\">{}</code>", escape(reason));
+            out.push_str(&labelled("Last error", &error, "#a40e26"));
         }
         Event::Recovered { failures, since } => {
             out.push_str(&format!(
@@ -192,6 +169,33 @@ fn section(alert: &Alert, out: &mut String, top: bool) {
                 since.format("%Y-%m-%d %H:%M UTC")
             ));
         }
+    }
+}
+
+/// A report's changes, block by block. This is the part to hand to the
+/// shared HTML renderer (the report renderers' `html_fragment`) once it
+/// marks changes as this does.
+fn report_html(report: &Report, out: &mut String) {
+    if let Some(h) = &report.headline {
+        out.push_str(&labelled("Headline changed", &text_change(h), "#8c959f"));
+    }
+    if let Some(b) = &report.byline {
+        out.push_str(&labelled("Byline changed", &text_change(b), "#8c959f"));
+    }
+    // Notes first: they are the publisher's own account of the change;
+    // then the facts a reporter looks for; then the rest.
+    for change in report.notes() {
+        out.push_str(&change_html(change));
+    }
+    if !report.findings.is_empty() {
+        out.push_str(&findings_html(&report.findings));
+    }
+    let rest = report
+        .changes
+        .iter()
+        .filter(|c| !matches!(c, Change::Note { .. }));
+    for change in rest {
+        out.push_str(&change_html(change));
     }
 }
 

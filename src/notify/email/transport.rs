@@ -215,36 +215,7 @@ pub async fn send_test(
 ) -> Result<String, TestEmailError> {
     let server = format!("{}:{}", settings.host, settings.port);
     let smtp = build(settings)?;
-    let addrs = tokio::net::lookup_host((settings.host.as_str(), settings.port))
-        .await
-        .map_err(|e| TestEmailError::Dns {
-            host: settings.host.clone(),
-            reason: e.to_string(),
-        })?
-        .collect::<Vec<_>>();
-    let mut connected = Err(format!("{} resolved to no address", settings.host));
-    for addr in &addrs {
-        match tokio::time::timeout(settings.timeout, tokio::net::TcpStream::connect(addr)).await {
-            Ok(Ok(_)) => {
-                connected = Ok(());
-                break;
-            }
-            Ok(Err(e)) if addrs.len() == 1 && addr.ip().to_string() == settings.host => {
-                connected = Err(e.to_string())
-            }
-            Ok(Err(e)) => connected = Err(format!("{addr}: {e}")),
-            Err(_) => {
-                connected = Err(format!(
-                    "{addr}: no answer within {}",
-                    humantime::format_duration(settings.timeout)
-                ))
-            }
-        }
-    }
-    connected.map_err(|reason| TestEmailError::Connect {
-        server: server.clone(),
-        reason,
-    })?;
+    reach(settings, &server).await?;
     // lettre's connection test runs the greeting, EHLO, TLS and login.
     if let Err(e) = smtp.test_connection().await {
         return Err(stage_error(&e, settings, &server));
@@ -270,6 +241,36 @@ pub async fn send_test(
         }
         Err(e) => Err(stage_error(&e, settings, &server)),
     }
+}
+
+/// The first two stages: the name resolves and a TCP connection opens.
+async fn reach(settings: &EmailSettings, server: &str) -> Result<(), TestEmailError> {
+    let addrs = tokio::net::lookup_host((settings.host.as_str(), settings.port))
+        .await
+        .map_err(|e| TestEmailError::Dns {
+            host: settings.host.clone(),
+            reason: e.to_string(),
+        })?
+        .collect::<Vec<_>>();
+    let mut connected = Err(format!("{} resolved to no address", settings.host));
+    for addr in &addrs {
+        match tokio::time::timeout(settings.timeout, tokio::net::TcpStream::connect(addr)).await {
+            Ok(Ok(_)) => return Ok(()),
+            // The address is the server as written: saying it twice helps no one.
+            Ok(Err(e)) if addrs.len() == 1 && addr.ip().to_string() == settings.host => {
+                connected = Err(e.to_string())
+            }
+            Ok(Err(e)) => connected = Err(format!("{addr}: {e}")),
+            Err(_) => {
+                let limit = humantime::format_duration(settings.timeout);
+                connected = Err(format!("{addr}: no answer within {limit}"));
+            }
+        }
+    }
+    connected.map_err(|reason| TestEmailError::Connect {
+        server: server.to_owned(),
+        reason,
+    })
 }
 
 fn stage_error(
