@@ -291,6 +291,31 @@ impl<T: Serialize + DeserializeOwned> Outbox<T> {
         Ok(aside)
     }
 
+    /// Puts a refused entry back in the queue, due at `now` (after the
+    /// address or the server was fixed). Returns whether `id` was refused.
+    ///
+    /// # Errors
+    ///
+    /// When the entry cannot be read or moved.
+    pub fn requeue(&self, id: &str, now: DateTime<Utc>) -> Result<bool, OutboxError> {
+        let aside = self
+            .dir
+            .join("rejected")
+            .join(format!("{}.json", file_key(id)));
+        let bytes = match fs::read(&aside) {
+            Ok(b) => b,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
+            Err(e) => return Err(err("read", &aside)(e)),
+        };
+        let mut entry: Entry<T> = serde_json::from_slice(&bytes)
+            .map_err(|e| err("decode", &aside)(io::Error::other(e)))?;
+        entry.attempts = 0;
+        entry.next_attempt = now;
+        self.write(&self.entry_path(id), &entry)?;
+        fs::remove_file(&aside).map_err(err("remove", &aside))?;
+        Ok(true)
+    }
+
     /// The entries that were refused for good.
     ///
     /// # Errors
@@ -419,6 +444,10 @@ mod tests {
             (rejected[0].id.as_str(), rejected[0].item.as_str()),
             ("b", "y")
         );
+        assert!(outbox.requeue("b", later).expect("requeue"));
+        assert!(!outbox.requeue("b", later).expect("requeue"));
+        assert!(outbox.rejected().expect("rejected").is_empty());
+        assert_eq!(outbox.due(later).expect("due").len(), 2);
     }
 
     #[test]

@@ -280,6 +280,18 @@ impl Mailer {
         Ok(self.mail.rejected()?)
     }
 
+    /// Puts a refused message back in the queue (after its address was
+    /// fixed); returns whether `id` was refused.
+    ///
+    /// # Errors
+    ///
+    /// When the outbox cannot be read or written.
+    pub fn requeue_rejected(&self, id: &str) -> Result<bool, EmailError> {
+        let requeued = self.mail.requeue(id, Utc::now())?;
+        self.wake.notify_one();
+        Ok(requeued)
+    }
+
     /// Queues the digests due at `now` as mail; returns the earliest time a
     /// digest not yet due will be.
     ///
