@@ -27,6 +27,9 @@ use axum::extract::{Path as UrlPath, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+/// How many sites (loopback addresses) serve the pages.
+const HOSTS: usize = 16;
+
 struct Site {
     pages: Vec<String>,
     etags: AtomicBool,
@@ -182,16 +185,25 @@ fn main() {
     });
 
     let (passes, checked) = runtime.block_on(async {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let app = Router::new()
-            .route("/p/{index}", axum::routing::get(page))
-            .with_state(site.clone());
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        // Real watchlists span many sites, and redline asks each site one
+        // page at a time: serve from several loopback addresses (all of
+        // 127.0.0.0/8 is loopback) so that the politeness gate is per site.
+        let mut hosts = Vec::new();
+        for n in 1..=HOSTS {
+            let listener = tokio::net::TcpListener::bind(format!("127.0.0.{n}:0"))
+                .await
+                .unwrap();
+            hosts.push(listener.local_addr().unwrap());
+            let app = Router::new()
+                .route("/p/{index}", axum::routing::get(page))
+                .with_state(site.clone());
+            tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        }
 
         let dir = tempfile::tempdir().unwrap();
         let mut text = String::from("[settings]\nper_host_interval = \"0s\"\nconcurrency = 64\n\n");
         for i in 0..count {
+            let addr = hosts[i % hosts.len()];
             text.push_str(&format!(
                 "[[watch]]\nname = \"w{i}\"\nurl = \"http://{addr}/p/{i}\"\n"
             ));
@@ -230,7 +242,7 @@ fn main() {
     let parse_parallel = parse_only(&pages, count, threads);
     let parse_single = parse_only(&pages, count, 1);
     println!(
-        "pipeline benchmark: {checked} watches over {} distinct pages, {:.1} MiB of HTML per full pass, {threads} threads",
+        "pipeline benchmark: {checked} watches on {HOSTS} loopback sites, {} distinct pages, {:.1} MiB of HTML per full pass, {threads} threads",
         pages.len(),
         bytes as f64 / 1048576.0
     );

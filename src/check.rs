@@ -156,18 +156,32 @@ impl Pipeline {
     /// Checks one watch now. Never panics and never returns early: every
     /// failure is recorded in the watch's state and returned.
     pub async fn check(&self, watch: &Watch, now: DateTime<Utc>) -> Checked {
-        let result = match self.store.state(&watch.name) {
+        let name = watch.name.clone();
+        let result = match self.on_store(move |store| store.state(&name)).await {
             Ok(mut state) => {
                 let result = self.run(watch, &mut state, now).await;
                 self.settle(watch, state, result, now).await
             }
-            Err(e) => Err(e.into()),
+            Err(e) => Err(e),
         };
         Checked {
             watch: watch.name.clone(),
             url: watch.url.to_string(),
             result,
         }
+    }
+
+    /// Runs `work` on the store in a blocking thread: store calls read and
+    /// sync files, which must not stall the async workers.
+    async fn on_store<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, CheckError> {
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || work(&store))
+            .await
+            .map_err(|e| CheckError::Task(e.to_string()))?
+            .map_err(CheckError::from)
     }
 
     async fn run(
@@ -203,6 +217,7 @@ impl Pipeline {
             url: page.final_url.to_string(),
             announced: state.announced,
             current: state.current_version,
+            keep_versions: self.keep_versions,
             now,
         };
         let outcome = tokio::task::spawn_blocking(move || {
@@ -225,9 +240,6 @@ impl Pipeline {
                 state.announced = state.announced.max(Some(*version));
             }
             Outcome::NotModified | Outcome::Unchanged => {}
-        }
-        if let (Some(keep), Outcome::Changed { .. }) = (self.keep_versions, &outcome) {
-            self.store.prune(&watch.name, keep)?;
         }
         Ok(outcome)
     }
@@ -322,9 +334,13 @@ impl Pipeline {
                 }
             }
         }
-        if let Err(e) = self.store.save_state(&watch.name, &state) {
+        let name = watch.name.clone();
+        if let Err(e) = self
+            .on_store(move |store| store.save_state(&name, &state))
+            .await
+        {
             tracing::error!(watch = %watch.name, error = %crate::error_chain(&e), "cannot save the watch's state");
-            return result.and(Err(e.into()));
+            return result.and(Err(e));
         }
         result
     }
@@ -342,6 +358,8 @@ struct Analysis {
     announced: Option<u32>,
     /// The version the page showed at the last successful check.
     current: Option<u32>,
+    /// How many versions to keep (`None`: all).
+    keep_versions: Option<usize>,
     now: DateTime<Utc>,
 }
 
@@ -397,9 +415,11 @@ impl Analysis {
             // Stored by a check that stopped before announcing it.
             Some(unannounced) => unannounced.version,
             None => {
-                self.store
-                    .add_version(name, article, &self.url, self.now)?
-                    .version
+                let stored = self.store.add_version(name, article, &self.url, self.now)?;
+                if let Some(keep) = self.keep_versions {
+                    self.store.prune(name, keep)?;
+                }
+                stored.version
             }
         };
         Ok(Outcome::Changed {
