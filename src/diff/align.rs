@@ -17,7 +17,7 @@ use super::Prepared;
 use super::pairing::{self, MAX_PAIRING_CELLS, Step};
 
 /// Blocks less similar than this are never read as one edited block.
-const PAIR_THRESHOLD: f64 = 0.5;
+const PAIR_THRESHOLD: f64 = 0.4;
 
 /// A removed and an added block this similar, in different places, are one
 /// block that moved and was touched up.

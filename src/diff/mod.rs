@@ -193,7 +193,13 @@ impl Builder<'_, '_> {
             self.report.changes.push(change);
         }
         self.restyles(&edit, new.start);
-        for number in &edit.numbers {
+        // A changed note is its own finding: its new date is not news.
+        let numbers = if self.new[new.start].note.is_some() {
+            &[][..]
+        } else {
+            &edit.numbers[..]
+        };
+        for number in numbers {
             let text = &self.new[new.start + number.block].block.text;
             self.report.findings.push(Finding::NumberChanged {
                 new_index: new.start + number.block,

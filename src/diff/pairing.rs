@@ -20,16 +20,27 @@ pub(crate) type Bag = Vec<u64>;
 /// article (hundreds of paragraphs) untouched.
 pub(crate) const MAX_PAIRING_CELLS: usize = 250_000;
 
-/// The bag of words of `tokens`.
+/// English function words, left out of bags: two unrelated paragraphs
+/// share many of them, which would make them look alike.
+const STOP_WORDS: &[&str] = &[
+    "a", "an", "and", "are", "as", "at", "be", "been", "but", "by", "for", "from", "had", "has",
+    "have", "he", "her", "his", "i", "in", "is", "it", "its", "of", "on", "or", "she", "that",
+    "the", "their", "them", "they", "this", "to", "was", "we", "were", "which", "who", "will",
+    "with", "would", "you",
+];
+
+/// The bag of words of `tokens`: its content words, lower-cased.
 pub(crate) fn bag(tokens: &[Token]) -> Bag {
     let mut bag: Bag = tokens
         .iter()
         .filter(|t| t.kind == TokenKind::Word)
-        .map(|t| {
+        .map(|t| t.key.to_lowercase())
+        .filter(|w| !STOP_WORDS.contains(&w.as_str()))
+        .map(|w| {
             // DefaultHasher::new() uses fixed keys, so bags are the same on
             // every run and reports stay reproducible.
             let mut h = DefaultHasher::new();
-            t.key.to_lowercase().hash(&mut h);
+            w.hash(&mut h);
             h.finish()
         })
         .collect();

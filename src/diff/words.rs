@@ -124,7 +124,99 @@ pub(crate) fn edit(old: &[&Prepared], new: &[&Prepared]) -> Edit {
         }
     }
     w.flush_runs();
+    w.edit.segments = deletions_first(std::mem::take(&mut w.edit.segments));
     w.edit
+}
+
+/// Puts the deletions of every stretch of changes before its insertions,
+/// as an editor marks a replacement, and joins what then touches.
+fn deletions_first(segments: Vec<Segment>) -> Vec<Segment> {
+    let mut out: Vec<Segment> = Vec::with_capacity(segments.len());
+    let mut stretch: Vec<Segment> = Vec::new();
+    let flush = |out: &mut Vec<Segment>, stretch: &mut Vec<Segment>| {
+        stretch.sort_by_key(|s| s.op != SegmentOp::Deleted);
+        let lead = hoist_shared_space(stretch, true);
+        let trail = hoist_shared_space(stretch, false);
+        for s in lead
+            .into_iter()
+            .chain(stretch.drain(..).filter(|s| !s.text.is_empty()))
+            .chain(trail)
+        {
+            join(out, s);
+        }
+    };
+    for s in segments {
+        if s.op == SegmentOp::Equal {
+            flush(&mut out, &mut stretch);
+            join(&mut out, s);
+        } else {
+            stretch.push(s);
+        }
+    }
+    flush(&mut out, &mut stretch);
+    out
+}
+
+/// When both the deletions and the insertions of a stretch start (or end)
+/// with a space, takes that space out of both and returns it as kept text:
+/// `[- a-]{+ b+}` reads better as ` [-a-]{+b+}`.
+fn hoist_shared_space(stretch: &mut [Segment], leading: bool) -> Option<Segment> {
+    let pick = |op: SegmentOp, stretch: &[Segment]| {
+        let mut ix = stretch
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.op == op)
+            .map(|(i, _)| i);
+        if leading { ix.next() } else { ix.last() }
+    };
+    let (d, i) = (
+        pick(SegmentOp::Deleted, stretch)?,
+        pick(SegmentOp::Inserted, stretch)?,
+    );
+    let has = |s: &Segment| {
+        if leading {
+            s.text.starts_with(' ')
+        } else {
+            s.text.ends_with(' ')
+        }
+    };
+    if !has(&stretch[d])
+        || !has(&stretch[i])
+        || stretch[d].text.len() < 2
+        || stretch[i].text.len() < 2
+    {
+        return None;
+    }
+    for k in [d, i] {
+        let text = &mut stretch[k].text;
+        if leading {
+            text.remove(0);
+        } else {
+            text.pop();
+        }
+    }
+    Some(Segment {
+        op: SegmentOp::Equal,
+        text: " ".into(),
+        emphasised: false,
+        italic: false,
+    })
+}
+
+/// Appends a segment, joining it to the last one when op and styles agree
+/// and neither is a paragraph break.
+fn join(out: &mut Vec<Segment>, s: Segment) {
+    if let Some(last) = out.last_mut()
+        && last.op == s.op
+        && last.emphasised == s.emphasised
+        && last.italic == s.italic
+        && last.text != PARAGRAPH_BREAK
+        && s.text != PARAGRAPH_BREAK
+    {
+        last.text.push_str(&s.text);
+        return;
+    }
+    out.push(s);
 }
 
 /// The sentences of a group of blocks, with a break unit between blocks.
