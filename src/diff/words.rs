@@ -167,7 +167,7 @@ fn hoist_shared_space(stretch: &mut [Segment], leading: bool) -> Option<Segment>
             .enumerate()
             .filter(|(_, s)| s.op == op)
             .map(|(i, _)| i);
-        if leading { ix.next() } else { ix.last() }
+        if leading { ix.next() } else { ix.next_back() }
     };
     let (d, i) = (
         pick(SegmentOp::Deleted, stretch)?,
