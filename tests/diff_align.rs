@@ -110,7 +110,9 @@ fn first_edit(report: &Report) -> (String, String) {
 #[test]
 fn block_level_cases() {
     let split_old = format!("{} {}", P[0], P[1]);
-    let cases: Vec<(&str, Vec<&str>, Vec<&str>, Vec<&str>)> = vec![
+    // (name, old body, new body, expected changes)
+    type Case<'a> = (&'a str, Vec<&'a str>, Vec<&'a str>, Vec<&'a str>);
+    let cases: Vec<Case> = vec![
         ("identical", P.to_vec(), P.to_vec(), vec![]),
         (
             "moved paragraph",
