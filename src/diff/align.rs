@@ -126,6 +126,37 @@ fn exact_moves(
     out
 }
 
+/// A block shares a sentence with another: the two read as one edited
+/// block even when the rest was rewritten.
+const SHARED_SENTENCE_SCORE: f64 = 0.5;
+
+/// How well old blocks `o` read as new blocks `n` (0.0–1.0): the
+/// similarity of their words, raised when they share a whole sentence. A
+/// split or merge needs adjacent blocks, and a note pairs only with a note:
+/// otherwise an old note would read as edited into a paragraph.
+fn score(old: &[Prepared], new: &[Prepared], o: &[usize], n: &[usize]) -> f64 {
+    let adjacent = |ix: &[usize]| ix.windows(2).all(|w| w[1] == w[0] + 1);
+    let notes_agree =
+        o.iter().all(|&i| old[i].note.is_some()) == n.iter().all(|&j| new[j].note.is_some());
+    if !adjacent(o) || !adjacent(n) || !notes_agree {
+        return 0.0;
+    }
+    let a = pairing::union(o.iter().map(|&i| &old[i].bag));
+    let b = pairing::union(n.iter().map(|&j| &new[j].bag));
+    let words = pairing::similarity(&a, &b);
+    let shared = o.iter().any(|&i| {
+        old[i]
+            .sentences
+            .iter()
+            .any(|h| n.iter().any(|&j| new[j].sentences.contains(h)))
+    });
+    if shared {
+        words.max(SHARED_SENTENCE_SCORE)
+    } else {
+        words
+    }
+}
+
 /// Pairs the lone blocks of one gap, pushing `(position, op)` entries.
 fn pair_gap(
     old: &[Prepared],
@@ -135,87 +166,116 @@ fn pair_gap(
     start: usize,
     out: &mut Vec<(usize, BlockOp)>,
 ) {
-    let score = |o: Range<usize>, n: Range<usize>| -> f64 {
-        let (o, n) = (&olds[o], &news[n]);
-        // A split or merge needs adjacent blocks, and a note pairs only with
-        // a note: otherwise the old note would read as edited into a paragraph.
-        let adjacent = |ix: &[usize]| ix.windows(2).all(|w| w[1] == w[0] + 1);
-        let notes_agree =
-            o.iter().all(|&i| old[i].note.is_some()) == n.iter().all(|&j| new[j].note.is_some());
-        if !adjacent(o) || !adjacent(n) || !notes_agree {
-            return 0.0;
-        }
-        let a = pairing::union(o.iter().map(|&i| &old[i].bag));
-        let b = pairing::union(n.iter().map(|&j| &new[j].bag));
-        pairing::similarity(&a, &b)
-    };
-    let mut at = start;
+    let score = |o: Range<usize>, n: Range<usize>| score(old, new, &olds[o], &news[n]);
+    // A removed block is placed just before the new block that follows it.
+    let mut next = start;
     for step in pairing::pair(olds.len(), news.len(), 2, PAIR_THRESHOLD, score) {
         match step {
             Step::Pair(o, n) => {
-                at = news[n.start];
-                let op = BlockOp::Paired {
-                    old: olds[o.start]..olds[o.end - 1] + 1,
-                    new: news[n.start]..news[n.end - 1] + 1,
-                };
-                out.push((at, op));
+                let new = news[n.start]..news[n.end - 1] + 1;
+                next = new.end;
+                out.push((
+                    new.start,
+                    BlockOp::Paired {
+                        old: olds[o.start]..olds[o.end - 1] + 1,
+                        new,
+                    },
+                ));
             }
-            Step::Old(i) => out.push((at, BlockOp::Removed { old: olds[i] })),
+            Step::Old(i) => out.push((next, BlockOp::Removed { old: olds[i] })),
             Step::New(j) => {
-                at = news[j];
-                out.push((at, BlockOp::Added { new: news[j] }));
+                next = news[j] + 1;
+                out.push((news[j], BlockOp::Added { new: news[j] }));
             }
         }
     }
 }
 
-/// Turns a removed and an added block that closely match into one move,
-/// best matches first.
+/// Turns removed and added blocks that closely match into one move (or,
+/// for a split or merge, one edit placed where the new blocks stand), best
+/// matches first.
 fn fuzzy_moves(
     old: &[Prepared],
     new: &[Prepared],
     lone: Vec<(usize, BlockOp)>,
 ) -> Vec<(usize, BlockOp)> {
+    // (entry in `lone`, block index), in reading order.
     let mut removed: Vec<(usize, usize)> = Vec::new();
     let mut added: Vec<(usize, usize)> = Vec::new();
     for (k, (_, op)) in lone.iter().enumerate() {
         match *op {
-            BlockOp::Removed { old: o } if old[o].bag.len() >= MOVE_MIN_WORDS => {
-                removed.push((k, o))
-            }
-            BlockOp::Added { new: n } if new[n].bag.len() >= MOVE_MIN_WORDS => added.push((k, n)),
+            BlockOp::Removed { old: o } => removed.push((k, o)),
+            BlockOp::Added { new: n } => added.push((k, n)),
             _ => {}
         }
     }
     if removed.is_empty() || added.is_empty() || removed.len() * added.len() > MAX_PAIRING_CELLS {
         return lone;
     }
-    // (similarity, (entry, old index), (entry, new index))
-    type Candidate = (f64, (usize, usize), (usize, usize));
+    // Spans of one block, or of two adjacent ones (a split or merge).
+    let spans = |items: &[(usize, usize)]| -> Vec<Vec<(usize, usize)>> {
+        let mut out: Vec<Vec<(usize, usize)>> = items.iter().map(|&x| vec![x]).collect();
+        out.extend(
+            items
+                .windows(2)
+                .filter(|w| w[1].1 == w[0].1 + 1)
+                .map(|w| w.to_vec()),
+        );
+        out
+    };
+    let (old_spans, new_spans) = (spans(&removed), spans(&added));
+    type Candidate = (f64, usize, usize);
     let mut candidates: Vec<Candidate> = Vec::new();
-    for &(r, o) in &removed {
-        for &(a, n) in &added {
-            if old[o].note.is_some() != new[n].note.is_some() {
+    for (r, os) in old_spans.iter().enumerate() {
+        for (a, ns) in new_spans.iter().enumerate() {
+            if os.len() > 1 && ns.len() > 1 {
                 continue;
             }
-            let s = pairing::similarity(&old[o].bag, &new[n].bag);
+            let (o, n): (Vec<usize>, Vec<usize>) = (
+                os.iter().map(|x| x.1).collect(),
+                ns.iter().map(|x| x.1).collect(),
+            );
+            let words: usize = o.iter().map(|&i| old[i].bag.len()).sum();
+            if words < MOVE_MIN_WORDS {
+                continue;
+            }
+            let s = score(old, new, &o, &n);
             if s >= MOVE_THRESHOLD {
-                candidates.push((s, (r, o), (a, n)));
+                candidates.push((s, r, a));
             }
         }
     }
     candidates.sort_by(|x, y| y.0.total_cmp(&x.0).then((x.1, x.2).cmp(&(y.1, y.2))));
     let mut lone: Vec<Option<(usize, BlockOp)>> = lone.into_iter().map(Some).collect();
-    let mut taken = vec![false; lone.len()];
-    for (_, (r, o), (a, n)) in candidates {
-        if !taken[r] && !taken[a] {
-            taken[r] = true;
-            taken[a] = true;
-            // The removal's entry becomes the move, placed at the new
-            // position; the addition's entry is dropped.
-            lone[r] = Some((n, BlockOp::Moved { old: o, new: n }));
-            lone[a] = None;
+    for (_, r, a) in candidates {
+        let (os, ns) = (&old_spans[r], &new_spans[a]);
+        if os.iter().chain(ns).any(|&(k, _)| {
+            lone[k].is_none()
+                || !matches!(
+                    lone[k],
+                    Some((_, BlockOp::Removed { .. } | BlockOp::Added { .. }))
+                )
+        }) {
+            continue;
         }
+        let (first_new, o0) = (ns[0].1, os[0].1);
+        let op = if os.len() == 1 && ns.len() == 1 {
+            BlockOp::Moved {
+                old: o0,
+                new: first_new,
+            }
+        } else {
+            BlockOp::Paired {
+                old: o0..os[os.len() - 1].1 + 1,
+                new: first_new..ns[ns.len() - 1].1 + 1,
+            }
+        };
+        // The first removal's entry becomes the move, placed at the new
+        // position; the other entries are dropped.
+        for &(k, _) in os.iter().chain(ns) {
+            lone[k] = None;
+        }
+        lone[os[0].0] = Some((first_new, op));
     }
     lone.into_iter().flatten().collect()
 }

@@ -79,6 +79,9 @@ pub(crate) struct Prepared<'a> {
     tokens: Vec<Token>,
     key: String,
     bag: Bag,
+    /// Hashes of its sentences of four words or more, to spot a paragraph
+    /// that kept a sentence while the rest was rewritten.
+    sentences: Vec<u64>,
     note: Option<NoteKind>,
 }
 
@@ -91,10 +94,29 @@ fn prepare<'a>(blocks: &'a [Block], ignore: &[Regex]) -> Vec<Prepared<'a>> {
             Prepared {
                 key: normalize::key_of(&tokens),
                 bag: pairing::bag(&tokens),
+                sentences: sentence_hashes(&block.text, &tokens),
                 note: notes::kind(&block.text),
                 tokens,
                 block,
             }
+        })
+        .collect()
+}
+
+fn sentence_hashes(text: &str, tokens: &[Token]) -> Vec<u64> {
+    sentences::sentences(text, tokens)
+        .into_iter()
+        .map(|r| &tokens[r])
+        .filter(|t| {
+            t.iter()
+                .filter(|t| t.kind == normalize::TokenKind::Word)
+                .count()
+                >= 4
+        })
+        .map(|t| {
+            let mut h = std::hash::DefaultHasher::new();
+            std::hash::Hash::hash(&normalize::key_of(t), &mut h);
+            std::hash::Hasher::finish(&h)
         })
         .collect()
 }

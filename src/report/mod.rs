@@ -356,6 +356,77 @@ impl Report {
         }
     }
 
+    /// What changed in one English sentence, for the top of an alert: "7
+    /// paragraphs were added, 3 paragraphs were edited and an update note
+    /// was added." or "Nothing changed."
+    pub fn sentence(&self) -> String {
+        let c = self.counts();
+        let mut clauses: Vec<String> = Vec::new();
+        if self.headline.is_some() {
+            clauses.push("the headline changed".into());
+        }
+        if self.byline.is_some() {
+            clauses.push("the byline changed".into());
+        }
+        let paragraphs = [
+            (c.added, "added"),
+            (c.removed, "removed"),
+            (c.edited, "edited"),
+        ];
+        for (n, what) in paragraphs.into_iter().filter(|(n, _)| *n > 0) {
+            clauses.push(match n {
+                1 => format!("1 paragraph was {what}"),
+                n => format!("{n} paragraphs were {what}"),
+            });
+        }
+        if c.moved > 0 {
+            clauses.push(plural(c.moved, "paragraph moved", "paragraphs moved"));
+        }
+        if c.emphasised > 0 {
+            clauses.push(format!(
+                "{} newly emphasised",
+                plural(c.emphasised, "passage was", "passages were")
+            ));
+        }
+        if c.deemphasised > 0 {
+            clauses.push(format!(
+                "{} its emphasis",
+                plural(c.deemphasised, "passage lost", "passages lost")
+            ));
+        }
+        for change in self.notes() {
+            if let Change::Note { kind, status, .. } = change {
+                let article = if *kind == NoteKind::Update { "an" } else { "a" };
+                clauses.push(match status {
+                    NoteStatus::Added => format!("{article} {} was added", kind.label()),
+                    NoteStatus::Changed => format!("the {} was changed", kind.label()),
+                });
+            }
+        }
+        let facts = [
+            (c.numbers, "number changed", "numbers changed"),
+            (c.quotes_added, "quote was added", "quotes were added"),
+            (c.quotes_removed, "quote was removed", "quotes were removed"),
+        ];
+        clauses.extend(
+            facts
+                .iter()
+                .filter(|(n, ..)| *n > 0)
+                .map(|&(n, s, p)| plural(n, s, p)),
+        );
+        let mut sentence = match clauses.len() {
+            0 => "nothing changed".to_string(),
+            1 => clauses.remove(0),
+            _ => {
+                let last = clauses.pop().expect("two or more clauses");
+                format!("{} and {last}", clauses.join(", "))
+            }
+        };
+        sentence.replace_range(..1, &sentence[..1].to_uppercase());
+        sentence.push('.');
+        sentence
+    }
+
     /// "1 update note", "1 correction changed", … one entry per kind and
     /// status of note, in a fixed order.
     fn note_summaries(&self) -> Vec<String> {
@@ -494,5 +565,30 @@ mod tests {
         for (report, want) in cases {
             assert_eq!(report.summary(), want);
         }
+    }
+
+    #[test]
+    fn sentence_reads_as_english() {
+        let seed = Report {
+            changes: vec![
+                edited(),
+                added(6),
+                edited(),
+                added(1),
+                edited(),
+                note(NoteStatus::Added),
+            ],
+            ..Report::default()
+        };
+        assert_eq!(
+            seed.sentence(),
+            "7 paragraphs were added, 3 paragraphs were edited and an update note was added."
+        );
+        assert_eq!(Report::default().sentence(), "Nothing changed.");
+        let one = Report {
+            changes: vec![edited()],
+            ..Report::default()
+        };
+        assert_eq!(one.sentence(), "1 paragraph was edited.");
     }
 }

@@ -50,6 +50,10 @@ impl Marks for Markdown {
         format!("> {line}")
     }
 
+    fn item(&self, line: &str) -> String {
+        format!("- {line}")
+    }
+
     fn between_blocks(&self) -> Option<String> {
         Some(">".to_string())
     }
