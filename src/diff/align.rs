@@ -157,6 +157,63 @@ fn score(old: &[Prepared], new: &[Prepared], o: &[usize], n: &[usize]) -> f64 {
     }
 }
 
+/// A split or merge is scored only when one of its parts already scores
+/// this much one to one: it spares the scoring of most spans, which is
+/// what pairing spends its time on.
+const SPLIT_PART_MIN: f32 = 0.25;
+
+/// Scores spans of lone blocks (`olds`, `news`: block indexes), caching
+/// the one-to-one scores.
+struct Scorer<'a, 'p> {
+    old: &'a [Prepared<'p>],
+    new: &'a [Prepared<'p>],
+    olds: &'a [usize],
+    news: &'a [usize],
+    /// One-to-one scores, `olds.len()` rows of `news.len()`.
+    single: Vec<f32>,
+}
+
+impl<'a, 'p> Scorer<'a, 'p> {
+    /// Scores every one-to-one pair; callers keep `olds.len() *
+    /// news.len()` within [`MAX_PAIRING_CELLS`].
+    fn new(
+        old: &'a [Prepared<'p>],
+        new: &'a [Prepared<'p>],
+        olds: &'a [usize],
+        news: &'a [usize],
+    ) -> Self {
+        let mut single = Vec::with_capacity(olds.len() * news.len());
+        for &i in olds {
+            single.extend(news.iter().map(|&j| score(old, new, &[i], &[j]) as f32));
+        }
+        Scorer {
+            old,
+            new,
+            olds,
+            news,
+            single,
+        }
+    }
+
+    /// The score of old items `o` read as new items `n` (ranges into
+    /// `olds` and `news`).
+    fn span(&self, o: Range<usize>, n: Range<usize>) -> f64 {
+        let width = self.news.len();
+        if o.len() == 1 && n.len() == 1 {
+            return f64::from(self.single[o.start * width + n.start]);
+        }
+        let best_part = o
+            .clone()
+            .flat_map(|i| n.clone().map(move |j| (i, j)))
+            .map(|(i, j)| self.single[i * width + j])
+            .fold(0.0, f32::max);
+        if best_part < SPLIT_PART_MIN {
+            return 0.0;
+        }
+        score(self.old, self.new, &self.olds[o], &self.news[n])
+    }
+}
+
 /// Pairs the lone blocks of one gap, pushing `(position, op)` entries.
 fn pair_gap(
     old: &[Prepared],
@@ -166,7 +223,14 @@ fn pair_gap(
     start: usize,
     out: &mut Vec<(usize, BlockOp)>,
 ) {
-    let score = |o: Range<usize>, n: Range<usize>| score(old, new, &olds[o], &news[n]);
+    if olds.len().saturating_mul(news.len()) > MAX_PAIRING_CELLS {
+        // Too large to pair: everything is removed, then added.
+        out.extend(olds.iter().map(|&i| (start, BlockOp::Removed { old: i })));
+        out.extend(news.iter().map(|&j| (j, BlockOp::Added { new: j })));
+        return;
+    }
+    let scorer = Scorer::new(old, new, olds, news);
+    let score = |o: Range<usize>, n: Range<usize>| scorer.span(o, n);
     // A removed block is placed just before the new block that follows it.
     let mut next = start;
     for step in pairing::pair(olds.len(), news.len(), 2, PAIR_THRESHOLD, score) {
@@ -212,34 +276,33 @@ fn fuzzy_moves(
     if removed.is_empty() || added.is_empty() || removed.len() * added.len() > MAX_PAIRING_CELLS {
         return lone;
     }
-    // Spans of one block, or of two adjacent ones (a split or merge).
-    let spans = |items: &[(usize, usize)]| -> Vec<Vec<(usize, usize)>> {
-        let mut out: Vec<Vec<(usize, usize)>> = items.iter().map(|&x| vec![x]).collect();
+    let olds: Vec<usize> = removed.iter().map(|x| x.1).collect();
+    let news: Vec<usize> = added.iter().map(|x| x.1).collect();
+    let scorer = Scorer::new(old, new, &olds, &news);
+    // Spans of one block, or of two adjacent ones (a split or merge), as
+    // ranges into `removed` and `added`.
+    let spans = |ix: &[usize]| -> Vec<Range<usize>> {
+        let mut out: Vec<Range<usize>> = (0..ix.len()).map(|k| k..k + 1).collect();
         out.extend(
-            items
-                .windows(2)
-                .filter(|w| w[1].1 == w[0].1 + 1)
-                .map(|w| w.to_vec()),
+            (1..ix.len())
+                .filter(|&k| ix[k] == ix[k - 1] + 1)
+                .map(|k| k - 1..k + 1),
         );
         out
     };
-    let (old_spans, new_spans) = (spans(&removed), spans(&added));
+    let (old_spans, new_spans) = (spans(&olds), spans(&news));
     type Candidate = (f64, usize, usize);
     let mut candidates: Vec<Candidate> = Vec::new();
     for (r, os) in old_spans.iter().enumerate() {
+        let words: usize = olds[os.clone()].iter().map(|&i| old[i].bag.len()).sum();
+        if words < MOVE_MIN_WORDS {
+            continue;
+        }
         for (a, ns) in new_spans.iter().enumerate() {
             if os.len() > 1 && ns.len() > 1 {
                 continue;
             }
-            let (o, n): (Vec<usize>, Vec<usize>) = (
-                os.iter().map(|x| x.1).collect(),
-                ns.iter().map(|x| x.1).collect(),
-            );
-            let words: usize = o.iter().map(|&i| old[i].bag.len()).sum();
-            if words < MOVE_MIN_WORDS {
-                continue;
-            }
-            let s = score(old, new, &o, &n);
+            let s = scorer.span(os.clone(), ns.clone());
             if s >= MOVE_THRESHOLD {
                 candidates.push((s, r, a));
             }
@@ -248,34 +311,32 @@ fn fuzzy_moves(
     candidates.sort_by(|x, y| y.0.total_cmp(&x.0).then((x.1, x.2).cmp(&(y.1, y.2))));
     let mut lone: Vec<Option<(usize, BlockOp)>> = lone.into_iter().map(Some).collect();
     for (_, r, a) in candidates {
-        let (os, ns) = (&old_spans[r], &new_spans[a]);
-        if os.iter().chain(ns).any(|&(k, _)| {
-            lone[k].is_none()
-                || !matches!(
-                    lone[k],
-                    Some((_, BlockOp::Removed { .. } | BlockOp::Added { .. }))
-                )
-        }) {
+        let entries: Vec<usize> = removed[old_spans[r].clone()]
+            .iter()
+            .chain(&added[new_spans[a].clone()])
+            .map(|x| x.0)
+            .collect();
+        if entries.iter().any(|&k| lone[k].is_none()) {
             continue;
         }
-        let (first_new, o0) = (ns[0].1, os[0].1);
-        let op = if os.len() == 1 && ns.len() == 1 {
+        let (o, n) = (&olds[old_spans[r].clone()], &news[new_spans[a].clone()]);
+        let op = if o.len() == 1 && n.len() == 1 {
             BlockOp::Moved {
-                old: o0,
-                new: first_new,
+                old: o[0],
+                new: n[0],
             }
         } else {
             BlockOp::Paired {
-                old: o0..os[os.len() - 1].1 + 1,
-                new: first_new..ns[ns.len() - 1].1 + 1,
+                old: o[0]..o[o.len() - 1] + 1,
+                new: n[0]..n[n.len() - 1] + 1,
             }
         };
         // The first removal's entry becomes the move, placed at the new
         // position; the other entries are dropped.
-        for &(k, _) in os.iter().chain(ns) {
+        for &k in &entries {
             lone[k] = None;
         }
-        lone[os[0].0] = Some((first_new, op));
+        lone[entries[0]] = Some((n[0], op));
     }
     lone.into_iter().flatten().collect()
 }
