@@ -112,6 +112,14 @@ fn measure(old: &Article, new: &Article, budget: Duration) -> (Duration, Duratio
 }
 
 fn report(name: &str, old: &Article, new: &Article) {
+    // `cargo bench --bench diff -- WORD` runs only the cases naming WORD.
+    let filter: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    if !filter.is_empty() && !filter.iter().any(|f| name.contains(f.as_str())) {
+        return;
+    }
     let (best, median, runs, changes) = measure(old, new, Duration::from_secs(2));
     println!(
         "{name:<48} {:>6} / {:>6} words  best {:>9.3} ms  median {:>9.3} ms  ({runs} runs)

@@ -141,9 +141,14 @@ fn score(old: &[Prepared], new: &[Prepared], o: &[usize], n: &[usize]) -> f64 {
     if !adjacent(o) || !adjacent(n) || !notes_agree {
         return 0.0;
     }
-    let a = pairing::union(o.iter().map(|&i| &old[i].bag));
-    let b = pairing::union(n.iter().map(|&j| &new[j].bag));
-    let words = pairing::similarity(&a, &b);
+    let words = match (o, n) {
+        ([i], [j]) => pairing::similarity(&old[*i].bag, &new[*j].bag),
+        _ => {
+            let a = pairing::union(o.iter().map(|&i| &old[i].bag));
+            let b = pairing::union(n.iter().map(|&j| &new[j].bag));
+            pairing::similarity(&a, &b)
+        }
+    };
     let shared = o.iter().any(|&i| {
         old[i]
             .sentences

@@ -16,6 +16,7 @@
 //! that a pathological pair (everything changed) is still reproducible.
 
 mod align;
+mod markup;
 mod normalize;
 mod notes;
 mod pairing;
