@@ -8,7 +8,7 @@
 //! It must not compute differences: it marks what the report says.
 
 use super::layout::{finding_line, heading};
-use super::{RenderContext, Run, block_runs, segment_runs};
+use super::{RenderContext, Run, block_runs, segment_runs, split_space};
 use crate::article::{Block, Style};
 use crate::report::{Change, PARAGRAPH_BREAK, Report, Segment, SegmentOp, TextChange};
 
@@ -204,20 +204,26 @@ fn text_change(field: &TextChange) -> String {
     paragraph(&shown.join(" → "))
 }
 
-/// One run, escaped, with its emphasis and its op.
+/// One run, escaped, with its emphasis and its op. White space at either
+/// end stays outside the marks, so that no lone space is underlined.
 fn mark(run: &Run) -> String {
-    let mut html = escape(run.text);
+    let (lead, inner, trail) = split_space(run.text);
+    if inner.is_empty() {
+        return escape(lead);
+    }
+    let mut html = escape(inner);
     if run.italic {
         html = format!("<em>{html}</em>");
     }
     if run.bold {
         html = format!("<strong>{html}</strong>");
     }
-    match run.op {
+    html = match run.op {
         SegmentOp::Inserted => format!("<ins style=\"{INS}\">{html}</ins>"),
         SegmentOp::Deleted => format!("<del style=\"{DEL}\">{html}</del>"),
         SegmentOp::Equal => html,
-    }
+    };
+    format!("{}{html}{}", escape(lead), escape(trail))
 }
 
 /// Escapes text for HTML element content and attribute values.
