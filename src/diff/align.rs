@@ -260,6 +260,47 @@ fn pair_gap(
     }
 }
 
+/// Spans of one item, or of two that are adjacent blocks (a split or
+/// merge), as ranges into `ix` (sorted block indexes).
+fn spans(ix: &[usize]) -> Vec<Range<usize>> {
+    let mut out: Vec<Range<usize>> = (0..ix.len()).map(|k| k..k + 1).collect();
+    out.extend(
+        (1..ix.len())
+            .filter(|&k| ix[k] == ix[k - 1] + 1)
+            .map(|k| k - 1..k + 1),
+    );
+    out
+}
+
+/// Pairs of old and new spans that match closely enough to be a move:
+/// (score, old span, new span). Two-to-two spans are never tried.
+fn move_candidates(
+    scorer: &Scorer,
+    old_spans: &[Range<usize>],
+    new_spans: &[Range<usize>],
+) -> Vec<(f64, usize, usize)> {
+    let mut candidates = Vec::new();
+    for (r, os) in old_spans.iter().enumerate() {
+        let words: usize = scorer.olds[os.clone()]
+            .iter()
+            .map(|&i| scorer.old[i].bag.len())
+            .sum();
+        if words < MOVE_MIN_WORDS {
+            continue;
+        }
+        for (a, ns) in new_spans.iter().enumerate() {
+            if os.len() > 1 && ns.len() > 1 {
+                continue;
+            }
+            let s = scorer.span(os.clone(), ns.clone());
+            if s >= MOVE_THRESHOLD {
+                candidates.push((s, r, a));
+            }
+        }
+    }
+    candidates
+}
+
 /// Turns removed and added blocks that closely match into one move (or,
 /// for a split or merge, one edit placed where the new blocks stand), best
 /// matches first.
@@ -284,44 +325,18 @@ fn fuzzy_moves(
     let olds: Vec<usize> = removed.iter().map(|x| x.1).collect();
     let news: Vec<usize> = added.iter().map(|x| x.1).collect();
     let scorer = Scorer::new(old, new, &olds, &news);
-    // Spans of one block, or of two adjacent ones (a split or merge), as
-    // ranges into `removed` and `added`.
-    let spans = |ix: &[usize]| -> Vec<Range<usize>> {
-        let mut out: Vec<Range<usize>> = (0..ix.len()).map(|k| k..k + 1).collect();
-        out.extend(
-            (1..ix.len())
-                .filter(|&k| ix[k] == ix[k - 1] + 1)
-                .map(|k| k - 1..k + 1),
-        );
-        out
-    };
     let (old_spans, new_spans) = (spans(&olds), spans(&news));
-    type Candidate = (f64, usize, usize);
-    let mut candidates: Vec<Candidate> = Vec::new();
-    for (r, os) in old_spans.iter().enumerate() {
-        let words: usize = olds[os.clone()].iter().map(|&i| old[i].bag.len()).sum();
-        if words < MOVE_MIN_WORDS {
-            continue;
-        }
-        for (a, ns) in new_spans.iter().enumerate() {
-            if os.len() > 1 && ns.len() > 1 {
-                continue;
-            }
-            let s = scorer.span(os.clone(), ns.clone());
-            if s >= MOVE_THRESHOLD {
-                candidates.push((s, r, a));
-            }
-        }
-    }
+    let mut candidates = move_candidates(&scorer, &old_spans, &new_spans);
     candidates.sort_by(|x, y| y.0.total_cmp(&x.0).then((x.1, x.2).cmp(&(y.1, y.2))));
     let mut lone: Vec<Option<(usize, BlockOp)>> = lone.into_iter().map(Some).collect();
+    let mut taken = vec![false; lone.len()];
     for (_, r, a) in candidates {
         let entries: Vec<usize> = removed[old_spans[r].clone()]
             .iter()
             .chain(&added[new_spans[a].clone()])
             .map(|x| x.0)
             .collect();
-        if entries.iter().any(|&k| lone[k].is_none()) {
+        if entries.iter().any(|&k| taken[k]) {
             continue;
         }
         let (o, n) = (&olds[old_spans[r].clone()], &news[new_spans[a].clone()]);
@@ -339,6 +354,7 @@ fn fuzzy_moves(
         // The first removal's entry becomes the move, placed at the new
         // position; the other entries are dropped.
         for &k in &entries {
+            taken[k] = true;
             lone[k] = None;
         }
         lone[entries[0]] = Some((n[0], op));

@@ -25,6 +25,7 @@ mod sentences;
 mod words;
 
 use std::collections::HashSet;
+use std::ops::Range;
 
 use regex::Regex;
 
@@ -187,13 +188,14 @@ impl Builder<'_, '_> {
                     segments,
                 });
                 self.restyles(&edit, new);
+                self.findings(&edit, old..old + 1, new..new + 1);
             }
             BlockOp::Removed { old } => self.removed(old),
             BlockOp::Added { new } => self.added(new),
         }
     }
 
-    fn paired(&mut self, old: std::ops::Range<usize>, new: std::ops::Range<usize>) {
+    fn paired(&mut self, old: Range<usize>, new: Range<usize>) {
         let olds: Vec<&Prepared> = self.old[old.clone()].iter().collect();
         let news: Vec<&Prepared> = self.new[new.clone()].iter().collect();
         let edit = words::edit(&olds, &news);
@@ -220,6 +222,11 @@ impl Builder<'_, '_> {
             self.report.changes.push(change);
         }
         self.restyles(&edit, new.start);
+        self.findings(&edit, old, new);
+    }
+
+    /// The numbers and quotations an edit changed, as findings.
+    fn findings(&mut self, edit: &Edit, old: Range<usize>, new: Range<usize>) {
         // A changed note is its own finding: its new date is not news.
         let numbers = if self.new[new.start].note.is_some() {
             &[][..]

@@ -95,15 +95,7 @@ impl Report {
                 plural(c.deemphasised, "passage lost", "passages lost")
             ));
         }
-        for change in self.notes() {
-            if let Change::Note { kind, status, .. } = change {
-                let article = if *kind == NoteKind::Update { "an" } else { "a" };
-                clauses.push(match status {
-                    NoteStatus::Added => format!("{article} {} was added", kind.label()),
-                    NoteStatus::Changed => format!("the {} was changed", kind.label()),
-                });
-            }
-        }
+        clauses.extend(self.note_clauses());
         let facts = [
             (c.numbers, "number changed", "numbers changed"),
             (c.quotes_added, "quote was added", "quotes were added"),
@@ -115,17 +107,22 @@ impl Report {
                 .filter(|(n, ..)| *n > 0)
                 .map(|&(n, s, p)| plural(n, s, p)),
         );
-        let mut sentence = match clauses.len() {
-            0 => "nothing changed".to_string(),
-            1 => clauses.remove(0),
-            _ => {
-                let last = clauses.pop().expect("two or more clauses");
-                format!("{} and {last}", clauses.join(", "))
+        capitalised_sentence(clauses)
+    }
+
+    /// "an update note was added", "the correction was changed", … one per note.
+    fn note_clauses(&self) -> Vec<String> {
+        let mut clauses = Vec::new();
+        for change in self.notes() {
+            if let Change::Note { kind, status, .. } = change {
+                let article = if *kind == NoteKind::Update { "an" } else { "a" };
+                clauses.push(match status {
+                    NoteStatus::Added => format!("{article} {} was added", kind.label()),
+                    NoteStatus::Changed => format!("the {} was changed", kind.label()),
+                });
             }
-        };
-        sentence.replace_range(..1, &sentence[..1].to_uppercase());
-        sentence.push('.');
-        sentence
+        }
+        clauses
     }
 
     /// "1 update note", "1 correction changed", … one entry per kind and
@@ -184,6 +181,21 @@ impl Style {
             Style::Italic => "italic",
         }
     }
+}
+
+/// "A, b and c." from clauses "a", "b", "c"; "Nothing changed." from none.
+fn capitalised_sentence(mut clauses: Vec<String>) -> String {
+    let mut sentence = match clauses.len() {
+        0 => "nothing changed".to_string(),
+        1 => clauses.remove(0),
+        _ => {
+            let last = clauses.pop().expect("two or more clauses");
+            format!("{} and {last}", clauses.join(", "))
+        }
+    };
+    sentence.replace_range(..1, &sentence[..1].to_uppercase());
+    sentence.push('.');
+    sentence
 }
 
 /// "1 edit", "3 edits".

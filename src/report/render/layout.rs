@@ -129,15 +129,14 @@ pub(crate) fn heading(change: &Change) -> String {
         Change::Note {
             kind, status, date, ..
         } => {
-            let label = kind.label();
-            let mut s = match status {
-                NoteStatus::Added => format!("New {label}"),
-                NoteStatus::Changed => format!("Changed {label}"),
+            let fresh = if *status == NoteStatus::Added {
+                "New"
+            } else {
+                "Changed"
             };
-            s.replace_range(..1, &s[..1].to_uppercase());
             match date {
-                Some(d) => format!("{s} ({d})"),
-                None => s,
+                Some(d) => format!("{fresh} {} ({d})", kind.label()),
+                None => format!("{fresh} {}", kind.label()),
             }
         }
     }
