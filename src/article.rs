@@ -133,6 +133,18 @@ impl Article {
             .sum()
     }
 
+    /// The article as plain text: the headline (when there is one), then the
+    /// body's blocks, separated by blank lines.
+    pub fn to_text(&self) -> String {
+        match &self.headline {
+            Some(headline) if !self.blocks.is_empty() => {
+                format!("{headline}\n\n{}", self.body_text())
+            }
+            Some(headline) => headline.clone(),
+            None => self.body_text(),
+        }
+    }
+
     /// The body as plain text: blocks separated by blank lines.
     pub fn body_text(&self) -> String {
         let mut out = String::new();

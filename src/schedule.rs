@@ -56,7 +56,9 @@ impl Schedule {
             .seconds(Seconds::Optional)
             .year(Year::Disallowed)
             .build();
-        let cron = parser.parse(expression).map_err(|e| error(e.to_string()))?;
+        let cron = parser
+            .parse(expression)
+            .map_err(|e| error(e.to_string().trim_end_matches('.').to_owned()))?;
         // An expression such as "0 0 31 2 *" parses but never fires.
         if cron.find_next_occurrence(&Utc::now(), false).is_err() {
             return Err(error("it never fires".into()));

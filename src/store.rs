@@ -121,6 +121,11 @@ pub struct WatchState {
     /// The version the page showed at the last successful check.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub current_version: Option<u32>,
+    /// The newest version whose alert was handed to the channels. A stored
+    /// version newer than this was never announced (the check stopped after
+    /// storing it) and is announced by the next check.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub announced: Option<u32>,
     /// Failed checks in a row.
     #[serde(default)]
     pub failures: u32,

@@ -10,7 +10,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::report::Report;
-use crate::watchlist::WatchName;
+use crate::watchlist::{Channel, Watch, WatchName};
+
+pub mod log;
 
 /// Something a user must be told about one watch.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -60,4 +62,43 @@ pub enum Event {
         /// When the failures began.
         since: DateTime<Utc>,
     },
+}
+
+/// Why an alert could not be handed to a channel. The alert is then not
+/// counted as announced, and the next check hands it over again.
+#[derive(Debug, thiserror::Error)]
+pub enum NotifyError {
+    /// The email channel is asked for but the watchlist has no `[email]`.
+    #[error("watch `{0}` asks for email alerts but the watchlist has no [email] settings")]
+    NoEmail(WatchName),
+    /// The alert could not be written to the outbox.
+    #[error("cannot queue the email alert: {0}")]
+    Outbox(String),
+}
+
+/// Routes alerts to the channels each watch asks for.
+#[derive(Debug, Clone, Default)]
+pub struct Notifier {}
+
+impl Notifier {
+    /// A notifier with the log channel only.
+    pub fn log_only() -> Self {
+        Notifier {}
+    }
+
+    /// Hands `alert` to every channel of `watch`. The log channel cannot
+    /// fail; the email channel has the alert on disk when this returns.
+    ///
+    /// # Errors
+    ///
+    /// When a channel could not take the alert.
+    pub async fn send(&self, alert: Alert, watch: &Watch) -> Result<(), NotifyError> {
+        for channel in &watch.notify {
+            match channel {
+                Channel::Log => log::write(&alert),
+                Channel::Email => return Err(NotifyError::NoEmail(watch.name.clone())),
+            }
+        }
+        Ok(())
+    }
 }

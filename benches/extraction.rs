@@ -1,0 +1,139 @@
+//! The extraction benchmark: runs automatic extraction over the dev split of
+//! the article-extraction data, scores it with the data's own `score.py`,
+//! and times it against parsing the same pages alone.
+//!
+//! Run with `cargo bench --bench extraction`. The data is found at
+//! `../shared/data/extraction/dev` from the repository root (or any parent
+//! of it), or at `$REDLINE_EXTRACTION_DATA` (the folder holding `dev/` and
+//! `score.py`). Set `REDLINE_BENCH_KEEP=DIR` to keep the outputs in DIR and
+//! a per-page table in `DIR/pages.tsv`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use redline::extract::{ExtractOptions, extract};
+use scraper::Html;
+
+/// Timed rounds; the fastest is reported, as the least disturbed by the
+/// other work on a shared machine.
+const ROUNDS: usize = 3;
+
+fn main() {
+    let Some(data) = find_data() else {
+        eprintln!(
+            "extraction data not found: set REDLINE_EXTRACTION_DATA to the folder holding dev/ and score.py"
+        );
+        std::process::exit(2);
+    };
+    let dev = data.join("dev");
+    let pages = load_pages(&dev);
+    let bytes: usize = pages.iter().map(|(_, html)| html.len()).sum();
+    println!(
+        "extraction benchmark: {} pages, {:.1} MB from {}",
+        pages.len(),
+        bytes as f64 / 1e6,
+        dev.display()
+    );
+
+    let parse_only = fastest(|| {
+        for (_, html) in &pages {
+            std::hint::black_box(Html::parse_document(html));
+        }
+    });
+    let options = ExtractOptions::default();
+    let full = fastest(|| {
+        for (_, html) in &pages {
+            let _ = std::hint::black_box(extract(html, &options));
+        }
+    });
+
+    let keep = std::env::var_os("REDLINE_BENCH_KEEP").map(PathBuf::from);
+    let temp = tempfile::tempdir().expect("a temporary folder for the outputs");
+    let out = keep.clone().unwrap_or_else(|| temp.path().to_path_buf());
+    std::fs::create_dir_all(&out).expect("the output folder can be created");
+    let mut empty = Vec::new();
+    for (name, html) in &pages {
+        let text = extract(html, &options)
+            .map(|a| a.body_text())
+            .unwrap_or_default();
+        if text.trim().is_empty() {
+            empty.push(name.clone());
+        }
+        std::fs::write(out.join(format!("{name}.txt")), text).expect("the output can be written");
+    }
+
+    let mut score = Command::new("python3");
+    score.arg(data.join("score.py")).arg(&dev).arg(&out);
+    if keep.is_some() {
+        score.arg("--per-page").arg(out.join("pages.tsv"));
+    }
+    let scored = score.output().expect("python3 runs score.py");
+    let report = String::from_utf8_lossy(&scored.stdout);
+    print!("{report}");
+    if !scored.status.success() {
+        eprintln!(
+            "score.py failed: {}",
+            String::from_utf8_lossy(&scored.stderr)
+        );
+    }
+
+    let secs = full.as_secs_f64();
+    println!("empty outputs: {} {:?}", empty.len(), empty);
+    println!(
+        "extract (parse + detect + render): {:.3} s, {:.1} pages/s, {:.1} MB/s",
+        secs,
+        pages.len() as f64 / secs,
+        bytes as f64 / 1e6 / secs
+    );
+    println!(
+        "parse only (scraper::Html::parse_document): {:.3} s, {:.1} pages/s, {:.1} MB/s",
+        parse_only.as_secs_f64(),
+        pages.len() as f64 / parse_only.as_secs_f64(),
+        bytes as f64 / 1e6 / parse_only.as_secs_f64()
+    );
+    println!(
+        "ratio extract / parse only: {:.2} (goal ≤ 1.50)",
+        secs / parse_only.as_secs_f64()
+    );
+}
+
+/// The fastest of [`ROUNDS`] runs of `work`.
+fn fastest(mut work: impl FnMut()) -> Duration {
+    (0..ROUNDS)
+        .map(|_| {
+            let start = Instant::now();
+            work();
+            start.elapsed()
+        })
+        .min()
+        .expect("at least one round runs")
+}
+
+/// The folder holding `dev/` and `score.py`.
+fn find_data() -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os("REDLINE_EXTRACTION_DATA") {
+        return Some(PathBuf::from(dir));
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    // `../shared` from the repository root; a worktree sits one level deeper.
+    root.ancestors()
+        .skip(1)
+        .map(|a| a.join("shared/data/extraction"))
+        .find(|d| d.join("dev").is_dir() && d.join("score.py").is_file())
+}
+
+/// Every `NAME/page.html` under `dev`, sorted by name.
+fn load_pages(dev: &Path) -> Vec<(String, String)> {
+    let mut pages: Vec<(String, String)> = std::fs::read_dir(dev)
+        .expect("the dev folder can be listed")
+        .filter_map(Result::ok)
+        .filter_map(|entry| {
+            let bytes = std::fs::read(entry.path().join("page.html")).ok()?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            Some((name, String::from_utf8_lossy(&bytes).into_owned()))
+        })
+        .collect();
+    pages.sort();
+    pages
+}

@@ -1,0 +1,156 @@
+//! `redline run` and `redline check`: build the pipeline from the watchlist
+//! and hand it to the daemon, or run one pass and print what changed.
+
+use std::io::Write;
+use std::path::Path;
+use std::sync::Arc;
+
+use chrono::Utc;
+use clap::Args;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use super::{Exit, Failed, Outcome, OutputFormat, bad_input, load};
+use crate::check::{self as pipeline, Checked, Pipeline};
+use crate::daemon;
+use crate::fetch::Fetcher;
+use crate::notify::Notifier;
+use crate::report::{self, RenderContext};
+use crate::store::Store;
+use crate::watchlist::Watchlist;
+
+/// Arguments of `redline check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The watches to check (default: all).
+    names: Vec<String>,
+    /// How change reports are printed.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    format: OutputFormat,
+}
+
+/// Builds the pipeline a watchlist describes: its store (locked for
+/// writing), the shared HTTP client and the alert channels.
+///
+/// # Errors
+///
+/// When the store is in use or cannot be made, or the HTTP client cannot start.
+pub fn build_pipeline(watchlist: &Watchlist) -> Result<Pipeline, Failed> {
+    let settings = &watchlist.settings;
+    let store = Arc::new(Store::open(&settings.snapshots)?);
+    let fetcher = Fetcher::new(settings)?;
+    let notifier = Notifier::log_only();
+    Ok(Pipeline::new(
+        fetcher,
+        store,
+        notifier,
+        settings.failure_alert_after,
+        settings.keep_versions,
+    ))
+}
+
+/// `redline run`.
+pub async fn run_daemon(path: &Path) -> Outcome {
+    let watchlist = load(path)?;
+    let pipeline = build_pipeline(&watchlist)?;
+    let shutdown = CancellationToken::new();
+    tokio::spawn(stop_on_signal(shutdown.clone()));
+    daemon::run(watchlist, pipeline, shutdown).await?;
+    Ok(Exit::Success)
+}
+
+/// Cancels `shutdown` on Ctrl-C or SIGTERM.
+async fn stop_on_signal(shutdown: CancellationToken) {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(e) => {
+                    tracing::error!("cannot listen for SIGTERM: {e}");
+                    let _ = ctrl_c.await;
+                    shutdown.cancel();
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => tracing::info!("interrupted"),
+            _ = term.recv() => tracing::info!("terminated"),
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+    shutdown.cancel();
+}
+
+/// `redline check [NAME…]`.
+pub async fn check(path: &Path, args: CheckArgs) -> Outcome {
+    let watchlist = load(path)?;
+    let selected = watchlist.select(&args.names).map_err(|unknown| {
+        bad_input(format!(
+            "no watch named {} in {}",
+            unknown.join(", "),
+            path.display()
+        ))
+    })?;
+    let selected: Vec<_> = selected.into_iter().cloned().collect();
+    let pipeline = build_pipeline(&watchlist)?;
+    let results = check_all(&pipeline, selected, watchlist.settings.concurrency).await;
+    let mut out = std::io::stdout().lock();
+    let mut failed = false;
+    for checked in &results {
+        daemon::log_checked(checked);
+        failed |= checked.result.is_err();
+        if let Ok(pipeline::Outcome::Changed {
+            headline,
+            from,
+            to,
+            report,
+        }) = &checked.result
+        {
+            let (from, to) = (format!("v{from}"), format!("v{to}"));
+            let context = RenderContext {
+                watch: Some(checked.watch.as_str()),
+                url: Some(&checked.url),
+                headline: headline.as_deref(),
+                from: Some(&from),
+                to: Some(&to),
+            };
+            let format = args.format.report_format();
+            let text = report::render(report, &context, format);
+            writeln!(out, "{}", text.trim_end())?;
+        }
+    }
+    Ok(if failed { Exit::Failure } else { Exit::Success })
+}
+
+/// Checks `watches` concurrently (at most `limit` at once) and returns the
+/// results in the order given.
+pub async fn check_all(
+    pipeline: &Pipeline,
+    watches: Vec<crate::watchlist::Watch>,
+    limit: usize,
+) -> Vec<Checked> {
+    let limit = Arc::new(tokio::sync::Semaphore::new(limit));
+    let mut tasks = JoinSet::new();
+    for (index, watch) in watches.into_iter().enumerate() {
+        let (pipeline, limit) = (pipeline.clone(), limit.clone());
+        tasks.spawn(async move {
+            let _permit = limit
+                .acquire_owned()
+                .await
+                .expect("the semaphore is never closed");
+            (index, pipeline.check(&watch, Utc::now()).await)
+        });
+    }
+    let mut results = Vec::new();
+    while let Some(joined) = tasks.join_next().await {
+        match joined {
+            Ok(result) => results.push(result),
+            Err(e) => tracing::error!("a check task failed: {e}"),
+        }
+    }
+    results.sort_by_key(|(index, _)| *index);
+    results.into_iter().map(|(_, checked)| checked).collect()
+}

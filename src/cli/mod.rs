@@ -1,0 +1,229 @@
+//! The command line: its definition (clap) and the glue from each command to
+//! the library. Nothing here is pipeline logic; a command reads its inputs,
+//! calls the library, prints, and says how it went as an [`Exit`].
+//!
+//! Output a person reads goes to standard output, coloured on a terminal
+//! unless `NO_COLOR` is set; progress and logs go to standard error.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::watchlist::{Watchlist, WatchlistError};
+
+mod check;
+mod demo;
+mod extract;
+mod versions;
+mod watches;
+
+/// redline watches news articles and reports exactly how they were rewritten.
+#[derive(Debug, Parser)]
+#[command(name = "redline", version, about, after_help = EXIT_CODES)]
+pub struct Cli {
+    #[command(flatten)]
+    global: Global,
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Options every command takes.
+#[derive(Debug, Args)]
+struct Global {
+    /// The watchlist to use.
+    #[arg(long, short = 'w', global = true, env = Watchlist::ENV, default_value = Watchlist::DEFAULT_PATH)]
+    watchlist: PathBuf,
+    /// How log lines on standard error are written.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+    /// More log detail (-v: debug, -vv: trace). RUST_LOG overrides.
+    #[arg(long, short = 'v', global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+    /// Only warnings and errors in the log.
+    #[arg(long, short = 'q', global = true)]
+    quiet: bool,
+}
+
+/// The documented exit codes, shown by `--help`.
+const EXIT_CODES: &str = "Exit codes:
+  0  success (for `check`: every watch was checked, changed or not)
+  1  some work failed: a watch could not be checked, an email not sent
+  2  bad input: usage, an invalid watchlist, an unknown watch or version
+  3  the snapshot store is in use by another redline process";
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the daemon: check every watch on its schedule until stopped
+    /// (Ctrl-C or SIGTERM); watchlist edits apply without a restart.
+    Run,
+    /// Check watches once now and print the change report of each that changed.
+    Check(check::CheckArgs),
+    /// Validate the watchlist and report every problem with its line.
+    Validate,
+    /// List the watches with their schedule and last check.
+    List(watches::ListArgs),
+    /// Add a watch to the watchlist (comments and layout are kept).
+    Add(watches::AddArgs),
+    /// Remove a watch from the watchlist (its snapshots are kept).
+    Remove(watches::RemoveArgs),
+    /// Show what would be extracted from a page (a file or a URL).
+    Extract(extract::ExtractArgs),
+    /// List a watch's stored versions, each with a one-line summary.
+    History(versions::HistoryArgs),
+    /// Print a stored version of an article.
+    Show(versions::ShowArgs),
+    /// Show the change report between two stored versions (default: the last change).
+    Diff(versions::DiffArgs),
+    /// Serve the seed article's two versions on loopback and show the April 25
+    /// update being caught, with no internet needed.
+    Demo,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Output formats a person or a program reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// Plain text (coloured on a terminal).
+    Text,
+    /// JSON, one document per line where several are printed.
+    Json,
+    /// Markdown.
+    Markdown,
+    /// HTML with inline styles.
+    Html,
+}
+
+impl OutputFormat {
+    /// The report renderer for this format on standard output: text becomes
+    /// coloured terminal output when standard output is a terminal.
+    fn report_format(self) -> crate::report::Format {
+        use crate::report::Format;
+        match self {
+            OutputFormat::Text if colour_on(&std::io::stdout()) => Format::Terminal,
+            OutputFormat::Text => Format::Text,
+            OutputFormat::Json => Format::Json,
+            OutputFormat::Markdown => Format::Markdown,
+            OutputFormat::Html => Format::Html,
+        }
+    }
+}
+
+/// How a command ended, mapped to the exit codes in `--help`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// Everything worked.
+    Success = 0,
+    /// Some of the work failed (reported on standard error).
+    Failure = 1,
+    /// The input was wrong.
+    BadInput = 2,
+    /// The store is locked by another process.
+    StoreBusy = 3,
+}
+
+impl From<Exit> for ExitCode {
+    fn from(exit: Exit) -> Self {
+        ExitCode::from(exit as u8)
+    }
+}
+
+/// A failure that ends a command, with the exit code it maps to.
+#[derive(Debug)]
+pub struct Failed {
+    /// The exit code.
+    pub exit: Exit,
+    /// What went wrong, with its causes.
+    pub error: anyhow::Error,
+}
+
+impl<E: Into<anyhow::Error>> From<E> for Failed {
+    fn from(error: E) -> Self {
+        let error = error.into();
+        let exit = if error.downcast_ref::<WatchlistError>().is_some() {
+            Exit::BadInput
+        } else if matches!(
+            error.downcast_ref::<crate::store::StoreError>(),
+            Some(crate::store::StoreError::Locked(_))
+        ) {
+            Exit::StoreBusy
+        } else {
+            Exit::Failure
+        };
+        Failed { exit, error }
+    }
+}
+
+/// A [`Failed`] for input the user must correct.
+pub fn bad_input(message: impl std::fmt::Display) -> Failed {
+    Failed {
+        exit: Exit::BadInput,
+        error: anyhow::anyhow!("{message}"),
+    }
+}
+
+/// The result of a command.
+pub type Outcome = Result<Exit, Failed>;
+
+impl Cli {
+    /// Sets up logging on standard error as the flags ask.
+    pub fn init_logging(&self) {
+        let default = match (self.global.quiet, self.global.verbose) {
+            (true, _) => "warn",
+            (false, 0) => "info",
+            (false, 1) => "debug",
+            (false, _) => "trace",
+        };
+        let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+            tracing_subscriber::EnvFilter::new(format!("redline={default},warn"))
+        });
+        let builder = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr);
+        match self.global.log_format {
+            LogFormat::Json => builder.json().init(),
+            LogFormat::Text => builder
+                .with_ansi(colour_on(&std::io::stderr()))
+                .with_target(false)
+                .init(),
+        }
+    }
+
+    /// Runs the command.
+    pub async fn run(self) -> Outcome {
+        let watchlist = self.global.watchlist;
+        match self.command {
+            Command::Run => check::run_daemon(&watchlist).await,
+            Command::Check(args) => check::check(&watchlist, args).await,
+            Command::Validate => watches::validate(&watchlist),
+            Command::List(args) => watches::list(&watchlist, args),
+            Command::Add(args) => watches::add(&watchlist, args),
+            Command::Remove(args) => watches::remove(&watchlist, args),
+            Command::Extract(args) => extract::extract(&watchlist, args).await,
+            Command::History(args) => versions::history(&watchlist, args),
+            Command::Show(args) => versions::show(&watchlist, args),
+            Command::Diff(args) => versions::diff(&watchlist, args),
+            Command::Demo => demo::demo().await,
+        }
+    }
+}
+
+/// Whether to colour what goes to `stream`: only a terminal, and never when
+/// `NO_COLOR` is set (https://no-color.org).
+pub fn colour_on(stream: &impl IsTerminal) -> bool {
+    stream.is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+/// Loads the watchlist, mapping failure to an error that names the file.
+fn load(path: &std::path::Path) -> Result<Watchlist, Failed> {
+    Ok(Watchlist::load(path)?)
+}

@@ -1,0 +1,329 @@
+//! A compact, read-only view of a parsed page for content detection: the
+//! nodes that can carry article text, in document order, with their kind and
+//! the attribute hints the detector reads.
+//!
+//! This module owns the walk from `scraper`'s tree into that view and the
+//! decision of what can never be text (scripts, styles, hidden elements,
+//! form controls, the caller's ignore selectors). It must not judge what is
+//! article and what is boilerplate beyond that: scoring is `score`'s job.
+
+use std::collections::HashSet;
+
+use ego_tree::NodeId;
+use scraper::{ElementRef, Html, Node as HtmlNode};
+
+use super::hints;
+
+/// How an element takes part in the text flow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Role {
+    /// A paragraph (`p`), the unit most text lives in.
+    Para,
+    /// A heading `h1`–`h6`.
+    Heading(u8),
+    /// A list item, definition term or description.
+    ListItem,
+    /// A block quotation.
+    Quote,
+    /// Preformatted text.
+    Pre,
+    /// A figure or table caption.
+    Caption,
+    /// A block container (`div`, `section`, `td`, `ul`…): its direct text
+    /// forms anonymous paragraphs.
+    Container,
+    /// A line break.
+    Break,
+    /// Phrasing content (`a`, `span`, `em`…).
+    Inline,
+}
+
+impl Role {
+    /// Whether an element of this role starts a new block of its own.
+    pub(crate) fn is_block(self) -> bool {
+        !matches!(self, Role::Inline | Role::Break)
+    }
+}
+
+/// Inline styling that the block builder records as emphasis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct Styling {
+    /// `b`, `strong` or a bold `font-weight`.
+    pub bold: bool,
+    /// `i`, `em` or an italic `font-style`.
+    pub italic: bool,
+}
+
+/// What one node of the view is.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Kind<'a> {
+    /// An element, with its local name and role.
+    Element { tag: &'a str, role: Role },
+    /// A run of text, as the page has it (not normalised).
+    Text(&'a str),
+}
+
+/// One node of the view. Nodes are stored in document order (pre-order), so
+/// a node's descendants are exactly the indices `index + 1 .. end`.
+#[derive(Debug, Clone)]
+pub(crate) struct Node<'a> {
+    /// What the node is.
+    pub kind: Kind<'a>,
+    /// The parent's index; the root is its own parent.
+    pub parent: u32,
+    /// One past the index of the node's last descendant.
+    pub end: u32,
+    /// The element's `class` and `id` attributes joined, lowercased; empty
+    /// for text.
+    pub hints: String,
+    /// Inline styling the element applies.
+    pub styling: Styling,
+    /// Whether the element is a link (`a` with an `href`).
+    pub link: bool,
+    /// Whether the element or its microdata marks it as the article body
+    /// (`itemprop=articleBody`, `<article>`, `role=main`…).
+    pub semantic: bool,
+    /// What the element's tag, class, id or role say about it being page
+    /// chrome (navigation, share bars, comments…). Set only in automatic
+    /// mode.
+    pub chrome: Chrome,
+}
+
+/// How sure the hints are that an element is page chrome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum Chrome {
+    /// Nothing says so.
+    #[default]
+    No,
+    /// Words that usually mean chrome ("header", "sidebar", `<aside>`): an
+    /// element so marked that holds most of the page's text is not chrome
+    /// (pages do wrap everything in a `div id=header` left unclosed).
+    Weak,
+    /// Words that always mean chrome ("share", "comments", `<nav>`).
+    Strong,
+}
+
+/// The view of one page: its nodes in document order.
+#[derive(Debug)]
+pub(crate) struct Dom<'a> {
+    /// All nodes; index 0 is the root (the `body`, or the document's root
+    /// element when there is no body).
+    pub nodes: Vec<Node<'a>>,
+}
+
+/// What the walk leaves out or marks.
+pub(crate) struct WalkOptions<'s> {
+    /// Elements removed with their subtrees (the caller's ignore selectors).
+    pub ignored: &'s HashSet<NodeId>,
+    /// Whether to mark chrome by class, id and role hints.
+    pub mark_chrome: bool,
+}
+
+impl<'a> Dom<'a> {
+    /// Walks `html` from its `body` (or root element) into the view.
+    pub(crate) fn build(html: &'a Html, options: &WalkOptions<'_>) -> Dom<'a> {
+        let root = body_of(html);
+        Dom::build_from(root, options)
+    }
+
+    /// Walks the subtree of `root` into the view.
+    pub(crate) fn build_from(root: ElementRef<'a>, options: &WalkOptions<'_>) -> Dom<'a> {
+        let mut nodes = Vec::with_capacity(1024);
+        nodes.push(element_node(root, 0, options));
+        // An explicit stack instead of recursion: real pages nest thousands
+        // of levels deep often enough to overflow a thread's stack.
+        let mut stack = vec![(0u32, root.children())];
+        while let Some((index, children)) = stack.last_mut() {
+            let parent = *index;
+            let Some(child) = children.next() else {
+                nodes[parent as usize].end = nodes.len() as u32;
+                stack.pop();
+                continue;
+            };
+            match child.value() {
+                // White space is kept too: between two inline elements it
+                // is what separates their words.
+                HtmlNode::Text(text) => nodes.push(text_node(text, parent, nodes.len())),
+                HtmlNode::Element(_) => {
+                    let Some(element) = ElementRef::wrap(child) else {
+                        continue;
+                    };
+                    if options.ignored.contains(&element.id()) || never_text(element) {
+                        continue;
+                    }
+                    let index = nodes.len() as u32;
+                    nodes.push(element_node(element, parent, options));
+                    stack.push((index, element.children()));
+                }
+                _ => {}
+            }
+        }
+        Dom { nodes }
+    }
+
+    /// The children of the node at `index`, in order.
+    pub(crate) fn children(&self, index: usize) -> impl Iterator<Item = usize> + '_ {
+        let end = self.nodes[index].end as usize;
+        let mut next = index + 1;
+        std::iter::from_fn(move || {
+            if next >= end {
+                return None;
+            }
+            let current = next;
+            next = self.nodes[current].end as usize;
+            Some(current)
+        })
+    }
+
+    /// The element's role, or `None` for text.
+    pub(crate) fn role(&self, index: usize) -> Option<Role> {
+        match self.nodes[index].kind {
+            Kind::Element { role, .. } => Some(role),
+            Kind::Text(_) => None,
+        }
+    }
+
+    /// The element's local name, or `""` for text.
+    pub(crate) fn tag(&self, index: usize) -> &'a str {
+        match self.nodes[index].kind {
+            Kind::Element { tag, .. } => tag,
+            Kind::Text(_) => "",
+        }
+    }
+}
+
+/// The page's `body` element, or its root element when it has none.
+pub(crate) fn body_of(html: &Html) -> ElementRef<'_> {
+    let root = html.root_element();
+    root.child_elements()
+        .find(|e| e.value().name() == "body")
+        .unwrap_or(root)
+}
+
+fn text_node<'a>(text: &'a str, parent: u32, index: usize) -> Node<'a> {
+    Node {
+        kind: Kind::Text(text),
+        parent,
+        end: index as u32 + 1,
+        hints: String::new(),
+        styling: Styling::default(),
+        link: false,
+        semantic: false,
+        chrome: Chrome::No,
+    }
+}
+
+fn element_node<'a>(element: ElementRef<'a>, parent: u32, options: &WalkOptions<'_>) -> Node<'a> {
+    let value = element.value();
+    let tag = value.name();
+    let role = role_of(tag);
+    let mut hints = String::new();
+    let (mut style, mut aria_role, mut itemprop, mut aria_hidden) = ("", "", "", false);
+    let mut href = false;
+    for (name, attr) in value.attrs() {
+        match name {
+            "class" | "id" => {
+                if !hints.is_empty() {
+                    hints.push(' ');
+                }
+                hints.push_str(&attr.to_ascii_lowercase());
+            }
+            "style" => style = attr,
+            "role" => aria_role = attr,
+            "itemprop" => itemprop = attr,
+            "aria-hidden" => aria_hidden = attr.eq_ignore_ascii_case("true"),
+            "href" => href = true,
+            _ => {}
+        }
+    }
+    let styling = Styling {
+        bold: matches!(tag, "b" | "strong") || hints::is_bold_style(style),
+        italic: matches!(tag, "i" | "em") || hints::is_italic_style(style),
+    };
+    let semantic = tag == "article"
+        || tag == "main"
+        || itemprop.eq_ignore_ascii_case("articleBody")
+        || aria_role.eq_ignore_ascii_case("main");
+    let chrome = if !options.mark_chrome {
+        Chrome::No
+    } else if tag == "nav" || hints::is_chrome_role(aria_role) {
+        Chrome::Strong
+    } else {
+        match hints::chrome(&hints) {
+            Chrome::No if aria_hidden || matches!(tag, "aside" | "footer") => Chrome::Weak,
+            verdict => verdict,
+        }
+    };
+    Node {
+        kind: Kind::Element { tag, role },
+        parent,
+        end: 0,
+        hints,
+        styling,
+        link: tag == "a" && href,
+        semantic,
+        chrome,
+    }
+}
+
+/// Elements whose content is never article text: code, styles, embedded
+/// media, form controls, and anything the page hides.
+fn never_text(element: ElementRef<'_>) -> bool {
+    let value = element.value();
+    if matches!(
+        value.name(),
+        "script"
+            | "style"
+            | "noscript"
+            | "template"
+            | "svg"
+            | "math"
+            | "iframe"
+            | "object"
+            | "embed"
+            | "canvas"
+            | "video"
+            | "audio"
+            | "select"
+            | "option"
+            | "textarea"
+            | "input"
+            | "button"
+            | "link"
+            | "meta"
+            | "head"
+            | "title"
+            | "map"
+            | "dialog"
+    ) {
+        return true;
+    }
+    value.attrs().any(|(name, attr)| match name {
+        "hidden" => true,
+        "style" => hints::is_hidden_style(attr),
+        _ => false,
+    })
+}
+
+/// The role of an element by its local name.
+fn role_of(tag: &str) -> Role {
+    match tag {
+        "p" => Role::Para,
+        "h1" => Role::Heading(1),
+        "h2" => Role::Heading(2),
+        "h3" => Role::Heading(3),
+        "h4" => Role::Heading(4),
+        "h5" => Role::Heading(5),
+        "h6" => Role::Heading(6),
+        "li" | "dt" | "dd" => Role::ListItem,
+        "blockquote" => Role::Quote,
+        "pre" => Role::Pre,
+        "figcaption" | "caption" => Role::Caption,
+        "br" | "hr" => Role::Break,
+        "div" | "section" | "article" | "main" | "header" | "footer" | "aside" | "nav" | "ul"
+        | "ol" | "dl" | "table" | "tbody" | "thead" | "tfoot" | "tr" | "td" | "th" | "figure"
+        | "form" | "fieldset" | "details" | "summary" | "address" | "center" | "hgroup"
+        | "body" | "html" | "menu" | "legend" | "frameset" | "noframes" => Role::Container,
+        _ => Role::Inline,
+    }
+}

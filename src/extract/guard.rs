@@ -1,0 +1,208 @@
+//! The quality guard: telling an extraction that cannot be the article (a
+//! consent wall, an error page, a body collapsed to a fraction of the last
+//! good version) from a real change, so that a bad fetch is reported as a
+//! failure and never as an edit.
+//!
+//! This module judges extracted articles only; it must not parse HTML nor
+//! know where the versions are stored.
+
+use crate::article::{Article, BlockKind};
+
+/// Why an extraction is not a believable version of the watched article.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Implausible {
+    /// The body shrank to a small fraction of the last good version.
+    #[error(
+        "the body collapsed from {before} to {after} words; the page is probably incomplete or \
+         the selector now matches something else"
+    )]
+    Collapsed {
+        /// Words in the last good version.
+        before: usize,
+        /// Words now.
+        after: usize,
+    },
+    /// The last good version had paragraphs and this one has none.
+    #[error(
+        "the body has no paragraphs any more (it had {before}); the page layout may have changed"
+    )]
+    NoParagraphs {
+        /// Paragraphs in the last good version.
+        before: usize,
+    },
+    /// The page is a consent wall, an error page or a bot check.
+    #[error("the page looks like {0}, not the article")]
+    NotTheArticle(PageKind),
+}
+
+/// Pages that stand in for an article without being one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PageKind {
+    /// A cookie or privacy consent wall.
+    Consent,
+    /// An HTTP error or "not found" page.
+    Error,
+    /// A bot check or "enable JavaScript" interstitial.
+    Interstitial,
+}
+
+impl std::fmt::Display for PageKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            PageKind::Consent => "a cookie consent page",
+            PageKind::Error => "an error page",
+            PageKind::Interstitial => "a bot check or javascript interstitial",
+        })
+    }
+}
+
+/// A body shorter than this share of the previous one is a collapse.
+const COLLAPSE_SHARE: f64 = 0.3;
+/// Bodies this short are too small to judge a collapse by.
+const MIN_WORDS_TO_JUDGE: usize = 40;
+/// Pages longer than this are articles, whatever words they contain.
+const MAX_STAND_IN_WORDS: usize = 150;
+
+/// Checks that `current` is a believable next version of `previous`, the
+/// watch's last good extraction.
+///
+/// # Errors
+///
+/// [`Implausible`] says why `current` is not believable: the body collapsed,
+/// lost every paragraph, or is a consent or error page.
+pub fn check_plausible(previous: &Article, current: &Article) -> Result<(), Implausible> {
+    if let Some(kind) = stand_in_kind(current) {
+        return Err(Implausible::NotTheArticle(kind));
+    }
+    let (before, after) = (previous.word_count(), current.word_count());
+    if before >= MIN_WORDS_TO_JUDGE && (after as f64) < before as f64 * COLLAPSE_SHARE {
+        return Err(Implausible::Collapsed { before, after });
+    }
+    let paragraphs = |a: &Article| {
+        a.blocks
+            .iter()
+            .filter(|b| b.kind == BlockKind::Paragraph)
+            .count()
+    };
+    let had = paragraphs(previous);
+    if had >= 3 && paragraphs(current) == 0 {
+        return Err(Implausible::NoParagraphs { before: had });
+    }
+    Ok(())
+}
+
+/// What kind of stand-in page `article` is, if its short text reads like a
+/// consent wall, an error page or a bot check.
+pub fn stand_in_kind(article: &Article) -> Option<PageKind> {
+    if article.word_count() > MAX_STAND_IN_WORDS {
+        return None;
+    }
+    let mut text = article.headline.clone().unwrap_or_default().to_lowercase();
+    text.push('\n');
+    text.push_str(&article.body_text().to_lowercase());
+    const CONSENT: &[&str] = &[
+        "we use cookies",
+        "accept all cookies",
+        "cookie settings",
+        "manage cookies",
+        "your privacy choices",
+        "consent to the use",
+        "we value your privacy",
+    ];
+    const ERROR: &[&str] = &[
+        "page not found",
+        "404 not found",
+        "403 forbidden",
+        "access denied",
+        "500 internal server error",
+        "service unavailable",
+        "this page does not exist",
+        "page you requested could not be found",
+        "bad gateway",
+    ];
+    const INTERSTITIAL: &[&str] = &[
+        "enable javascript",
+        "javascript is disabled",
+        "are you a robot",
+        "verify you are human",
+        "checking your browser",
+        "just a moment...",
+        "captcha",
+        "unusual traffic",
+    ];
+    let any = |words: &[&str]| words.iter().any(|w| text.contains(w));
+    if any(CONSENT) {
+        Some(PageKind::Consent)
+    } else if any(ERROR) {
+        Some(PageKind::Error)
+    } else if any(INTERSTITIAL) {
+        Some(PageKind::Interstitial)
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::article::Block;
+
+    fn article(paragraphs: &[&str]) -> Article {
+        Article {
+            blocks: paragraphs
+                .iter()
+                .map(|p| Block::new(BlockKind::Paragraph, p))
+                .collect(),
+            ..Article::default()
+        }
+    }
+
+    fn words(n: usize) -> String {
+        vec!["word"; n].join(" ")
+    }
+
+    #[test]
+    fn verdicts() {
+        let long = words(200);
+        let good = article(&[&long, &long, &long]);
+        let cases: Vec<(Article, Result<(), Implausible>)> = vec![
+            (article(&[&long, &long]), Ok(())),
+            (
+                article(&[&words(50)]),
+                Err(Implausible::Collapsed {
+                    before: 600,
+                    after: 50,
+                }),
+            ),
+            (
+                Article {
+                    blocks: vec![Block::new(BlockKind::ListItem, &words(600))],
+                    ..Article::default()
+                },
+                Err(Implausible::NoParagraphs { before: 3 }),
+            ),
+            (
+                article(&["We use cookies to improve your experience.", "Accept all"]),
+                Err(Implausible::NotTheArticle(PageKind::Consent)),
+            ),
+            (
+                article(&["404 Not Found"]),
+                Err(Implausible::NotTheArticle(PageKind::Error)),
+            ),
+        ];
+        for (current, want) in cases {
+            assert_eq!(
+                check_plausible(&good, &current),
+                want,
+                "{}",
+                current.body_text()
+            );
+        }
+    }
+
+    #[test]
+    fn a_short_first_version_is_not_judged_by_length() {
+        let small = article(&["A short note."]);
+        assert_eq!(check_plausible(&small, &article(&["Shorter."])), Ok(()));
+    }
+}

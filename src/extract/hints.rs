@@ -1,0 +1,220 @@
+//! What an element's class, id, role and inline style say about it: chrome
+//! (navigation, share bars, comments…), likely article text, hidden, bold or
+//! italic.
+//!
+//! These are word lists, kept in one place so that the detector's vocabulary
+//! can be read and tuned as a whole. This module must not look at the page's
+//! structure or text: it judges one attribute value at a time.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use super::dom::Chrome;
+
+/// Compiles one of this module's fixed patterns.
+fn pattern(source: &str) -> Regex {
+    Regex::new(source).expect("the hint patterns are fixed and valid")
+}
+
+/// Class and id words that mark page chrome whatever else the element says:
+/// no article body is called "share-bar" or "cookie-consent".
+static CHROME_STRONG: LazyLock<Regex> = LazyLock::new(|| {
+    pattern(
+        r"(?x)
+        share|sharing|social|related|recommend|newsletter|subscri|signup|sign-up|
+        comment|disqus|cookie|consent|gdpr|breadcrumb|popup|promo|sponsor|
+        advert|outbrain|taboola|paywall|cta-|-cta|more-stories|trending|most-popular|mostpopular|most-read|skip-link|
+        (?:^|[\s_-])(?:ad|ads|adv|nav|navbar|menu|tags|tag-list|toolbar)(?:$|[\s_-])",
+    )
+});
+
+/// Class and id words that usually mark chrome, unless the same element also
+/// says it holds the article ("article-footer" is chrome, "main-content" is
+/// not).
+static CHROME_WEAK: LazyLock<Regex> = LazyLock::new(|| {
+    pattern(
+        r"(?x)
+        footer|header|sidebar|side-bar|widget|banner|masthead|pagination|pager|
+        navigation|menu|byline|author|combx|community|remark|replies|rss|
+        shoutbox|skyscraper|supplemental|agegate|legends|dateline|toc|print",
+    )
+});
+
+/// Class and id words that speak for the element holding the article.
+static CONTENT: LazyLock<Regex> = LazyLock::new(|| {
+    pattern(r"article|body|content|entry|hentry|h-entry|main|post|story|text|blog|column|prose")
+});
+
+/// Class and id words that speak against the element holding the article,
+/// used as a weight rather than a verdict.
+static NEGATIVE: LazyLock<Regex> = LazyLock::new(|| {
+    pattern(
+        r"(?x)
+        hidden|banner|combx|comment|com-|contact|footer|gdpr|masthead|media|meta|
+        outbrain|promo|related|scroll|share|shoutbox|sidebar|skyscraper|sponsor|
+        shopping|tags|widget|caption|credit|byline|author|date|subscribe|
+        newsletter|(?:^|[\s_-])ad(?:$|[\s_-])",
+    )
+});
+
+/// Class and id words that give an element a positive weight.
+static POSITIVE: LazyLock<Regex> = LazyLock::new(|| {
+    pattern(r"article|body|content|entry|hentry|h-entry|main|page|post|text|blog|story|prose")
+});
+
+/// What these (lowercased) class and id words say about an element being
+/// chrome. Content words soften a verdict: "article-share" is surely chrome,
+/// but "article url-breadcrumb" or "main-content has-section-nav" are
+/// article containers carrying a state class, so they are only weakly
+/// chrome (and not chrome at all when they hold most of the page).
+pub(crate) fn chrome(hints: &str) -> Chrome {
+    let hints = without_slugs(hints);
+    if hints.is_empty() {
+        return Chrome::No;
+    }
+    let content = CONTENT.is_match(&hints);
+    if CHROME_STRONG.is_match(&hints) {
+        if content {
+            Chrome::Weak
+        } else {
+            Chrome::Strong
+        }
+    } else if CHROME_WEAK.is_match(&hints) && !content {
+        Chrome::Weak
+    } else {
+        Chrome::No
+    }
+}
+
+/// The hints without slugs: ids made from a section's title
+/// ("sharing-with-multiple-developers") say what the section is about, not
+/// what it is.
+fn without_slugs(hints: &str) -> std::borrow::Cow<'_, str> {
+    let is_slug = |word: &str| {
+        word.matches('-').count() >= 3
+            && word
+                .split('-')
+                .all(|part| part.len() >= 2 && part.bytes().all(|b| b.is_ascii_lowercase()))
+    };
+    if !hints.split_ascii_whitespace().any(is_slug) {
+        return hints.into();
+    }
+    hints
+        .split_ascii_whitespace()
+        .filter(|w| !is_slug(w))
+        .collect::<Vec<_>>()
+        .join(" ")
+        .into()
+}
+
+/// Whether an ARIA role marks chrome.
+pub(crate) fn is_chrome_role(role: &str) -> bool {
+    let role = role.to_ascii_lowercase();
+    matches!(
+        role.as_str(),
+        "navigation"
+            | "menu"
+            | "menubar"
+            | "complementary"
+            | "contentinfo"
+            | "banner"
+            | "dialog"
+            | "alert"
+            | "alertdialog"
+            | "search"
+            | "toolbar"
+    )
+}
+
+/// The weight (−25, 0, +25 or 0 for both) class and id words give an
+/// element as a container of the article.
+pub(crate) fn class_weight(hints: &str) -> f64 {
+    if hints.is_empty() {
+        return 0.0;
+    }
+    let mut weight = 0.0;
+    if NEGATIVE.is_match(hints) {
+        weight -= 25.0;
+    }
+    if POSITIVE.is_match(hints) {
+        weight += 25.0;
+    }
+    weight
+}
+
+/// Whether an inline `style` hides the element.
+pub(crate) fn is_hidden_style(style: &str) -> bool {
+    let compact = compact(style);
+    compact.contains("display:none") || compact.contains("visibility:hidden")
+}
+
+/// Whether an inline `style` sets a bold weight.
+pub(crate) fn is_bold_style(style: &str) -> bool {
+    if style.is_empty() {
+        return false;
+    }
+    let compact = compact(style);
+    [
+        "font-weight:bold",
+        "font-weight:700",
+        "font-weight:800",
+        "font-weight:900",
+    ]
+    .iter()
+    .any(|s| compact.contains(s))
+}
+
+/// Whether an inline `style` sets an italic font style.
+pub(crate) fn is_italic_style(style: &str) -> bool {
+    !style.is_empty() && compact(style).contains("font-style:italic")
+}
+
+/// The style declaration lowercased with its white space removed.
+fn compact(style: &str) -> String {
+    style
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chrome_words_are_told_from_content_words() {
+        let cases = [
+            ("share-bar", Chrome::Strong),
+            ("cookie-banner", Chrome::Strong),
+            ("newsletter-box", Chrome::Strong),
+            ("learn-more", Chrome::No),
+            ("site-footer", Chrome::Weak),
+            ("entry-content", Chrome::No),
+            ("main-content", Chrome::No),
+            ("article-footer", Chrome::No),
+            ("post-comments", Chrome::Weak),
+            ("comment-list", Chrome::Strong),
+            (
+                "section sharing-with-multiple-developers-code-review",
+                Chrome::No,
+            ),
+            ("ad-slot ad-leaderboard", Chrome::Strong),
+            ("header", Chrome::Weak),
+            ("shadow", Chrome::No),
+            ("", Chrome::No),
+        ];
+        for (hints, want) in cases {
+            assert_eq!(chrome(hints), want, "{hints}");
+        }
+    }
+
+    #[test]
+    fn inline_styles_are_read() {
+        assert!(is_hidden_style("DISPLAY: none"));
+        assert!(!is_hidden_style("display:block"));
+        assert!(is_bold_style("font-weight: bold; color: red"));
+        assert!(is_italic_style("font-style:italic"));
+    }
+}

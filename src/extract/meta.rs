@@ -1,0 +1,353 @@
+//! The article's metadata: headline, byline, published and modified times,
+//! canonical address and language, from meta tags, JSON-LD, microdata and
+//! the page itself; and JSON-LD's `articleBody`, which content detection
+//! uses as a cross-check.
+//!
+//! This module reads attributes and small texts in one pass over the page.
+//! It must not touch the body's blocks: choosing the body is `score`'s job.
+
+use scraper::{ElementRef, Html};
+use serde_json::Value;
+
+use crate::article::normalize_text;
+
+/// What the page says about its article, before the body is chosen.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Metadata {
+    /// The headline.
+    pub headline: Option<String>,
+    /// The author(s), without a leading "By".
+    pub byline: Option<String>,
+    /// When it was first published, as the page states it.
+    pub published: Option<String>,
+    /// When it was last modified, as the page states it.
+    pub modified: Option<String>,
+    /// The canonical address.
+    pub canonical_url: Option<String>,
+    /// The language tag (`en-US`).
+    pub language: Option<String>,
+    /// JSON-LD's `articleBody`, normalised, when the page has one.
+    pub article_body: Option<String>,
+}
+
+/// The candidates found in the page, by source, before they are ranked.
+#[derive(Default)]
+struct Found {
+    og_title: Option<String>,
+    twitter_title: Option<String>,
+    title: Option<String>,
+    h1: Option<String>,
+    author_meta: Option<String>,
+    author_page: Option<String>,
+    published_meta: Option<String>,
+    modified_meta: Option<String>,
+    time_element: Option<String>,
+    canonical: Option<String>,
+    og_url: Option<String>,
+    lang: Option<String>,
+    locale: Option<String>,
+    ld: Metadata,
+}
+
+/// Reads the page's metadata.
+pub fn read(html: &Html) -> Metadata {
+    let mut found = Found::default();
+    let root = html.root_element();
+    found.lang = root.value().attr("lang").and_then(non_empty);
+    for element in root.descendent_elements() {
+        visit(element, &mut found);
+    }
+    let headline = found
+        .ld
+        .headline
+        .take()
+        .or(found.og_title)
+        .or(found.twitter_title)
+        .or(found.h1.clone())
+        .or_else(|| found.title.as_deref().map(strip_site_name))
+        .map(|h| normalize_text(&h));
+    Metadata {
+        headline: headline.filter(|h| !h.is_empty()),
+        byline: found
+            .ld
+            .byline
+            .or(found.author_meta)
+            .or(found.author_page)
+            .and_then(clean_byline),
+        published: found
+            .published_meta
+            .or(found.ld.published)
+            .or(found.time_element),
+        modified: found.modified_meta.or(found.ld.modified),
+        canonical_url: found.canonical.or(found.og_url).or(found.ld.canonical_url),
+        language: found
+            .lang
+            .or(found.ld.language)
+            .or(found.locale.map(|l| l.replace('_', "-"))),
+        article_body: found.ld.article_body,
+    }
+}
+
+/// Looks at one element for any metadata it carries.
+fn visit(element: ElementRef<'_>, found: &mut Found) {
+    let value = element.value();
+    match value.name() {
+        "meta" => visit_meta(element, found),
+        "link" => {
+            let rel = value.attr("rel").unwrap_or("");
+            if rel.eq_ignore_ascii_case("canonical") && found.canonical.is_none() {
+                found.canonical = value.attr("href").and_then(non_empty);
+            }
+        }
+        "title" if found.title.is_none() => found.title = text_of(element),
+        "h1" if found.h1.is_none() => found.h1 = text_of(element),
+        "time" if found.time_element.is_none() => {
+            found.time_element = value.attr("datetime").and_then(non_empty);
+        }
+        "script" => {
+            let kind = value.attr("type").unwrap_or("");
+            if kind.eq_ignore_ascii_case("application/ld+json") {
+                let json: String = element.text().collect();
+                if let Ok(parsed) = serde_json::from_str::<Value>(json.trim()) {
+                    read_json_ld(&parsed, &mut found.ld);
+                }
+            }
+        }
+        _ => {}
+    }
+    if let Some(prop) = value.attr("itemprop") {
+        let content = || {
+            value
+                .attr("content")
+                .or(value.attr("datetime"))
+                .and_then(non_empty)
+        };
+        match prop {
+            "datePublished" if found.published_meta.is_none() => found.published_meta = content(),
+            "dateModified" if found.modified_meta.is_none() => found.modified_meta = content(),
+            "author" if found.author_page.is_none() => {
+                found.author_page = value
+                    .attr("content")
+                    .and_then(non_empty)
+                    .or_else(|| text_of(element));
+            }
+            _ => {}
+        }
+    }
+    if found.author_page.is_none() && value.attr("rel") == Some("author") {
+        found.author_page = text_of(element);
+    }
+}
+
+/// Reads `<meta name|property|itemprop=… content=…>`.
+fn visit_meta(element: ElementRef<'_>, found: &mut Found) {
+    let value = element.value();
+    let key = value
+        .attr("property")
+        .or(value.attr("name"))
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let Some(content) = value.attr("content").and_then(non_empty) else {
+        return;
+    };
+    let slot = match key.as_str() {
+        "og:title" => &mut found.og_title,
+        "twitter:title" => &mut found.twitter_title,
+        "author" | "article:author" | "parsely-author" | "sailthru.author" | "dc.creator" => {
+            if content.starts_with("http") {
+                return;
+            }
+            &mut found.author_meta
+        }
+        "article:published_time"
+        | "datepublished"
+        | "pubdate"
+        | "publishdate"
+        | "date"
+        | "parsely-pub-date"
+        | "sailthru.date"
+        | "dc.date.issued"
+        | "dc.date" => &mut found.published_meta,
+        "article:modified_time" | "og:updated_time" | "datemodified" | "lastmod" => {
+            &mut found.modified_meta
+        }
+        "og:url" => &mut found.og_url,
+        "og:locale" => &mut found.locale,
+        "content-language" => &mut found.lang,
+        _ => {
+            if value
+                .attr("http-equiv")
+                .is_some_and(|h| h.eq_ignore_ascii_case("content-language"))
+            {
+                &mut found.lang
+            } else {
+                return;
+            }
+        }
+    };
+    if slot.is_none() {
+        *slot = Some(content);
+    }
+}
+
+/// Reads an article object from a JSON-LD document: a single object, an
+/// array of them, or a `@graph`.
+fn read_json_ld(value: &Value, ld: &mut Metadata) {
+    match value {
+        Value::Array(items) => items.iter().for_each(|item| read_json_ld(item, ld)),
+        Value::Object(object) => {
+            if let Some(graph) = object.get("@graph") {
+                read_json_ld(graph, ld);
+            }
+            if is_article_type(object.get("@type")) {
+                read_article_object(object, ld);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Whether a JSON-LD `@type` names a kind of article.
+fn is_article_type(kind: Option<&Value>) -> bool {
+    match kind {
+        Some(Value::String(s)) => {
+            s.contains("Article") || s.contains("BlogPosting") || s == "Report" || s == "WebPage"
+        }
+        Some(Value::Array(kinds)) => kinds.iter().any(|k| is_article_type(Some(k))),
+        _ => false,
+    }
+}
+
+fn read_article_object(object: &serde_json::Map<String, Value>, ld: &mut Metadata) {
+    let text = |key: &str| object.get(key).and_then(Value::as_str).and_then(non_empty);
+    let is_page = object.get("@type").and_then(Value::as_str) == Some("WebPage");
+    // A WebPage object only fills what a real article object did not.
+    if ld.headline.is_none() || !is_page {
+        if let Some(h) = text("headline").or_else(|| if is_page { None } else { text("name") }) {
+            if ld.headline.is_none() || !is_page {
+                ld.headline = Some(h);
+            }
+        }
+    }
+    if ld.byline.is_none() {
+        ld.byline = object.get("author").and_then(author_names);
+    }
+    ld.published = ld.published.take().or_else(|| text("datePublished"));
+    ld.modified = ld.modified.take().or_else(|| text("dateModified"));
+    ld.language = ld.language.take().or_else(|| text("inLanguage"));
+    if !is_page {
+        ld.canonical_url = ld.canonical_url.take().or_else(|| text("url"));
+    }
+    if let Some(body) = text("articleBody") {
+        let body = normalize_text(&body);
+        if ld
+            .article_body
+            .as_ref()
+            .is_none_or(|b| b.len() < body.len())
+        {
+            ld.article_body = Some(body);
+        }
+    }
+}
+
+/// The names in a JSON-LD `author`: a string, a person, or a list of them.
+fn author_names(author: &Value) -> Option<String> {
+    match author {
+        Value::String(s) => non_empty(s),
+        Value::Object(o) => o.get("name").and_then(Value::as_str).and_then(non_empty),
+        Value::Array(items) => {
+            let names: Vec<String> = items.iter().filter_map(author_names).collect();
+            (!names.is_empty()).then(|| names.join(", "))
+        }
+        _ => None,
+    }
+}
+
+/// The element's text, normalised, when it has any.
+fn text_of(element: ElementRef<'_>) -> Option<String> {
+    let text: String = element.text().collect();
+    let text = normalize_text(&text);
+    (!text.is_empty()).then_some(text)
+}
+
+fn non_empty(s: &str) -> Option<String> {
+    let s = s.trim();
+    (!s.is_empty()).then(|| s.to_string())
+}
+
+/// A byline without "By", the page's decorations, or a URL.
+fn clean_byline(byline: String) -> Option<String> {
+    let byline = normalize_text(&byline);
+    let lower = byline.to_lowercase();
+    let trimmed = if lower.starts_with("by ") {
+        &byline[3..]
+    } else {
+        byline.as_str()
+    };
+    let trimmed = trimmed.trim();
+    if trimmed.is_empty() || trimmed.starts_with("http") || trimmed.len() > 200 {
+        return None;
+    }
+    Some(trimmed.to_string())
+}
+
+/// "Headline | Site" → "Headline": the `<title>` often ends with the site's
+/// name after a separator.
+fn strip_site_name(title: &str) -> String {
+    for separator in [" | ", " – ", " — ", " - ", " :: ", " · "] {
+        if let Some(at) = title.rfind(separator) {
+            let head = &title[..at];
+            if head.split_whitespace().count() >= 3 {
+                return head.to_string();
+            }
+        }
+    }
+    title.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn site_names_are_stripped_from_titles() {
+        let cases = [
+            (
+                "Binance Agreed to Hand Data | Cryptonews",
+                "Binance Agreed to Hand Data",
+            ),
+            ("Short - Site", "Short - Site"),
+            ("No separator at all", "No separator at all"),
+        ];
+        for (title, want) in cases {
+            assert_eq!(strip_site_name(title), want);
+        }
+    }
+
+    #[test]
+    fn bylines_lose_their_by() {
+        assert_eq!(
+            clean_byline("By  Fredrik Vold".into()).as_deref(),
+            Some("Fredrik Vold")
+        );
+        assert_eq!(clean_byline("https://x.example/a".into()), None);
+    }
+
+    #[test]
+    fn json_ld_in_a_graph_is_read() {
+        let page = Html::parse_document(
+            r#"<html lang="de"><head><script type="application/ld+json">
+            {"@graph":[{"@type":"WebSite","name":"Site"},{"@type":"NewsArticle",
+            "headline":"The headline","author":[{"@type":"Person","name":"A. Writer"},{"name":"B. Writer"}],
+            "datePublished":"2024-01-02T03:04:05Z","dateModified":"2024-01-03T00:00:00Z",
+            "articleBody":"Body  text."}]}</script></head><body></body></html>"#,
+        );
+        let meta = read(&page);
+        assert_eq!(meta.headline.as_deref(), Some("The headline"));
+        assert_eq!(meta.byline.as_deref(), Some("A. Writer, B. Writer"));
+        assert_eq!(meta.published.as_deref(), Some("2024-01-02T03:04:05Z"));
+        assert_eq!(meta.modified.as_deref(), Some("2024-01-03T00:00:00Z"));
+        assert_eq!(meta.language.as_deref(), Some("de"));
+        assert_eq!(meta.article_body.as_deref(), Some("Body text."));
+    }
+}

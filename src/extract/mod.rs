@@ -1,0 +1,228 @@
+//! Extraction: from a page's HTML to an [`Article`] — headline, byline,
+//! times, canonical address, language and the body as blocks with their
+//! emphasis — with a watch's selector or by detecting the main content.
+//!
+//! Extraction is pure: it takes the page's text and options and returns the
+//! article, with no I/O and no clock (the one exception, [`extract_folder`],
+//! lives in its own file for the benchmark). The page is parsed once with
+//! `scraper`; everything after is linear walks over a compact view of it.
+//!
+//! Parts: `dom` (the view of the page), `hints` (what class, id and style
+//! words mean), `stats` (text statistics per node), `score` (which part is
+//! the article), `blocks` (rendering to blocks with emphasis), `meta`
+//! (metadata), `guard` (plausibility of a result), `folder` (bulk runs).
+
+mod blocks;
+mod debug;
+mod dom;
+mod folder;
+mod guard;
+mod hints;
+mod meta;
+mod score;
+mod stats;
+
+use std::collections::HashSet;
+
+use scraper::selector::ToCss;
+use scraper::{Html, Selector};
+
+pub use folder::{FolderRun, extract_folder};
+pub use guard::{Implausible, PageKind, check_plausible, stand_in_kind};
+pub use meta::Metadata;
+
+use crate::article::{Article, Block};
+use dom::{Chrome, Dom, WalkOptions};
+use score::Strictness;
+
+/// How to find the body of a page.
+#[derive(Debug, Clone, Default)]
+pub struct ExtractOptions {
+    /// The watch's CSS selector for the body; `None` detects it
+    /// automatically. When it matches several elements, their texts are
+    /// joined in document order.
+    pub selector: Option<Selector>,
+    /// Elements removed, with their content, before anything is extracted.
+    pub ignore: Vec<Selector>,
+}
+
+/// Why no article could be extracted from a page.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ExtractError {
+    /// The watch's selector matched no element.
+    #[error(
+        "selector `{selector}` matched nothing on the page; check it with \
+         `redline extract URL --selector '{selector}'` or remove it to detect the body automatically"
+    )]
+    SelectorMatchedNothing {
+        /// The selector, as CSS.
+        selector: String,
+    },
+    /// The watch's selector matched only elements without text.
+    #[error("selector `{selector}` matched only empty elements; check it with `redline extract`")]
+    SelectorMatchedEmpty {
+        /// The selector, as CSS.
+        selector: String,
+    },
+    /// Automatic detection found no text that could be an article.
+    #[error("no article text found on the page; give the watch a selector (see `redline extract`)")]
+    NoArticle,
+    /// The page is a consent wall, an error page or a bot check.
+    #[error("the page looks like {0}, not the article; it was not compared")]
+    NotTheArticle(PageKind),
+}
+
+/// Bodies shorter than this (in visible characters) send automatic
+/// detection back for a looser pass: a strict pass removed too much.
+const MIN_BODY_CHARS: usize = 500;
+
+/// Extracts the article from a page.
+///
+/// # Errors
+///
+/// [`ExtractError`]: the selector matched nothing or only empty elements,
+/// no article text was found, or the page is a consent, error or bot-check
+/// page.
+pub fn extract(html: &str, options: &ExtractOptions) -> Result<Article, ExtractError> {
+    let page = Html::parse_document(html);
+    let metadata = meta::read(&page);
+    let mut ignored = HashSet::new();
+    for selector in &options.ignore {
+        ignored.extend(page.select(selector).map(|e| e.id()));
+    }
+    let mut blocks = match &options.selector {
+        Some(selector) => by_selector(&page, selector, &ignored)?,
+        None => detect(&page, &ignored, &metadata),
+    };
+    drop_repeated_headline(&mut blocks, metadata.headline.as_deref());
+    let article = Article {
+        headline: metadata.headline,
+        byline: metadata.byline,
+        published: metadata.published,
+        modified: metadata.modified,
+        canonical_url: metadata.canonical_url,
+        language: metadata.language,
+        blocks,
+    };
+    if let Some(kind) = stand_in_kind(&article) {
+        return Err(ExtractError::NotTheArticle(kind));
+    }
+    if article.blocks.is_empty() {
+        return match &options.selector {
+            Some(selector) => Err(ExtractError::SelectorMatchedEmpty {
+                selector: selector.to_css_string(),
+            }),
+            None => Err(ExtractError::NoArticle),
+        };
+    }
+    Ok(article)
+}
+
+/// The blocks of every element `selector` matches, outermost matches only.
+fn by_selector(
+    page: &Html,
+    selector: &Selector,
+    ignored: &HashSet<ego_tree::NodeId>,
+) -> Result<Vec<Block>, ExtractError> {
+    let matches: Vec<_> = page.select(selector).collect();
+    if matches.is_empty() {
+        return Err(ExtractError::SelectorMatchedNothing {
+            selector: selector.to_css_string(),
+        });
+    }
+    let walk = WalkOptions {
+        ignored,
+        mark_chrome: false,
+    };
+    let mut blocks = Vec::new();
+    let mut taken: HashSet<ego_tree::NodeId> = HashSet::new();
+    for element in matches {
+        // A match inside an earlier match is already part of its text.
+        if element.ancestors().any(|a| taken.contains(&a.id())) || ignored.contains(&element.id()) {
+            continue;
+        }
+        taken.insert(element.id());
+        let dom = Dom::build_from(element, &walk);
+        blocks.extend(blocks::render(&dom, &[0], &vec![false; dom.nodes.len()]));
+    }
+    Ok(blocks)
+}
+
+/// The passes of automatic detection, strictest first: each later pass
+/// honours fewer chrome hints or cleans less, for pages whose strict pass
+/// finds too little.
+const PASSES: [Strictness; 4] = [
+    Strictness {
+        chrome: Chrome::Weak,
+        weigh_classes: true,
+        clean: true,
+    },
+    Strictness {
+        chrome: Chrome::Strong,
+        weigh_classes: true,
+        clean: true,
+    },
+    Strictness {
+        chrome: Chrome::Strong,
+        weigh_classes: false,
+        clean: true,
+    },
+    // The last resort ignores every hint: only for pages where the others
+    // found next to nothing, since it lets comment threads compete.
+    Strictness {
+        chrome: Chrome::No,
+        weigh_classes: false,
+        clean: false,
+    },
+];
+
+/// Below this many characters the looser passes found "next to nothing".
+const NOTHING_CHARS: usize = 140;
+
+/// Detects the body automatically, loosening the rules while the result is
+/// too short to be an article.
+fn detect(page: &Html, ignored: &HashSet<ego_tree::NodeId>, metadata: &Metadata) -> Vec<Block> {
+    let dom = Dom::build(
+        page,
+        &WalkOptions {
+            ignored,
+            mark_chrome: true,
+        },
+    );
+    let mut best: Vec<Block> = Vec::new();
+    let mut best_chars = 0;
+    for (pass, strictness) in PASSES.into_iter().enumerate() {
+        if pass == PASSES.len() - 1 && best_chars >= NOTHING_CHARS {
+            break;
+        }
+        let page_stats = stats::compute(&dom, strictness.chrome);
+        let selection = score::select(&dom, &page_stats, metadata.headline.as_deref(), strictness);
+        let blocks = blocks::render(&dom, &selection.roots, &selection.skip);
+        let chars: usize = blocks.iter().map(|b| b.text.chars().count()).sum();
+        if std::env::var_os("REDLINE_DEBUG").is_some() {
+            debug::selection(
+                &dom,
+                &page_stats,
+                &selection,
+                &format!("pass {pass} chars {chars}"),
+            );
+        }
+        if chars >= MIN_BODY_CHARS {
+            return blocks;
+        }
+        if chars > best_chars {
+            best = blocks;
+            best_chars = chars;
+        }
+    }
+    best
+}
+
+/// Removes a first block that repeats the headline: the headline is kept in
+/// [`Article::headline`], never in the body.
+fn drop_repeated_headline(blocks: &mut Vec<Block>, headline: Option<&str>) {
+    let Some(headline) = headline else { return };
+    if blocks.first().is_some_and(|b| b.text == headline) {
+        blocks.remove(0);
+    }
+}

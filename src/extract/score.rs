@@ -1,0 +1,346 @@
+//! Automatic main-content detection: which part of a page is the article.
+//!
+//! Paragraph-like blocks earn their ancestors a score for their length and
+//! commas; containers are weighted by their tag, class and id hints and by
+//! how much of their text is links. The best container, its qualifying
+//! siblings, and then a clean-up of link lists, image galleries and forms
+//! inside it make the body. This module decides *what* is article; it must
+//! not render text (that is `blocks`) nor read metadata.
+
+use super::dom::{Chrome, Dom, Role};
+use super::hints;
+use super::stats::{PageStats, Stats};
+
+/// How far detection may go in removing things, loosened step by step when
+/// a strict pass finds too little text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Strictness {
+    /// The chrome hints honoured: `Weak` honours all, `Strong` only the
+    /// strong ones, `No` none.
+    pub chrome: Chrome,
+    /// Whether class and id hints weigh candidates.
+    pub weigh_classes: bool,
+    /// Whether link lists, galleries and forms inside the body are removed.
+    pub clean: bool,
+}
+
+/// The part of the page chosen as the article: subtrees to render, in order,
+/// and the nodes inside them to leave out.
+#[derive(Debug)]
+pub(crate) struct Selection {
+    /// Roots of the chosen subtrees, in document order.
+    pub roots: Vec<usize>,
+    /// Per node: whether to leave it out with its subtree.
+    pub skip: Vec<bool>,
+}
+
+/// Chooses the article in `dom`, whose statistics are `page`.
+pub(crate) fn select(
+    dom: &Dom<'_>,
+    page: &PageStats,
+    headline: Option<&str>,
+    strictness: Strictness,
+) -> Selection {
+    let (scores, points) = score_candidates(dom, page, strictness);
+    let roots = match best_candidate(dom, page, &scores) {
+        Some(top) => with_siblings(dom, page, &scores, &points, top),
+        None => vec![0],
+    };
+    let mut skip = vec![false; dom.nodes.len()];
+    for &root in &roots {
+        mark_skips(dom, page, &scores, root, headline, strictness, &mut skip);
+    }
+    Selection { roots, skip }
+}
+
+/// Content scores of candidate containers (0 for non-candidates), already
+/// multiplied by their share of non-link text; and the points their
+/// paragraphs alone earned them.
+fn score_candidates(
+    dom: &Dom<'_>,
+    page: &PageStats,
+    strictness: Strictness,
+) -> (Vec<f64>, Vec<f64>) {
+    let n = dom.nodes.len();
+    let mut raw = vec![0.0f64; n];
+    let mut earned = vec![0.0f64; n];
+    let mut initialised = vec![false; n];
+    for i in 0..n {
+        let Some(role) = dom.role(i) else { continue };
+        let s = &page.stats[i];
+        if page.context[i].in_chrome || s.direct_chars < 25 {
+            continue;
+        }
+        let first = match role {
+            Role::Para | Role::Pre | Role::Quote => parent(dom, i),
+            // A container's own text is an implicit paragraph inside it.
+            Role::Container => Some(i),
+            _ => continue,
+        };
+        let points =
+            1.0 + f64::from(s.direct_commas) + (f64::from(s.direct_chars) / 85.0).floor().min(3.0);
+        let mut at = first;
+        for level in 0..5 {
+            let Some(a) = at else { break };
+            if !initialised[a] {
+                initialised[a] = true;
+                raw[a] = initial_score(dom, a, strictness);
+            }
+            let divider = match level {
+                0 => 1.0,
+                1 => 2.0,
+                l => f64::from(l) * 3.0,
+            };
+            raw[a] += points / divider;
+            earned[a] += points / divider;
+            at = parent(dom, a);
+        }
+    }
+    for (i, score) in raw.iter_mut().enumerate() {
+        if initialised[i] {
+            *score *= 1.0 - page.stats[i].link_density();
+        }
+    }
+    (raw, earned)
+}
+
+/// The score a container starts with, before its paragraphs add to it.
+fn initial_score(dom: &Dom<'_>, index: usize, strictness: Strictness) -> f64 {
+    let base = match dom.tag(index) {
+        "div" | "article" | "main" | "section" => 5.0,
+        "pre" | "td" | "blockquote" => 3.0,
+        "address" | "ol" | "ul" | "dl" | "dd" | "dt" | "li" | "form" => -3.0,
+        "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "th" => -5.0,
+        _ => 0.0,
+    };
+    let node = &dom.nodes[index];
+    let weight = if strictness.weigh_classes {
+        hints::class_weight(&node.hints)
+    } else {
+        0.0
+    };
+    let semantic = if node.semantic { 10.0 } else { 0.0 };
+    base + weight + semantic
+}
+
+fn parent(dom: &Dom<'_>, index: usize) -> Option<usize> {
+    (index != 0).then(|| dom.nodes[index].parent as usize)
+}
+
+/// The best-scoring container, moved up the tree when its ancestors hold
+/// more of the article than it does.
+fn best_candidate(dom: &Dom<'_>, page: &PageStats, scores: &[f64]) -> Option<usize> {
+    let mut ranked: Vec<usize> = (0..scores.len()).filter(|&i| scores[i] > 0.0).collect();
+    ranked.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
+    let mut top = *ranked.first()?;
+    let best = scores[top];
+    // Several near-equal candidates that share an ancestor are parts of one
+    // article split into sections: take the ancestor.
+    let close: Vec<usize> = ranked
+        .iter()
+        .skip(1)
+        .take(4)
+        .copied()
+        .filter(|&c| scores[c] >= best * 0.75)
+        .collect();
+    if close.len() >= 2 {
+        let mut ancestor = parent(dom, top);
+        while let Some(a) = ancestor {
+            if a == 0 {
+                break;
+            }
+            let end = dom.nodes[a].end as usize;
+            let inside = close.iter().filter(|&&c| c > a && c < end).count();
+            if inside >= 2 {
+                top = a;
+                break;
+            }
+            ancestor = parent(dom, a);
+        }
+    }
+    // Climb while a parent scores better than the child's last ancestor did.
+    let mut last = scores[top];
+    let mut ancestor = parent(dom, top);
+    while let Some(a) = ancestor {
+        if a == 0 {
+            break;
+        }
+        if scores[a] > 0.0 {
+            if scores[a] < last / 3.0 {
+                break;
+            }
+            if scores[a] > last {
+                top = a;
+                break;
+            }
+            last = scores[a];
+        }
+        ancestor = parent(dom, a);
+    }
+    // A lone child says nothing its parent does not.
+    while let Some(p) = parent(dom, top) {
+        if p == 0 || dom.children(p).filter(|&c| dom.role(c).is_some()).count() != 1 {
+            break;
+        }
+        top = p;
+    }
+    let _ = page;
+    Some(top)
+}
+
+/// The top candidate and those of its siblings that look like more of the
+/// same article.
+fn with_siblings(
+    dom: &Dom<'_>,
+    page: &PageStats,
+    scores: &[f64],
+    points: &[f64],
+    top: usize,
+) -> Vec<usize> {
+    let Some(p) = parent(dom, top) else {
+        return vec![top];
+    };
+    let threshold = (scores[top] * 0.2).max(10.0);
+    let top_hints = &dom.nodes[top].hints;
+    let mut roots = Vec::new();
+    for sibling in dom.children(p) {
+        if sibling == top {
+            roots.push(sibling);
+            continue;
+        }
+        let Some(role) = dom.role(sibling) else {
+            continue;
+        };
+        if page.context[sibling].in_chrome {
+            continue;
+        }
+        let s: &Stats = &page.stats[sibling];
+        let mut bonus = 0.0;
+        if !top_hints.is_empty() && dom.nodes[sibling].hints == *top_hints {
+            bonus = scores[top] * 0.2;
+        }
+        // Class words alone do not make a sibling part of the article: it
+        // must hold prose of its own.
+        let keep = if points[sibling] >= 5.0 && scores[sibling] + bonus >= threshold {
+            true
+        } else if role == Role::Para {
+            let density = s.link_density();
+            (s.chars > 70 && density < 0.25)
+                || (s.chars > 0 && s.chars <= 70 && density == 0.0 && ends_sentence(dom, sibling))
+        } else {
+            false
+        };
+        if keep {
+            roots.push(sibling);
+        }
+    }
+    roots
+}
+
+/// Whether the last text in a subtree ends a sentence.
+fn ends_sentence(dom: &Dom<'_>, index: usize) -> bool {
+    let end = dom.nodes[index].end as usize;
+    (index..end).rev().find_map(|i| match dom.nodes[i].kind {
+        super::dom::Kind::Text(t) if !t.trim().is_empty() => {
+            Some(t.trim_end().ends_with(['.', '!', '?', '"', '”']))
+        }
+        _ => None,
+    }) == Some(true)
+}
+
+/// Marks what to leave out inside the chosen subtree at `root`: chrome,
+/// the repeated headline, and containers that are link lists, galleries or
+/// forms rather than prose.
+fn mark_skips(
+    dom: &Dom<'_>,
+    page: &PageStats,
+    scores: &[f64],
+    root: usize,
+    headline: Option<&str>,
+    strictness: Strictness,
+    skip: &mut [bool],
+) {
+    let end = dom.nodes[root].end as usize;
+    let root_chars = page.stats[root].chars;
+    let mut i = root;
+    while i < end {
+        // Clean-up removes asides within the article, never most of it.
+        let drop = page.context[i].in_chrome
+            || (i != root
+                && page.stats[i].chars * 2 <= root_chars
+                && drop_element(dom, page, scores, i, headline, strictness));
+        if drop {
+            skip[i] = true;
+            i = dom.nodes[i].end as usize;
+        } else {
+            i += 1;
+        }
+    }
+}
+
+/// Whether an element inside the body is not prose.
+fn drop_element(
+    dom: &Dom<'_>,
+    page: &PageStats,
+    scores: &[f64],
+    i: usize,
+    headline: Option<&str>,
+    strictness: Strictness,
+) -> bool {
+    let Some(role) = dom.role(i) else {
+        return false;
+    };
+    let s = &page.stats[i];
+    let weight = if strictness.weigh_classes {
+        hints::class_weight(&dom.nodes[i].hints)
+    } else {
+        0.0
+    };
+    if let Role::Heading(level) = role {
+        if level == 1 && headline.is_some() {
+            return true;
+        }
+        return level <= 3 && (weight < 0.0 || s.link_density() > 0.33);
+    }
+    if !strictness.clean {
+        return false;
+    }
+    let tag = dom.tag(i);
+    if !matches!(
+        tag,
+        "div"
+            | "section"
+            | "table"
+            | "ul"
+            | "ol"
+            | "dl"
+            | "form"
+            | "fieldset"
+            | "aside"
+            | "header"
+            | "footer"
+            | "figure"
+            | "nav"
+    ) {
+        return false;
+    }
+    let weight = weight + scores[i].max(0.0);
+    if weight < 0.0 {
+        return true;
+    }
+    if s.commas >= 10 {
+        return false;
+    }
+    let is_list = matches!(tag, "ul" | "ol" | "dl");
+    let density = s.link_density();
+    let paras = f64::from(s.paras);
+    let images = f64::from(s.images);
+    if s.chars == 0 {
+        return tag != "figure" && s.images == 0;
+    }
+    (images > 1.0 && paras / images < 0.5 && tag != "figure")
+        || (!is_list && f64::from(s.items) > paras + 100.0)
+        || (!is_list && s.chars < 25 && (s.images == 0 || s.images > 2) && s.heading_chars == 0)
+        || (weight < 25.0 && density > 0.2)
+        || (weight >= 25.0 && density > 0.5)
+}

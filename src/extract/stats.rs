@@ -1,0 +1,195 @@
+//! Text statistics of every node of a page view, computed in two linear
+//! passes: how many characters, link characters, commas, paragraphs, images
+//! and list items each subtree holds, and how much text each block element
+//! holds directly.
+//!
+//! Content detection reads these numbers; this module must not interpret
+//! them. Text inside chrome (marked by `dom`) counts as absent.
+
+use super::dom::{Chrome, Dom, Kind, Role};
+
+/// The numbers for one node's subtree.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Stats {
+    /// Visible characters (white space excluded).
+    pub chars: u32,
+    /// Visible characters inside links.
+    pub link_chars: u32,
+    /// Commas, a sign of running prose.
+    pub commas: u32,
+    /// Paragraph elements with text.
+    pub paras: u32,
+    /// Images.
+    pub images: u32,
+    /// List items.
+    pub items: u32,
+    /// Characters inside headings.
+    pub heading_chars: u32,
+    /// For a block element: characters of the text it holds directly, not
+    /// inside a nested block.
+    pub direct_chars: u32,
+    /// For a block element: commas in that direct text.
+    pub direct_commas: u32,
+}
+
+impl Stats {
+    /// The share of the subtree's text that is link text.
+    pub(crate) fn link_density(&self) -> f64 {
+        if self.chars == 0 {
+            0.0
+        } else {
+            f64::from(self.link_chars) / f64::from(self.chars)
+        }
+    }
+}
+
+/// Per-node facts that flow from ancestors to descendants.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Context {
+    /// The nearest block element at or above the node (its own index for a
+    /// block element).
+    pub owner: u32,
+    /// Whether the node is inside a link.
+    pub in_link: bool,
+    /// Whether the node is inside chrome.
+    pub in_chrome: bool,
+    /// Whether the node is inside a heading.
+    pub in_heading: bool,
+}
+
+/// The statistics and contexts of every node of `dom`, by index.
+pub(crate) struct PageStats {
+    /// Subtree numbers per node.
+    pub stats: Vec<Stats>,
+    /// Inherited facts per node.
+    pub context: Vec<Context>,
+}
+
+/// An element weakly marked as chrome that holds more than this share of
+/// the page's text is the page's content after all.
+const WEAK_CHROME_MAX_SHARE: f64 = 0.6;
+/// Even strong chrome words do not make chrome of an element that holds
+/// nearly all the page's text: "page-ad-margins" around everything is
+/// layout, not an ad.
+const STRONG_CHROME_MAX_SHARE: f64 = 0.85;
+
+/// Computes the statistics of every node, honouring the chrome hints at
+/// `honour` and stronger (`Chrome::No` honours none).
+pub(crate) fn compute(dom: &Dom<'_>, honour: Chrome) -> PageStats {
+    let n = dom.nodes.len();
+    let all = all_chars(dom);
+    let weak_limit = f64::from(all[0]) * WEAK_CHROME_MAX_SHARE;
+    let strong_limit = f64::from(all[0]) * STRONG_CHROME_MAX_SHARE;
+    let mut context = Vec::with_capacity(n);
+    // Top-down: parents come before children in pre-order.
+    for (i, node) in dom.nodes.iter().enumerate() {
+        let parent = if i == 0 {
+            None
+        } else {
+            Some(context[node.parent as usize])
+        };
+        let p: Context = parent.unwrap_or(Context {
+            owner: 0,
+            in_link: false,
+            in_chrome: false,
+            in_heading: false,
+        });
+        let role = dom.role(i);
+        context.push(Context {
+            owner: if role.is_some_and(Role::is_block) || i == 0 {
+                i as u32
+            } else {
+                p.owner
+            },
+            in_link: p.in_link || node.link,
+            in_chrome: p.in_chrome
+                || match node.chrome {
+                    Chrome::No => false,
+                    Chrome::Weak => honour == Chrome::Weak && f64::from(all[i]) <= weak_limit,
+                    Chrome::Strong => honour != Chrome::No && f64::from(all[i]) <= strong_limit,
+                },
+            in_heading: p.in_heading || matches!(role, Some(Role::Heading(_))),
+        });
+    }
+    let mut stats = vec![Stats::default(); n];
+    // Bottom-up: children come after parents, so a reverse sweep sees every
+    // child before its parent.
+    for i in (0..n).rev() {
+        let ctx = context[i];
+        if ctx.in_chrome {
+            continue;
+        }
+        match dom.nodes[i].kind {
+            Kind::Text(text) => {
+                let (chars, commas) = count(text);
+                let s = &mut stats[i];
+                s.chars = chars;
+                s.commas = commas;
+                if ctx.in_link {
+                    s.link_chars = chars;
+                }
+                if ctx.in_heading {
+                    s.heading_chars = chars;
+                }
+                let owner = &mut stats[ctx.owner as usize];
+                owner.direct_chars += chars;
+                owner.direct_commas += commas;
+            }
+            Kind::Element { tag, role } => {
+                let s = &mut stats[i];
+                match role {
+                    Role::Para if s.chars > 0 => s.paras += 1,
+                    // Text set straight into a container, paragraphs
+                    // divided by line breaks, counts as paragraphs too.
+                    Role::Container if s.direct_chars >= 25 => {
+                        s.paras += (s.direct_chars / 200).max(1)
+                    }
+                    Role::ListItem => s.items += 1,
+                    _ => {}
+                }
+                if tag == "img" {
+                    s.images += 1;
+                }
+            }
+        }
+        if i > 0 {
+            let child = stats[i];
+            let parent = &mut stats[dom.nodes[i].parent as usize];
+            parent.chars += child.chars;
+            parent.link_chars += child.link_chars;
+            parent.commas += child.commas;
+            parent.paras += child.paras;
+            parent.images += child.images;
+            parent.items += child.items;
+            parent.heading_chars += child.heading_chars;
+        }
+    }
+    PageStats { stats, context }
+}
+
+/// Visible characters per subtree, chrome included.
+fn all_chars(dom: &Dom<'_>) -> Vec<u32> {
+    let mut chars = vec![0u32; dom.nodes.len()];
+    for i in (1..dom.nodes.len()).rev() {
+        if let Kind::Text(text) = dom.nodes[i].kind {
+            chars[i] = count(text).0;
+        }
+        let parent = dom.nodes[i].parent as usize;
+        chars[parent] += chars[i];
+    }
+    chars
+}
+
+/// Visible characters and commas of a text.
+fn count(text: &str) -> (u32, u32) {
+    let (mut chars, mut commas) = (0u32, 0u32);
+    for c in text.chars() {
+        if !c.is_whitespace() {
+            chars += 1;
+            if matches!(c, ',' | '，' | '、' | '،') {
+                commas += 1;
+            }
+        }
+    }
+    (chars, commas)
+}

@@ -1,0 +1,354 @@
+//! The watchlist: parsing and validating `watchlist.toml` into typed values.
+//!
+//! Everything a running check needs is validated here, once, before any task
+//! starts: the rest of the program never meets a configuration error. This
+//! module must not fetch, schedule or touch the snapshot store.
+
+use std::fmt;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use crate::schedule::Schedule;
+
+mod validate;
+
+/// A watch's stable name: used as its snapshot folder and in alerts, so it is
+/// restricted to lowercase ASCII letters, digits, `-` and `_`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct WatchName(String);
+
+impl WatchName {
+    /// The longest name accepted: folder names stay well under file-system limits.
+    pub const MAX_LEN: usize = 64;
+
+    /// Checks that `name` is safe as a folder name and stable as an id.
+    ///
+    /// # Errors
+    ///
+    /// Returns a message saying what is wrong with the name.
+    pub fn parse(name: &str) -> Result<Self, String> {
+        if name.is_empty() {
+            return Err("name is empty".into());
+        }
+        if name.len() > Self::MAX_LEN {
+            return Err(format!("name is longer than {} characters", Self::MAX_LEN));
+        }
+        if !name.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit()) {
+            return Err(format!(
+                "name `{name}` must start with a lowercase letter or a digit"
+            ));
+        }
+        if let Some(bad) = name
+            .chars()
+            .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-' || *c == '_'))
+        {
+            return Err(format!(
+                "name `{name}` contains `{bad}`; use lowercase letters, digits, `-` and `_`"
+            ));
+        }
+        Ok(WatchName(name.to_owned()))
+    }
+
+    /// The name as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for WatchName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// One problem found while validating a watchlist, located by the byte span
+/// of the offending value so that the error can name its line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    /// Byte range of the offending value (or table) in the file, when known.
+    pub span: Option<Range<usize>>,
+    /// The dotted key of the field, e.g. `watch[2].schedule` or `email.server`.
+    pub field: String,
+    /// What is wrong, lowercase, no trailing period.
+    pub message: String,
+    /// How to fix it, when there is something useful to say.
+    pub hint: Option<String>,
+}
+
+/// A validated watchlist: everything the daemon and `check` run on.
+#[derive(Debug, Clone)]
+pub struct Watchlist {
+    /// The file it was read from; relative paths in it are resolved against
+    /// its folder.
+    pub path: PathBuf,
+    /// Global settings, defaults filled in.
+    pub settings: Settings,
+    /// The watches, in file order.
+    pub watches: Vec<Watch>,
+}
+
+/// Global settings. Every default lives in [`Settings::default`] and nowhere else.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The snapshot store's folder (absolute, resolved against the watchlist's folder).
+    pub snapshots: PathBuf,
+    /// The schedule of watches that set none.
+    pub schedule: Schedule,
+    /// The time zone in which schedules are read.
+    pub timezone: Tz,
+    /// The channels of watches that set none.
+    pub notify: Vec<Channel>,
+    /// The User-Agent sent with every request.
+    pub user_agent: String,
+    /// How long one request may take, connection to last byte.
+    pub timeout: Duration,
+    /// The largest response body accepted, in bytes.
+    pub max_body: u64,
+    /// How many checks may run at once.
+    pub concurrency: usize,
+    /// The least time between two requests to the same host.
+    pub per_host_interval: Duration,
+    /// How many times a transient failure is retried within one check.
+    pub retries: u32,
+    /// The widest window over which checks due at the same moment are spread.
+    pub spread: Duration,
+    /// After how many failed checks in a row a "failing" alert is sent.
+    pub failure_alert_after: u32,
+    /// How many versions of each article to keep (`None`: all of them).
+    pub keep_versions: Option<usize>,
+}
+
+impl Settings {
+    /// The settings a watchlist gets for everything it leaves out, with the
+    /// store resolved against `base`.
+    pub fn default_in(base: &Path) -> Self {
+        Settings {
+            snapshots: base.join("snapshots"),
+            schedule: Schedule::parse("*/30 * * * *").expect("the default schedule is valid"),
+            timezone: Tz::UTC,
+            notify: vec![Channel::Log],
+            user_agent: default_user_agent(),
+            timeout: Duration::from_secs(30),
+            max_body: 10 * 1024 * 1024,
+            concurrency: 8,
+            per_host_interval: Duration::from_secs(1),
+            retries: 2,
+            spread: Duration::from_secs(60),
+            failure_alert_after: 3,
+            keep_versions: None,
+        }
+    }
+}
+
+/// The User-Agent redline sends: honest about what it is and where to read more.
+pub fn default_user_agent() -> String {
+    format!(
+        "redline/{} (article change monitor; +https://github.com/redline-news/redline)",
+        env!("CARGO_PKG_VERSION")
+    )
+}
+
+/// One watched article.
+#[derive(Debug, Clone)]
+pub struct Watch {
+    /// Its stable name.
+    pub name: WatchName,
+    /// Where the article lives.
+    pub url: Url,
+    /// The CSS selector of the article body; automatic detection when absent.
+    pub selector: Option<CssSelector>,
+    /// Selectors of page parts removed before extraction.
+    pub ignore: Vec<CssSelector>,
+    /// Patterns of text masked before comparison (e.g. relative times).
+    pub ignore_text: Vec<regex::Regex>,
+    /// When it is checked.
+    pub schedule: Schedule,
+    /// Where its alerts go.
+    pub notify: Vec<Channel>,
+}
+
+/// A CSS selector with the text it was parsed from.
+#[derive(Debug, Clone)]
+pub struct CssSelector {
+    /// The selector as written.
+    pub source: String,
+    /// The parsed selector.
+    pub selector: scraper::Selector,
+}
+
+impl CssSelector {
+    /// Parses a CSS selector.
+    ///
+    /// # Errors
+    ///
+    /// Returns the parser's complaint, in words.
+    pub fn parse(source: &str) -> Result<Self, String> {
+        let selector = scraper::Selector::parse(source).map_err(|e| {
+            // Some of the parser's messages span lines or ask to be reported
+            // upstream; the last line names the problem.
+            let reason = e.to_string();
+            let reason = reason
+                .lines()
+                .last()
+                .unwrap_or_default()
+                .trim()
+                .trim_end_matches('.');
+            format!("`{source}` is not a valid CSS selector ({reason})")
+        })?;
+        Ok(CssSelector {
+            source: source.to_owned(),
+            selector,
+        })
+    }
+}
+
+/// An alert channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    /// A structured change report in the log (always available).
+    Log,
+    /// An email through the `[email]` settings.
+    Email,
+}
+
+impl FromStr for Channel {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "log" => Ok(Channel::Log),
+            "email" => Ok(Channel::Email),
+            other => Err(format!("unknown channel `{other}`")),
+        }
+    }
+}
+
+/// Why a watchlist could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum WatchlistError {
+    /// The file could not be read.
+    #[error("cannot read watchlist {}: {source}", path.display())]
+    Read {
+        /// The watchlist's path.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// The file was read but is not a valid watchlist.
+    #[error("{}", render_problems(path, problems))]
+    Invalid {
+        /// The watchlist's path.
+        path: PathBuf,
+        /// Every problem found, in file order.
+        problems: Vec<Problem>,
+    },
+}
+
+/// One located problem in a watchlist.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// 1-based line, when known.
+    pub line: Option<usize>,
+    /// 1-based column, when known.
+    pub column: Option<usize>,
+    /// The dotted key of the field, when known.
+    pub field: Option<String>,
+    /// What is wrong.
+    pub message: String,
+    /// How to fix it.
+    pub hint: Option<String>,
+}
+
+fn render_problems(path: &Path, problems: &[Problem]) -> String {
+    let mut out = format!(
+        "invalid watchlist {} ({} problem{})",
+        path.display(),
+        problems.len(),
+        if problems.len() == 1 { "" } else { "s" }
+    );
+    for p in problems {
+        out.push_str(&format!("\n  {}", path.display()));
+        if let Some(line) = p.line {
+            out.push_str(&format!(":{line}:{}", p.column.unwrap_or(1)));
+        }
+        out.push_str(": ");
+        if let Some(field) = &p.field {
+            out.push_str(&format!("{field}: "));
+        }
+        out.push_str(&p.message);
+        if let Some(hint) = &p.hint {
+            out.push_str(&format!("\n    hint: {hint}"));
+        }
+    }
+    out
+}
+
+impl Watchlist {
+    /// The environment variable that names the watchlist when no flag does.
+    pub const ENV: &'static str = "REDLINE_WATCHLIST";
+    /// The watchlist used when neither flag nor environment names one.
+    pub const DEFAULT_PATH: &'static str = "watchlist.toml";
+
+    /// Reads and validates the watchlist at `path`.
+    ///
+    /// # Errors
+    ///
+    /// [`WatchlistError::Read`] when the file cannot be read,
+    /// [`WatchlistError::Invalid`] listing every problem otherwise.
+    pub fn load(path: &Path) -> Result<Self, WatchlistError> {
+        let text = std::fs::read_to_string(path).map_err(|source| WatchlistError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Self::parse(&text, path)
+    }
+
+    /// Validates watchlist `text` as if read from `path`.
+    ///
+    /// # Errors
+    ///
+    /// [`WatchlistError::Invalid`] listing every problem found.
+    pub fn parse(text: &str, path: &Path) -> Result<Self, WatchlistError> {
+        let (settings, watches) =
+            validate::validate(text, path).map_err(|problems| WatchlistError::Invalid {
+                path: path.to_owned(),
+                problems,
+            })?;
+        Ok(Watchlist {
+            path: path.to_owned(),
+            settings,
+            watches,
+        })
+    }
+
+    /// The watches whose names are in `names`, or all when `names` is empty.
+    ///
+    /// # Errors
+    ///
+    /// Returns the names that match no watch.
+    pub fn select(&self, names: &[String]) -> Result<Vec<&Watch>, Vec<String>> {
+        if names.is_empty() {
+            return Ok(self.watches.iter().collect());
+        }
+        let unknown: Vec<String> = names
+            .iter()
+            .filter(|n| !self.watches.iter().any(|w| w.name.as_str() == *n))
+            .cloned()
+            .collect();
+        if !unknown.is_empty() {
+            return Err(unknown);
+        }
+        Ok(self
+            .watches
+            .iter()
+            .filter(|w| names.iter().any(|n| n == w.name.as_str()))
+            .collect())
+    }
+}
