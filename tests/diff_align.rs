@@ -110,6 +110,7 @@ fn first_edit(report: &Report) -> (String, String) {
 #[test]
 fn block_level_cases() {
     let split_old = format!("{} {}", P[0], P[1]);
+    let three = format!("{} {} {}", P[0], P[1], P[2]);
     // (name, old body, new body, expected changes)
     type Case<'a> = (&'a str, Vec<&'a str>, Vec<&'a str>, Vec<&'a str>);
     let cases: Vec<Case> = vec![
@@ -143,6 +144,18 @@ fn block_level_cases() {
             vec![&split_old, P[2]],
             vec![P[0], P[1], P[2]],
             vec!["edited 0x1->0x2"],
+        ),
+        (
+            "split in three",
+            vec![&three, P[3]],
+            vec![P[0], P[1], P[2], P[3]],
+            vec!["edited 0x1->0x3"],
+        ),
+        (
+            "three merged into one",
+            vec![P[0], P[1], P[2], P[3]],
+            vec![&three, P[3]],
+            vec!["edited 0x3->0x1"],
         ),
         (
             "two merged into one",

@@ -162,6 +162,9 @@ fn score(old: &[Prepared], new: &[Prepared], o: &[usize], n: &[usize]) -> f64 {
     }
 }
 
+/// The most blocks one block may be split into, or merged from.
+const MAX_SPAN: usize = 3;
+
 /// A split or merge is scored only when one of its parts already scores
 /// this much one to one: it spares the scoring of most spans, which is
 /// what pairing spends its time on.
@@ -238,7 +241,7 @@ fn pair_gap(
     let score = |o: Range<usize>, n: Range<usize>| scorer.span(o, n);
     // A removed block is placed just before the new block that follows it.
     let mut next = start;
-    for step in pairing::pair(olds.len(), news.len(), 2, PAIR_THRESHOLD, score) {
+    for step in pairing::pair(olds.len(), news.len(), MAX_SPAN, PAIR_THRESHOLD, score) {
         match step {
             Step::Pair(o, n) => {
                 let new = news[n.start]..news[n.end - 1] + 1;
