@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::article::{Block, BlockKind, Style};
 
-pub use render::{Format, RenderContext, html_fragment, render};
+pub use render::{Format, RenderContext, html_changes, html_fragment, render};
 
 /// Everything that changed between an old and a new version of an article.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -52,6 +52,16 @@ pub fn fragment(report: &Report, ctx: &RenderContext) -> String {
         "<p style=\"{LEAD}\"><strong>What changed:</strong> {}</p>\n",
         escape(&report.sentence())
     );
+    out += &changes(report);
+    out += "</div>\n";
+    out
+}
+
+/// The report's changes only, without title, context or lead sentence:
+/// notes first, findings, headline and byline, then the body's changes
+/// block by block. For a message that writes its own heading.
+pub fn changes(report: &Report) -> String {
+    let mut out = String::new();
     for change in report.notes() {
         if let Change::Note { text, segments, .. } = change {
             out += &format!(
@@ -94,7 +104,6 @@ pub fn fragment(report: &Report, ctx: &RenderContext) -> String {
             body(change)
         );
     }
-    out += "</div>\n";
     out
 }
 
