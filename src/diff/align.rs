@@ -132,12 +132,15 @@ const SHARED_SENTENCE_SCORE: f64 = 0.5;
 
 /// How well old blocks `o` read as new blocks `n` (0.0–1.0): the
 /// similarity of their words, raised when they share a whole sentence. A
-/// split or merge needs adjacent blocks, and a note pairs only with a note:
-/// otherwise an old note would read as edited into a paragraph.
+/// split or merge needs adjacent blocks, and a note pairs only with a note
+/// (one to one): otherwise a new note would read as edited text.
 fn score(old: &[Prepared], new: &[Prepared], o: &[usize], n: &[usize]) -> f64 {
     let adjacent = |ix: &[usize]| ix.windows(2).all(|w| w[1] == w[0] + 1);
-    let notes_agree =
-        o.iter().all(|&i| old[i].note.is_some()) == n.iter().all(|&j| new[j].note.is_some());
+    let notes_agree = match (o, n) {
+        ([i], [j]) => old[*i].note.is_some() == new[*j].note.is_some(),
+        // A note never takes part in a split or merge.
+        _ => o.iter().all(|&i| old[i].note.is_none()) && n.iter().all(|&j| new[j].note.is_none()),
+    };
     if !adjacent(o) || !adjacent(n) || !notes_agree {
         return 0.0;
     }
