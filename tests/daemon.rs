@@ -37,7 +37,7 @@ async fn daemon_checks_on_schedule_reloads_edits_and_stops_gracefully() {
     let site = Site::start(SEED_V1).await;
     // Every second, no spread: the test sees effects quickly.
     let every_second = "schedule = \"* * * * * *\"";
-    let setup = Setup::new(&format!("{}", watch("first", &site.url(), every_second)));
+    let setup = Setup::new(&watch("first", &site.url(), every_second));
     std::fs::write(
         &setup.path,
         std::fs::read_to_string(&setup.path)

@@ -6,6 +6,9 @@
 //! compute differences or decide whether something changed: it delivers what
 //! it is given, and never drops it.
 
+pub mod email;
+pub mod outbox;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
