@@ -493,3 +493,18 @@ fn quotes_removed_and_added_are_findings() {
     let removed = diff(&article(&[P[0], old]), &article(&[P[0]]));
     assert_eq!(removed.summary(), "-1 paragraph, 1 quote removed");
 }
+
+#[test]
+fn a_small_edit_in_a_huge_unpunctuated_block_is_marked_word_by_word() {
+    let words: Vec<String> = (0..3_000).map(|i| format!("name{i}")).collect();
+    let old = words.join(" ");
+    let mut edited = words.clone();
+    edited[1_500] = "replaced".into();
+    edited.insert(200, "inserted".into());
+    let report = diff(&article(&[&old]), &article(&[&edited.join(" ")]));
+    assert_eq!(shape(&report), ["edited 0x1->0x1"]);
+    assert_eq!(
+        first_edit(&report),
+        ("name1500".into(), "inserted |replaced".into())
+    );
+}
