@@ -44,6 +44,10 @@ pub async fn run(
     let mut plan = Plan::new(&watchlist, Utc::now());
     let mut reloader = Reloader::new(&watchlist.path);
     let mut current = watchlist;
+    if let Some(mailer) = pipeline.notifier().mailer().cloned() {
+        let token = shutdown.clone();
+        tracker.spawn(async move { mailer.run(token).await });
+    }
     tracing::info!(watches = current.watches.len(), store = %pipeline.store().root().display(), "daemon started");
     if let Some((name, due)) = plan.next_due() {
         tracing::info!(watch = %name, at = %due, "first check");

@@ -243,3 +243,57 @@ async fn extract_prints_headline_then_blocks() {
     // Eighteen paragraphs and the editor's note.
     assert_eq!(article.blocks.len(), 19);
 }
+
+#[tokio::test]
+async fn history_show_and_diff_browse_the_stored_versions() {
+    let site = Site::start(SEED_V1).await;
+    let setup = Setup::new(&watch("binance", &site.url(), ""));
+    assert!(run(&setup, &["check"]).await.status.success());
+    let only_one = run(&setup, &["diff", "binance"]).await;
+    assert_eq!(
+        only_one.status.code(),
+        Some(2),
+        "one version has no change to show"
+    );
+    site.serve(SEED_V2);
+    assert!(run(&setup, &["check"]).await.status.success());
+
+    let history = text(&run(&setup, &["history", "binance"]).await.stdout);
+    let lines: Vec<&str> = history.lines().collect();
+    assert_eq!(lines.len(), 2, "{history}");
+    assert!(
+        lines[0].starts_with("v1") && lines[0].contains("first version recorded"),
+        "{history}"
+    );
+    assert!(
+        lines[1].starts_with("v2") && lines[1].contains("+7 paragraphs"),
+        "{history}"
+    );
+
+    let json = run(&setup, &["history", "binance", "--format", "json"]).await;
+    let history: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(history["versions"].as_array().unwrap().len(), 2);
+
+    // The default diff is the last change; an explicit pair gives the same.
+    let last = text(&run(&setup, &["diff", "binance"]).await.stdout);
+    let explicit = text(&run(&setup, &["diff", "binance", "1", "2"]).await.stdout);
+    assert_eq!(last, explicit);
+    assert!(
+        last.contains("{+President+}") && last.contains("Updates in bold"),
+        "{last}"
+    );
+    let markdown = text(
+        &run(&setup, &["diff", "binance", "--format", "markdown"])
+            .await
+            .stdout,
+    );
+    assert!(markdown.contains("President"), "{markdown}");
+
+    let shown = text(&run(&setup, &["show", "binance", "1"]).await.stdout);
+    assert!(
+        shown.contains("including president Vladimir Putin") && !shown.contains("Per the Saturday")
+    );
+    let missing = run(&setup, &["show", "binance", "7"]).await;
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(text(&missing.stderr).contains("has no version 7"));
+}

@@ -415,3 +415,59 @@ async fn only_one_process_may_write_a_store() {
     );
     assert!(String::from_utf8_lossy(&status.stderr).contains("in use by another redline process"));
 }
+
+/// A small article page whose body carries a relative time.
+fn page_with_age(age: &str) -> String {
+    format!(
+        "<html><head><title>Port strike</title></head><body><nav><a href=\"/\">Home</a></nav><article><h1>Port strike enters second week</h1>\
+         <p class=\"age\">Updated {age} ago</p>\
+         <p>Dock workers at the city's container port stayed off the job for an eighth day on Monday, as talks over pay and automation stalled again.</p>\
+         <p>The union said it would keep its members out until the operator withdrew plans to automate two of the port's five cranes by next spring.</p>\
+         <p>Shipping lines have begun diverting vessels to neighbouring ports, adding days to deliveries of food and fuel, according to the harbour authority.</p>\
+         </article></body></html>"
+    )
+}
+
+#[tokio::test]
+async fn ignore_text_masks_relative_times_in_the_body() {
+    let site = Site::start(&page_with_age("5 minutes")).await;
+    let watches = format!(
+        "{}{}",
+        watch(
+            "masked",
+            &site.url(),
+            "ignore_text = ['\\d+ (minutes|hours) ago']"
+        ),
+        watch("unmasked", &site.url(), "")
+    );
+    let setup = Setup::new(&watches);
+    let pipeline = setup.pipeline();
+    let watchlist = setup.watchlist();
+    for w in &watchlist.watches {
+        assert!(matches!(
+            pipeline.check(w, Utc::now()).await.result,
+            Ok(Outcome::Baseline { .. })
+        ));
+    }
+    site.serve(&page_with_age("2 hours"));
+    let masked = pipeline.check(&watchlist.watches[0], Utc::now()).await;
+    assert!(
+        matches!(masked.result, Ok(Outcome::Unchanged)),
+        "{:?}",
+        masked.result
+    );
+    assert_eq!(
+        pipeline
+            .store()
+            .versions(&watchlist.watches[0].name)
+            .unwrap()
+            .len(),
+        1
+    );
+    let unmasked = pipeline.check(&watchlist.watches[1], Utc::now()).await;
+    assert!(
+        matches!(unmasked.result, Ok(Outcome::Changed { .. })),
+        "without the pattern the edit is real: {:?}",
+        unmasked.result
+    );
+}

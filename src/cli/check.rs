@@ -15,6 +15,7 @@ use crate::check::{self as pipeline, Checked, Pipeline};
 use crate::daemon;
 use crate::fetch::Fetcher;
 use crate::notify::Notifier;
+use crate::notify::email::{Mailer, MailerOptions};
 use crate::report::{self, RenderContext};
 use crate::store::Store;
 use crate::watchlist::Watchlist;
@@ -29,17 +30,46 @@ pub struct CheckArgs {
     format: OutputFormat,
 }
 
+/// How the pipeline is driven, which sets how undelivered email is retried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Drive {
+    /// The daemon: failed deliveries back off exponentially.
+    Daemon,
+    /// One pass (`check`, `demo`): the time until the next run is the
+    /// backoff, so each run retries everything still in the outbox.
+    OnePass,
+}
+
 /// Builds the pipeline a watchlist describes: its store (locked for
 /// writing), the shared HTTP client and the alert channels.
 ///
 /// # Errors
 ///
-/// When the store is in use or cannot be made, or the HTTP client cannot start.
-pub fn build_pipeline(watchlist: &Watchlist) -> Result<Pipeline, Failed> {
+/// When the store is in use or cannot be made, the HTTP client cannot
+/// start, or the email channel cannot be set up (password, certificate).
+pub fn build_pipeline(watchlist: &Watchlist, drive: Drive) -> Result<Pipeline, Failed> {
     let settings = &watchlist.settings;
     let store = Arc::new(Store::open(&settings.snapshots)?);
     let fetcher = Fetcher::new(settings)?;
-    let notifier = Notifier::log_only();
+    let mailer = match &watchlist.email {
+        Some(email) => {
+            let mut options = MailerOptions {
+                timezone: settings.timezone,
+                ..MailerOptions::default()
+            };
+            if drive == Drive::OnePass {
+                options.first_retry = std::time::Duration::ZERO;
+                options.max_retry = std::time::Duration::ZERO;
+            }
+            Some(Arc::new(Mailer::open(
+                email.clone(),
+                &settings.snapshots,
+                options,
+            )?))
+        }
+        None => None,
+    };
+    let notifier = Notifier::new(mailer);
     Ok(Pipeline::new(
         fetcher,
         store,
@@ -52,7 +82,7 @@ pub fn build_pipeline(watchlist: &Watchlist) -> Result<Pipeline, Failed> {
 /// `redline run`.
 pub async fn run_daemon(path: &Path) -> Outcome {
     let watchlist = load(path)?;
-    let pipeline = build_pipeline(&watchlist)?;
+    let pipeline = build_pipeline(&watchlist, Drive::Daemon)?;
     let shutdown = CancellationToken::new();
     tokio::spawn(stop_on_signal(shutdown.clone()));
     daemon::run(watchlist, pipeline, shutdown).await?;
@@ -95,11 +125,47 @@ pub async fn check(path: &Path, args: CheckArgs) -> Outcome {
         ))
     })?;
     let selected: Vec<_> = selected.into_iter().cloned().collect();
-    let pipeline = build_pipeline(&watchlist)?;
+    let pipeline = build_pipeline(&watchlist, Drive::OnePass)?;
     let results = check_all(&pipeline, selected, watchlist.settings.concurrency).await;
+    let mut failed = print_reports(&results, args.format)?;
+    failed |= !deliver_email(&pipeline).await;
+    Ok(if failed { Exit::Failure } else { Exit::Success })
+}
+
+/// Delivers what the checks queued for email, once; digests wait for their
+/// schedule. Returns whether everything queued was delivered.
+async fn deliver_email(pipeline: &Pipeline) -> bool {
+    let Some(mailer) = pipeline.notifier().mailer() else {
+        return true;
+    };
+    match mailer.flush().await {
+        Ok(delivery) => {
+            if delivery.sent + delivery.deferred + delivery.rejected > 0 {
+                tracing::info!(
+                    sent = delivery.sent,
+                    deferred = delivery.deferred,
+                    rejected = delivery.rejected,
+                    "email delivery"
+                );
+            }
+            delivery.deferred + delivery.rejected == 0
+        }
+        Err(e) => {
+            tracing::error!(
+                "email delivery failed; the alerts stay in the outbox: {}",
+                crate::error_chain(&e)
+            );
+            false
+        }
+    }
+}
+
+/// Logs each result and prints the report of each change on standard
+/// output. Returns whether any check failed.
+fn print_reports(results: &[Checked], format: OutputFormat) -> Result<bool, Failed> {
     let mut out = std::io::stdout().lock();
     let mut failed = false;
-    for checked in &results {
+    for checked in results {
         daemon::log_checked(checked);
         failed |= checked.result.is_err();
         if let Ok(pipeline::Outcome::Changed {
@@ -117,12 +183,11 @@ pub async fn check(path: &Path, args: CheckArgs) -> Outcome {
                 from: Some(&from),
                 to: Some(&to),
             };
-            let format = args.format.report_format();
-            let text = report::render(report, &context, format);
+            let text = report::render(report, &context, format.report_format());
             writeln!(out, "{}", text.trim_end())?;
         }
     }
-    Ok(if failed { Exit::Failure } else { Exit::Success })
+    Ok(failed)
 }
 
 /// Checks `watches` concurrently (at most `limit` at once) and returns the

@@ -4,7 +4,7 @@
 
 use std::io::Write;
 
-use super::{Exit, Outcome, check::build_pipeline, check::check_all};
+use super::{Exit, Outcome, check::Drive, check::build_pipeline, check::check_all};
 use crate::check::Outcome as Checked;
 use crate::demo::{FixtureServer, SEED_PATH, SEED_V1, SEED_V1_CHROME, SEED_V2};
 use crate::report::{self, RenderContext};
@@ -21,7 +21,7 @@ pub async fn demo() -> Outcome {
     );
     std::fs::write(&path, watchlist_text)?;
     let watchlist = Watchlist::load(&path)?;
-    let pipeline = build_pipeline(&watchlist)?;
+    let pipeline = build_pipeline(&watchlist, Drive::OnePass)?;
     let mut out = std::io::stdout().lock();
     writeln!(out, "redline demo: the seed article served at {url}\n")?;
 

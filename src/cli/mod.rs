@@ -15,6 +15,7 @@ use crate::watchlist::{Watchlist, WatchlistError};
 
 mod check;
 mod demo;
+mod email;
 mod extract;
 mod versions;
 mod watches;
@@ -76,6 +77,9 @@ enum Command {
     Show(versions::ShowArgs),
     /// Show the change report between two stored versions (default: the last change).
     Diff(versions::DiffArgs),
+    /// Send a test message through the [email] settings and report exactly
+    /// what failed: DNS, connect, TLS, login or a refused recipient.
+    TestEmail(email::TestEmailArgs),
     /// Serve the seed article's two versions on loopback and show the April 25
     /// update being caught, with no internet needed.
     Demo,
@@ -212,6 +216,7 @@ impl Cli {
             Command::History(args) => versions::history(&watchlist, args),
             Command::Show(args) => versions::show(&watchlist, args),
             Command::Diff(args) => versions::diff(&watchlist, args),
+            Command::TestEmail(args) => email::test_email(&watchlist, args).await,
             Command::Demo => demo::demo().await,
         }
     }

@@ -12,8 +12,11 @@ pub mod outbox;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use std::sync::Arc;
+
 use crate::report::Report;
 use crate::watchlist::{Channel, Watch, WatchName};
+use email::Mailer;
 
 pub mod log;
 
@@ -81,26 +84,50 @@ pub enum NotifyError {
 
 /// Routes alerts to the channels each watch asks for.
 #[derive(Debug, Clone, Default)]
-pub struct Notifier {}
+pub struct Notifier {
+    /// The email channel, when the watchlist has `[email]` settings.
+    email: Option<Arc<Mailer>>,
+}
 
 impl Notifier {
     /// A notifier with the log channel only.
     pub fn log_only() -> Self {
-        Notifier {}
+        Notifier { email: None }
     }
 
-    /// Hands `alert` to every channel of `watch`. The log channel cannot
-    /// fail; the email channel has the alert on disk when this returns.
+    /// A notifier with the log channel and, when given, the email channel.
+    pub fn new(email: Option<Arc<Mailer>>) -> Self {
+        Notifier { email }
+    }
+
+    /// The email channel, for the daemon's delivery loop and `check`'s flush.
+    pub fn mailer(&self) -> Option<&Arc<Mailer>> {
+        self.email.as_ref()
+    }
+
+    /// Hands `alert` to every channel of `watch`: first the email outbox
+    /// (durable when this returns), then the log, so that an alert the
+    /// outbox refused is not half-announced.
     ///
     /// # Errors
     ///
-    /// When a channel could not take the alert.
+    /// When the email channel is asked for but absent, or its outbox could
+    /// not be written; the caller must then keep the alert.
     pub async fn send(&self, alert: Alert, watch: &Watch) -> Result<(), NotifyError> {
-        for channel in &watch.notify {
-            match channel {
-                Channel::Log => log::write(&alert),
-                Channel::Email => return Err(NotifyError::NoEmail(watch.name.clone())),
-            }
+        if watch.notify.contains(&Channel::Email) {
+            let mailer = self
+                .email
+                .clone()
+                .ok_or_else(|| NotifyError::NoEmail(watch.name.clone()))?;
+            let (queued, recipients) = (alert.clone(), watch.email.clone());
+            // The outbox syncs to disk: keep that off the async workers.
+            tokio::task::spawn_blocking(move || mailer.enqueue(&queued, &recipients))
+                .await
+                .map_err(|e| NotifyError::Outbox(e.to_string()))?
+                .map_err(|e| NotifyError::Outbox(crate::error_chain(&e)))?;
+        }
+        if watch.notify.contains(&Channel::Log) {
+            log::write(&alert);
         }
         Ok(())
     }

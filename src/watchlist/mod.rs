@@ -90,6 +90,8 @@ pub struct Watchlist {
     pub path: PathBuf,
     /// Global settings, defaults filled in.
     pub settings: Settings,
+    /// The `[email]` settings, when the watchlist has them.
+    pub email: Option<crate::notify::email::EmailSettings>,
     /// The watches, in file order.
     pub watches: Vec<Watch>,
 }
@@ -172,6 +174,8 @@ pub struct Watch {
     pub schedule: Schedule,
     /// Where its alerts go.
     pub notify: Vec<Channel>,
+    /// Its email recipients and digest, over the `[email]` defaults.
+    pub email: crate::notify::email::WatchEmail,
 }
 
 /// A CSS selector with the text it was parsed from.
@@ -316,15 +320,15 @@ impl Watchlist {
     ///
     /// [`WatchlistError::Invalid`] listing every problem found.
     pub fn parse(text: &str, path: &Path) -> Result<Self, WatchlistError> {
-        let (settings, watches) =
-            validate::validate(text, path).map_err(|problems| WatchlistError::Invalid {
-                path: path.to_owned(),
-                problems,
-            })?;
+        let valid = validate::validate(text, path).map_err(|problems| WatchlistError::Invalid {
+            path: path.to_owned(),
+            problems,
+        })?;
         Ok(Watchlist {
             path: path.to_owned(),
-            settings,
-            watches,
+            settings: valid.settings,
+            email: valid.email,
+            watches: valid.watches,
         })
     }
 

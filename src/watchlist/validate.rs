@@ -17,6 +17,7 @@ use toml::Spanned;
 use url::Url;
 
 use super::{Channel, CssSelector, FieldError, Problem, Settings, Watch, WatchName};
+use crate::notify::email::{self, EmailSettings, RawEmailSettings, RawWatchEmail, WatchEmail};
 use crate::schedule::Schedule;
 
 /// Parses and validates watchlist `text` read from `path` (relative paths
@@ -24,17 +25,56 @@ use crate::schedule::Schedule;
 ///
 /// Every problem is collected, in file order, rather than stopping at the
 /// first: a user fixes a watchlist in one go.
-pub(super) fn validate(text: &str, path: &Path) -> Result<(Settings, Vec<Watch>), Vec<Problem>> {
+pub(super) fn validate(text: &str, path: &Path) -> Result<Validated, Vec<Problem>> {
     let raw: RawWatchlist = toml::from_str(text).map_err(|e| vec![toml_problem(text, &e)])?;
     let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
     let mut errors = Vec::new();
+    let email = raw
+        .email
+        .as_ref()
+        .and_then(|e| match email::validate(e.get_ref()) {
+            Ok(settings) => Some(settings.resolve_paths(&base)),
+            Err(problems) => {
+                errors.extend(problems);
+                None
+            }
+        });
     let settings = validate_settings(raw.settings.unwrap_or_default(), &base, &mut errors);
     let watches = validate_watches(&raw.watches, &settings, &mut errors);
+    // The email channel needs the [email] table; say so where it is asked for.
+    if raw.email.is_none() {
+        for (watch, raw_watch) in watches.iter().zip(&raw.watches) {
+            if watch.notify.contains(&Channel::Email) {
+                let span = raw_watch
+                    .get_ref()
+                    .notify
+                    .as_ref()
+                    .map_or(raw_watch.span(), |n| n.span());
+                errors.push(FieldError {
+                    span: Some(span),
+                    field: format!("watch.{}.notify", watch.name),
+                    message: "the email channel needs an [email] table".into(),
+                    hint: Some("add [email] with server, from and to (see README), or use notify = [\"log\"]".into()),
+                });
+            }
+        }
+    }
     if errors.is_empty() {
-        return Ok((settings, watches));
+        return Ok(Validated {
+            settings,
+            email,
+            watches,
+        });
     }
     errors.sort_by_key(|e| e.span.as_ref().map_or(0, |s| s.start));
     Err(errors.into_iter().map(|e| locate(text, e)).collect())
+}
+
+/// What a valid watchlist file holds.
+pub(super) struct Validated {
+    pub(super) settings: Settings,
+    pub(super) email: Option<EmailSettings>,
+    pub(super) watches: Vec<Watch>,
 }
 
 fn toml_problem(text: &str, error: &toml::de::Error) -> Problem {
@@ -116,6 +156,7 @@ fn line_column(text: &str, offset: usize) -> (usize, usize) {
 #[serde(deny_unknown_fields)]
 struct RawWatchlist {
     settings: Option<RawSettings>,
+    email: Option<Spanned<RawEmailSettings>>,
     #[serde(default, rename = "watch")]
     watches: Vec<Spanned<RawWatch>>,
 }
@@ -150,6 +191,7 @@ struct RawWatch {
     ignore_text: Vec<Spanned<String>>,
     schedule: Option<Spanned<String>>,
     notify: Option<Spanned<Vec<Spanned<String>>>>,
+    email: Option<RawWatchEmail>,
 }
 
 /// Collects field errors; each validator records what it finds and returns a
@@ -303,7 +345,7 @@ fn validate_watches(
     errors: &mut Vec<FieldError>,
 ) -> Vec<Watch> {
     let mut check = Check { errors };
-    let mut seen: Vec<(String, usize)> = Vec::new();
+    let mut seen: Vec<(&str, usize)> = Vec::new();
     let mut watches = Vec::new();
     for (index, spanned) in raw.iter().enumerate() {
         let w = spanned.get_ref();
@@ -311,80 +353,82 @@ fn validate_watches(
             Ok(_) => format!("watch.{}", w.name.get_ref()),
             Err(_) => format!("watch[{}]", index + 1),
         };
-        let f = |key: &str| format!("{label}.{key}");
-        let name = check.parse(
-            &w.name,
-            &f("name"),
-            Some("the name becomes a folder name: use lowercase letters, digits, `-` and `_`"),
-            WatchName::parse,
-        );
-        if let Some(name) = &name {
-            if let Some((_, first)) = seen.iter().find(|(n, _)| n == name.as_str()) {
-                let message = format!("duplicate name `{name}` (first used by watch {first})");
-                check.fail(
-                    &w.name,
-                    &f("name"),
-                    message,
-                    Some("every watch needs its own name"),
-                );
-            }
-            seen.push((name.to_string(), index + 1));
+        if let Some((_, first)) = seen.iter().find(|(n, _)| *n == w.name.get_ref()) {
+            let message = format!(
+                "duplicate name `{}` (first used by watch {first})",
+                w.name.get_ref()
+            );
+            check.fail(
+                &w.name,
+                &format!("{label}.name"),
+                message,
+                Some("every watch needs its own name"),
+            );
         }
-        let url = check.parse(
-            &w.url,
-            &f("url"),
-            Some("write a full address such as \"https://example.org/news/story\""),
-            parse_url,
-        );
-        let selector = w.selector.as_ref().and_then(|s| {
-            check.parse(
-                s,
-                &f("selector"),
-                Some("try the selector with `redline extract URL --selector CSS`"),
-                CssSelector::parse,
-            )
-        });
-        let ignore: Vec<_> = w
-            .ignore
-            .iter()
-            .filter_map(|s| {
-                check.parse(
-                    s,
-                    &f("ignore"),
-                    Some("ignore takes CSS selectors such as \".newsletter-box\""),
-                    CssSelector::parse,
-                )
-            })
-            .collect();
-        let ignore_text: Vec<_> = w.ignore_text.iter().filter_map(|s| check.parse(s, &f("ignore_text"), Some("write a regular expression in single quotes, which keep backslashes: '\\d+ minutes ago'"), parse_regex)).collect();
-        let schedule = match &w.schedule {
-            Some(s) => check.parse(s, &f("schedule"), Some(Schedule::HINT), Schedule::parse),
-            None => Some(settings.schedule.clone()),
-        };
-        let notify = match &w.notify {
-            Some(n) => check.channels(n, &f("notify")),
-            None => Some(settings.notify.clone()),
-        };
+        seen.push((w.name.get_ref(), index + 1));
         // A watch with any invalid field is left out; its errors are
-        // already recorded and the whole watchlist will be refused.
-        let complete = w.ignore.len() == ignore.len()
-            && w.ignore_text.len() == ignore_text.len()
-            && (w.selector.is_none() || selector.is_some());
-        if let (Some(name), Some(url), Some(schedule), Some(notify), true) =
-            (name, url, schedule, notify, complete)
-        {
-            watches.push(Watch {
-                name,
-                url,
-                selector,
-                ignore,
-                ignore_text,
-                schedule,
-                notify,
-            });
+        // recorded and the whole watchlist will be refused.
+        if let Some(watch) = validate_watch(w, &label, settings, &mut check) {
+            watches.push(watch);
         }
     }
     watches
+}
+
+/// Validates one `[[watch]]` table; `None` when any field is invalid.
+fn validate_watch(
+    w: &RawWatch,
+    label: &str,
+    settings: &Settings,
+    check: &mut Check,
+) -> Option<Watch> {
+    let f = |key: &str| format!("{label}.{key}");
+    let name_hint = "the name becomes a folder name: use lowercase letters, digits, `-` and `_`";
+    let name = check.parse(&w.name, &f("name"), Some(name_hint), WatchName::parse);
+    let url_hint = "write a full address such as \"https://example.org/news/story\"";
+    let url = check.parse(&w.url, &f("url"), Some(url_hint), parse_url);
+    let selector_hint = "try the selector with `redline extract URL --selector CSS`";
+    let selector = match &w.selector {
+        Some(s) => Some(check.parse(s, &f("selector"), Some(selector_hint), CssSelector::parse)?),
+        None => None,
+    };
+    let ignore_hint = "ignore takes CSS selectors such as \".newsletter-box\"";
+    let ignore: Option<Vec<_>> = w
+        .ignore
+        .iter()
+        .map(|s| check.parse(s, &f("ignore"), Some(ignore_hint), CssSelector::parse))
+        .collect();
+    let regex_hint =
+        "write a regular expression in single quotes, which keep backslashes: '\\d+ minutes ago'";
+    let ignore_text: Option<Vec<_>> = w
+        .ignore_text
+        .iter()
+        .map(|s| check.parse(s, &f("ignore_text"), Some(regex_hint), parse_regex))
+        .collect();
+    let schedule = match &w.schedule {
+        Some(s) => check.parse(s, &f("schedule"), Some(Schedule::HINT), Schedule::parse),
+        None => Some(settings.schedule.clone()),
+    };
+    let notify = match &w.notify {
+        Some(n) => check.channels(n, &f("notify")),
+        None => Some(settings.notify.clone()),
+    };
+    let email = match &w.email {
+        Some(raw) => email::validate_watch(raw, &f("email"))
+            .map_err(|e| check.errors.extend(e))
+            .ok(),
+        None => Some(WatchEmail::default()),
+    };
+    Some(Watch {
+        name: name?,
+        url: url?,
+        selector,
+        ignore: ignore?,
+        ignore_text: ignore_text?,
+        schedule: schedule?,
+        notify: notify?,
+        email: email?,
+    })
 }
 
 fn parse_regex(text: &str) -> Result<regex::Regex, String> {
