@@ -1,19 +1,15 @@
 //! The reference case: the seed article's April 25 update gives exactly the
 //! six changes of `/work/shared/seeds/README.md`, and nothing else.
 
-#[path = "fixtures/diff/seed_articles.rs"]
-mod seed_articles;
+#[path = "fixtures/diff/support.rs"]
+mod support;
 
 use redline::article::{BlockKind, Style};
 use redline::diff::{DiffOptions, compare};
 use redline::report::{Change, NoteKind, NoteStatus, Report, SegmentOp};
 
 fn seed_report() -> Report {
-    compare(
-        &seed_articles::v1(),
-        &seed_articles::v2(),
-        &DiffOptions::default(),
-    )
+    compare(&support::v1(), &support::v2(), &DiffOptions::default())
 }
 
 /// The deleted and inserted text of an edit, each joined.
@@ -149,7 +145,7 @@ fn seed_edits_are_anchored_where_they_happened() {
 
 #[test]
 fn comparing_a_version_with_itself_reports_nothing() {
-    let v2 = seed_articles::v2();
+    let v2 = support::v2();
     let report = compare(&v2, &v2, &DiffOptions::default());
     assert!(report.is_empty(), "{report:#?}");
     assert_eq!(report.summary(), "no change");
@@ -157,11 +153,11 @@ fn comparing_a_version_with_itself_reports_nothing() {
 
 #[test]
 fn chrome_only_page_changes_report_nothing() {
-    let html = std::fs::read_to_string(seed_articles::seed_dir().join("v1-chrome.html"))
+    let html = std::fs::read_to_string(support::seed_dir().join("v1-chrome.html"))
         .expect("fixture is committed");
     let report = compare(
-        &seed_articles::v1(),
-        &seed_articles::from_html(&html),
+        &support::v1(),
+        &support::from_html(&html),
         &DiffOptions::default(),
     );
     assert!(report.is_empty(), "{report:#?}");

@@ -17,7 +17,7 @@ use super::Prepared;
 use super::pairing::{self, MAX_PAIRING_CELLS, Step};
 
 /// Blocks less similar than this are never read as one edited block.
-const PAIR_THRESHOLD: f64 = 0.5;
+const PAIR_THRESHOLD: f64 = 0.4;
 
 /// A removed and an added block this similar, in different places, are one
 /// block that moved and was touched up.
@@ -126,6 +126,105 @@ fn exact_moves(
     out
 }
 
+/// A block shares a sentence with another: the two read as one edited
+/// block even when the rest was rewritten.
+const SHARED_SENTENCE_SCORE: f64 = 0.5;
+
+/// How well old blocks `o` read as new blocks `n` (0.0–1.0): the
+/// similarity of their words, raised when they share a whole sentence. A
+/// split or merge needs adjacent blocks, and a note pairs only with a note
+/// (one to one): otherwise a new note would read as edited text.
+fn score(old: &[Prepared], new: &[Prepared], o: &[usize], n: &[usize]) -> f64 {
+    let adjacent = |ix: &[usize]| ix.windows(2).all(|w| w[1] == w[0] + 1);
+    let notes_agree = match (o, n) {
+        ([i], [j]) => old[*i].note.is_some() == new[*j].note.is_some(),
+        // A note never takes part in a split or merge.
+        _ => o.iter().all(|&i| old[i].note.is_none()) && n.iter().all(|&j| new[j].note.is_none()),
+    };
+    if !adjacent(o) || !adjacent(n) || !notes_agree {
+        return 0.0;
+    }
+    let words = match (o, n) {
+        ([i], [j]) => pairing::similarity(&old[*i].bag, &new[*j].bag),
+        _ => {
+            let a = pairing::union(o.iter().map(|&i| &old[i].bag));
+            let b = pairing::union(n.iter().map(|&j| &new[j].bag));
+            pairing::similarity(&a, &b)
+        }
+    };
+    let shared = o.iter().any(|&i| {
+        old[i]
+            .sentences
+            .iter()
+            .any(|h| n.iter().any(|&j| new[j].sentences.contains(h)))
+    });
+    if shared {
+        words.max(SHARED_SENTENCE_SCORE)
+    } else {
+        words
+    }
+}
+
+/// The most blocks one block may be split into, or merged from.
+const MAX_SPAN: usize = 3;
+
+/// A split or merge is scored only when one of its parts already scores
+/// this much one to one: it spares the scoring of most spans, which is
+/// what pairing spends its time on.
+const SPLIT_PART_MIN: f32 = 0.25;
+
+/// Scores spans of lone blocks (`olds`, `news`: block indexes), caching
+/// the one-to-one scores.
+struct Scorer<'a, 'p> {
+    old: &'a [Prepared<'p>],
+    new: &'a [Prepared<'p>],
+    olds: &'a [usize],
+    news: &'a [usize],
+    /// One-to-one scores, `olds.len()` rows of `news.len()`.
+    single: Vec<f32>,
+}
+
+impl<'a, 'p> Scorer<'a, 'p> {
+    /// Scores every one-to-one pair; callers keep `olds.len() *
+    /// news.len()` within [`MAX_PAIRING_CELLS`].
+    fn new(
+        old: &'a [Prepared<'p>],
+        new: &'a [Prepared<'p>],
+        olds: &'a [usize],
+        news: &'a [usize],
+    ) -> Self {
+        let mut single = Vec::with_capacity(olds.len() * news.len());
+        for &i in olds {
+            single.extend(news.iter().map(|&j| score(old, new, &[i], &[j]) as f32));
+        }
+        Scorer {
+            old,
+            new,
+            olds,
+            news,
+            single,
+        }
+    }
+
+    /// The score of old items `o` read as new items `n` (ranges into
+    /// `olds` and `news`).
+    fn span(&self, o: Range<usize>, n: Range<usize>) -> f64 {
+        let width = self.news.len();
+        if o.len() == 1 && n.len() == 1 {
+            return f64::from(self.single[o.start * width + n.start]);
+        }
+        let best_part = o
+            .clone()
+            .flat_map(|i| n.clone().map(move |j| (i, j)))
+            .map(|(i, j)| self.single[i * width + j])
+            .fold(0.0, f32::max);
+        if best_part < SPLIT_PART_MIN {
+            return 0.0;
+        }
+        score(self.old, self.new, &self.olds[o], &self.news[n])
+    }
+}
+
 /// Pairs the lone blocks of one gap, pushing `(position, op)` entries.
 fn pair_gap(
     old: &[Prepared],
@@ -135,87 +234,136 @@ fn pair_gap(
     start: usize,
     out: &mut Vec<(usize, BlockOp)>,
 ) {
-    let score = |o: Range<usize>, n: Range<usize>| -> f64 {
-        let (o, n) = (&olds[o], &news[n]);
-        // A split or merge needs adjacent blocks, and a note pairs only with
-        // a note: otherwise the old note would read as edited into a paragraph.
-        let adjacent = |ix: &[usize]| ix.windows(2).all(|w| w[1] == w[0] + 1);
-        let notes_agree =
-            o.iter().all(|&i| old[i].note.is_some()) == n.iter().all(|&j| new[j].note.is_some());
-        if !adjacent(o) || !adjacent(n) || !notes_agree {
-            return 0.0;
-        }
-        let a = pairing::union(o.iter().map(|&i| &old[i].bag));
-        let b = pairing::union(n.iter().map(|&j| &new[j].bag));
-        pairing::similarity(&a, &b)
-    };
-    let mut at = start;
-    for step in pairing::pair(olds.len(), news.len(), 2, PAIR_THRESHOLD, score) {
+    if olds.len().saturating_mul(news.len()) > MAX_PAIRING_CELLS {
+        // Too large to pair: everything is removed, then added.
+        out.extend(olds.iter().map(|&i| (start, BlockOp::Removed { old: i })));
+        out.extend(news.iter().map(|&j| (j, BlockOp::Added { new: j })));
+        return;
+    }
+    let scorer = Scorer::new(old, new, olds, news);
+    let score = |o: Range<usize>, n: Range<usize>| scorer.span(o, n);
+    // A removed block is placed just before the new block that follows it.
+    let mut next = start;
+    for step in pairing::pair(olds.len(), news.len(), MAX_SPAN, PAIR_THRESHOLD, score) {
         match step {
             Step::Pair(o, n) => {
-                at = news[n.start];
-                let op = BlockOp::Paired {
-                    old: olds[o.start]..olds[o.end - 1] + 1,
-                    new: news[n.start]..news[n.end - 1] + 1,
-                };
-                out.push((at, op));
+                let new = news[n.start]..news[n.end - 1] + 1;
+                next = new.end;
+                out.push((
+                    new.start,
+                    BlockOp::Paired {
+                        old: olds[o.start]..olds[o.end - 1] + 1,
+                        new,
+                    },
+                ));
             }
-            Step::Old(i) => out.push((at, BlockOp::Removed { old: olds[i] })),
+            Step::Old(i) => out.push((next, BlockOp::Removed { old: olds[i] })),
             Step::New(j) => {
-                at = news[j];
-                out.push((at, BlockOp::Added { new: news[j] }));
+                next = news[j] + 1;
+                out.push((news[j], BlockOp::Added { new: news[j] }));
             }
         }
     }
 }
 
-/// Turns a removed and an added block that closely match into one move,
-/// best matches first.
+/// Spans of one item, or of two that are adjacent blocks (a split or
+/// merge), as ranges into `ix` (sorted block indexes).
+fn spans(ix: &[usize]) -> Vec<Range<usize>> {
+    let mut out: Vec<Range<usize>> = (0..ix.len()).map(|k| k..k + 1).collect();
+    out.extend(
+        (1..ix.len())
+            .filter(|&k| ix[k] == ix[k - 1] + 1)
+            .map(|k| k - 1..k + 1),
+    );
+    out
+}
+
+/// Pairs of old and new spans that match closely enough to be a move:
+/// (score, old span, new span). Two-to-two spans are never tried.
+fn move_candidates(
+    scorer: &Scorer,
+    old_spans: &[Range<usize>],
+    new_spans: &[Range<usize>],
+) -> Vec<(f64, usize, usize)> {
+    let mut candidates = Vec::new();
+    for (r, os) in old_spans.iter().enumerate() {
+        let words: usize = scorer.olds[os.clone()]
+            .iter()
+            .map(|&i| scorer.old[i].bag.len())
+            .sum();
+        if words < MOVE_MIN_WORDS {
+            continue;
+        }
+        for (a, ns) in new_spans.iter().enumerate() {
+            if os.len() > 1 && ns.len() > 1 {
+                continue;
+            }
+            let s = scorer.span(os.clone(), ns.clone());
+            if s >= MOVE_THRESHOLD {
+                candidates.push((s, r, a));
+            }
+        }
+    }
+    candidates
+}
+
+/// Turns removed and added blocks that closely match into one move (or,
+/// for a split or merge, one edit placed where the new blocks stand), best
+/// matches first.
 fn fuzzy_moves(
     old: &[Prepared],
     new: &[Prepared],
     lone: Vec<(usize, BlockOp)>,
 ) -> Vec<(usize, BlockOp)> {
+    // (entry in `lone`, block index), in reading order.
     let mut removed: Vec<(usize, usize)> = Vec::new();
     let mut added: Vec<(usize, usize)> = Vec::new();
     for (k, (_, op)) in lone.iter().enumerate() {
         match *op {
-            BlockOp::Removed { old: o } if old[o].bag.len() >= MOVE_MIN_WORDS => {
-                removed.push((k, o))
-            }
-            BlockOp::Added { new: n } if new[n].bag.len() >= MOVE_MIN_WORDS => added.push((k, n)),
+            BlockOp::Removed { old: o } => removed.push((k, o)),
+            BlockOp::Added { new: n } => added.push((k, n)),
             _ => {}
         }
     }
     if removed.is_empty() || added.is_empty() || removed.len() * added.len() > MAX_PAIRING_CELLS {
         return lone;
     }
-    // (similarity, (entry, old index), (entry, new index))
-    type Candidate = (f64, (usize, usize), (usize, usize));
-    let mut candidates: Vec<Candidate> = Vec::new();
-    for &(r, o) in &removed {
-        for &(a, n) in &added {
-            if old[o].note.is_some() != new[n].note.is_some() {
-                continue;
-            }
-            let s = pairing::similarity(&old[o].bag, &new[n].bag);
-            if s >= MOVE_THRESHOLD {
-                candidates.push((s, (r, o), (a, n)));
-            }
-        }
-    }
+    let olds: Vec<usize> = removed.iter().map(|x| x.1).collect();
+    let news: Vec<usize> = added.iter().map(|x| x.1).collect();
+    let scorer = Scorer::new(old, new, &olds, &news);
+    let (old_spans, new_spans) = (spans(&olds), spans(&news));
+    let mut candidates = move_candidates(&scorer, &old_spans, &new_spans);
     candidates.sort_by(|x, y| y.0.total_cmp(&x.0).then((x.1, x.2).cmp(&(y.1, y.2))));
     let mut lone: Vec<Option<(usize, BlockOp)>> = lone.into_iter().map(Some).collect();
     let mut taken = vec![false; lone.len()];
-    for (_, (r, o), (a, n)) in candidates {
-        if !taken[r] && !taken[a] {
-            taken[r] = true;
-            taken[a] = true;
-            // The removal's entry becomes the move, placed at the new
-            // position; the addition's entry is dropped.
-            lone[r] = Some((n, BlockOp::Moved { old: o, new: n }));
-            lone[a] = None;
+    for (_, r, a) in candidates {
+        let entries: Vec<usize> = removed[old_spans[r].clone()]
+            .iter()
+            .chain(&added[new_spans[a].clone()])
+            .map(|x| x.0)
+            .collect();
+        if entries.iter().any(|&k| taken[k]) {
+            continue;
         }
+        let (o, n) = (&olds[old_spans[r].clone()], &news[new_spans[a].clone()]);
+        let op = if o.len() == 1 && n.len() == 1 {
+            BlockOp::Moved {
+                old: o[0],
+                new: n[0],
+            }
+        } else {
+            BlockOp::Paired {
+                old: o[0]..o[o.len() - 1] + 1,
+                new: n[0]..n[n.len() - 1] + 1,
+            }
+        };
+        // The first removal's entry becomes the move, placed at the new
+        // position; the other entries are dropped.
+        for &k in &entries {
+            taken[k] = true;
+            lone[k] = None;
+        }
+        lone[entries[0]] = Some((n[0], op));
     }
     lone.into_iter().flatten().collect()
 }

@@ -16,6 +16,7 @@
 //! that a pathological pair (everything changed) is still reproducible.
 
 mod align;
+mod markup;
 mod normalize;
 mod notes;
 mod pairing;
@@ -24,6 +25,7 @@ mod sentences;
 mod words;
 
 use std::collections::HashSet;
+use std::ops::Range;
 
 use regex::Regex;
 
@@ -44,7 +46,30 @@ pub struct DiffOptions {
 }
 
 /// Compares an old and a new version of an article. Pure: no I/O.
+///
+/// The report's `changes` come in the new version's reading order, one per
+/// run of added or removed blocks, edited block (or split/merge), moved
+/// block, restyled passage and new or changed note; a note is reported as
+/// a note and never also as added text. `headline` and `byline` are set
+/// when they changed; `findings` name the numbers and quotations that
+/// changed inside kept text. Identical versions give an empty report.
+///
+/// ```
+/// use redline::article::{Article, Block, BlockKind};
+/// use redline::diff::{DiffOptions, compare};
+/// use redline::report::{Format, RenderContext, render};
+///
+/// let body = |text: &str| Article { blocks: vec![Block::new(BlockKind::Paragraph, text)], ..Article::default() };
+/// let report = compare(&body("At least 12 people died."), &body("At least 15 people died."), &DiffOptions::default());
+/// assert_eq!(report.summary(), "1 edit, 1 number changed");
+/// let text = render(&report, &RenderContext::default(), Format::Text);
+/// assert!(text.contains("At least [-12-]{+15+} people died."));
+/// ```
 pub fn compare(old: &Article, new: &Article, options: &DiffOptions) -> Report {
+    // Most checks find the article untouched: say so without tokenising it.
+    if old.headline == new.headline && old.byline == new.byline && old.blocks == new.blocks {
+        return Report::default();
+    }
     let old_blocks = prepare(&old.blocks, &options.ignore_text);
     let new_blocks = prepare(&new.blocks, &options.ignore_text);
     let mut builder = Builder {
@@ -79,6 +104,9 @@ pub(crate) struct Prepared<'a> {
     tokens: Vec<Token>,
     key: String,
     bag: Bag,
+    /// Hashes of its sentences of four words or more, to spot a paragraph
+    /// that kept a sentence while the rest was rewritten.
+    sentences: Vec<u64>,
     note: Option<NoteKind>,
 }
 
@@ -91,10 +119,29 @@ fn prepare<'a>(blocks: &'a [Block], ignore: &[Regex]) -> Vec<Prepared<'a>> {
             Prepared {
                 key: normalize::key_of(&tokens),
                 bag: pairing::bag(&tokens),
+                sentences: sentence_hashes(&block.text, &tokens),
                 note: notes::kind(&block.text),
                 tokens,
                 block,
             }
+        })
+        .collect()
+}
+
+fn sentence_hashes(text: &str, tokens: &[Token]) -> Vec<u64> {
+    sentences::sentences(text, tokens)
+        .into_iter()
+        .map(|r| &tokens[r])
+        .filter(|t| {
+            t.iter()
+                .filter(|t| t.kind == normalize::TokenKind::Word)
+                .count()
+                >= 4
+        })
+        .map(|t| {
+            let mut h = std::hash::DefaultHasher::new();
+            std::hash::Hash::hash(&normalize::key_of(t), &mut h);
+            std::hash::Hasher::finish(&h)
         })
         .collect()
 }
@@ -160,13 +207,14 @@ impl Builder<'_, '_> {
                     segments,
                 });
                 self.restyles(&edit, new);
+                self.findings(&edit, old..old + 1, new..new + 1);
             }
             BlockOp::Removed { old } => self.removed(old),
             BlockOp::Added { new } => self.added(new),
         }
     }
 
-    fn paired(&mut self, old: std::ops::Range<usize>, new: std::ops::Range<usize>) {
+    fn paired(&mut self, old: Range<usize>, new: Range<usize>) {
         let olds: Vec<&Prepared> = self.old[old.clone()].iter().collect();
         let news: Vec<&Prepared> = self.new[new.clone()].iter().collect();
         let edit = words::edit(&olds, &news);
@@ -193,7 +241,18 @@ impl Builder<'_, '_> {
             self.report.changes.push(change);
         }
         self.restyles(&edit, new.start);
-        for number in &edit.numbers {
+        self.findings(&edit, old, new);
+    }
+
+    /// The numbers and quotations an edit changed, as findings.
+    fn findings(&mut self, edit: &Edit, old: Range<usize>, new: Range<usize>) {
+        // A changed note is its own finding: its new date is not news.
+        let numbers = if self.new[new.start].note.is_some() {
+            &[][..]
+        } else {
+            &edit.numbers[..]
+        };
+        for number in numbers {
             let text = &self.new[new.start + number.block].block.text;
             self.report.findings.push(Finding::NumberChanged {
                 new_index: new.start + number.block,

@@ -47,6 +47,10 @@ const MASK_KEY: &str = "\u{1}";
 /// and dash styles unified, invisible characters dropped, white space runs
 /// folded to one space.
 pub(crate) fn fold(text: &str) -> String {
+    // Letters, digits and plain punctuation of ASCII fold to themselves.
+    if text.bytes().all(|b| b.is_ascii_graphic() && b != b'`') {
+        return text.to_string();
+    }
     let mut out = String::with_capacity(text.len());
     let mut pending_space = false;
     for ch in text.nfkc() {

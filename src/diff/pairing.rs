@@ -20,16 +20,31 @@ pub(crate) type Bag = Vec<u64>;
 /// article (hundreds of paragraphs) untouched.
 pub(crate) const MAX_PAIRING_CELLS: usize = 250_000;
 
-/// The bag of words of `tokens`.
+/// English function words, left out of bags: two unrelated paragraphs
+/// share many of them, which would make them look alike.
+const STOP_WORDS: &[&str] = &[
+    "a", "an", "and", "are", "as", "at", "be", "been", "but", "by", "for", "from", "had", "has",
+    "have", "he", "her", "his", "i", "in", "is", "it", "its", "of", "on", "or", "she", "that",
+    "the", "their", "them", "they", "this", "to", "was", "we", "were", "which", "who", "will",
+    "with", "would", "you",
+];
+
+fn is_stop_word(word: &str) -> bool {
+    word.len() <= 5 && STOP_WORDS.binary_search(&word).is_ok()
+}
+
+/// The bag of words of `tokens`: its content words, lower-cased.
 pub(crate) fn bag(tokens: &[Token]) -> Bag {
     let mut bag: Bag = tokens
         .iter()
         .filter(|t| t.kind == TokenKind::Word)
-        .map(|t| {
+        .map(|t| t.key.to_lowercase())
+        .filter(|w| !is_stop_word(w))
+        .map(|w| {
             // DefaultHasher::new() uses fixed keys, so bags are the same on
             // every run and reports stay reproducible.
             let mut h = DefaultHasher::new();
-            t.key.to_lowercase().hash(&mut h);
+            w.hash(&mut h);
             h.finish()
         })
         .collect();
@@ -39,8 +54,24 @@ pub(crate) fn bag(tokens: &[Token]) -> Bag {
 
 /// The union of several bags, sorted.
 pub(crate) fn union<'a>(bags: impl IntoIterator<Item = &'a Bag>) -> Bag {
-    let mut all: Bag = bags.into_iter().flatten().copied().collect();
-    all.sort_unstable();
+    let mut all: Bag = Vec::new();
+    for bag in bags {
+        // Merging two sorted bags is linear; most unions are of one or two.
+        let mut merged = Vec::with_capacity(all.len() + bag.len());
+        let (mut i, mut j) = (0, 0);
+        while i < all.len() && j < bag.len() {
+            if all[i] <= bag[j] {
+                merged.push(all[i]);
+                i += 1;
+            } else {
+                merged.push(bag[j]);
+                j += 1;
+            }
+        }
+        merged.extend_from_slice(&all[i..]);
+        merged.extend_from_slice(&bag[j..]);
+        all = merged;
+    }
     all
 }
 
@@ -206,6 +237,12 @@ mod tests {
         for (old, new, want) in cases {
             assert_eq!(run(old, new), want, "{old:?} -> {new:?}");
         }
+    }
+
+    #[test]
+    fn stop_words_are_sorted_for_binary_search() {
+        assert!(STOP_WORDS.windows(2).all(|w| w[0] < w[1]));
+        assert!(STOP_WORDS.iter().all(|w| w.len() <= 5));
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! space, then a capital, digit or opening quote; common abbreviations
 //! ("Mr.", "U.S.", "p.m.") are not boundaries.
 
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::ops::Range;
 
 use super::normalize::{Token, TokenKind};
@@ -19,10 +20,58 @@ const ABBREVIATIONS: &[&str] = &[
     "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "fig", "approx", "e.g", "i.e",
 ];
 
+/// A "sentence" longer than this many tokens (a flattened table, a list of
+/// names, text without punctuation) is cut into pieces, so that a small
+/// edit in it is still marked word by word.
+const LONG_SENTENCE: usize = 256;
+
+/// The smallest and largest piece of a long sentence, in tokens.
+const PIECE_MIN: usize = 48;
+const PIECE_MAX: usize = 512;
+
 /// Cuts `tokens` into sentences: token ranges that exclude the white space
 /// between sentences. Ranges are in order, disjoint and cover every
-/// non-space token; a text without a boundary is one sentence.
+/// non-space token; a text without a boundary is one sentence, cut into
+/// pieces when it is very long.
 pub(crate) fn sentences(text: &str, tokens: &[Token]) -> Vec<Range<usize>> {
+    let mut out = Vec::new();
+    for range in punctuated(text, tokens) {
+        if range.len() > LONG_SENTENCE {
+            out.extend(pieces(tokens, range));
+        } else {
+            out.push(range);
+        }
+    }
+    out
+}
+
+/// Cuts a long run of tokens at spaces chosen by the words before them
+/// (content-defined), so that an insertion moves only the cuts near it and
+/// the pieces of two versions still pair one to one.
+fn pieces(tokens: &[Token], range: Range<usize>) -> Vec<Range<usize>> {
+    let mut out = Vec::new();
+    let mut start = range.start;
+    for k in range.clone() {
+        if tokens[k].kind != TokenKind::Space || k == start || k + 1 >= range.end {
+            continue;
+        }
+        let len = k - start;
+        let marked = {
+            let mut h = DefaultHasher::new();
+            tokens[k - 1].key.hash(&mut h);
+            h.finish().is_multiple_of(32)
+        };
+        if (len >= PIECE_MIN && marked) || len >= PIECE_MAX {
+            out.push(start..k);
+            start = k + 1;
+        }
+    }
+    out.push(start..range.end);
+    out
+}
+
+/// The sentences as punctuation marks them.
+fn punctuated(text: &str, tokens: &[Token]) -> Vec<Range<usize>> {
     let mut out = Vec::new();
     let mut start = skip_space(tokens, 0);
     let mut i = start;
@@ -103,6 +152,23 @@ mod tests {
             .into_iter()
             .map(|r| text[tokens[r.start].range.start..tokens[r.end - 1].range.end].to_string())
             .collect()
+    }
+
+    #[test]
+    fn long_unpunctuated_text_is_cut_into_pieces_at_spaces() {
+        let text: String = (0..2_000)
+            .map(|i| format!("w{i}"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let tokens = tokenize(&text, &[]);
+        let cut = sentences(&text, &tokens);
+        assert!(cut.len() > 4, "{} pieces", cut.len());
+        assert!(cut.iter().all(|r| r.len() <= PIECE_MAX && !r.is_empty()));
+        for pair in cut.windows(2) {
+            assert_eq!(pair[0].end + 1, pair[1].start, "pieces are one space apart");
+            assert_eq!(tokens[pair[0].end].kind, TokenKind::Space);
+        }
+        assert_eq!((cut[0].start, cut[cut.len() - 1].end), (0, tokens.len()));
     }
 
     #[test]

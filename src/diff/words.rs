@@ -12,6 +12,7 @@ use std::ops::Range;
 use similar::{Algorithm, DiffOp, capture_diff_slices};
 
 use super::Prepared;
+use super::markup::{deletions_first, word_items};
 use super::normalize::{Token, TokenKind, key_of};
 use super::pairing::{self, Bag, Step};
 use super::sentences::sentences;
@@ -27,7 +28,7 @@ const MIN_KEPT_WORDS: f64 = 0.4;
 
 /// Sentences longer than this many tokens are compared whole, bounding the
 /// word diff on a block without any sentence boundary.
-const MAX_SENTENCE_TOKENS: usize = 4_000;
+const MAX_SENTENCE_TOKENS: usize = 10_000;
 
 /// What one edit yields.
 #[derive(Debug, Default)]
@@ -124,6 +125,7 @@ pub(crate) fn edit(old: &[&Prepared], new: &[&Prepared]) -> Edit {
         }
     }
     w.flush_runs();
+    w.edit.segments = deletions_first(std::mem::take(&mut w.edit.segments));
     w.edit
 }
 
@@ -364,112 +366,6 @@ impl Writer<'_, '_> {
                 sentence,
             });
         }
-    }
-}
-
-/// One stretch of a word diff: kept, or changed (old tokens replaced by new
-/// ones, either side possibly empty). Ranges are relative to the sentence.
-struct Item {
-    equal: bool,
-    old: Range<usize>,
-    new: Range<usize>,
-}
-
-/// The word diff of two sentences, cleaned up to read as an editor's
-/// markup: kept spaces and punctuation between two changes join the change,
-/// and a change neither starts nor ends with a space both sides share.
-fn word_items(old: &[Token], new: &[Token]) -> Vec<Item> {
-    let ok: Vec<&str> = old.iter().map(|t| t.key.as_str()).collect();
-    let nk: Vec<&str> = new.iter().map(|t| t.key.as_str()).collect();
-    let mut items: Vec<Item> = Vec::new();
-    for op in capture_diff_slices(Algorithm::Myers, &ok, &nk) {
-        let equal = matches!(op, DiffOp::Equal { .. });
-        push_item(
-            &mut items,
-            Item {
-                equal,
-                old: op.old_range(),
-                new: op.new_range(),
-            },
-        );
-    }
-    // Absorb thin kept stretches between changes.
-    for k in 1..items.len().saturating_sub(1) {
-        let thin = items[k].old.len() <= 3
-            && old[items[k].old.clone()]
-                .iter()
-                .all(|t| t.kind != TokenKind::Word);
-        if items[k].equal && thin && !items[k - 1].equal && !items[k + 1].equal {
-            items[k].equal = false;
-        }
-    }
-    let mut merged: Vec<Item> = Vec::new();
-    for item in items {
-        push_item(&mut merged, item);
-    }
-    let mut out = Vec::new();
-    for item in merged {
-        if item.equal {
-            push_item(&mut out, item);
-        } else {
-            trim_shared_space(&mut out, item, old, new);
-        }
-    }
-    out
-}
-
-fn push_item(items: &mut Vec<Item>, item: Item) {
-    if item.old.is_empty() && item.new.is_empty() {
-        return;
-    }
-    if let Some(last) = items.last_mut()
-        && last.equal == item.equal
-    {
-        last.old.end = item.old.end;
-        last.new.end = item.new.end;
-        return;
-    }
-    items.push(item);
-}
-
-/// Moves a leading or trailing space that both sides of a change share out
-/// of the change, into kept text.
-fn trim_shared_space(out: &mut Vec<Item>, mut item: Item, old: &[Token], new: &[Token]) {
-    let is_space = |t: Option<&Token>| t.is_some_and(|t| t.kind == TokenKind::Space);
-    if is_space(old.get(item.old.start))
-        && is_space(new.get(item.new.start))
-        && item.old.len() > 1
-        && item.new.len() > 1
-    {
-        push_item(
-            out,
-            Item {
-                equal: true,
-                old: item.old.start..item.old.start + 1,
-                new: item.new.start..item.new.start + 1,
-            },
-        );
-        item.old.start += 1;
-        item.new.start += 1;
-    }
-    let mut tail = None;
-    let (oe, ne) = (item.old.end, item.new.end);
-    if oe > item.old.start + 1
-        && ne > item.new.start + 1
-        && is_space(old.get(oe - 1))
-        && is_space(new.get(ne - 1))
-    {
-        item.old.end -= 1;
-        item.new.end -= 1;
-        tail = Some(Item {
-            equal: true,
-            old: oe - 1..oe,
-            new: ne - 1..ne,
-        });
-    }
-    push_item(out, item);
-    if let Some(t) = tail {
-        push_item(out, t);
     }
 }
 

@@ -26,6 +26,10 @@ pub(crate) trait Marks {
     /// A line of body text, with the sign of a wholly added (`+`) or
     /// removed (`-`) block.
     fn body(&self, line: &str, sign: Option<char>) -> String;
+    /// One item of a list (findings).
+    fn item(&self, line: &str) -> String {
+        self.body(line, None)
+    }
     /// The line between two blocks of one change (`None`: nothing).
     fn between_blocks(&self) -> Option<String>;
     /// Escapes page text for the output.
@@ -76,7 +80,7 @@ pub(crate) fn heading(change: &Change) -> String {
     match change {
         Change::Added { new_index, blocks } => format!("{} added", para(*new_index, blocks.len())),
         Change::Removed { old_index, blocks } => {
-            format!("{} removed (old numbering)", para(*old_index, blocks.len()))
+            format!("old {} removed", para(*old_index, blocks.len()))
         }
         Change::Edited {
             old_index,
@@ -125,15 +129,14 @@ pub(crate) fn heading(change: &Change) -> String {
         Change::Note {
             kind, status, date, ..
         } => {
-            let label = kind.label();
-            let mut s = match status {
-                NoteStatus::Added => format!("New {label}"),
-                NoteStatus::Changed => format!("Changed {label}"),
+            let fresh = if *status == NoteStatus::Added {
+                "New"
+            } else {
+                "Changed"
             };
-            s.replace_range(..1, &s[..1].to_uppercase());
             match date {
-                Some(d) => format!("{s} ({d})"),
-                None => s,
+                Some(d) => format!("{fresh} {} ({d})", kind.label()),
+                None => format!("{fresh} {}", kind.label()),
             }
         }
     }
@@ -252,7 +255,7 @@ fn findings(out: &mut Vec<String>, findings: &[Finding], m: &dyn Marks) {
     out.push(String::new());
     out.push(m.heading("Findings"));
     for f in findings {
-        out.push(m.body(&m.escape(&finding_line(f)), None));
+        out.push(m.item(&m.escape(&finding_line(f))));
     }
 }
 

@@ -47,7 +47,11 @@ impl Marks for Markdown {
     }
 
     fn body(&self, line: &str, _sign: Option<char>) -> String {
-        format!("> {line}")
+        format!("> {}", guard_line_start(line))
+    }
+
+    fn item(&self, line: &str) -> String {
+        format!("- {}", guard_line_start(line))
     }
 
     fn between_blocks(&self) -> Option<String> {
@@ -66,5 +70,38 @@ impl Marks for Markdown {
             out.push(c);
         }
         out
+    }
+}
+
+/// Escapes what would make a line a list item or a heading ("- ", "+ ",
+/// "12. ", "3) ", "=") when page text happens to start with it.
+fn guard_line_start(line: &str) -> String {
+    let digits = line.len() - line.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+    let after_digits = &line[digits..];
+    if line.starts_with(['-', '+', '=']) {
+        format!("\\{line}")
+    } else if digits > 0 && (after_digits.starts_with(". ") || after_digits.starts_with(") ")) {
+        format!("{}\\{}", &line[..digits], after_digits)
+    } else {
+        line.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_text_cannot_start_a_list_or_heading() {
+        let cases = [
+            ("1984. The year", "1984\\. The year"),
+            ("- not a list", "\\- not a list"),
+            ("+1 point", "\\+1 point"),
+            ("2022 was hard", "2022 was hard"),
+            ("plain", "plain"),
+        ];
+        for (line, want) in cases {
+            assert_eq!(guard_line_start(line), want);
+        }
     }
 }

@@ -26,7 +26,7 @@ mod text;
 use crate::article::{Block, Style};
 use crate::report::{Report, Segment, SegmentOp};
 
-pub use html::fragment as html_fragment;
+pub use html::{changes as html_changes, fragment as html_fragment};
 
 /// Where a report comes from, for its heading. Every field is optional:
 /// a renderer leaves out what it is not given.

@@ -23,7 +23,7 @@ fn paint(codes: &[&str], text: &str) -> String {
 }
 
 impl Marks for Ansi {
-    fn run(&self, run: &Run, _whole: bool) -> String {
+    fn run(&self, run: &Run, whole: bool) -> String {
         let text = strip_controls(run.text);
         let (lead, inner, trail) = split_space(&text);
         let mut codes: Vec<&str> = Vec::new();
@@ -34,6 +34,9 @@ impl Marks for Ansi {
             codes.push("3");
         }
         match run.op {
+            // A wholly added block is marked by its "+" sign; underlining
+            // every line of it would only make it harder to read.
+            SegmentOp::Inserted if whole => codes.push("32"),
             SegmentOp::Inserted => codes.extend(["32", "4"]),
             SegmentOp::Deleted => codes.extend(["31", "9"]),
             SegmentOp::Equal => {}
