@@ -10,7 +10,7 @@ use chrono::Utc;
 use redline::check::{CheckError, Outcome};
 use redline::report::{Change, NoteKind, NoteStatus, Report, SegmentOp};
 use redline::store::Store;
-use support::{Fault, SEED_V1, SEED_V1_CHROME, SEED_V2, Setup, Site, watch};
+use support::{Fault, SEED_V1, SEED_V1_CHROME, SEED_V2, Setup, Site, Story, watch};
 
 /// A one-line description of a change, for comparing whole reports.
 fn describe(change: &Change) -> String {
@@ -52,11 +52,8 @@ fn describe(change: &Change) -> String {
 }
 
 async fn seed_update_report() -> Report {
-    let site = Site::start(SEED_V1).await;
-    let setup = Setup::new(&watch("binance", &site.url(), ""));
-    let pipeline = setup.pipeline();
-    let watchlist = setup.watchlist();
-    let binance = &watchlist.watches[0];
+    let story = Story::start(SEED_V1).await;
+    let (site, pipeline, binance) = (&story.site, &story.pipeline, story.watch());
 
     let first = pipeline.check(binance, Utc::now()).await;
     assert!(
@@ -133,11 +130,8 @@ async fn seed_update_reports_exactly_the_six_reference_changes() {
 
 #[tokio::test]
 async fn chrome_only_changes_alert_nothing_and_store_nothing() {
-    let site = Site::start(SEED_V1).await;
-    let setup = Setup::new(&watch("binance", &site.url(), ""));
-    let pipeline = setup.pipeline();
-    let watchlist = setup.watchlist();
-    let binance = &watchlist.watches[0];
+    let story = Story::start(SEED_V1).await;
+    let (site, pipeline, binance) = (&story.site, &story.pipeline, story.watch());
     assert!(matches!(
         pipeline.check(binance, Utc::now()).await.result,
         Ok(Outcome::Baseline { .. })
@@ -164,11 +158,8 @@ async fn chrome_only_changes_alert_nothing_and_store_nothing() {
 
 #[tokio::test]
 async fn not_modified_costs_no_extraction_and_is_recorded() {
-    let site = Site::start(SEED_V1).await;
-    let setup = Setup::new(&watch("binance", &site.url(), ""));
-    let pipeline = setup.pipeline();
-    let watchlist = setup.watchlist();
-    let binance = &watchlist.watches[0];
+    let story = Story::start(SEED_V1).await;
+    let (site, pipeline, binance) = (&story.site, &story.pipeline, story.watch());
     pipeline.check(binance, Utc::now()).await.result.unwrap();
     let before = pipeline.store().state(&binance.name).unwrap();
     assert!(before.etag.is_some(), "the ETag is kept for the next check");
@@ -191,11 +182,8 @@ async fn not_modified_costs_no_extraction_and_is_recorded() {
 
 #[tokio::test]
 async fn transient_errors_are_retried_and_permanent_ones_are_not() {
-    let site = Site::start(SEED_V1).await;
-    let setup = Setup::new(&watch("binance", &site.url(), ""));
-    let pipeline = setup.pipeline();
-    let watchlist = setup.watchlist();
-    let binance = &watchlist.watches[0];
+    let story = Story::start(SEED_V1).await;
+    let (site, pipeline, binance) = (&story.site, &story.pipeline, story.watch());
 
     // One 503 is retried (retries = 1 in the test settings): the check succeeds.
     site.fail_next([Fault::Status(503)]);
@@ -230,11 +218,8 @@ async fn transient_errors_are_retried_and_permanent_ones_are_not() {
 
 #[tokio::test]
 async fn oversized_and_non_html_answers_fail_without_touching_the_store() {
-    let site = Site::start(SEED_V1).await;
-    let setup = Setup::new(&watch("binance", &site.url(), ""));
-    let pipeline = setup.pipeline();
-    let watchlist = setup.watchlist();
-    let binance = &watchlist.watches[0];
+    let story = Story::start(SEED_V1).await;
+    let (site, pipeline, binance) = (&story.site, &story.pipeline, story.watch());
     pipeline.check(binance, Utc::now()).await.result.unwrap();
     site.serve(SEED_V2);
 
@@ -258,11 +243,8 @@ async fn oversized_and_non_html_answers_fail_without_touching_the_store() {
 
 #[tokio::test]
 async fn a_failure_streak_alerts_once_and_recovery_once() {
-    let site = Site::start(SEED_V1).await;
-    let setup = Setup::new(&watch("binance", &site.url(), ""));
-    let pipeline = setup.pipeline();
-    let watchlist = setup.watchlist();
-    let binance = &watchlist.watches[0];
+    let story = Story::start(SEED_V1).await;
+    let (site, pipeline, binance) = (&story.site, &story.pipeline, story.watch());
     pipeline.check(binance, Utc::now()).await.result.unwrap();
 
     // failure_alert_after = 2 in the test settings; each check tries twice.
@@ -311,11 +293,8 @@ async fn a_failure_streak_alerts_once_and_recovery_once() {
 
 #[tokio::test]
 async fn a_flip_flopping_page_alerts_once_per_distinct_version() {
-    let site = Site::start(SEED_V1).await;
-    let setup = Setup::new(&watch("binance", &site.url(), ""));
-    let pipeline = setup.pipeline();
-    let watchlist = setup.watchlist();
-    let binance = &watchlist.watches[0];
+    let story = Story::start(SEED_V1).await;
+    let (site, pipeline, binance) = (&story.site, &story.pipeline, story.watch());
     pipeline.check(binance, Utc::now()).await.result.unwrap();
 
     let mut outcomes = Vec::new();

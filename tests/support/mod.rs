@@ -206,3 +206,33 @@ pub fn redline(dir: &Path) -> std::process::Command {
         .env("RUST_LOG", "redline=info");
     command
 }
+
+/// The usual fixture of a pipeline test: one watch `binance` of a page on a
+/// loopback site, with a pipeline writing a temporary store.
+pub struct Story {
+    pub site: Site,
+    pub setup: Setup,
+    pub pipeline: Pipeline,
+    pub watchlist: Watchlist,
+}
+
+impl Story {
+    /// Serves `page` and sets up the watch (with `extra` TOML lines).
+    pub async fn start(page: &str) -> Story {
+        let site = Site::start(page).await;
+        let setup = Setup::new(&watch("binance", &site.url(), ""));
+        let pipeline = setup.pipeline();
+        let watchlist = setup.watchlist();
+        Story {
+            site,
+            setup,
+            pipeline,
+            watchlist,
+        }
+    }
+
+    /// The watch.
+    pub fn watch(&self) -> &redline::watchlist::Watch {
+        &self.watchlist.watches[0]
+    }
+}
