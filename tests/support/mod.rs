@@ -217,7 +217,7 @@ pub struct Story {
 }
 
 impl Story {
-    /// Serves `page` and sets up the watch (with `extra` TOML lines).
+    /// Serves `page` and sets up the watch.
     pub async fn start(page: &str) -> Story {
         let site = Site::start(page).await;
         let setup = Setup::new(&watch("binance", &site.url(), ""));
