@@ -7,7 +7,7 @@
 //! sorted, same-style ranges disjoint). It must not decide which parts of
 //! the page are article: it renders what it is given.
 
-use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc, is_nfc_quick};
 
 use super::dom::{Dom, Kind, Role};
 use crate::article::{Block, BlockKind, Emphasis, Style, normalize_text};
@@ -42,7 +42,7 @@ fn render_subtree(dom: &Dom<'_>, root: usize, skip: &[bool], builder: &mut Build
             continue;
         }
         match dom.nodes[i].kind {
-            Kind::Text(text) => builder.push_text(text),
+            Kind::Text(text, _) => builder.push_text(text),
             Kind::Element { .. } => {
                 builder.enter(dom, i);
                 open.push(i);
@@ -75,6 +75,9 @@ struct Builder {
     /// Line breaks seen since the last character: two in a row end a block,
     /// as they do on the page.
     breaks: u8,
+    /// Whether the current block has non-ASCII text, whose composition
+    /// across text nodes must be checked when the block ends.
+    unchecked: bool,
 }
 
 impl Builder {
@@ -111,13 +114,26 @@ impl Builder {
     /// Appends page text, normalising as `normalize_text` does, and extends
     /// the emphasis ranges over the characters written.
     fn push_text(&mut self, text: &str) {
-        for ch in text.nfc() {
-            match ch {
-                '\u{00AD}' | '\u{200B}' | '\u{200C}' | '\u{200D}' | '\u{2060}' | '\u{FEFF}' => {}
-                c if c.is_whitespace() => self.pending_space = true,
-                c if c.is_control() => {}
-                c => self.push_char(c),
-            }
+        // Most page text is ASCII, or already in NFC: both skip the
+        // composition pass, the costliest step of rendering.
+        if text.is_ascii() {
+            text.chars().for_each(|c| self.push_normal(c));
+        } else if is_nfc_quick(text.chars()) == IsNormalized::Yes {
+            self.unchecked = true;
+            text.chars().for_each(|c| self.push_normal(c));
+        } else {
+            self.unchecked = true;
+            text.nfc().for_each(|c| self.push_normal(c));
+        }
+    }
+
+    /// Writes one character of composed text by `normalize_text`'s rules.
+    fn push_normal(&mut self, c: char) {
+        match c {
+            '\u{00AD}' | '\u{200B}' | '\u{200C}' | '\u{200D}' | '\u{2060}' | '\u{FEFF}' => {}
+            c if c.is_whitespace() => self.pending_space = true,
+            c if c.is_control() => {}
+            c => self.push_char(c),
         }
     }
 

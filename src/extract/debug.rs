@@ -17,8 +17,9 @@ pub(crate) fn selection(dom: &Dom<'_>, page: &PageStats, selection: &Selection, 
         if needle.is_empty() {
             return;
         }
-        let found = (0..dom.nodes.len())
-            .find(|&i| matches!(dom.nodes[i].kind, Kind::Text(x) if x.contains(needle.as_str())));
+        let found = (0..dom.nodes.len()).find(
+            |&i| matches!(dom.nodes[i].kind, Kind::Text(x, _) if x.contains(needle.as_str())),
+        );
         if let Some(t) = found {
             let mut a = t;
             while a != 0 {

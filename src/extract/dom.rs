@@ -59,8 +59,42 @@ pub(crate) struct Styling {
 pub(crate) enum Kind<'a> {
     /// An element, with its local name and role.
     Element { tag: &'a str, role: Role },
-    /// A run of text, as the page has it (not normalised).
-    Text(&'a str),
+    /// A run of text, as the page has it (not normalised), with its
+    /// counts.
+    Text(&'a str, TextCounts),
+}
+
+/// What detection counts in a run of text, counted once when the view is
+/// built.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct TextCounts {
+    /// Visible characters (white space excluded).
+    pub chars: u32,
+    /// Commas, a sign of running prose.
+    pub commas: u32,
+}
+
+impl TextCounts {
+    /// Counts `text`.
+    pub(crate) fn of(text: &str) -> TextCounts {
+        let mut counts = TextCounts::default();
+        if text.is_ascii() {
+            for b in text.bytes() {
+                if !b.is_ascii_whitespace() {
+                    counts.chars += 1;
+                    counts.commas += u32::from(b == b',');
+                }
+            }
+            return counts;
+        }
+        for c in text.chars() {
+            if !c.is_whitespace() {
+                counts.chars += 1;
+                counts.commas += u32::from(matches!(c, ',' | '，' | '、' | '،'));
+            }
+        }
+        counts
+    }
 }
 
 /// One node of the view. Nodes are stored in document order (pre-order), so
@@ -179,7 +213,7 @@ impl<'a> Dom<'a> {
     pub(crate) fn role(&self, index: usize) -> Option<Role> {
         match self.nodes[index].kind {
             Kind::Element { role, .. } => Some(role),
-            Kind::Text(_) => None,
+            Kind::Text(..) => None,
         }
     }
 
@@ -187,7 +221,7 @@ impl<'a> Dom<'a> {
     pub(crate) fn tag(&self, index: usize) -> &'a str {
         match self.nodes[index].kind {
             Kind::Element { tag, .. } => tag,
-            Kind::Text(_) => "",
+            Kind::Text(..) => "",
         }
     }
 }
@@ -202,7 +236,7 @@ pub(crate) fn body_of(html: &Html) -> ElementRef<'_> {
 
 fn text_node<'a>(text: &'a str, parent: u32, index: usize) -> Node<'a> {
     Node {
-        kind: Kind::Text(text),
+        kind: Kind::Text(text, TextCounts::of(text)),
         parent,
         end: index as u32 + 1,
         hints: String::new(),

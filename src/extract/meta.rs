@@ -115,7 +115,17 @@ fn visit(element: ElementRef<'_>, found: &mut Found) {
         }
         _ => {}
     }
-    if let Some(prop) = value.attr("itemprop") {
+    // One pass over the attributes: looking each name up would intern it
+    // once per element, and this runs over every element of the page.
+    let (mut itemprop, mut rel) = (None, None);
+    for (name, attr) in value.attrs() {
+        match name {
+            "itemprop" => itemprop = Some(attr),
+            "rel" => rel = Some(attr),
+            _ => {}
+        }
+    }
+    if let Some(prop) = itemprop {
         let content = || {
             value
                 .attr("content")
@@ -134,7 +144,7 @@ fn visit(element: ElementRef<'_>, found: &mut Found) {
             _ => {}
         }
     }
-    if found.author_page.is_none() && value.attr("rel") == Some("author") {
+    if found.author_page.is_none() && rel == Some("author") {
         found.author_page = text_of(element);
     }
 }

@@ -241,7 +241,7 @@ fn with_siblings(
 fn ends_sentence(dom: &Dom<'_>, index: usize) -> bool {
     let end = dom.nodes[index].end as usize;
     (index..end).rev().find_map(|i| match dom.nodes[i].kind {
-        super::dom::Kind::Text(t) if !t.trim().is_empty() => {
+        super::dom::Kind::Text(t, _) if !t.trim().is_empty() => {
             Some(t.trim_end().ends_with(['.', '!', '?', '"', '”']))
         }
         _ => None,

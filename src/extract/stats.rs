@@ -6,7 +6,7 @@
 //! Content detection reads these numbers; this module must not interpret
 //! them. Text inside chrome (marked by `dom`) counts as absent.
 
-use super::dom::{Chrome, Dom, Kind, Role};
+use super::dom::{Chrome, Dom, Kind, Role, TextCounts};
 
 /// The numbers for one node's subtree.
 #[derive(Debug, Clone, Copy, Default)]
@@ -120,8 +120,8 @@ pub(crate) fn compute(dom: &Dom<'_>, honour: Chrome) -> PageStats {
             continue;
         }
         match dom.nodes[i].kind {
-            Kind::Text(text) => {
-                let (chars, commas) = count(text);
+            Kind::Text(_, counts) => {
+                let TextCounts { chars, commas } = counts;
                 let s = &mut stats[i];
                 s.chars = chars;
                 s.commas = commas;
@@ -171,25 +171,11 @@ pub(crate) fn compute(dom: &Dom<'_>, honour: Chrome) -> PageStats {
 fn all_chars(dom: &Dom<'_>) -> Vec<u32> {
     let mut chars = vec![0u32; dom.nodes.len()];
     for i in (1..dom.nodes.len()).rev() {
-        if let Kind::Text(text) = dom.nodes[i].kind {
-            chars[i] = count(text).0;
+        if let Kind::Text(_, counts) = dom.nodes[i].kind {
+            chars[i] = counts.chars;
         }
         let parent = dom.nodes[i].parent as usize;
         chars[parent] += chars[i];
     }
     chars
-}
-
-/// Visible characters and commas of a text.
-fn count(text: &str) -> (u32, u32) {
-    let (mut chars, mut commas) = (0u32, 0u32);
-    for c in text.chars() {
-        if !c.is_whitespace() {
-            chars += 1;
-            if matches!(c, ',' | '，' | '、' | '،') {
-                commas += 1;
-            }
-        }
-    }
-    (chars, commas)
 }
