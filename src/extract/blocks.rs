@@ -7,7 +7,7 @@
 //! sorted, same-style ranges disjoint). It must not decide which parts of
 //! the page are article: it renders what it is given.
 
-use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc, is_nfc_quick};
+use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
 
 use super::dom::{Dom, Kind, Role};
 use crate::article::{Block, BlockKind, Emphasis, Style, normalize_text};

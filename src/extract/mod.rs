@@ -196,7 +196,7 @@ fn detect(page: &Html, ignored: &HashSet<ego_tree::NodeId>, metadata: &Metadata)
             break;
         }
         let page_stats = stats::compute(&dom, strictness.chrome);
-        let selection = score::select(&dom, &page_stats, metadata.headline.as_deref(), strictness);
+        let selection = score::select(&dom, &page_stats, strictness);
         let blocks = blocks::render(&dom, &selection.roots, &selection.skip);
         let chars: usize = blocks.iter().map(|b| b.text.chars().count()).sum();
         if std::env::var_os("REDLINE_DEBUG").is_some() {

@@ -35,12 +35,7 @@ pub(crate) struct Selection {
 }
 
 /// Chooses the article in `dom`, whose statistics are `page`.
-pub(crate) fn select(
-    dom: &Dom<'_>,
-    page: &PageStats,
-    headline: Option<&str>,
-    strictness: Strictness,
-) -> Selection {
+pub(crate) fn select(dom: &Dom<'_>, page: &PageStats, strictness: Strictness) -> Selection {
     let (scores, points) = score_candidates(dom, page, strictness);
     let roots = match best_candidate(dom, page, &scores) {
         Some(top) => with_siblings(dom, page, &scores, &points, top),
@@ -48,7 +43,7 @@ pub(crate) fn select(
     };
     let mut skip = vec![false; dom.nodes.len()];
     for &root in &roots {
-        mark_skips(dom, page, &scores, root, headline, strictness, &mut skip);
+        mark_skips(dom, page, &scores, root, strictness, &mut skip);
     }
     Selection { roots, skip }
 }
@@ -249,14 +244,13 @@ fn ends_sentence(dom: &Dom<'_>, index: usize) -> bool {
 }
 
 /// Marks what to leave out inside the chosen subtree at `root`: chrome,
-/// the repeated headline, and containers that are link lists, galleries or
+/// the page's title heading, and containers that are link lists, galleries or
 /// forms rather than prose.
 fn mark_skips(
     dom: &Dom<'_>,
     page: &PageStats,
     scores: &[f64],
     root: usize,
-    headline: Option<&str>,
     strictness: Strictness,
     skip: &mut [bool],
 ) {
@@ -268,7 +262,7 @@ fn mark_skips(
         let drop = page.context[i].in_chrome
             || (i != root
                 && page.stats[i].chars * 2 <= root_chars
-                && drop_element(dom, page, scores, i, headline, strictness));
+                && drop_element(dom, page, scores, i, strictness));
         if drop {
             skip[i] = true;
             i = dom.nodes[i].end as usize;
@@ -284,7 +278,6 @@ fn drop_element(
     page: &PageStats,
     scores: &[f64],
     i: usize,
-    headline: Option<&str>,
     strictness: Strictness,
 ) -> bool {
     let Some(role) = dom.role(i) else {
@@ -297,7 +290,9 @@ fn drop_element(
         0.0
     };
     if let Role::Heading(level) = role {
-        if level == 1 && headline.is_some() {
+        // The page's one `h1` is its title, kept as the headline, whatever
+        // small differences it has from the title in the metadata.
+        if level == 1 {
             return true;
         }
         return level <= 3 && (weight < 0.0 || s.link_density() > 0.33);
@@ -305,7 +300,17 @@ fn drop_element(
     if !strictness.clean {
         return false;
     }
+    // A paragraph that is nothing but a short link is a pointer to another
+    // story ("Who will make the Rock Hall in 2020?"), not prose.
+    if role == Role::Para && s.chars < 150 && s.link_density() > 0.9 {
+        return true;
+    }
     let tag = dom.tag(i);
+    // An article inside an article is a teaser for another one (HTML's
+    // own meaning of nesting them).
+    if tag == "article" && has_ancestor(dom, i, "article") {
+        return true;
+    }
     if !matches!(
         tag,
         "div"
@@ -343,4 +348,16 @@ fn drop_element(
         || (!is_list && s.chars < 25 && (s.images == 0 || s.images > 2) && s.heading_chars == 0)
         || (weight < 25.0 && density > 0.2)
         || (weight >= 25.0 && density > 0.5)
+}
+
+/// Whether an element has an ancestor with local name `tag`.
+fn has_ancestor(dom: &Dom<'_>, index: usize, tag: &str) -> bool {
+    let mut at = parent(dom, index);
+    while let Some(a) = at {
+        if dom.tag(a) == tag {
+            return true;
+        }
+        at = parent(dom, a);
+    }
+    false
 }
