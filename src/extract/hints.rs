@@ -108,6 +108,12 @@ fn without_slugs(hints: &str) -> std::borrow::Cow<'_, str> {
         .into()
 }
 
+/// Whether class and id words name a comment thread.
+pub(crate) fn is_comments(hints: &str) -> bool {
+    static COMMENTS: LazyLock<Regex> = LazyLock::new(|| pattern(r"comment|disqus|replies|respond"));
+    COMMENTS.is_match(hints)
+}
+
 /// Whether an ARIA role marks chrome.
 pub(crate) fn is_chrome_role(role: &str) -> bool {
     let role = role.to_ascii_lowercase();

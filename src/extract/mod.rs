@@ -176,6 +176,9 @@ const PASSES: [Strictness; 4] = [
     },
 ];
 
+/// How many times more text a looser pass must find to be preferred.
+const LOOSER_PASS_GAIN: f64 = 1.5;
+
 /// Below this many characters the looser passes found "next to nothing".
 const NOTHING_CHARS: usize = 140;
 
@@ -207,12 +210,14 @@ fn detect(page: &Html, ignored: &HashSet<ego_tree::NodeId>, metadata: &Metadata)
                 &format!("pass {pass} chars {chars}"),
             );
         }
-        if chars >= MIN_BODY_CHARS {
-            return blocks;
-        }
-        if chars > best_chars {
+        // A looser pass must find much more to replace a stricter one's
+        // short but plausible result: short articles exist.
+        if best.is_empty() || chars as f64 >= best_chars as f64 * LOOSER_PASS_GAIN {
             best = blocks;
             best_chars = chars;
+        }
+        if best_chars >= MIN_BODY_CHARS {
+            break;
         }
     }
     best

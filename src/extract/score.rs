@@ -75,7 +75,8 @@ fn score_candidates(
         let points =
             1.0 + f64::from(s.direct_commas) + (f64::from(s.direct_chars) / 85.0).floor().min(3.0);
         let mut at = first;
-        for level in 0..5 {
+        let mut level = 0u8;
+        while level < 5 {
             let Some(a) = at else { break };
             if !initialised[a] {
                 initialised[a] = true;
@@ -88,6 +89,14 @@ fn score_candidates(
             };
             raw[a] += points / divider;
             earned[a] += points / divider;
+            // A wrapper around a single text-bearing child is the same
+            // container twice over: it shares the child's level, so that
+            // layouts nesting paragraphs ten wrappers deep score as flat
+            // ones do.
+            let s = &page.stats[a];
+            if !(s.text_children == 1 && s.direct_chars == 0) {
+                level += 1;
+            }
             at = parent(dom, a);
         }
     }
