@@ -192,20 +192,30 @@ fn detect(page: &Html, ignored: &HashSet<ego_tree::NodeId>, metadata: &Metadata)
             mark_chrome: true,
         },
     );
+    // Strong hints alone first point at the article, so that weak hints on
+    // its ancestors can be set aside.
+    let strong = stats::compute(&dom, Chrome::Strong, None);
+    let anchor = score::top_candidate(&dom, &strong, PASSES[1]);
     let mut best: Vec<Block> = Vec::new();
     let mut best_chars = 0;
     for (pass, strictness) in PASSES.into_iter().enumerate() {
         if pass == PASSES.len() - 1 && best_chars >= NOTHING_CHARS {
             break;
         }
-        let page_stats = stats::compute(&dom, strictness.chrome);
-        let selection = score::select(&dom, &page_stats, strictness);
+        let computed;
+        let page_stats = if strictness.chrome == Chrome::Strong {
+            &strong
+        } else {
+            computed = stats::compute(&dom, strictness.chrome, anchor);
+            &computed
+        };
+        let selection = score::select(&dom, page_stats, strictness);
         let blocks = blocks::render(&dom, &selection.roots, &selection.skip);
         let chars: usize = blocks.iter().map(|b| b.text.chars().count()).sum();
         if std::env::var_os("REDLINE_DEBUG").is_some() {
             debug::selection(
                 &dom,
-                &page_stats,
+                page_stats,
                 &selection,
                 &format!("pass {pass} chars {chars}"),
             );

@@ -48,6 +48,13 @@ pub(crate) fn select(dom: &Dom<'_>, page: &PageStats, strictness: Strictness) ->
     Selection { roots, skip }
 }
 
+/// The container most likely to hold the article, before siblings and
+/// clean-up.
+pub(crate) fn top_candidate(dom: &Dom<'_>, page: &PageStats, strictness: Strictness) -> Option<usize> {
+    let (scores, _) = score_candidates(dom, page, strictness);
+    best_candidate(dom, page, &scores)
+}
+
 /// Content scores of candidate containers (0 for non-candidates), already
 /// multiplied by their share of non-link text; and the points their
 /// paragraphs alone earned them.

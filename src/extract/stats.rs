@@ -79,8 +79,10 @@ const STRONG_CHROME_MAX_SHARE: f64 = 0.6;
 const COMMENTS_MAX_SHARE: f64 = 0.85;
 
 /// Computes the statistics of every node, honouring the chrome hints at
-/// `honour` and stronger (`Chrome::No` honours none).
-pub(crate) fn compute(dom: &Dom<'_>, honour: Chrome) -> PageStats {
+/// `honour` and stronger (`Chrome::No` honours none). Weak hints are not
+/// honoured on the ancestors of `anchor`, the node most likely to hold the
+/// article: a "sidebar" class on a wrapper around the story is layout.
+pub(crate) fn compute(dom: &Dom<'_>, honour: Chrome, anchor: Option<usize>) -> PageStats {
     let n = dom.nodes.len();
     let all = all_chars(dom);
     let weak_limit = f64::from(all[0]) * WEAK_CHROME_MAX_SHARE;
@@ -111,7 +113,11 @@ pub(crate) fn compute(dom: &Dom<'_>, honour: Chrome) -> PageStats {
             in_chrome: p.in_chrome
                 || match node.chrome {
                     Chrome::No => false,
-                    Chrome::Weak => honour == Chrome::Weak && f64::from(all[i]) <= weak_limit,
+                    Chrome::Weak => {
+                        honour == Chrome::Weak
+                            && f64::from(all[i]) <= weak_limit
+                            && !anchor.is_some_and(|a| a >= i && a < node.end as usize)
+                    }
                     Chrome::Strong => {
                         honour != Chrome::No
                             && (f64::from(all[i]) <= strong_limit
