@@ -257,6 +257,11 @@ fn element_node<'a>(element: ElementRef<'a>, parent: u32, options: &WalkOptions<
     for (name, attr) in value.attrs() {
         match name {
             "class" | "id" => {
+                // Ids made from a section's title would read as hints
+                // ("sharing-with-…" as a share bar).
+                if name == "id" && hints::is_slug(attr) {
+                    continue;
+                }
                 if !hints.is_empty() {
                     hints.push(' ');
                 }

@@ -50,7 +50,11 @@ pub(crate) fn select(dom: &Dom<'_>, page: &PageStats, strictness: Strictness) ->
 
 /// The container most likely to hold the article, before siblings and
 /// clean-up.
-pub(crate) fn top_candidate(dom: &Dom<'_>, page: &PageStats, strictness: Strictness) -> Option<usize> {
+pub(crate) fn top_candidate(
+    dom: &Dom<'_>,
+    page: &PageStats,
+    strictness: Strictness,
+) -> Option<usize> {
     let (scores, _) = score_candidates(dom, page, strictness);
     best_candidate(dom, page, &scores)
 }
@@ -311,7 +315,7 @@ fn drop_element(
         if level == 1 {
             return true;
         }
-        return level <= 3 && (weight < 0.0 || s.link_density() > 0.33);
+        return level <= 3 && weight < 0.0;
     }
     if !strictness.clean {
         return false;
