@@ -26,7 +26,8 @@ pub struct Metadata {
     pub canonical_url: Option<String>,
     /// The language tag (`en-US`).
     pub language: Option<String>,
-    /// JSON-LD's `articleBody`, normalised, when the page has one.
+    /// JSON-LD's `articleBody` when the page has one: one normalised
+    /// paragraph a line.
     pub article_body: Option<String>,
 }
 
@@ -232,12 +233,9 @@ fn read_article_object(object: &serde_json::Map<String, Value>, ld: &mut Metadat
     let text = |key: &str| object.get(key).and_then(Value::as_str).and_then(non_empty);
     let is_page = object.get("@type").and_then(Value::as_str) == Some("WebPage");
     // A WebPage object only fills what a real article object did not.
-    if ld.headline.is_none() || !is_page {
-        if let Some(h) = text("headline").or_else(|| if is_page { None } else { text("name") }) {
-            if ld.headline.is_none() || !is_page {
-                ld.headline = Some(h);
-            }
-        }
+    let headline = text("headline").or_else(|| if is_page { None } else { text("name") });
+    if headline.is_some() && (ld.headline.is_none() || !is_page) {
+        ld.headline = headline;
     }
     if ld.byline.is_none() {
         ld.byline = object.get("author").and_then(author_names);
@@ -249,7 +247,14 @@ fn read_article_object(object: &serde_json::Map<String, Value>, ld: &mut Metadat
         ld.canonical_url = ld.canonical_url.take().or_else(|| text("url"));
     }
     if let Some(body) = text("articleBody") {
-        let body = normalize_text(&body);
+        // Paragraphs stay on their own lines: the body may stand in for
+        // the page's markup.
+        let body: Vec<String> = body
+            .lines()
+            .map(normalize_text)
+            .filter(|l| !l.is_empty())
+            .collect();
+        let body = body.join("\n");
         if ld
             .article_body
             .as_ref()
