@@ -24,7 +24,8 @@ static CHROME_STRONG: LazyLock<Regex> = LazyLock::new(|| {
         r"(?x)
         share|sharing|social|related|recommend|newsletter|subscri|signup|sign-up|
         comment|disqus|cookie|consent|gdpr|breadcrumb|popup|promo|sponsor|
-        advert|outbrain|taboola|paywall|cta-|-cta|more-stories|trending|most-popular|mostpopular|most-read|skip-link|
+        advert|outbrain|taboola|paywall|cta-|-cta|more-stories|trending|
+        sr-only|screen-reader|visually-hidden|visuallyhidden|most-popular|mostpopular|most-read|skip-link|
         (?:^|[\s_-])(?:ad|ads|adv|nav|navbar|menu|tags|tag-list|toolbar)(?:$|[\s_-])",
     )
 });
