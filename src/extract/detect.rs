@@ -12,7 +12,7 @@ use scraper::Html;
 use super::dom::{Chrome, Dom, WalkOptions};
 use super::meta::Metadata;
 use super::score::{self, Strictness};
-use super::{blocks, debug, stats};
+use super::{blocks, debug, hints, stats};
 use crate::article::{Block, BlockKind};
 
 /// The passes, strictest first: each later pass honours fewer chrome hints
@@ -91,9 +91,33 @@ pub(crate) fn detect(
             break;
         }
     }
-    match metadata.article_body.as_deref() {
+    let mut blocks = match metadata.article_body.as_deref() {
         Some(body) if words(body).len() >= MIN_CHECK_WORDS => cross_check(&detector, best, body),
         _ => best,
+    };
+    drop_leading_datelines(&mut blocks);
+    blocks
+}
+
+/// Blocks at the head of the body before this many are checked for
+/// bylines and datelines.
+const HEAD_BLOCKS: usize = 4;
+
+/// Removes bylines and datelines ("By Jane Doe", "Published November 20th,
+/// 2019 - 07:29 GMT", "Updated 2 hours ago") from the head of the body:
+/// they belong to the metadata, and pages re-stamp them freely.
+fn drop_leading_datelines(blocks: &mut Vec<Block>) {
+    let mut index = 0;
+    while index < blocks.len().min(HEAD_BLOCKS) {
+        let text = &blocks[index].text;
+        if text.chars().count() >= 150 {
+            break;
+        }
+        if hints::is_dateline(text) {
+            blocks.remove(index);
+        } else {
+            index += 1;
+        }
     }
 }
 

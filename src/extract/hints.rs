@@ -138,6 +138,48 @@ pub(crate) fn class_weight(hints: &str) -> f64 {
     weight
 }
 
+/// Whether a short text is a byline or a dateline: it opens with "By",
+/// "Posted", "Published" or "Updated", or it is mostly a date.
+pub(crate) fn is_dateline(text: &str) -> bool {
+    static OPENING: LazyLock<Regex> = LazyLock::new(|| {
+        pattern(r"^(?i:by|posted|published|updated|last updated|written by|von|por|par)\b")
+    });
+    static DATE: LazyLock<Regex> = LazyLock::new(|| {
+        pattern(
+            r"(?xi)
+            \b\d{4}-\d{2}-\d{2}\b | \b\d{1,2}/\d{1,2}/\d{2,4}\b |
+            \b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4}\b |
+            \b\d{1,2}\.?\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d{4}\b",
+        )
+    });
+    if text.chars().count() > 120 {
+        return false;
+    }
+    if OPENING.is_match(text) && text.split_whitespace().count() <= 16 {
+        return true;
+    }
+    // Mostly a date: once dates, times and their small words are taken
+    // out, a few words at most are left.
+    if !DATE.is_match(text) {
+        return false;
+    }
+    static TIME: LazyLock<Regex> =
+        LazyLock::new(|| pattern(r"(?i)\b\d{1,2}:\d{2}(?:\s*[ap]\.?m\.?)?"));
+    let rest = DATE.replace_all(text, " ");
+    let rest = TIME.replace_all(&rest, " ");
+    let left = rest
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .filter(|w| {
+            !matches!(
+                w.to_lowercase().as_str(),
+                "at" | "on" | "updated" | "published" | "posted" | "gmt" | "utc" | "am" | "pm"
+            )
+        })
+        .count();
+    left <= 4
+}
+
 /// Whether an inline `style` hides the element.
 pub(crate) fn is_hidden_style(style: &str) -> bool {
     let compact = compact(style);
@@ -206,6 +248,29 @@ mod tests {
         assert!(is_slug("sharing-with-a-single-developer"));
         assert!(!is_slug("share-bar"));
         assert!(!is_slug("post-body post-content"));
+    }
+
+    #[test]
+    fn datelines_are_recognised() {
+        let cases = [
+            ("By Jane Doe", true),
+            ("Published November 20th, 2019 - 07:29 GMT", true),
+            ("December 18, 2020", true),
+            (
+                "April 28, 2019 at 6:01 am Updated April 29, 2019 at 3:33 pm",
+                true,
+            ),
+            ("2019-04-10", true),
+            ("Bypass surgery is on the rise, doctors say.", false),
+            (
+                "The council met on December 18, 2020 to discuss the budget and the new library plans.",
+                false,
+            ),
+            ("Highlights", false),
+        ];
+        for (text, want) in cases {
+            assert_eq!(is_dateline(text), want, "{text}");
+        }
     }
 
     #[test]
