@@ -13,7 +13,7 @@ use crate::article::normalize_text;
 
 /// What the page says about its article, before the body is chosen.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct Metadata {
+pub(crate) struct Metadata {
     /// The headline.
     pub headline: Option<String>,
     /// The author(s), without a leading "By".
@@ -51,7 +51,7 @@ struct Found {
 }
 
 /// Reads the page's metadata.
-pub fn read(html: &Html) -> Metadata {
+pub(crate) fn read(html: &Html) -> Metadata {
     let mut found = Found::default();
     let root = html.root_element();
     found.lang = root.value().attr("lang").and_then(non_empty);

@@ -9,7 +9,8 @@
 //!
 //! Parts: `dom` (the view of the page), `hints` (what class, id and style
 //! words mean), `stats` (text statistics per node), `score` (which part is
-//! the article), `blocks` (rendering to blocks with emphasis), `meta`
+//! the article), `detect` (strict to loose passes and the JSON-LD
+//! cross-check), `blocks` (rendering to blocks with emphasis), `meta`
 //! (metadata), `guard` (plausibility of a result), `folder` (bulk runs).
 
 mod blocks;
@@ -30,7 +31,6 @@ use scraper::{Html, Selector};
 
 pub use folder::{FolderRun, extract_folder};
 pub use guard::{Implausible, PageKind, check_plausible, stand_in_kind};
-pub use meta::Metadata;
 
 use crate::article::{Article, Block};
 use dom::{Dom, WalkOptions};
