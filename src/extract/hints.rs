@@ -65,25 +65,24 @@ static POSITIVE: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// What these (lowercased) class and id words say about an element being
-/// chrome. Content words soften a verdict: "article-share" is surely chrome,
-/// but "article url-breadcrumb" or "main-content has-section-nav" are
-/// article containers carrying a state class, so they are only weakly
-/// chrome (and not chrome at all when they hold most of the page).
+/// chrome. Each class (or id) is read on its own: one that says content and
+/// nothing else ("entry-content", "article") softens a chrome verdict
+/// carried by another ("article url-breadcrumb" is a story with a state
+/// class), but one that says both is chrome ("post-author",
+/// "article-footer", "post-comments").
 pub(crate) fn chrome(hints: &str) -> Chrome {
-    if hints.is_empty() {
-        return Chrome::No;
+    let (mut strong, mut weak, mut content) = (false, false, false);
+    for token in hints.split_ascii_whitespace() {
+        let token_strong = CHROME_STRONG.is_match(token);
+        let token_weak = !token_strong && CHROME_WEAK.is_match(token);
+        strong |= token_strong;
+        weak |= token_weak;
+        content |= !token_strong && !token_weak && CONTENT.is_match(token);
     }
-    let content = CONTENT.is_match(hints);
-    if CHROME_STRONG.is_match(hints) {
-        if content {
-            Chrome::Weak
-        } else {
-            Chrome::Strong
-        }
-    } else if CHROME_WEAK.is_match(hints) && !content {
-        Chrome::Weak
-    } else {
-        Chrome::No
+    match (strong, weak, content) {
+        (true, _, false) => Chrome::Strong,
+        (true, _, true) | (false, true, false) => Chrome::Weak,
+        _ => Chrome::No,
     }
 }
 
@@ -230,8 +229,10 @@ mod tests {
             ("site-footer", Chrome::Weak),
             ("entry-content", Chrome::No),
             ("main-content", Chrome::No),
-            ("article-footer", Chrome::No),
-            ("post-comments", Chrome::Weak),
+            ("article-footer", Chrome::Weak),
+            ("post-author", Chrome::Weak),
+            ("article url-breadcrumb", Chrome::Weak),
+            ("post-comments", Chrome::Strong),
             ("comment-list", Chrome::Strong),
             ("ad-slot ad-leaderboard", Chrome::Strong),
             ("header", Chrome::Weak),
