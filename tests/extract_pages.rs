@@ -58,7 +58,7 @@ fn shingle_scores(truth: &str, predicted: &str) -> (f64, f64) {
 fn real_pages_keep_their_scores() {
     // (page, least precision, least recall): a little under today's figures.
     let cases = [
-        ("rdb-ars-1", 0.98, 0.98),
+        ("rdb-ars-1", 0.98, 0.96),
         ("rdb-v8-blog", 0.98, 0.97),
         ("rdb-medium-2", 0.93, 0.98),
         // An unclosed `div id=header` wraps the whole page.
