@@ -75,8 +75,9 @@ struct Builder {
     /// Line breaks seen since the last character: two in a row end a block,
     /// as they do on the page.
     breaks: u8,
-    /// Whether the current block has non-ASCII text, whose composition
-    /// across text nodes must be checked when the block ends.
+    /// Whether a text node of the current block began with a character
+    /// that may compose with the text before it, so that the block must be
+    /// checked for composition when it ends.
     unchecked: bool,
 }
 
@@ -114,15 +115,24 @@ impl Builder {
     /// Appends page text, normalising as `normalize_text` does, and extends
     /// the emphasis ranges over the characters written.
     fn push_text(&mut self, text: &str) {
-        // Most page text is ASCII, or already in NFC: both skip the
-        // composition pass, the costliest step of rendering.
+        // Most page text is ASCII, or Latin and punctuation that is stable
+        // under composition: both skip the costly composition pass.
         if text.is_ascii() {
             text.chars().for_each(|c| self.push_normal(c));
-        } else if is_nfc_quick(text.chars()) == IsNormalized::Yes {
+            return;
+        }
+        // Only a character that may compose with the one before it can
+        // make piecewise composition differ from composing the whole.
+        if text
+            .chars()
+            .next()
+            .is_some_and(|c| !is_stable(c) && is_nfc_quick([c].into_iter()) != IsNormalized::Yes)
+        {
             self.unchecked = true;
+        }
+        if text.chars().all(is_stable) || is_nfc_quick(text.chars()) == IsNormalized::Yes {
             text.chars().for_each(|c| self.push_normal(c));
         } else {
-            self.unchecked = true;
             text.nfc().for_each(|c| self.push_normal(c));
         }
     }
@@ -211,6 +221,15 @@ impl Builder {
     }
 }
 
+/// Characters that composition never changes nor joins to their
+/// neighbours: everything before the combining diacritics (U+0300), and the
+/// general punctuation news text is full of (dashes, quotes, ellipses).
+fn is_stable(c: char) -> bool {
+    c < '\u{300}'
+        || ('\u{2010}'..='\u{2027}').contains(&c)
+        || ('\u{2030}'..='\u{205E}').contains(&c)
+}
+
 /// Extends the last range to cover `start..end` when only a space separates
 /// them (so `<b>a</b> <b>b</b>` is one range), or starts a new range.
 fn extend(spans: &mut Vec<(usize, usize)>, start: usize, end: usize, text: &str) {
@@ -283,6 +302,16 @@ mod tests {
             spans,
             [("bold one two", Style::Bold), ("it", Style::Italic)]
         );
+    }
+
+    #[test]
+    fn composition_across_text_nodes_matches_normalize_text() {
+        let blocks = blocks_of("<p>Cafe<b>\u{301}</b> crème “quoted” — done</p>");
+        assert_eq!(
+            blocks[0].text,
+            normalize_text("Cafe\u{301} crème “quoted” — done")
+        );
+        assert_eq!(blocks[0].text, "Café crème “quoted” — done");
     }
 
     #[test]

@@ -163,7 +163,8 @@ impl<'a> Dom<'a> {
     /// Walks the subtree of `root` into the view.
     pub(crate) fn build_from(root: ElementRef<'a>, options: &WalkOptions<'_>) -> Dom<'a> {
         let mut nodes = Vec::with_capacity(1024);
-        nodes.push(element_node(root, 0, options));
+        // The root is walked even when hidden: a selector chose it.
+        nodes.push(element_node(root, 0, options, true).expect("a root is always walked"));
         // An explicit stack instead of recursion: real pages nest thousands
         // of levels deep often enough to overflow a thread's stack.
         let mut stack = vec![(0u32, root.children())];
@@ -182,11 +183,14 @@ impl<'a> Dom<'a> {
                     let Some(element) = ElementRef::wrap(child) else {
                         continue;
                     };
-                    if options.ignored.contains(&element.id()) || never_text(element) {
+                    if !options.ignored.is_empty() && options.ignored.contains(&element.id()) {
                         continue;
                     }
+                    let Some(node) = element_node(element, parent, options, false) else {
+                        continue;
+                    };
                     let index = nodes.len() as u32;
-                    nodes.push(element_node(element, parent, options));
+                    nodes.push(node);
                     stack.push((index, element.children()));
                 }
                 _ => {}
@@ -247,9 +251,19 @@ fn text_node<'a>(text: &'a str, parent: u32, index: usize) -> Node<'a> {
     }
 }
 
-fn element_node<'a>(element: ElementRef<'a>, parent: u32, options: &WalkOptions<'_>) -> Node<'a> {
+/// The view's node for an element, or `None` for an element that can never
+/// hold visible text (unless `keep_hidden`).
+fn element_node<'a>(
+    element: ElementRef<'a>,
+    parent: u32,
+    options: &WalkOptions<'_>,
+    keep_hidden: bool,
+) -> Option<Node<'a>> {
     let value = element.value();
     let tag = value.name();
+    if !keep_hidden && never_text(tag) {
+        return None;
+    }
     let role = role_of(tag);
     let mut hints = String::new();
     let (mut style, mut aria_role, mut itemprop, mut aria_hidden) = ("", "", "", false);
@@ -265,9 +279,15 @@ fn element_node<'a>(element: ElementRef<'a>, parent: u32, options: &WalkOptions<
                 if !hints.is_empty() {
                     hints.push(' ');
                 }
-                hints.push_str(&attr.to_ascii_lowercase());
+                hints.extend(attr.chars().map(|c| c.to_ascii_lowercase()));
             }
-            "style" => style = attr,
+            "style" => {
+                if !keep_hidden && hints::is_hidden_style(attr) {
+                    return None;
+                }
+                style = attr;
+            }
+            "hidden" if !keep_hidden => return None,
             "role" => aria_role = attr,
             "itemprop" => itemprop = attr,
             "aria-hidden" => aria_hidden = attr.eq_ignore_ascii_case("true"),
@@ -293,7 +313,7 @@ fn element_node<'a>(element: ElementRef<'a>, parent: u32, options: &WalkOptions<
             verdict => verdict,
         }
     };
-    Node {
+    Some(Node {
         kind: Kind::Element { tag, role },
         parent,
         end: 0,
@@ -302,15 +322,15 @@ fn element_node<'a>(element: ElementRef<'a>, parent: u32, options: &WalkOptions<
         link: tag == "a" && href,
         semantic,
         chrome,
-    }
+    })
 }
 
 /// Elements whose content is never article text: code, styles, embedded
-/// media, form controls, and anything the page hides.
-fn never_text(element: ElementRef<'_>) -> bool {
-    let value = element.value();
-    if matches!(
-        value.name(),
+/// media, form controls. (Elements the page hides are left out by
+/// `element_node`, which reads their attributes.)
+fn never_text(tag: &str) -> bool {
+    matches!(
+        tag,
         "script"
             | "style"
             | "noscript"
@@ -334,14 +354,7 @@ fn never_text(element: ElementRef<'_>) -> bool {
             | "title"
             | "map"
             | "dialog"
-    ) {
-        return true;
-    }
-    value.attrs().any(|(name, attr)| match name {
-        "hidden" => true,
-        "style" => hints::is_hidden_style(attr),
-        _ => false,
-    })
+    )
 }
 
 /// The role of an element by its local name.

@@ -130,7 +130,12 @@ fn shared_words(previous: &Article, current: &Article) -> f64 {
 /// What kind of stand-in page `article` is, if its short text reads like a
 /// consent wall, an error page or a bot check.
 pub fn stand_in_kind(article: &Article) -> Option<PageKind> {
-    if article.word_count() > MAX_STAND_IN_WORDS {
+    // Counting stops past the limit: real articles are long.
+    let words = article
+        .blocks
+        .iter()
+        .flat_map(|b| b.text.split_whitespace());
+    if words.take(MAX_STAND_IN_WORDS + 1).count() > MAX_STAND_IN_WORDS {
         return None;
     }
     let mut text = article.headline.clone().unwrap_or_default().to_lowercase();

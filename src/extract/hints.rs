@@ -8,7 +8,7 @@
 
 use std::sync::LazyLock;
 
-use regex::Regex;
+use regex::{Regex, RegexSet};
 
 use super::dom::Chrome;
 
@@ -71,13 +71,23 @@ static POSITIVE: LazyLock<Regex> = LazyLock::new(|| {
 /// class), but one that says both is chrome ("post-author",
 /// "article-footer", "post-comments").
 pub(crate) fn chrome(hints: &str) -> Chrome {
+    // One scan per class for all three word lists.
+    static ALL: LazyLock<RegexSet> = LazyLock::new(|| {
+        RegexSet::new([
+            CHROME_STRONG.as_str(),
+            CHROME_WEAK.as_str(),
+            CONTENT.as_str(),
+        ])
+        .expect("the hint patterns are fixed and valid")
+    });
     let (mut strong, mut weak, mut content) = (false, false, false);
     for token in hints.split_ascii_whitespace() {
-        let token_strong = CHROME_STRONG.is_match(token);
-        let token_weak = !token_strong && CHROME_WEAK.is_match(token);
+        let matched = ALL.matches(token);
+        let token_strong = matched.matched(0);
+        let token_weak = !token_strong && matched.matched(1);
         strong |= token_strong;
         weak |= token_weak;
-        content |= !token_strong && !token_weak && CONTENT.is_match(token);
+        content |= !token_strong && !token_weak && matched.matched(2);
     }
     match (strong, weak, content) {
         (true, _, false) => Chrome::Strong,
