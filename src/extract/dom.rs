@@ -9,6 +9,8 @@
 
 use std::collections::HashSet;
 
+use std::borrow::Cow;
+
 use ego_tree::NodeId;
 use scraper::{ElementRef, Html, Node as HtmlNode};
 
@@ -107,9 +109,9 @@ pub(crate) struct Node<'a> {
     pub parent: u32,
     /// One past the index of the node's last descendant.
     pub end: u32,
-    /// The element's `class` and `id` attributes joined, lowercased; empty
+    /// The element's `class` and `id` attributes, joined by a space; empty
     /// for text.
-    pub hints: String,
+    pub hints: Cow<'a, str>,
     /// Inline styling the element applies.
     pub styling: Styling,
     /// Whether the element is a link (`a` with an `href`).
@@ -243,7 +245,7 @@ fn text_node<'a>(text: &'a str, parent: u32, index: usize) -> Node<'a> {
         kind: Kind::Text(text, TextCounts::of(text)),
         parent,
         end: index as u32 + 1,
-        hints: String::new(),
+        hints: Cow::Borrowed(""),
         styling: Styling::default(),
         link: false,
         semantic: false,
@@ -265,7 +267,7 @@ fn element_node<'a>(
         return None;
     }
     let role = role_of(tag);
-    let mut hints = String::new();
+    let mut hints: Cow<'a, str> = Cow::Borrowed("");
     let (mut style, mut aria_role, mut itemprop, mut aria_hidden) = ("", "", "", false);
     let mut href = false;
     for (name, attr) in value.attrs() {
@@ -276,10 +278,12 @@ fn element_node<'a>(
                 if name == "id" && hints::is_slug(attr) {
                     continue;
                 }
-                if !hints.is_empty() {
-                    hints.push(' ');
-                }
-                hints.extend(attr.chars().map(|c| c.to_ascii_lowercase()));
+                // Most elements have a class or an id, not both: borrowed.
+                hints = if hints.is_empty() {
+                    Cow::Borrowed(attr)
+                } else {
+                    Cow::Owned(format!("{hints} {attr}"))
+                };
             }
             "style" => {
                 if !keep_hidden && hints::is_hidden_style(attr) {

@@ -12,9 +12,10 @@ use regex::{Regex, RegexSet};
 
 use super::dom::Chrome;
 
-/// Compiles one of this module's fixed patterns.
+/// Compiles one of this module's fixed patterns, matching regardless of
+/// ASCII case (class names come as authors wrote them).
 fn pattern(source: &str) -> Regex {
-    Regex::new(source).expect("the hint patterns are fixed and valid")
+    Regex::new(&format!("(?i){source}")).expect("the hint patterns are fixed and valid")
 }
 
 /// Class and id words that mark page chrome whatever else the element says:
@@ -64,7 +65,7 @@ static POSITIVE: LazyLock<Regex> = LazyLock::new(|| {
     pattern(r"article|body|content|entry|hentry|h-entry|main|page|post|text|blog|story|prose")
 });
 
-/// What these (lowercased) class and id words say about an element being
+/// What these class and id words say about an element being
 /// chrome. Each class (or id) is read on its own: one that says content and
 /// nothing else ("entry-content", "article") softens a chrome verdict
 /// carried by another ("article url-breadcrumb" is a story with a state
