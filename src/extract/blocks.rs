@@ -187,17 +187,18 @@ impl Builder {
         // Composition across two text nodes is the one case where writing
         // piecewise differs from normalising the whole; the text wins and
         // the emphasis, whose offsets no longer hold, is dropped.
-        let normal = normalize_text(&text);
-        let block = if normal == text {
+        let kind = self.kind();
+        let block = if !std::mem::take(&mut self.unchecked) || unicode_normalization::is_nfc(&text)
+        {
             Block {
-                kind: self.kind(),
+                kind,
                 text,
                 emphasis,
             }
         } else {
             Block {
-                kind: self.kind(),
-                text: normal,
+                kind,
+                text: normalize_text(&text),
                 emphasis: Vec::new(),
             }
         };
