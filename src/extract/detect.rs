@@ -52,7 +52,8 @@ const LOOSER_PASS_GAIN: f64 = 1.5;
 /// Below this many characters the looser passes found "next to nothing".
 const NOTHING_CHARS: usize = 140;
 
-/// JSON-LD bodies with fewer words are teasers, too short to check by.
+/// JSON-LD bodies with no more words than this are teasers, too short to
+/// check by.
 const MIN_CHECK_WORDS: usize = 80;
 
 /// A result that holds less than this share of a full JSON-LD body's words
@@ -92,7 +93,9 @@ pub(crate) fn detect(
         }
     }
     let mut blocks = match metadata.article_body.as_deref() {
-        Some(body) if words(body).len() >= MIN_CHECK_WORDS => cross_check(&detector, best, body),
+        Some(body) if body.split_whitespace().nth(MIN_CHECK_WORDS).is_some() => {
+            cross_check(&detector, best, body)
+        }
         _ => best,
     };
     drop_leading_datelines(&mut blocks);

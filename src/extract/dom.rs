@@ -7,7 +7,7 @@
 //! form controls, the caller's ignore selectors). It must not judge what is
 //! article and what is boilerplate beyond that: scoring is `score`'s job.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use std::borrow::Cow;
 
@@ -165,8 +165,10 @@ impl<'a> Dom<'a> {
     /// Walks the subtree of `root` into the view.
     pub(crate) fn build_from(root: ElementRef<'a>, options: &WalkOptions<'_>) -> Dom<'a> {
         let mut nodes = Vec::with_capacity(1024);
+        let mut verdicts = Verdicts::default();
         // The root is walked even when hidden: a selector chose it.
-        nodes.push(element_node(root, 0, options, true).expect("a root is always walked"));
+        let first = element_node(root, 0, options, &mut verdicts, true);
+        nodes.push(first.expect("a root is always walked"));
         // An explicit stack instead of recursion: real pages nest thousands
         // of levels deep often enough to overflow a thread's stack.
         let mut stack = vec![(0u32, root.children())];
@@ -188,7 +190,8 @@ impl<'a> Dom<'a> {
                     if !options.ignored.is_empty() && options.ignored.contains(&element.id()) {
                         continue;
                     }
-                    let Some(node) = element_node(element, parent, options, false) else {
+                    let Some(node) = element_node(element, parent, options, &mut verdicts, false)
+                    else {
                         continue;
                     };
                     let index = nodes.len() as u32;
@@ -259,6 +262,7 @@ fn element_node<'a>(
     element: ElementRef<'a>,
     parent: u32,
     options: &WalkOptions<'_>,
+    verdicts: &mut Verdicts<'a>,
     keep_hidden: bool,
 ) -> Option<Node<'a>> {
     let value = element.value();
@@ -312,7 +316,7 @@ fn element_node<'a>(
     } else if tag == "nav" || hints::is_chrome_role(aria_role) {
         Chrome::Strong
     } else {
-        match hints::chrome(&hints) {
+        match verdicts.chrome(&hints) {
             Chrome::No if aria_hidden || matches!(tag, "aside" | "footer") => Chrome::Weak,
             verdict => verdict,
         }
@@ -327,6 +331,26 @@ fn element_node<'a>(
         semantic,
         chrome,
     })
+}
+
+/// The chrome verdicts of the class and id hints seen so far on a page:
+/// pages repeat the same classes hundreds of times, and a lookup is cheaper
+/// than matching the word lists again.
+#[derive(Default)]
+struct Verdicts<'a>(HashMap<Cow<'a, str>, Chrome>);
+
+impl<'a> Verdicts<'a> {
+    fn chrome(&mut self, hints: &Cow<'a, str>) -> Chrome {
+        if hints.is_empty() {
+            return Chrome::No;
+        }
+        if let Some(&verdict) = self.0.get(hints.as_ref()) {
+            return verdict;
+        }
+        let verdict = hints::chrome(hints);
+        self.0.insert(hints.clone(), verdict);
+        verdict
+    }
 }
 
 /// Elements whose content is never article text: code, styles, embedded
