@@ -12,7 +12,7 @@ use scraper::Html;
 use super::dom::{Chrome, Dom, WalkOptions};
 use super::meta::Metadata;
 use super::score::{self, Strictness};
-use super::{blocks, debug, hints, stats};
+use super::{blocks, hints, stats};
 use crate::article::{Block, BlockKind};
 
 /// The passes, strictest first: each later pass honours fewer chrome hints
@@ -181,12 +181,7 @@ impl<'d, 'a> Detector<'d, 'a> {
             &computed
         };
         let selection = score::select(self.dom, page_stats, strictness);
-        let blocks = blocks::render(self.dom, &selection.roots, &selection.skip);
-        if std::env::var_os("REDLINE_DEBUG").is_some() {
-            let label = format!("pass {pass} chars {}", char_count(&blocks));
-            debug::selection(self.dom, page_stats, &selection, &label);
-        }
-        blocks
+        blocks::render(self.dom, &selection.roots, &selection.skip)
     }
 }
 

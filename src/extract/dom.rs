@@ -340,6 +340,10 @@ fn element_node<'a>(
 struct Verdicts<'a>(HashMap<Cow<'a, str>, Chrome>);
 
 impl<'a> Verdicts<'a> {
+    #[expect(
+        clippy::ptr_arg,
+        reason = "a borrowed hint is stored as a borrow, without a copy"
+    )]
     fn chrome(&mut self, hints: &Cow<'a, str>) -> Chrome {
         if hints.is_empty() {
             return Chrome::No;

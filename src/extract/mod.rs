@@ -14,7 +14,6 @@
 //! (metadata), `guard` (plausibility of a result), `folder` (bulk runs).
 
 mod blocks;
-mod debug;
 mod detect;
 mod dom;
 mod folder;
