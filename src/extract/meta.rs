@@ -40,6 +40,7 @@ struct Found {
     h1: Option<String>,
     author_meta: Option<String>,
     author_page: Option<String>,
+    author_class: Option<String>,
     published_meta: Option<String>,
     modified_meta: Option<String>,
     time_element: Option<String>,
@@ -74,6 +75,7 @@ pub(crate) fn read(html: &Html) -> Metadata {
             .byline
             .or(found.author_meta)
             .or(found.author_page)
+            .or(found.author_class)
             .and_then(clean_byline),
         published: found
             .published_meta
@@ -109,7 +111,7 @@ fn visit(element: ElementRef<'_>, found: &mut Found) {
             let kind = value.attr("type").unwrap_or("");
             if kind.eq_ignore_ascii_case("application/ld+json") {
                 let json: String = element.text().collect();
-                if let Ok(parsed) = serde_json::from_str::<Value>(json.trim()) {
+                if let Some(parsed) = parse_json_ld(&json) {
                     read_json_ld(&parsed, &mut found.ld);
                 }
             }
@@ -118,13 +120,17 @@ fn visit(element: ElementRef<'_>, found: &mut Found) {
     }
     // One pass over the attributes: looking each name up would intern it
     // once per element, and this runs over every element of the page.
-    let (mut itemprop, mut rel) = (None, None);
+    let (mut itemprop, mut rel, mut class) = (None, None, "");
     for (name, attr) in value.attrs() {
         match name {
             "itemprop" => itemprop = Some(attr),
             "rel" => rel = Some(attr),
+            "class" => class = attr,
             _ => {}
         }
+    }
+    if found.author_class.is_none() && is_byline_class(class) {
+        found.author_class = text_of(element).filter(|t| t.len() <= 120);
     }
     if let Some(prop) = itemprop {
         let content = || {
@@ -148,6 +154,38 @@ fn visit(element: ElementRef<'_>, found: &mut Found) {
     if found.author_page.is_none() && rel == Some("author") {
         found.author_page = text_of(element);
     }
+}
+
+/// Whether a class names the element holding the byline ("byline",
+/// "author-name"), as opposed to an author's bio or avatar.
+fn is_byline_class(class: &str) -> bool {
+    class.split_ascii_whitespace().any(|c| {
+        let c = c.to_ascii_lowercase();
+        matches!(
+            c.as_str(),
+            "byline" | "author" | "author-name" | "authorname" | "byline-name" | "byline__name"
+        ) || c.ends_with("__byline")
+            || c.ends_with("-byline")
+    })
+}
+
+/// Parses a JSON-LD script, which pages wrap in CDATA or comment markers
+/// and fill with raw line breaks that JSON does not allow in strings.
+fn parse_json_ld(text: &str) -> Option<Value> {
+    let mut text = text.trim();
+    for prefix in ["//<![CDATA[", "<![CDATA[", "<!--"] {
+        text = text.strip_prefix(prefix).unwrap_or(text).trim_start();
+    }
+    for suffix in ["//]]>", "]]>", "-->"] {
+        text = text.strip_suffix(suffix).unwrap_or(text).trim_end();
+    }
+    serde_json::from_str(text).ok().or_else(|| {
+        let flattened: String = text
+            .chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect();
+        serde_json::from_str(&flattened).ok()
+    })
 }
 
 /// Reads `<meta name|property|itemprop=… content=…>`.
@@ -346,6 +384,18 @@ mod tests {
             Some("Fredrik Vold")
         );
         assert_eq!(clean_byline("https://x.example/a".into()), None);
+    }
+
+    #[test]
+    fn wrapped_or_sloppy_json_ld_is_read() {
+        let cases = [
+            "<![CDATA[ {\"a\": 1} ]]>",
+            "//<![CDATA[\n{\"a\": 1}\n//]]>",
+            "{\"a\": \"line\nbreak\"}",
+        ];
+        for text in cases {
+            assert!(parse_json_ld(text).is_some(), "{text}");
+        }
     }
 
     #[test]
