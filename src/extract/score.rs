@@ -37,7 +37,7 @@ pub(crate) struct Selection {
 /// Chooses the article in `dom`, whose statistics are `page`.
 pub(crate) fn select(dom: &Dom<'_>, page: &PageStats, strictness: Strictness) -> Selection {
     let (scores, points) = score_candidates(dom, page, strictness);
-    let roots = match best_candidate(dom, page, &scores) {
+    let roots = match best_candidate(dom, &scores) {
         Some(top) => with_siblings(dom, page, &scores, &points, top),
         None => vec![0],
     };
@@ -56,7 +56,7 @@ pub(crate) fn top_candidate(
     strictness: Strictness,
 ) -> Option<usize> {
     let (scores, _) = score_candidates(dom, page, strictness);
-    best_candidate(dom, page, &scores)
+    best_candidate(dom, &scores)
 }
 
 /// Content scores of candidate containers (0 for non-candidates), already
@@ -144,7 +144,7 @@ fn parent(dom: &Dom<'_>, index: usize) -> Option<usize> {
 
 /// The best-scoring container, moved up the tree when its ancestors hold
 /// more of the article than it does.
-fn best_candidate(dom: &Dom<'_>, page: &PageStats, scores: &[f64]) -> Option<usize> {
+fn best_candidate(dom: &Dom<'_>, scores: &[f64]) -> Option<usize> {
     let mut ranked: Vec<usize> = (0..scores.len()).filter(|&i| scores[i] > 0.0).collect();
     ranked.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
     let mut top = *ranked.first()?;
@@ -199,7 +199,6 @@ fn best_candidate(dom: &Dom<'_>, page: &PageStats, scores: &[f64]) -> Option<usi
         }
         top = p;
     }
-    let _ = page;
     Some(top)
 }
 
@@ -331,7 +330,12 @@ fn drop_element(
     if tag == "article" && has_ancestor(dom, i, "article") {
         return true;
     }
-    if !matches!(
+    is_container(tag) && drop_container(tag, s, weight + scores[i].max(0.0))
+}
+
+/// The containers that clean-up judges as a whole.
+fn is_container(tag: &str) -> bool {
+    matches!(
         tag,
         "div"
             | "section"
@@ -346,23 +350,26 @@ fn drop_element(
             | "footer"
             | "figure"
             | "nav"
-    ) {
-        return false;
-    }
-    let weight = weight + scores[i].max(0.0);
+    )
+}
+
+/// Whether a container inside the body, weighted `weight` by its hints and
+/// its own content score, is a link list, a gallery, a form or an empty
+/// shell rather than prose. Prose with many commas always stays.
+fn drop_container(tag: &str, s: &Stats, weight: f64) -> bool {
     if weight < 0.0 {
         return true;
     }
     if s.commas >= 10 {
         return false;
     }
+    if s.chars == 0 {
+        return tag != "figure" && s.images == 0;
+    }
     let is_list = matches!(tag, "ul" | "ol" | "dl");
     let density = s.link_density();
     let paras = f64::from(s.paras);
     let images = f64::from(s.images);
-    if s.chars == 0 {
-        return tag != "figure" && s.images == 0;
-    }
     (images > 1.0 && paras / images < 0.5 && tag != "figure")
         || (!is_list && f64::from(s.items) > paras + 100.0)
         || (!is_list && s.chars < 25 && (s.images == 0 || s.images > 2) && s.heading_chars == 0)
