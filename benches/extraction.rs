@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use redline::extract::{ExtractOptions, extract};
+use redline::extract::{ExtractOptions, extract, extract_folder};
 use scraper::Html;
 
 /// Timed runs of each kind per page; the fastest counts.
@@ -59,16 +59,18 @@ fn main() {
     let keep = std::env::var_os("REDLINE_BENCH_KEEP").map(PathBuf::from);
     let temp = tempfile::tempdir().expect("a temporary folder for the outputs");
     let out = keep.clone().unwrap_or_else(|| temp.path().to_path_buf());
-    std::fs::create_dir_all(&out).expect("the output folder can be created");
-    let mut empty = Vec::new();
-    for (name, html) in &pages {
-        let text = extract(html, &options)
-            .map(|a| a.body_text())
-            .unwrap_or_default();
-        if text.trim().is_empty() {
-            empty.push(name.clone());
-        }
-        std::fs::write(out.join(format!("{name}.txt")), text).expect("the output can be written");
+    // The outputs are written the way the project writes them for anyone.
+    let run = extract_folder(&dev, &out).expect("the outputs can be written");
+    let empty: Vec<String> = pages
+        .iter()
+        .filter(|(name, _)| {
+            std::fs::read_to_string(out.join(format!("{name}.txt")))
+                .map_or(true, |text| text.trim().is_empty())
+        })
+        .map(|(name, _)| name.clone())
+        .collect();
+    for (name, reason) in &run.failures {
+        eprintln!("{name}: {reason}");
     }
 
     let mut score = Command::new("python3");
