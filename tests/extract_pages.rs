@@ -166,3 +166,39 @@ fn microdata_metadata_and_body() {
         assert!(!body.contains(chrome), "body has {chrome:?}");
     }
 }
+
+#[test]
+fn odd_pages_are_errors_or_articles_never_panics() {
+    let deep = format!(
+        "{}<p>{}</p>{}",
+        "<div>".repeat(20_000),
+        "deep text, ".repeat(60),
+        "</div>".repeat(20_000)
+    );
+    let cases = [
+        String::new(),
+        "plain text without any markup at all".to_string(),
+        "<html><body></body></html>".to_string(),
+        "<p>unclosed <b>bold <i>and italic".to_string(),
+        "<body>one<br>two<br><br>three</body>".to_string(),
+        "<p>e\u{301}<b>\u{301}</b> ﬁ\u{00AD}x</p>".to_string(),
+        deep,
+    ];
+    for html in &cases {
+        match extract(html, &ExtractOptions::default()) {
+            Ok(article) => {
+                for block in &article.blocks {
+                    assert_eq!(block.text, redline::article::normalize_text(&block.text));
+                    for e in &block.emphasis {
+                        assert!(
+                            e.start < e.end
+                                && block.text.is_char_boundary(e.start)
+                                && block.text.is_char_boundary(e.end)
+                        );
+                    }
+                }
+            }
+            Err(error) => assert!(!error.to_string().is_empty()),
+        }
+    }
+}
