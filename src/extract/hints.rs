@@ -152,15 +152,20 @@ pub(crate) fn class_weight(hints: &str) -> f64 {
 /// "Posted", "Published" or "Updated", or it is mostly a date.
 pub(crate) fn is_dateline(text: &str) -> bool {
     static OPENING: LazyLock<Regex> = LazyLock::new(|| {
-        pattern(r"^(?i:by|posted|published|updated|last updated|written by|von|por|par)\b")
-    });
-    static DATE: LazyLock<Regex> = LazyLock::new(|| {
         pattern(
-            r"(?xi)
-            \b\d{4}-\d{2}-\d{2}\b | \b\d{1,2}/\d{1,2}/\d{2,4}\b |
-            \b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4}\b |
-            \b\d{1,2}\.?\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d{4}\b",
+            r"^(?:by|posted|published|updated|last updated|written by|von|por|par|mis à jour|publié|publicado|atualizado|actualizado|aktualisiert|veröffentlicht|pubblicato|aggiornato)\b",
         )
+    });
+    // Month names in English, French, German, Spanish, Portuguese and
+    // Italian, by their first letters; "22 de janeiro de 2018" included.
+    static DATE: LazyLock<Regex> = LazyLock::new(|| {
+        let month = r"(?:jan|feb|f[eé]v|mar|m[aä]r|apr|avr|abr|may|mai|mag|jun|jui|giu|jul|lug|aug|ao[uû]|ago|sep|set|oct|okt|out|ott|nov|dec|d[eé]c|dez|dic|ene|gen|fev|enero|janeiro)\w*\.?";
+        pattern(&format!(
+            r"(?x)
+            \b\d{{4}}-\d{{2}}-\d{{2}}\b | \b\d{{1,2}}[/.]\d{{1,2}}[/.]\d{{2,4}}\b |
+            \b{month}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}\b |
+            \b\d{{1,2}}\.?\s+(?:de\s+)?{month}\s+(?:de\s+)?\d{{4}}\b"
+        ))
     });
     if text.chars().count() > 120 {
         return false;
@@ -174,7 +179,7 @@ pub(crate) fn is_dateline(text: &str) -> bool {
         return false;
     }
     static TIME: LazyLock<Regex> =
-        LazyLock::new(|| pattern(r"(?i)\b\d{1,2}:\d{2}(?:\s*[ap]\.?m\.?)?"));
+        LazyLock::new(|| pattern(r"\b\d{1,2}[:h]\d{2}(?:\s*[ap]\.?m\.?)?"));
     let rest = DATE.replace_all(text, " ");
     let rest = TIME.replace_all(&rest, " ");
     let left = rest
@@ -273,6 +278,9 @@ mod tests {
                 true,
             ),
             ("2019-04-10", true),
+            ("segunda-feira, 22 de janeiro de 2018 às 0:13", true),
+            ("Mis à jour le 5 mai 2015 à 20h13", true),
+            ("14. März 2024, 10:30 Uhr", true),
             ("Bypass surgery is on the rise, doctors say.", false),
             (
                 "The council met on December 18, 2020 to discuss the budget and the new library plans.",
