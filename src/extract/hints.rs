@@ -24,7 +24,8 @@ static CHROME_STRONG: LazyLock<Regex> = LazyLock::new(|| {
     pattern(
         r"(?x)
         share|sharing|social|related|recommend|newsletter|subscri|signup|sign-up|
-        comment|disqus|cookie|consent|gdpr|breadcrumb|popup|promo|sponsor|
+        comments?(?:$|[\s_-]|list|area|form|section|thread)|disqus|cookie|consent|gdpr|
+        breadcrumb|popup|promo|sponsor|
         advert|outbrain|taboola|paywall|cta-|-cta|more-stories|trending|
         sr-only|screen-reader|visually-hidden|visuallyhidden|most-popular|mostpopular|most-read|skip-link|
         (?:^|[\s_-])(?:ad|ads|adv|nav|navbar|menu|tags|tag-list|toolbar)(?:$|[\s_-])",
@@ -39,7 +40,8 @@ static CHROME_WEAK: LazyLock<Regex> = LazyLock::new(|| {
         r"(?x)
         footer|header|sidebar|side-bar|widget|banner|masthead|pagination|pager|
         navigation|menu|byline|author|combx|community|remark|replies|rss|
-        shoutbox|skyscraper|supplemental|agegate|legends|dateline|toc|print",
+        shoutbox|skyscraper|supplemental|agegate|legends|dateline|
+        (?:^|[\s_-])(?:toc|print)(?:$|[\s_-])",
     )
 });
 
@@ -250,6 +252,10 @@ mod tests {
             ("article url-breadcrumb", Chrome::Weak),
             ("post-comments", Chrome::Strong),
             ("comment-list", Chrome::Strong),
+            ("commentlist", Chrome::Strong),
+            ("commentary-body", Chrome::No),
+            ("blueprint", Chrome::No),
+            ("toc", Chrome::Weak),
             ("ad-slot ad-leaderboard", Chrome::Strong),
             ("header", Chrome::Weak),
             ("shadow", Chrome::No),
