@@ -73,6 +73,8 @@ const MIN_WORDS_TO_JUDGE: usize = 40;
 /// A version sharing less than this share of the last one's distinct words,
 /// under another headline, is another page.
 const MIN_SHARED_WORDS: f64 = 0.15;
+/// How many blocks at the head of the body are read for a stand-in's words.
+const STAND_IN_HEAD_BLOCKS: usize = 3;
 /// Pages longer than this are articles, whatever words they contain.
 const MAX_STAND_IN_WORDS: usize = 150;
 
@@ -138,9 +140,13 @@ pub fn stand_in_kind(article: &Article) -> Option<PageKind> {
     if words.take(MAX_STAND_IN_WORDS + 1).count() > MAX_STAND_IN_WORDS {
         return None;
     }
+    // A stand-in says what it is up front; a short article that mentions
+    // a captcha further down is still an article.
     let mut text = article.headline.clone().unwrap_or_default().to_lowercase();
-    text.push('\n');
-    text.push_str(&article.body_text().to_lowercase());
+    for block in article.blocks.iter().take(STAND_IN_HEAD_BLOCKS) {
+        text.push('\n');
+        text.push_str(&block.text.to_lowercase());
+    }
     const CONSENT: &[&str] = &[
         "we use cookies",
         "accept all cookies",
