@@ -202,3 +202,15 @@ fn odd_pages_are_errors_or_articles_never_panics() {
         }
     }
 }
+
+#[test]
+fn a_short_article_wins_over_a_long_comment_thread() {
+    let article = synthetic("short-article-long-comments.html").expect("the post is there");
+    let body = article.body_text();
+    assert!(
+        body.starts_with("Our open threads give readers a place"),
+        "{body}"
+    );
+    assert_eq!(article.blocks.len(), 2, "{body}");
+    assert!(!body.contains("Reader 1"));
+}
