@@ -4,7 +4,7 @@
 //! (image credit, "Learn more" links, newsletter box, share bar, comments).
 
 use redline::article::{Article, BlockKind, Style};
-use redline::extract::{ExtractError, ExtractOptions, extract};
+use redline::extract::{ExtractError, ExtractOptions, Implausible, check_plausible, extract};
 use scraper::Selector;
 
 fn fixture(name: &str) -> String {
@@ -34,8 +34,9 @@ fn automatic_detection_finds_exactly_the_entry_content() {
 }
 
 #[test]
-fn v1_body_is_its_fifteen_paragraphs() {
+fn v1_body_is_its_eleven_paragraphs() {
     let article = auto("v1.html");
+    assert_eq!(article.blocks.len(), 11);
     assert!(
         article
             .blocks
@@ -168,4 +169,23 @@ fn ignore_selectors_remove_their_elements() {
     assert!(!body.contains("Sign up for our newsletter"));
     assert!(!body.contains("Binance Wins Day in Court"));
     assert!(body.contains("Per the Saturday blog post"));
+}
+
+#[test]
+fn the_april_25_update_is_a_plausible_next_version() {
+    let (v1, v2, chrome) = (auto("v1.html"), auto("v2.html"), auto("v1-chrome.html"));
+    assert_eq!(check_plausible(&v1, &v2), Ok(()));
+    assert_eq!(check_plausible(&v2, &v1), Ok(()));
+    assert_eq!(check_plausible(&v1, &chrome), Ok(()));
+}
+
+#[test]
+fn a_collapsed_body_is_implausible() {
+    let v2 = auto("v2.html");
+    let mut cut = v2.clone();
+    cut.blocks.truncate(2);
+    assert!(matches!(
+        check_plausible(&v2, &cut),
+        Err(Implausible::Collapsed { .. })
+    ));
 }

@@ -7,7 +7,7 @@
 //! sorted, same-style ranges disjoint). It must not decide which parts of
 //! the page are article: it renders what it is given.
 
-use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
 
 use super::dom::{Dom, Kind, Role};
 use crate::article::{Block, BlockKind, Emphasis, Style, normalize_text};
@@ -42,7 +42,7 @@ fn render_subtree(dom: &Dom<'_>, root: usize, skip: &[bool], builder: &mut Build
             continue;
         }
         match dom.nodes[i].kind {
-            Kind::Text(text) => builder.push_text(text),
+            Kind::Text(text, _) => builder.push_text(text),
             Kind::Element { .. } => {
                 builder.enter(dom, i);
                 open.push(i);
@@ -75,6 +75,10 @@ struct Builder {
     /// Line breaks seen since the last character: two in a row end a block,
     /// as they do on the page.
     breaks: u8,
+    /// Whether a text node of the current block began with a character
+    /// that may compose with the text before it, so that the block must be
+    /// checked for composition when it ends.
+    unchecked: bool,
 }
 
 impl Builder {
@@ -111,13 +115,35 @@ impl Builder {
     /// Appends page text, normalising as `normalize_text` does, and extends
     /// the emphasis ranges over the characters written.
     fn push_text(&mut self, text: &str) {
-        for ch in text.nfc() {
-            match ch {
-                '\u{00AD}' | '\u{200B}' | '\u{200C}' | '\u{200D}' | '\u{2060}' | '\u{FEFF}' => {}
-                c if c.is_whitespace() => self.pending_space = true,
-                c if c.is_control() => {}
-                c => self.push_char(c),
-            }
+        // Most page text is ASCII, or Latin and punctuation that is stable
+        // under composition: both skip the costly composition pass.
+        if text.is_ascii() {
+            text.chars().for_each(|c| self.push_normal(c));
+            return;
+        }
+        // Only a character that may compose with the one before it can
+        // make piecewise composition differ from composing the whole.
+        if text
+            .chars()
+            .next()
+            .is_some_and(|c| !is_stable(c) && is_nfc_quick([c].into_iter()) != IsNormalized::Yes)
+        {
+            self.unchecked = true;
+        }
+        if text.chars().all(is_stable) || is_nfc_quick(text.chars()) == IsNormalized::Yes {
+            text.chars().for_each(|c| self.push_normal(c));
+        } else {
+            text.nfc().for_each(|c| self.push_normal(c));
+        }
+    }
+
+    /// Writes one character of composed text by `normalize_text`'s rules.
+    fn push_normal(&mut self, c: char) {
+        match c {
+            '\u{00AD}' | '\u{200B}' | '\u{200C}' | '\u{200D}' | '\u{2060}' | '\u{FEFF}' => {}
+            c if c.is_whitespace() => self.pending_space = true,
+            c if c.is_control() => {}
+            c => self.push_char(c),
         }
     }
 
@@ -161,17 +187,18 @@ impl Builder {
         // Composition across two text nodes is the one case where writing
         // piecewise differs from normalising the whole; the text wins and
         // the emphasis, whose offsets no longer hold, is dropped.
-        let normal = normalize_text(&text);
-        let block = if normal == text {
+        let kind = self.kind();
+        let block = if !std::mem::take(&mut self.unchecked) || unicode_normalization::is_nfc(&text)
+        {
             Block {
-                kind: self.kind(),
+                kind,
                 text,
                 emphasis,
             }
         } else {
             Block {
-                kind: self.kind(),
-                text: normal,
+                kind,
+                text: normalize_text(&text),
                 emphasis: Vec::new(),
             }
         };
@@ -193,6 +220,15 @@ impl Builder {
         }
         BlockKind::Paragraph
     }
+}
+
+/// Characters that composition never changes nor joins to their
+/// neighbours: everything before the combining diacritics (U+0300), and the
+/// general punctuation news text is full of (dashes, quotes, ellipses).
+fn is_stable(c: char) -> bool {
+    c < '\u{300}'
+        || ('\u{2010}'..='\u{2027}').contains(&c)
+        || ('\u{2030}'..='\u{205E}').contains(&c)
 }
 
 /// Extends the last range to cover `start..end` when only a space separates
@@ -267,6 +303,16 @@ mod tests {
             spans,
             [("bold one two", Style::Bold), ("it", Style::Italic)]
         );
+    }
+
+    #[test]
+    fn composition_across_text_nodes_matches_normalize_text() {
+        let blocks = blocks_of("<p>Cafe<b>\u{301}</b> crème “quoted” — done</p>");
+        assert_eq!(
+            blocks[0].text,
+            normalize_text("Cafe\u{301} crème “quoted” — done")
+        );
+        assert_eq!(blocks[0].text, "Café crème “quoted” — done");
     }
 
     #[test]

@@ -7,7 +7,9 @@
 //! form controls, the caller's ignore selectors). It must not judge what is
 //! article and what is boilerplate beyond that: scoring is `score`'s job.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+
+use std::borrow::Cow;
 
 use ego_tree::NodeId;
 use scraper::{ElementRef, Html, Node as HtmlNode};
@@ -59,8 +61,42 @@ pub(crate) struct Styling {
 pub(crate) enum Kind<'a> {
     /// An element, with its local name and role.
     Element { tag: &'a str, role: Role },
-    /// A run of text, as the page has it (not normalised).
-    Text(&'a str),
+    /// A run of text, as the page has it (not normalised), with its
+    /// counts.
+    Text(&'a str, TextCounts),
+}
+
+/// What detection counts in a run of text, counted once when the view is
+/// built.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct TextCounts {
+    /// Visible characters (white space excluded).
+    pub chars: u32,
+    /// Commas, a sign of running prose.
+    pub commas: u32,
+}
+
+impl TextCounts {
+    /// Counts `text`.
+    pub(crate) fn of(text: &str) -> TextCounts {
+        let mut counts = TextCounts::default();
+        if text.is_ascii() {
+            for b in text.bytes() {
+                if !b.is_ascii_whitespace() {
+                    counts.chars += 1;
+                    counts.commas += u32::from(b == b',');
+                }
+            }
+            return counts;
+        }
+        for c in text.chars() {
+            if !c.is_whitespace() {
+                counts.chars += 1;
+                counts.commas += u32::from(matches!(c, ',' | '，' | '、' | '،'));
+            }
+        }
+        counts
+    }
 }
 
 /// One node of the view. Nodes are stored in document order (pre-order), so
@@ -73,9 +109,9 @@ pub(crate) struct Node<'a> {
     pub parent: u32,
     /// One past the index of the node's last descendant.
     pub end: u32,
-    /// The element's `class` and `id` attributes joined, lowercased; empty
+    /// The element's `class` and `id` attributes, joined by a space; empty
     /// for text.
-    pub hints: String,
+    pub hints: Cow<'a, str>,
     /// Inline styling the element applies.
     pub styling: Styling,
     /// Whether the element is a link (`a` with an `href`).
@@ -129,7 +165,10 @@ impl<'a> Dom<'a> {
     /// Walks the subtree of `root` into the view.
     pub(crate) fn build_from(root: ElementRef<'a>, options: &WalkOptions<'_>) -> Dom<'a> {
         let mut nodes = Vec::with_capacity(1024);
-        nodes.push(element_node(root, 0, options));
+        let mut verdicts = Verdicts::default();
+        // The root is walked even when hidden: a selector chose it.
+        let first = element_node(root, 0, options, &mut verdicts, true);
+        nodes.push(first.expect("a root is always walked"));
         // An explicit stack instead of recursion: real pages nest thousands
         // of levels deep often enough to overflow a thread's stack.
         let mut stack = vec![(0u32, root.children())];
@@ -148,11 +187,15 @@ impl<'a> Dom<'a> {
                     let Some(element) = ElementRef::wrap(child) else {
                         continue;
                     };
-                    if options.ignored.contains(&element.id()) || never_text(element) {
+                    if !options.ignored.is_empty() && options.ignored.contains(&element.id()) {
                         continue;
                     }
+                    let Some(node) = element_node(element, parent, options, &mut verdicts, false)
+                    else {
+                        continue;
+                    };
                     let index = nodes.len() as u32;
-                    nodes.push(element_node(element, parent, options));
+                    nodes.push(node);
                     stack.push((index, element.children()));
                 }
                 _ => {}
@@ -179,7 +222,7 @@ impl<'a> Dom<'a> {
     pub(crate) fn role(&self, index: usize) -> Option<Role> {
         match self.nodes[index].kind {
             Kind::Element { role, .. } => Some(role),
-            Kind::Text(_) => None,
+            Kind::Text(..) => None,
         }
     }
 
@@ -187,7 +230,7 @@ impl<'a> Dom<'a> {
     pub(crate) fn tag(&self, index: usize) -> &'a str {
         match self.nodes[index].kind {
             Kind::Element { tag, .. } => tag,
-            Kind::Text(_) => "",
+            Kind::Text(..) => "",
         }
     }
 }
@@ -202,10 +245,10 @@ pub(crate) fn body_of(html: &Html) -> ElementRef<'_> {
 
 fn text_node<'a>(text: &'a str, parent: u32, index: usize) -> Node<'a> {
     Node {
-        kind: Kind::Text(text),
+        kind: Kind::Text(text, TextCounts::of(text)),
         parent,
         end: index as u32 + 1,
-        hints: String::new(),
+        hints: Cow::Borrowed(""),
         styling: Styling::default(),
         link: false,
         semantic: false,
@@ -213,22 +256,46 @@ fn text_node<'a>(text: &'a str, parent: u32, index: usize) -> Node<'a> {
     }
 }
 
-fn element_node<'a>(element: ElementRef<'a>, parent: u32, options: &WalkOptions<'_>) -> Node<'a> {
+/// The view's node for an element, or `None` for an element that can never
+/// hold visible text (unless `keep_hidden`).
+fn element_node<'a>(
+    element: ElementRef<'a>,
+    parent: u32,
+    options: &WalkOptions<'_>,
+    verdicts: &mut Verdicts<'a>,
+    keep_hidden: bool,
+) -> Option<Node<'a>> {
     let value = element.value();
     let tag = value.name();
+    if !keep_hidden && never_text(tag) {
+        return None;
+    }
     let role = role_of(tag);
-    let mut hints = String::new();
+    let mut hints: Cow<'a, str> = Cow::Borrowed("");
     let (mut style, mut aria_role, mut itemprop, mut aria_hidden) = ("", "", "", false);
     let mut href = false;
     for (name, attr) in value.attrs() {
         match name {
             "class" | "id" => {
-                if !hints.is_empty() {
-                    hints.push(' ');
+                // Ids made from a section's title would read as hints
+                // ("sharing-with-…" as a share bar).
+                if name == "id" && hints::is_slug(attr) {
+                    continue;
                 }
-                hints.push_str(&attr.to_ascii_lowercase());
+                // Most elements have a class or an id, not both: borrowed.
+                hints = if hints.is_empty() {
+                    Cow::Borrowed(attr)
+                } else {
+                    Cow::Owned(format!("{hints} {attr}"))
+                };
             }
-            "style" => style = attr,
+            "style" => {
+                if !keep_hidden && hints::is_hidden_style(attr) {
+                    return None;
+                }
+                style = attr;
+            }
+            "hidden" if !keep_hidden => return None,
             "role" => aria_role = attr,
             "itemprop" => itemprop = attr,
             "aria-hidden" => aria_hidden = attr.eq_ignore_ascii_case("true"),
@@ -249,12 +316,12 @@ fn element_node<'a>(element: ElementRef<'a>, parent: u32, options: &WalkOptions<
     } else if tag == "nav" || hints::is_chrome_role(aria_role) {
         Chrome::Strong
     } else {
-        match hints::chrome(&hints) {
+        match verdicts.chrome(&hints) {
             Chrome::No if aria_hidden || matches!(tag, "aside" | "footer") => Chrome::Weak,
             verdict => verdict,
         }
     };
-    Node {
+    Some(Node {
         kind: Kind::Element { tag, role },
         parent,
         end: 0,
@@ -263,15 +330,39 @@ fn element_node<'a>(element: ElementRef<'a>, parent: u32, options: &WalkOptions<
         link: tag == "a" && href,
         semantic,
         chrome,
+    })
+}
+
+/// The chrome verdicts of the class and id hints seen so far on a page:
+/// pages repeat the same classes hundreds of times, and a lookup is cheaper
+/// than matching the word lists again.
+#[derive(Default)]
+struct Verdicts<'a>(HashMap<Cow<'a, str>, Chrome>);
+
+impl<'a> Verdicts<'a> {
+    #[expect(
+        clippy::ptr_arg,
+        reason = "a borrowed hint is stored as a borrow, without a copy"
+    )]
+    fn chrome(&mut self, hints: &Cow<'a, str>) -> Chrome {
+        if hints.is_empty() {
+            return Chrome::No;
+        }
+        if let Some(&verdict) = self.0.get(hints.as_ref()) {
+            return verdict;
+        }
+        let verdict = hints::chrome(hints);
+        self.0.insert(hints.clone(), verdict);
+        verdict
     }
 }
 
 /// Elements whose content is never article text: code, styles, embedded
-/// media, form controls, and anything the page hides.
-fn never_text(element: ElementRef<'_>) -> bool {
-    let value = element.value();
-    if matches!(
-        value.name(),
+/// media, form controls. (Elements the page hides are left out by
+/// `element_node`, which reads their attributes.)
+fn never_text(tag: &str) -> bool {
+    matches!(
+        tag,
         "script"
             | "style"
             | "noscript"
@@ -295,14 +386,7 @@ fn never_text(element: ElementRef<'_>) -> bool {
             | "title"
             | "map"
             | "dialog"
-    ) {
-        return true;
-    }
-    value.attrs().any(|(name, attr)| match name {
-        "hidden" => true,
-        "style" => hints::is_hidden_style(attr),
-        _ => false,
-    })
+    )
 }
 
 /// The role of an element by its local name.

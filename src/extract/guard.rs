@@ -33,6 +33,16 @@ pub enum Implausible {
     /// The page is a consent wall, an error page or a bot check.
     #[error("the page looks like {0}, not the article")]
     NotTheArticle(PageKind),
+    /// The headline and nearly every word of the body are new: the address
+    /// now serves another page (a redirect to a front page, a soft 404).
+    #[error(
+        "the page now holds a different text (headline and {shared_percent}% of the words shared); \
+         the address may redirect elsewhere"
+    )]
+    DifferentPage {
+        /// The share of the last good version's distinct words still present.
+        shared_percent: u8,
+    },
 }
 
 /// Pages that stand in for an article without being one.
@@ -60,6 +70,11 @@ impl std::fmt::Display for PageKind {
 const COLLAPSE_SHARE: f64 = 0.3;
 /// Bodies this short are too small to judge a collapse by.
 const MIN_WORDS_TO_JUDGE: usize = 40;
+/// A version sharing less than this share of the last one's distinct words,
+/// under another headline, is another page.
+const MIN_SHARED_WORDS: f64 = 0.15;
+/// How many blocks at the head of the body are read for a stand-in's words.
+const STAND_IN_HEAD_BLOCKS: usize = 3;
 /// Pages longer than this are articles, whatever words they contain.
 const MAX_STAND_IN_WORDS: usize = 150;
 
@@ -78,6 +93,14 @@ pub fn check_plausible(previous: &Article, current: &Article) -> Result<(), Impl
     if before >= MIN_WORDS_TO_JUDGE && (after as f64) < before as f64 * COLLAPSE_SHARE {
         return Err(Implausible::Collapsed { before, after });
     }
+    if before >= MIN_WORDS_TO_JUDGE && previous.headline != current.headline {
+        let shared = shared_words(previous, current);
+        if shared < MIN_SHARED_WORDS {
+            return Err(Implausible::DifferentPage {
+                shared_percent: (shared * 100.0).round() as u8,
+            });
+        }
+    }
     let paragraphs = |a: &Article| {
         a.blocks
             .iter()
@@ -91,15 +114,39 @@ pub fn check_plausible(previous: &Article, current: &Article) -> Result<(), Impl
     Ok(())
 }
 
+/// The share of `previous`'s distinct body words that `current` still has.
+fn shared_words(previous: &Article, current: &Article) -> f64 {
+    let words = |a: &Article| -> std::collections::HashSet<String> {
+        a.blocks
+            .iter()
+            .flat_map(|b| b.text.split_whitespace().map(str::to_lowercase))
+            .collect()
+    };
+    let (before, after) = (words(previous), words(current));
+    if before.is_empty() {
+        return 1.0;
+    }
+    before.iter().filter(|w| after.contains(*w)).count() as f64 / before.len() as f64
+}
+
 /// What kind of stand-in page `article` is, if its short text reads like a
 /// consent wall, an error page or a bot check.
 pub fn stand_in_kind(article: &Article) -> Option<PageKind> {
-    if article.word_count() > MAX_STAND_IN_WORDS {
+    // Counting stops past the limit: real articles are long.
+    let words = article
+        .blocks
+        .iter()
+        .flat_map(|b| b.text.split_whitespace());
+    if words.take(MAX_STAND_IN_WORDS + 1).count() > MAX_STAND_IN_WORDS {
         return None;
     }
+    // A stand-in says what it is up front; a short article that mentions
+    // a captcha further down is still an article.
     let mut text = article.headline.clone().unwrap_or_default().to_lowercase();
-    text.push('\n');
-    text.push_str(&article.body_text().to_lowercase());
+    for block in article.blocks.iter().take(STAND_IN_HEAD_BLOCKS) {
+        text.push('\n');
+        text.push_str(&block.text.to_lowercase());
+    }
     const CONSENT: &[&str] = &[
         "we use cookies",
         "accept all cookies",

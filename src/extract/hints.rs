@@ -8,13 +8,14 @@
 
 use std::sync::LazyLock;
 
-use regex::Regex;
+use regex::{Regex, RegexSet};
 
 use super::dom::Chrome;
 
-/// Compiles one of this module's fixed patterns.
+/// Compiles one of this module's fixed patterns, matching regardless of
+/// ASCII case (class names come as authors wrote them).
 fn pattern(source: &str) -> Regex {
-    Regex::new(source).expect("the hint patterns are fixed and valid")
+    Regex::new(&format!("(?i){source}")).expect("the hint patterns are fixed and valid")
 }
 
 /// Class and id words that mark page chrome whatever else the element says:
@@ -23,8 +24,10 @@ static CHROME_STRONG: LazyLock<Regex> = LazyLock::new(|| {
     pattern(
         r"(?x)
         share|sharing|social|related|recommend|newsletter|subscri|signup|sign-up|
-        comment|disqus|cookie|consent|gdpr|breadcrumb|popup|promo|sponsor|
-        advert|outbrain|taboola|paywall|cta-|-cta|more-stories|trending|most-popular|mostpopular|most-read|skip-link|
+        comments?(?:$|[\s_-]|list|area|form|section|thread)|disqus|cookie|consent|gdpr|
+        breadcrumb|popup|promo|sponsor|
+        advert|outbrain|taboola|paywall|cta-|-cta|more-stories|trending|
+        sr-only|screen-reader|visually-hidden|visuallyhidden|most-popular|mostpopular|most-read|skip-link|
         (?:^|[\s_-])(?:ad|ads|adv|nav|navbar|menu|tags|tag-list|toolbar)(?:$|[\s_-])",
     )
 });
@@ -37,7 +40,8 @@ static CHROME_WEAK: LazyLock<Regex> = LazyLock::new(|| {
         r"(?x)
         footer|header|sidebar|side-bar|widget|banner|masthead|pagination|pager|
         navigation|menu|byline|author|combx|community|remark|replies|rss|
-        shoutbox|skyscraper|supplemental|agegate|legends|dateline|toc|print",
+        shoutbox|skyscraper|supplemental|agegate|legends|dateline|
+        (?:^|[\s_-])(?:toc|print)(?:$|[\s_-])",
     )
 });
 
@@ -63,49 +67,52 @@ static POSITIVE: LazyLock<Regex> = LazyLock::new(|| {
     pattern(r"article|body|content|entry|hentry|h-entry|main|page|post|text|blog|story|prose")
 });
 
-/// What these (lowercased) class and id words say about an element being
-/// chrome. Content words soften a verdict: "article-share" is surely chrome,
-/// but "article url-breadcrumb" or "main-content has-section-nav" are
-/// article containers carrying a state class, so they are only weakly
-/// chrome (and not chrome at all when they hold most of the page).
+/// What these class and id words say about an element being
+/// chrome. Each class (or id) is read on its own: one that says content and
+/// nothing else ("entry-content", "article") softens a chrome verdict
+/// carried by another ("article url-breadcrumb" is a story with a state
+/// class), but one that says both is chrome ("post-author",
+/// "article-footer", "post-comments").
 pub(crate) fn chrome(hints: &str) -> Chrome {
-    let hints = without_slugs(hints);
-    if hints.is_empty() {
-        return Chrome::No;
+    // One scan per class for all three word lists.
+    static ALL: LazyLock<RegexSet> = LazyLock::new(|| {
+        RegexSet::new([
+            CHROME_STRONG.as_str(),
+            CHROME_WEAK.as_str(),
+            CONTENT.as_str(),
+        ])
+        .expect("the hint patterns are fixed and valid")
+    });
+    let (mut strong, mut weak, mut content) = (false, false, false);
+    for token in hints.split_ascii_whitespace() {
+        let matched = ALL.matches(token);
+        let token_strong = matched.matched(0);
+        let token_weak = !token_strong && matched.matched(1);
+        strong |= token_strong;
+        weak |= token_weak;
+        content |= !token_strong && !token_weak && matched.matched(2);
     }
-    let content = CONTENT.is_match(&hints);
-    if CHROME_STRONG.is_match(&hints) {
-        if content {
-            Chrome::Weak
-        } else {
-            Chrome::Strong
-        }
-    } else if CHROME_WEAK.is_match(&hints) && !content {
-        Chrome::Weak
-    } else {
-        Chrome::No
+    match (strong, weak, content) {
+        (true, _, false) => Chrome::Strong,
+        (true, _, true) | (false, true, false) => Chrome::Weak,
+        _ => Chrome::No,
     }
 }
 
-/// The hints without slugs: ids made from a section's title
-/// ("sharing-with-multiple-developers") say what the section is about, not
-/// what it is.
-fn without_slugs(hints: &str) -> std::borrow::Cow<'_, str> {
-    let is_slug = |word: &str| {
-        word.matches('-').count() >= 3
-            && word
-                .split('-')
-                .all(|part| part.len() >= 2 && part.bytes().all(|b| b.is_ascii_lowercase()))
-    };
-    if !hints.split_ascii_whitespace().any(is_slug) {
-        return hints.into();
-    }
-    hints
-        .split_ascii_whitespace()
-        .filter(|w| !is_slug(w))
-        .collect::<Vec<_>>()
-        .join(" ")
-        .into()
+/// Whether an id is a slug made from a section's title
+/// ("sharing-with-a-single-developer"): it says what the section is about,
+/// not what it is, so it is no hint.
+pub(crate) fn is_slug(id: &str) -> bool {
+    id.matches('-').count() >= 3
+        && id
+            .split('-')
+            .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_alphanumeric()))
+}
+
+/// Whether class and id words name a comment thread.
+pub(crate) fn is_comments(hints: &str) -> bool {
+    static COMMENTS: LazyLock<Regex> = LazyLock::new(|| pattern(r"comment|disqus|replies|respond"));
+    COMMENTS.is_match(hints)
 }
 
 /// Whether an ARIA role marks chrome.
@@ -141,6 +148,53 @@ pub(crate) fn class_weight(hints: &str) -> f64 {
         weight += 25.0;
     }
     weight
+}
+
+/// Whether a short text is a byline or a dateline: it opens with "By",
+/// "Posted", "Published" or "Updated", or it is mostly a date.
+pub(crate) fn is_dateline(text: &str) -> bool {
+    static OPENING: LazyLock<Regex> = LazyLock::new(|| {
+        pattern(
+            r"^(?:by|posted|published|updated|last updated|written by|von|por|par|mis à jour|publié|publicado|atualizado|actualizado|aktualisiert|veröffentlicht|pubblicato|aggiornato)\b",
+        )
+    });
+    // Month names in English, French, German, Spanish, Portuguese and
+    // Italian, by their first letters; "22 de janeiro de 2018" included.
+    static DATE: LazyLock<Regex> = LazyLock::new(|| {
+        let month = r"(?:jan|feb|f[eé]v|mar|m[aä]r|apr|avr|abr|may|mai|mag|jun|jui|giu|jul|lug|aug|ao[uû]|ago|sep|set|oct|okt|out|ott|nov|dec|d[eé]c|dez|dic|ene|gen|fev|enero|janeiro)\w*\.?";
+        pattern(&format!(
+            r"(?x)
+            \b\d{{4}}-\d{{2}}-\d{{2}}\b | \b\d{{1,2}}[/.]\d{{1,2}}[/.]\d{{2,4}}\b |
+            \b{month}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}\b |
+            \b\d{{1,2}}\.?\s+(?:de\s+)?{month}\s+(?:de\s+)?\d{{4}}\b"
+        ))
+    });
+    if text.chars().count() > 120 {
+        return false;
+    }
+    if OPENING.is_match(text) && text.split_whitespace().count() <= 16 {
+        return true;
+    }
+    // Mostly a date: once dates, times and their small words are taken
+    // out, a few words at most are left.
+    if !DATE.is_match(text) {
+        return false;
+    }
+    static TIME: LazyLock<Regex> =
+        LazyLock::new(|| pattern(r"\b\d{1,2}[:h]\d{2}(?:\s*[ap]\.?m\.?)?"));
+    let rest = DATE.replace_all(text, " ");
+    let rest = TIME.replace_all(&rest, " ");
+    let left = rest
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .filter(|w| {
+            !matches!(
+                w.to_lowercase().as_str(),
+                "at" | "on" | "updated" | "published" | "posted" | "gmt" | "utc" | "am" | "pm"
+            )
+        })
+        .count();
+    left <= 4
 }
 
 /// Whether an inline `style` hides the element.
@@ -193,13 +247,15 @@ mod tests {
             ("site-footer", Chrome::Weak),
             ("entry-content", Chrome::No),
             ("main-content", Chrome::No),
-            ("article-footer", Chrome::No),
-            ("post-comments", Chrome::Weak),
+            ("article-footer", Chrome::Weak),
+            ("post-author", Chrome::Weak),
+            ("article url-breadcrumb", Chrome::Weak),
+            ("post-comments", Chrome::Strong),
             ("comment-list", Chrome::Strong),
-            (
-                "section sharing-with-multiple-developers-code-review",
-                Chrome::No,
-            ),
+            ("commentlist", Chrome::Strong),
+            ("commentary-body", Chrome::No),
+            ("blueprint", Chrome::No),
+            ("toc", Chrome::Weak),
             ("ad-slot ad-leaderboard", Chrome::Strong),
             ("header", Chrome::Weak),
             ("shadow", Chrome::No),
@@ -207,6 +263,39 @@ mod tests {
         ];
         for (hints, want) in cases {
             assert_eq!(chrome(hints), want, "{hints}");
+        }
+    }
+
+    #[test]
+    fn slugs_are_told_from_hints() {
+        assert!(is_slug("sharing-with-a-single-developer"));
+        assert!(!is_slug("share-bar"));
+        assert!(!is_slug("post-body post-content"));
+    }
+
+    #[test]
+    fn datelines_are_recognised() {
+        let cases = [
+            ("By Jane Doe", true),
+            ("Published November 20th, 2019 - 07:29 GMT", true),
+            ("December 18, 2020", true),
+            (
+                "April 28, 2019 at 6:01 am Updated April 29, 2019 at 3:33 pm",
+                true,
+            ),
+            ("2019-04-10", true),
+            ("segunda-feira, 22 de janeiro de 2018 às 0:13", true),
+            ("Mis à jour le 5 mai 2015 à 20h13", true),
+            ("14. März 2024, 10:30 Uhr", true),
+            ("Bypass surgery is on the rise, doctors say.", false),
+            (
+                "The council met on December 18, 2020 to discuss the budget and the new library plans.",
+                false,
+            ),
+            ("Highlights", false),
+        ];
+        for (text, want) in cases {
+            assert_eq!(is_dateline(text), want, "{text}");
         }
     }
 

@@ -13,7 +13,7 @@ use crate::article::normalize_text;
 
 /// What the page says about its article, before the body is chosen.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct Metadata {
+pub(crate) struct Metadata {
     /// The headline.
     pub headline: Option<String>,
     /// The author(s), without a leading "By".
@@ -26,7 +26,8 @@ pub struct Metadata {
     pub canonical_url: Option<String>,
     /// The language tag (`en-US`).
     pub language: Option<String>,
-    /// JSON-LD's `articleBody`, normalised, when the page has one.
+    /// JSON-LD's `articleBody` when the page has one: one normalised
+    /// paragraph a line.
     pub article_body: Option<String>,
 }
 
@@ -39,6 +40,7 @@ struct Found {
     h1: Option<String>,
     author_meta: Option<String>,
     author_page: Option<String>,
+    author_class: Option<String>,
     published_meta: Option<String>,
     modified_meta: Option<String>,
     time_element: Option<String>,
@@ -50,7 +52,7 @@ struct Found {
 }
 
 /// Reads the page's metadata.
-pub fn read(html: &Html) -> Metadata {
+pub(crate) fn read(html: &Html) -> Metadata {
     let mut found = Found::default();
     let root = html.root_element();
     found.lang = root.value().attr("lang").and_then(non_empty);
@@ -73,6 +75,7 @@ pub fn read(html: &Html) -> Metadata {
             .byline
             .or(found.author_meta)
             .or(found.author_page)
+            .or(found.author_class)
             .and_then(clean_byline),
         published: found
             .published_meta
@@ -108,14 +111,28 @@ fn visit(element: ElementRef<'_>, found: &mut Found) {
             let kind = value.attr("type").unwrap_or("");
             if kind.eq_ignore_ascii_case("application/ld+json") {
                 let json: String = element.text().collect();
-                if let Ok(parsed) = serde_json::from_str::<Value>(json.trim()) {
+                if let Some(parsed) = parse_json_ld(&json) {
                     read_json_ld(&parsed, &mut found.ld);
                 }
             }
         }
         _ => {}
     }
-    if let Some(prop) = value.attr("itemprop") {
+    // One pass over the attributes: looking each name up would intern it
+    // once per element, and this runs over every element of the page.
+    let (mut itemprop, mut rel, mut class) = (None, None, "");
+    for (name, attr) in value.attrs() {
+        match name {
+            "itemprop" => itemprop = Some(attr),
+            "rel" => rel = Some(attr),
+            "class" => class = attr,
+            _ => {}
+        }
+    }
+    if found.author_class.is_none() && is_byline_class(class) {
+        found.author_class = text_of(element).filter(|t| t.len() <= 120);
+    }
+    if let Some(prop) = itemprop {
         let content = || {
             value
                 .attr("content")
@@ -134,9 +151,41 @@ fn visit(element: ElementRef<'_>, found: &mut Found) {
             _ => {}
         }
     }
-    if found.author_page.is_none() && value.attr("rel") == Some("author") {
+    if found.author_page.is_none() && rel == Some("author") {
         found.author_page = text_of(element);
     }
+}
+
+/// Whether a class names the element holding the byline ("byline",
+/// "author-name"), as opposed to an author's bio or avatar.
+fn is_byline_class(class: &str) -> bool {
+    class.split_ascii_whitespace().any(|c| {
+        let c = c.to_ascii_lowercase();
+        matches!(
+            c.as_str(),
+            "byline" | "author" | "author-name" | "authorname" | "byline-name" | "byline__name"
+        ) || c.ends_with("__byline")
+            || c.ends_with("-byline")
+    })
+}
+
+/// Parses a JSON-LD script, which pages wrap in CDATA or comment markers
+/// and fill with raw line breaks that JSON does not allow in strings.
+fn parse_json_ld(text: &str) -> Option<Value> {
+    let mut text = text.trim();
+    for prefix in ["//<![CDATA[", "<![CDATA[", "<!--"] {
+        text = text.strip_prefix(prefix).unwrap_or(text).trim_start();
+    }
+    for suffix in ["//]]>", "]]>", "-->"] {
+        text = text.strip_suffix(suffix).unwrap_or(text).trim_end();
+    }
+    serde_json::from_str(text).ok().or_else(|| {
+        let flattened: String = text
+            .chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect();
+        serde_json::from_str(&flattened).ok()
+    })
 }
 
 /// Reads `<meta name|property|itemprop=… content=…>`.
@@ -222,12 +271,9 @@ fn read_article_object(object: &serde_json::Map<String, Value>, ld: &mut Metadat
     let text = |key: &str| object.get(key).and_then(Value::as_str).and_then(non_empty);
     let is_page = object.get("@type").and_then(Value::as_str) == Some("WebPage");
     // A WebPage object only fills what a real article object did not.
-    if ld.headline.is_none() || !is_page {
-        if let Some(h) = text("headline").or_else(|| if is_page { None } else { text("name") }) {
-            if ld.headline.is_none() || !is_page {
-                ld.headline = Some(h);
-            }
-        }
+    let headline = text("headline").or_else(|| if is_page { None } else { text("name") });
+    if headline.is_some() && (ld.headline.is_none() || !is_page) {
+        ld.headline = headline;
     }
     if ld.byline.is_none() {
         ld.byline = object.get("author").and_then(author_names);
@@ -239,7 +285,14 @@ fn read_article_object(object: &serde_json::Map<String, Value>, ld: &mut Metadat
         ld.canonical_url = ld.canonical_url.take().or_else(|| text("url"));
     }
     if let Some(body) = text("articleBody") {
-        let body = normalize_text(&body);
+        // Paragraphs stay on their own lines: the body may stand in for
+        // the page's markup.
+        let body: Vec<String> = body
+            .lines()
+            .map(normalize_text)
+            .filter(|l| !l.is_empty())
+            .collect();
+        let body = body.join("\n");
         if ld
             .article_body
             .as_ref()
@@ -331,6 +384,18 @@ mod tests {
             Some("Fredrik Vold")
         );
         assert_eq!(clean_byline("https://x.example/a".into()), None);
+    }
+
+    #[test]
+    fn wrapped_or_sloppy_json_ld_is_read() {
+        let cases = [
+            "<![CDATA[ {\"a\": 1} ]]>",
+            "//<![CDATA[\n{\"a\": 1}\n//]]>",
+            "{\"a\": \"line\nbreak\"}",
+        ];
+        for text in cases {
+            assert!(parse_json_ld(text).is_some(), "{text}");
+        }
     }
 
     #[test]

@@ -9,11 +9,12 @@
 //!
 //! Parts: `dom` (the view of the page), `hints` (what class, id and style
 //! words mean), `stats` (text statistics per node), `score` (which part is
-//! the article), `blocks` (rendering to blocks with emphasis), `meta`
+//! the article), `detect` (strict to loose passes and the JSON-LD
+//! cross-check), `blocks` (rendering to blocks with emphasis), `meta`
 //! (metadata), `guard` (plausibility of a result), `folder` (bulk runs).
 
 mod blocks;
-mod debug;
+mod detect;
 mod dom;
 mod folder;
 mod guard;
@@ -29,11 +30,9 @@ use scraper::{Html, Selector};
 
 pub use folder::{FolderRun, extract_folder};
 pub use guard::{Implausible, PageKind, check_plausible, stand_in_kind};
-pub use meta::Metadata;
 
 use crate::article::{Article, Block};
-use dom::{Chrome, Dom, WalkOptions};
-use score::Strictness;
+use dom::{Dom, WalkOptions};
 
 /// How to find the body of a page.
 #[derive(Debug, Clone, Default)]
@@ -72,10 +71,6 @@ pub enum ExtractError {
     NotTheArticle(PageKind),
 }
 
-/// Bodies shorter than this (in visible characters) send automatic
-/// detection back for a looser pass: a strict pass removed too much.
-const MIN_BODY_CHARS: usize = 500;
-
 /// Extracts the article from a page.
 ///
 /// # Errors
@@ -92,7 +87,7 @@ pub fn extract(html: &str, options: &ExtractOptions) -> Result<Article, ExtractE
     }
     let mut blocks = match &options.selector {
         Some(selector) => by_selector(&page, selector, &ignored)?,
-        None => detect(&page, &ignored, &metadata),
+        None => detect::detect(&page, &ignored, &metadata),
     };
     drop_repeated_headline(&mut blocks, metadata.headline.as_deref());
     let article = Article {
@@ -146,76 +141,6 @@ fn by_selector(
         blocks.extend(blocks::render(&dom, &[0], &vec![false; dom.nodes.len()]));
     }
     Ok(blocks)
-}
-
-/// The passes of automatic detection, strictest first: each later pass
-/// honours fewer chrome hints or cleans less, for pages whose strict pass
-/// finds too little.
-const PASSES: [Strictness; 4] = [
-    Strictness {
-        chrome: Chrome::Weak,
-        weigh_classes: true,
-        clean: true,
-    },
-    Strictness {
-        chrome: Chrome::Strong,
-        weigh_classes: true,
-        clean: true,
-    },
-    Strictness {
-        chrome: Chrome::Strong,
-        weigh_classes: false,
-        clean: true,
-    },
-    // The last resort ignores every hint: only for pages where the others
-    // found next to nothing, since it lets comment threads compete.
-    Strictness {
-        chrome: Chrome::No,
-        weigh_classes: false,
-        clean: false,
-    },
-];
-
-/// Below this many characters the looser passes found "next to nothing".
-const NOTHING_CHARS: usize = 140;
-
-/// Detects the body automatically, loosening the rules while the result is
-/// too short to be an article.
-fn detect(page: &Html, ignored: &HashSet<ego_tree::NodeId>, metadata: &Metadata) -> Vec<Block> {
-    let dom = Dom::build(
-        page,
-        &WalkOptions {
-            ignored,
-            mark_chrome: true,
-        },
-    );
-    let mut best: Vec<Block> = Vec::new();
-    let mut best_chars = 0;
-    for (pass, strictness) in PASSES.into_iter().enumerate() {
-        if pass == PASSES.len() - 1 && best_chars >= NOTHING_CHARS {
-            break;
-        }
-        let page_stats = stats::compute(&dom, strictness.chrome);
-        let selection = score::select(&dom, &page_stats, metadata.headline.as_deref(), strictness);
-        let blocks = blocks::render(&dom, &selection.roots, &selection.skip);
-        let chars: usize = blocks.iter().map(|b| b.text.chars().count()).sum();
-        if std::env::var_os("REDLINE_DEBUG").is_some() {
-            debug::selection(
-                &dom,
-                &page_stats,
-                &selection,
-                &format!("pass {pass} chars {chars}"),
-            );
-        }
-        if chars >= MIN_BODY_CHARS {
-            return blocks;
-        }
-        if chars > best_chars {
-            best = blocks;
-            best_chars = chars;
-        }
-    }
-    best
 }
 
 /// Removes a first block that repeats the headline: the headline is kept in

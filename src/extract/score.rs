@@ -35,22 +35,28 @@ pub(crate) struct Selection {
 }
 
 /// Chooses the article in `dom`, whose statistics are `page`.
-pub(crate) fn select(
-    dom: &Dom<'_>,
-    page: &PageStats,
-    headline: Option<&str>,
-    strictness: Strictness,
-) -> Selection {
+pub(crate) fn select(dom: &Dom<'_>, page: &PageStats, strictness: Strictness) -> Selection {
     let (scores, points) = score_candidates(dom, page, strictness);
-    let roots = match best_candidate(dom, page, &scores) {
+    let roots = match best_candidate(dom, &scores) {
         Some(top) => with_siblings(dom, page, &scores, &points, top),
         None => vec![0],
     };
     let mut skip = vec![false; dom.nodes.len()];
     for &root in &roots {
-        mark_skips(dom, page, &scores, root, headline, strictness, &mut skip);
+        mark_skips(dom, page, &scores, root, strictness, &mut skip);
     }
     Selection { roots, skip }
+}
+
+/// The container most likely to hold the article, before siblings and
+/// clean-up.
+pub(crate) fn top_candidate(
+    dom: &Dom<'_>,
+    page: &PageStats,
+    strictness: Strictness,
+) -> Option<usize> {
+    let (scores, _) = score_candidates(dom, page, strictness);
+    best_candidate(dom, &scores)
 }
 
 /// Content scores of candidate containers (0 for non-candidates), already
@@ -80,7 +86,8 @@ fn score_candidates(
         let points =
             1.0 + f64::from(s.direct_commas) + (f64::from(s.direct_chars) / 85.0).floor().min(3.0);
         let mut at = first;
-        for level in 0..5 {
+        let mut level = 0u8;
+        while level < 5 {
             let Some(a) = at else { break };
             if !initialised[a] {
                 initialised[a] = true;
@@ -93,6 +100,14 @@ fn score_candidates(
             };
             raw[a] += points / divider;
             earned[a] += points / divider;
+            // A wrapper around a single text-bearing child is the same
+            // container twice over: it shares the child's level, so that
+            // layouts nesting paragraphs ten wrappers deep score as flat
+            // ones do.
+            let s = &page.stats[a];
+            if !(s.text_children == 1 && s.direct_chars == 0) {
+                level += 1;
+            }
             at = parent(dom, a);
         }
     }
@@ -129,7 +144,7 @@ fn parent(dom: &Dom<'_>, index: usize) -> Option<usize> {
 
 /// The best-scoring container, moved up the tree when its ancestors hold
 /// more of the article than it does.
-fn best_candidate(dom: &Dom<'_>, page: &PageStats, scores: &[f64]) -> Option<usize> {
+fn best_candidate(dom: &Dom<'_>, scores: &[f64]) -> Option<usize> {
     let mut ranked: Vec<usize> = (0..scores.len()).filter(|&i| scores[i] > 0.0).collect();
     ranked.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
     let mut top = *ranked.first()?;
@@ -184,7 +199,6 @@ fn best_candidate(dom: &Dom<'_>, page: &PageStats, scores: &[f64]) -> Option<usi
         }
         top = p;
     }
-    let _ = page;
     Some(top)
 }
 
@@ -241,7 +255,7 @@ fn with_siblings(
 fn ends_sentence(dom: &Dom<'_>, index: usize) -> bool {
     let end = dom.nodes[index].end as usize;
     (index..end).rev().find_map(|i| match dom.nodes[i].kind {
-        super::dom::Kind::Text(t) if !t.trim().is_empty() => {
+        super::dom::Kind::Text(t, _) if !t.trim().is_empty() => {
             Some(t.trim_end().ends_with(['.', '!', '?', '"', '”']))
         }
         _ => None,
@@ -249,14 +263,13 @@ fn ends_sentence(dom: &Dom<'_>, index: usize) -> bool {
 }
 
 /// Marks what to leave out inside the chosen subtree at `root`: chrome,
-/// the repeated headline, and containers that are link lists, galleries or
+/// the page's title heading, and containers that are link lists, galleries or
 /// forms rather than prose.
 fn mark_skips(
     dom: &Dom<'_>,
     page: &PageStats,
     scores: &[f64],
     root: usize,
-    headline: Option<&str>,
     strictness: Strictness,
     skip: &mut [bool],
 ) {
@@ -268,7 +281,7 @@ fn mark_skips(
         let drop = page.context[i].in_chrome
             || (i != root
                 && page.stats[i].chars * 2 <= root_chars
-                && drop_element(dom, page, scores, i, headline, strictness));
+                && drop_element(dom, page, scores, i, strictness));
         if drop {
             skip[i] = true;
             i = dom.nodes[i].end as usize;
@@ -284,7 +297,6 @@ fn drop_element(
     page: &PageStats,
     scores: &[f64],
     i: usize,
-    headline: Option<&str>,
     strictness: Strictness,
 ) -> bool {
     let Some(role) = dom.role(i) else {
@@ -297,16 +309,33 @@ fn drop_element(
         0.0
     };
     if let Role::Heading(level) = role {
-        if level == 1 && headline.is_some() {
+        // The page's one `h1` is its title, kept as the headline, whatever
+        // small differences it has from the title in the metadata.
+        if level == 1 {
             return true;
         }
-        return level <= 3 && (weight < 0.0 || s.link_density() > 0.33);
+        return level <= 3 && weight < 0.0;
     }
     if !strictness.clean {
         return false;
     }
+    // A paragraph that is nothing but a short link is a pointer to another
+    // story ("Who will make the Rock Hall in 2020?"), not prose.
+    if role == Role::Para && s.chars < 150 && s.link_density() > 0.9 {
+        return true;
+    }
     let tag = dom.tag(i);
-    if !matches!(
+    // An article inside an article is a teaser for another one (HTML's
+    // own meaning of nesting them).
+    if tag == "article" && has_ancestor(dom, i, "article") {
+        return true;
+    }
+    is_container(tag) && drop_container(tag, s, weight + scores[i].max(0.0))
+}
+
+/// The containers that clean-up judges as a whole.
+fn is_container(tag: &str) -> bool {
+    matches!(
         tag,
         "div"
             | "section"
@@ -321,26 +350,41 @@ fn drop_element(
             | "footer"
             | "figure"
             | "nav"
-    ) {
-        return false;
-    }
-    let weight = weight + scores[i].max(0.0);
+    )
+}
+
+/// Whether a container inside the body, weighted `weight` by its hints and
+/// its own content score, is a link list, a gallery, a form or an empty
+/// shell rather than prose. Prose with many commas always stays.
+fn drop_container(tag: &str, s: &Stats, weight: f64) -> bool {
     if weight < 0.0 {
         return true;
     }
     if s.commas >= 10 {
         return false;
     }
+    if s.chars == 0 {
+        return tag != "figure" && s.images == 0;
+    }
     let is_list = matches!(tag, "ul" | "ol" | "dl");
     let density = s.link_density();
     let paras = f64::from(s.paras);
     let images = f64::from(s.images);
-    if s.chars == 0 {
-        return tag != "figure" && s.images == 0;
-    }
     (images > 1.0 && paras / images < 0.5 && tag != "figure")
         || (!is_list && f64::from(s.items) > paras + 100.0)
         || (!is_list && s.chars < 25 && (s.images == 0 || s.images > 2) && s.heading_chars == 0)
         || (weight < 25.0 && density > 0.2)
         || (weight >= 25.0 && density > 0.5)
+}
+
+/// Whether an element has an ancestor with local name `tag`.
+fn has_ancestor(dom: &Dom<'_>, index: usize, tag: &str) -> bool {
+    let mut at = parent(dom, index);
+    while let Some(a) = at {
+        if dom.tag(a) == tag {
+            return true;
+        }
+        at = parent(dom, a);
+    }
+    false
 }

@@ -6,7 +6,8 @@
 //! Content detection reads these numbers; this module must not interpret
 //! them. Text inside chrome (marked by `dom`) counts as absent.
 
-use super::dom::{Chrome, Dom, Kind, Role};
+use super::dom::{Chrome, Dom, Kind, Role, TextCounts};
+use super::hints;
 
 /// The numbers for one node's subtree.
 #[derive(Debug, Clone, Copy, Default)]
@@ -25,6 +26,8 @@ pub(crate) struct Stats {
     pub items: u32,
     /// Characters inside headings.
     pub heading_chars: u32,
+    /// Child elements that hold text.
+    pub text_children: u32,
     /// For a block element: characters of the text it holds directly, not
     /// inside a nested block.
     pub direct_chars: u32,
@@ -68,18 +71,23 @@ pub(crate) struct PageStats {
 /// An element weakly marked as chrome that holds more than this share of
 /// the page's text is the page's content after all.
 const WEAK_CHROME_MAX_SHARE: f64 = 0.6;
-/// Even strong chrome words do not make chrome of an element that holds
-/// nearly all the page's text: "page-ad-margins" around everything is
-/// layout, not an ad.
-const STRONG_CHROME_MAX_SHARE: f64 = 0.85;
+/// Strong chrome words do not make chrome of an element that holds most
+/// of the page's text either: "page-ad-margins" or "advertisement-pusher"
+/// around everything is layout, not an ad.
+const STRONG_CHROME_MAX_SHARE: f64 = 0.6;
+/// Comment threads, though, can outweigh a short article many times over.
+const COMMENTS_MAX_SHARE: f64 = 0.85;
 
 /// Computes the statistics of every node, honouring the chrome hints at
-/// `honour` and stronger (`Chrome::No` honours none).
-pub(crate) fn compute(dom: &Dom<'_>, honour: Chrome) -> PageStats {
+/// `honour` and stronger (`Chrome::No` honours none). Weak hints are not
+/// honoured on the ancestors of `anchor`, the node most likely to hold the
+/// article: a "sidebar" class on a wrapper around the story is layout.
+pub(crate) fn compute(dom: &Dom<'_>, honour: Chrome, anchor: Option<usize>) -> PageStats {
     let n = dom.nodes.len();
     let all = all_chars(dom);
     let weak_limit = f64::from(all[0]) * WEAK_CHROME_MAX_SHARE;
     let strong_limit = f64::from(all[0]) * STRONG_CHROME_MAX_SHARE;
+    let comments_limit = f64::from(all[0]) * COMMENTS_MAX_SHARE;
     let mut context = Vec::with_capacity(n);
     // Top-down: parents come before children in pre-order.
     for (i, node) in dom.nodes.iter().enumerate() {
@@ -105,8 +113,17 @@ pub(crate) fn compute(dom: &Dom<'_>, honour: Chrome) -> PageStats {
             in_chrome: p.in_chrome
                 || match node.chrome {
                     Chrome::No => false,
-                    Chrome::Weak => honour == Chrome::Weak && f64::from(all[i]) <= weak_limit,
-                    Chrome::Strong => honour != Chrome::No && f64::from(all[i]) <= strong_limit,
+                    Chrome::Weak => {
+                        honour == Chrome::Weak
+                            && f64::from(all[i]) <= weak_limit
+                            && !anchor.is_some_and(|a| a >= i && a < node.end as usize)
+                    }
+                    Chrome::Strong => {
+                        honour != Chrome::No
+                            && (f64::from(all[i]) <= strong_limit
+                                || (f64::from(all[i]) <= comments_limit
+                                    && hints::is_comments(&node.hints)))
+                    }
                 },
             in_heading: p.in_heading || matches!(role, Some(Role::Heading(_))),
         });
@@ -120,8 +137,8 @@ pub(crate) fn compute(dom: &Dom<'_>, honour: Chrome) -> PageStats {
             continue;
         }
         match dom.nodes[i].kind {
-            Kind::Text(text) => {
-                let (chars, commas) = count(text);
+            Kind::Text(_, counts) => {
+                let TextCounts { chars, commas } = counts;
                 let s = &mut stats[i];
                 s.chars = chars;
                 s.commas = commas;
@@ -162,6 +179,9 @@ pub(crate) fn compute(dom: &Dom<'_>, honour: Chrome) -> PageStats {
             parent.images += child.images;
             parent.items += child.items;
             parent.heading_chars += child.heading_chars;
+            if child.chars > 0 && matches!(dom.nodes[i].kind, Kind::Element { .. }) {
+                parent.text_children += 1;
+            }
         }
     }
     PageStats { stats, context }
@@ -171,25 +191,11 @@ pub(crate) fn compute(dom: &Dom<'_>, honour: Chrome) -> PageStats {
 fn all_chars(dom: &Dom<'_>) -> Vec<u32> {
     let mut chars = vec![0u32; dom.nodes.len()];
     for i in (1..dom.nodes.len()).rev() {
-        if let Kind::Text(text) = dom.nodes[i].kind {
-            chars[i] = count(text).0;
+        if let Kind::Text(_, counts) = dom.nodes[i].kind {
+            chars[i] = counts.chars;
         }
         let parent = dom.nodes[i].parent as usize;
         chars[parent] += chars[i];
     }
     chars
-}
-
-/// Visible characters and commas of a text.
-fn count(text: &str) -> (u32, u32) {
-    let (mut chars, mut commas) = (0u32, 0u32);
-    for c in text.chars() {
-        if !c.is_whitespace() {
-            chars += 1;
-            if matches!(c, ',' | '，' | '、' | '،') {
-                commas += 1;
-            }
-        }
-    }
-    (chars, commas)
 }
