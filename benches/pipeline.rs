@@ -12,6 +12,7 @@
 //! 2. re-check with validators: the server answers 304, nothing is parsed;
 //! 3. re-check without validators: fetch, extract, compare, nothing stored
 //!    (the steady state of a site that ignores conditional requests).
+//!
 //! Then parse-only: `scraper::Html::parse_document` over the same pages with
 //! the same parallelism, the floor that the pipeline is measured against.
 
@@ -129,8 +130,8 @@ async fn pass(
     let (cpu, start) = (cpu_time(), Instant::now());
     let limit = Arc::new(tokio::sync::Semaphore::new(64));
     let mut tasks = tokio::task::JoinSet::new();
-    for watch in watches.iter().cloned() {
-        let (pipeline, limit) = (pipeline.clone(), limit.clone());
+    for watch in watches {
+        let (pipeline, limit, watch) = (pipeline.clone(), limit.clone(), watch.clone());
         tasks.spawn(async move {
             let _permit = limit.acquire_owned().await.unwrap();
             pipeline.check(&watch, chrono::Utc::now()).await
