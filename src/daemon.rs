@@ -41,7 +41,12 @@ pub async fn run(
     let tracker = TaskTracker::new();
     let limit = Arc::new(Semaphore::new(watchlist.settings.concurrency));
     let running: Arc<Mutex<HashSet<WatchName>>> = Arc::default();
-    let mut plan = Plan::new(&watchlist, Utc::now());
+    // A watch never checked gets its baseline now rather than at its first
+    // scheduled firing, which may be hours away.
+    let store = pipeline.store();
+    let never_checked =
+        |name: &WatchName| store.state(name).map_or(true, |s| s.last_check.is_none());
+    let mut plan = Plan::new(&watchlist, Utc::now(), &never_checked);
     let mut reloader = Reloader::new(&watchlist.path);
     let mut current = watchlist;
     if let Some(mailer) = pipeline.notifier().mailer().cloned() {
@@ -62,7 +67,7 @@ pub async fn run(
             () = tokio::time::sleep(wait) => {}
         }
         if let Some(next) = reloader.poll(&current) {
-            plan.update(&next, Utc::now());
+            plan.update(&next, Utc::now(), &never_checked);
             current = next;
         }
         let now = Utc::now();
@@ -133,21 +138,32 @@ struct Plan {
 }
 
 impl Plan {
-    fn new(watchlist: &Watchlist, now: DateTime<Utc>) -> Self {
+    fn new(
+        watchlist: &Watchlist,
+        now: DateTime<Utc>,
+        never_checked: &dyn Fn(&WatchName) -> bool,
+    ) -> Self {
         let mut plan = Plan {
             entries: HashMap::new(),
         };
-        plan.update(watchlist, now);
+        plan.update(watchlist, now, never_checked);
         plan
     }
 
-    /// Takes in a (re)loaded watchlist: new watches are planned, removed
-    /// ones dropped, and a watch whose schedule is unchanged keeps its due time.
-    fn update(&mut self, watchlist: &Watchlist, now: DateTime<Utc>) {
+    /// Takes in a (re)loaded watchlist: new watches are planned (at once
+    /// when never checked), removed ones dropped, and a watch whose schedule
+    /// is unchanged keeps its due time.
+    fn update(
+        &mut self,
+        watchlist: &Watchlist,
+        now: DateTime<Utc>,
+        never_checked: &dyn Fn(&WatchName) -> bool,
+    ) {
         let mut entries = HashMap::new();
         for watch in &watchlist.watches {
             let due = match self.entries.remove(&watch.name) {
                 Some((old, due)) if old.schedule.as_str() == watch.schedule.as_str() => due,
+                _ if never_checked(&watch.name) => now + spread(watch, &watchlist.settings, now),
                 _ => next_due(watch, &watchlist.settings, now),
             };
             entries.insert(watch.name.clone(), (watch.clone(), due));
@@ -183,12 +199,18 @@ fn next_due(watch: &Watch, settings: &Settings, now: DateTime<Utc>) -> DateTime<
         // the safe reading of one that stops firing later.
         return now + chrono::Duration::days(365);
     };
+    fire + spread(watch, settings, now)
+}
+
+/// The watch's stable offset within the window over which checks due
+/// together are spread.
+fn spread(watch: &Watch, settings: &Settings, now: DateTime<Utc>) -> chrono::Duration {
     let period = watch
         .schedule
-        .period_after(now, zone)
+        .period_after(now, settings.timezone)
         .unwrap_or(Duration::from_secs(3600));
     let offset = schedule::spread_offset(watch.name.as_str(), period, settings.spread);
-    fire + chrono::Duration::from_std(offset).unwrap_or_default()
+    chrono::Duration::from_std(offset).unwrap_or_default()
 }
 
 /// Watches the watchlist file and re-validates it when it changes.
