@@ -38,9 +38,13 @@ pub async fn run(
     pipeline: Pipeline,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let tracker = TaskTracker::new();
-    let limit = Arc::new(Semaphore::new(watchlist.settings.concurrency));
-    let running: Arc<Mutex<HashSet<WatchName>>> = Arc::default();
+    let checks = Checks {
+        tracker: TaskTracker::new(),
+        limit: Arc::new(Semaphore::new(watchlist.settings.concurrency)),
+        running: Arc::default(),
+        pipeline: pipeline.clone(),
+        shutdown: shutdown.clone(),
+    };
     // A watch never checked gets its baseline now rather than at its first
     // scheduled firing, which may be hours away.
     let store = pipeline.store();
@@ -51,7 +55,7 @@ pub async fn run(
     let mut current = watchlist;
     if let Some(mailer) = pipeline.notifier().mailer().cloned() {
         let token = shutdown.clone();
-        tracker.spawn(async move { mailer.run(token).await });
+        checks.tracker.spawn(async move { mailer.run(token).await });
     }
     tracing::info!(watches = current.watches.len(), store = %pipeline.store().root().display(), "daemon started");
     if let Some((name, due)) = plan.next_due() {
@@ -70,46 +74,68 @@ pub async fn run(
             plan.update(&next, Utc::now(), &never_checked);
             current = next;
         }
-        let now = Utc::now();
-        for watch in plan.take_due(now, &current.settings) {
-            if !running
-                .lock()
-                .expect("running set is never poisoned")
-                .insert(watch.name.clone())
-            {
-                tracing::warn!(watch = %watch.name, "previous check still running; skipping this one");
-                continue;
-            }
-            let (pipeline, limit, running, token) = (
-                pipeline.clone(),
-                limit.clone(),
-                running.clone(),
-                shutdown.clone(),
-            );
-            tracker.spawn(async move {
-                let Ok(_permit) = limit.acquire_owned().await else { return };
+        for watch in plan.take_due(Utc::now(), &current.settings) {
+            checks.start(watch);
+        }
+    }
+    checks.finish().await;
+    Ok(())
+}
+
+/// The checks in flight: bounded in number, never two of one watch at once,
+/// each abandoned when shutdown is asked for.
+struct Checks {
+    tracker: TaskTracker,
+    /// `settings.concurrency` permits.
+    limit: Arc<Semaphore>,
+    /// The watches with a check in flight.
+    running: Arc<Mutex<HashSet<WatchName>>>,
+    pipeline: Pipeline,
+    shutdown: CancellationToken,
+}
+
+impl Checks {
+    /// Starts a check of `watch`, unless one is still running.
+    fn start(&self, watch: Watch) {
+        let mut running = self.running.lock().expect("running set is never poisoned");
+        if !running.insert(watch.name.clone()) {
+            tracing::warn!(watch = %watch.name, "previous check still running; skipping this one");
+            return;
+        }
+        drop(running);
+        let (pipeline, limit, running, token) = (
+            self.pipeline.clone(),
+            self.limit.clone(),
+            self.running.clone(),
+            self.shutdown.clone(),
+        );
+        self.tracker.spawn(async move {
+            if let Ok(_permit) = limit.acquire_owned().await {
                 tokio::select! {
                     checked = pipeline.check(&watch, Utc::now()) => log_checked(&checked),
                     () = token.cancelled() => tracing::info!(watch = %watch.name, "check abandoned at shutdown"),
                 }
-                running.lock().expect("running set is never poisoned").remove(&watch.name);
-            });
-        }
+            }
+            running.lock().expect("running set is never poisoned").remove(&watch.name);
+        });
     }
 
-    tracker.close();
-    tracing::info!(
-        in_flight = tracker.len(),
-        "stopping; waiting for checks in flight"
-    );
-    if tokio::time::timeout(SHUTDOWN_GRACE, tracker.wait())
-        .await
-        .is_err()
-    {
-        tracing::warn!("checks still running after {SHUTDOWN_GRACE:?}; abandoning them");
+    /// Waits for the checks in flight, up to [`SHUTDOWN_GRACE`].
+    async fn finish(self) {
+        let tracker = self.tracker;
+        tracker.close();
+        tracing::info!(
+            in_flight = tracker.len(),
+            "stopping; waiting for checks in flight"
+        );
+        if tokio::time::timeout(SHUTDOWN_GRACE, tracker.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!("checks still running after {SHUTDOWN_GRACE:?}; abandoning them");
+        }
+        tracing::info!("daemon stopped");
     }
-    tracing::info!("daemon stopped");
-    Ok(())
 }
 
 /// Logs one check's result: a line per check, a warning per failure.

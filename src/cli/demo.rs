@@ -2,28 +2,25 @@
 //! loopback. No internet is needed and nothing outside a temporary folder
 //! is written.
 
-use std::io::Write;
+use std::path::Path;
 
-use super::{Exit, Outcome, check::Drive, check::build_pipeline, check::check_all};
+use super::{Exit, Failed, Outcome, check::Drive, check::build_pipeline, check::check_all};
 use crate::check::Outcome as Checked;
 use crate::demo::{FixtureServer, SEED_PATH, SEED_V1, SEED_V1_CHROME, SEED_V2};
 use crate::report::{self, RenderContext};
 use crate::watchlist::Watchlist;
+
+/// The demo watch's name.
+const WATCH: &str = "binance-russia-data";
 
 /// `redline demo`.
 pub async fn demo() -> Outcome {
     let server = FixtureServer::start(SEED_V1).await?;
     let folder = tempfile::tempdir()?;
     let url = server.url(SEED_PATH);
-    let path = folder.path().join("watchlist.toml");
-    let watchlist_text = format!(
-        "[settings]\nsnapshots = \"snapshots\"\nper_host_interval = \"0s\"\n\n[[watch]]\nname = \"binance-russia-data\"\nurl = \"{url}\"\n"
-    );
-    std::fs::write(&path, watchlist_text)?;
-    let watchlist = Watchlist::load(&path)?;
+    let watchlist = demo_watchlist(folder.path(), &url)?;
     let pipeline = build_pipeline(&watchlist, Drive::OnePass)?;
-    let mut out = std::io::stdout().lock();
-    writeln!(out, "redline demo: the seed article served at {url}\n")?;
+    println!("redline demo: the seed article served at {url}\n");
 
     // Serves `html`, then checks the watch once, as the daemon would.
     let step = async |html: &str| {
@@ -31,33 +28,20 @@ pub async fn demo() -> Outcome {
         let checked = check_all(&pipeline, watchlist.watches.clone(), 1).await;
         checked.into_iter().next().map(|c| c.result)
     };
-
-    let first = step(SEED_V1).await;
-    match first {
-        Some(Ok(Checked::Baseline { version })) => {
-            let snapshot = pipeline.store().load(&watchlist.watches[0].name, version)?;
-            writeln!(
-                out,
-                "1. first version served: baseline recorded as version {version} ({} blocks, {} words); no alert",
-                snapshot.article.blocks.len(),
-                snapshot.article.word_count()
-            )?;
-        }
-        other => {
-            return Err(anyhow::anyhow!(
-                "demo: the first check did not record a baseline: {other:?}"
-            )
-            .into());
-        }
-    }
-    let again = step(SEED_V1).await;
-    writeln!(out, "2. same page again: {}", describe(&again))?;
-    let chrome = step(SEED_V1_CHROME).await;
-    writeln!(
-        out,
-        "3. new ad, reordered links, new timestamp and CSRF token: {}",
-        describe(&chrome)
-    )?;
+    let Some(Ok(Checked::Baseline { version })) = step(SEED_V1).await else {
+        return Err(anyhow::anyhow!("demo: the first check did not record a baseline").into());
+    };
+    let article = pipeline
+        .store()
+        .load(&watchlist.watches[0].name, version)?
+        .article;
+    let (blocks, words) = (article.blocks.len(), article.word_count());
+    println!(
+        "1. first version served: baseline recorded as version {version} ({blocks} blocks, {words} words); no alert"
+    );
+    println!("2. same page again: {}", describe(&step(SEED_V1).await));
+    let chrome = describe(&step(SEED_V1_CHROME).await);
+    println!("3. new ad, reordered links, new timestamp and CSRF token: {chrome}");
     let update = step(SEED_V2).await;
     let Some(Ok(Checked::Changed {
         headline,
@@ -70,25 +54,28 @@ pub async fn demo() -> Outcome {
             anyhow::anyhow!("demo: the April 25 update was not detected: {update:?}").into(),
         );
     };
-    writeln!(
-        out,
-        "4. April 25 update served: change detected, version {from} → {to}\n"
-    )?;
+    println!("4. April 25 update served: change detected, version {from} → {to}\n");
     let (from, to) = (format!("v{from}"), format!("v{to}"));
     let context = RenderContext {
-        watch: Some("binance-russia-data"),
+        watch: Some(WATCH),
         url: Some(url.as_str()),
         headline: headline.as_deref(),
         from: Some(&from),
         to: Some(&to),
     };
     let format = super::OutputFormat::Text.report_format();
-    writeln!(
-        out,
-        "{}",
-        report::render(&report, &context, format).trim_end()
-    )?;
+    println!("{}", report::render(&report, &context, format).trim_end());
     Ok(Exit::Success)
+}
+
+/// Writes and loads the demo's watchlist: one watch of `url`, its store in `folder`.
+fn demo_watchlist(folder: &Path, url: &url::Url) -> Result<Watchlist, Failed> {
+    let path = folder.join("watchlist.toml");
+    let text = format!(
+        "[settings]\nsnapshots = \"snapshots\"\nper_host_interval = \"0s\"\n\n[[watch]]\nname = \"{WATCH}\"\nurl = \"{url}\"\n"
+    );
+    std::fs::write(&path, text)?;
+    Ok(Watchlist::load(&path)?)
 }
 
 fn describe(result: &Option<Result<Checked, crate::check::CheckError>>) -> String {
