@@ -1,5 +1,5 @@
 //! The reference case: the seed article's April 25 update gives exactly the
-//! six changes of `/work/shared/seeds/README.md`, and nothing else.
+//! six changes of `../shared/seeds/README.md`, and nothing else.
 
 #[path = "fixtures/diff/support.rs"]
 mod support;
