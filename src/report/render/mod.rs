@@ -18,6 +18,7 @@
 
 mod html;
 mod json;
+mod label;
 mod layout;
 mod markdown;
 mod terminal;
@@ -27,6 +28,7 @@ use crate::article::{Block, Style};
 use crate::report::{Report, Segment, SegmentOp};
 
 pub use html::{changes as html_changes, fragment as html_fragment};
+pub(crate) use html::{escape, labelled, link, marked};
 
 /// Where a report comes from, for its heading. Every field is optional:
 /// a renderer leaves out what it is not given.
