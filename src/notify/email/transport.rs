@@ -14,9 +14,10 @@ use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
+use super::EmailError;
 use super::config::{EmailSettings, PasswordSource, Security};
 use super::summary::one_line;
-use super::{EmailError, html};
+use crate::report::render::escape;
 
 /// The transport the mailer sends with.
 pub type Smtp = AsyncSmtpTransport<Tokio1Executor>;
@@ -312,7 +313,7 @@ fn test_message(settings: &EmailSettings, to: &[Mailbox]) -> Result<Message, let
     let html = format!(
         "<p style=\"font-family:sans-serif\">This is a test message from redline.</p>\
          <p style=\"font-family:sans-serif\">If you can read it, change alerts sent through <b>{}</b> will reach you.</p>",
-        html::escape(&format!("{}:{}", settings.host, settings.port))
+        escape(&format!("{}:{}", settings.host, settings.port))
     );
     builder.multipart(lettre::message::MultiPart::alternative_plain_html(
         text, html,
