@@ -138,3 +138,65 @@ fn section(alert: &Alert, out: &mut String, top: bool) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::article::{Block, BlockKind};
+    use crate::report::{Change, NoteKind, NoteStatus, Report};
+    use crate::watchlist::WatchName;
+
+    fn changed(url: &str, report: Report) -> Alert {
+        Alert {
+            id: "story/v2".into(),
+            watch: WatchName::parse("story").expect("a valid name"),
+            url: url.into(),
+            time: "2026-01-01T09:00:00Z".parse().expect("a valid time"),
+            event: Event::Changed {
+                headline: Some("Council <votes>".into()),
+                from_version: 1,
+                to_version: 2,
+                report,
+            },
+        }
+    }
+
+    #[test]
+    fn the_frame_holds_the_shared_sentence_and_changes_once() {
+        let report = Report {
+            changes: vec![
+                Change::Added {
+                    new_index: 2,
+                    blocks: vec![Block::new(BlockKind::Paragraph, "New <i>fact</i>.")],
+                },
+                Change::Note {
+                    new_index: 0,
+                    kind: NoteKind::Correction,
+                    status: NoteStatus::Added,
+                    text: "Correction: a date was wrong.".into(),
+                    date: None,
+                    segments: Vec::new(),
+                },
+            ],
+            ..Report::default()
+        };
+        let html = alert(&changed("https://example.org/story", report.clone()));
+        let changes = html_changes(&report);
+        assert_eq!(html.matches(&changes).count(), 1, "{html}");
+        assert!(html.contains(&escape(&report.sentence())), "{html}");
+        assert!(html.contains("Council &lt;votes&gt;</a></h1>"), "{html}");
+        assert!(html.contains("New &lt;i&gt;fact&lt;/i&gt;."), "{html}");
+        assert!(!html.contains("<style") && !html.contains("class="));
+    }
+
+    #[test]
+    fn a_digest_frames_each_alert() {
+        let one = changed("https://example.org/a", Report::default());
+        let two = changed("javascript:alert(1)", Report::default());
+        let html = digest("Digest: 2 alerts", &[one, two]);
+        assert_eq!(html.matches("<h1 ").count(), 2, "{html}");
+        assert_eq!(html.matches("<hr ").count(), 1, "{html}");
+        assert_eq!(html.matches("href=").count(), 2, "{html}");
+        assert!(!html.contains("javascript:alert(1)\""), "{html}");
+    }
+}
