@@ -11,7 +11,7 @@
 //! It must not compute differences: it marks what the report says.
 
 use super::label::label;
-use super::{RenderContext, Run, block_runs, para, segment_runs, split_space};
+use super::{RenderContext, Run, block_runs, para, replaced_runs, segment_runs, split_space};
 use crate::article::{Block, Style};
 use crate::report::{Change, Finding, PARAGRAPH_BREAK, Report, Segment, SegmentOp, TextChange};
 
@@ -271,23 +271,7 @@ fn text_change(field: &TextChange) -> String {
     if !field.segments.is_empty() {
         return edited(&field.segments);
     }
-    let old = Run {
-        text: &field.old,
-        op: SegmentOp::Deleted,
-        bold: false,
-        italic: false,
-    };
-    let new = Run {
-        text: &field.new,
-        op: SegmentOp::Inserted,
-        bold: false,
-        italic: false,
-    };
-    let shown: Vec<String> = [old, new]
-        .iter()
-        .filter(|r| !r.text.is_empty())
-        .map(mark)
-        .collect();
+    let shown: Vec<String> = replaced_runs(field).iter().map(mark).collect();
     paragraph(&shown.join(" → "))
 }
 
