@@ -113,7 +113,7 @@ fn section(alert: &Alert, out: &mut String, top: bool) {
             out.push_str(&format!(
                 "<p style=\"margin:0 0 20px;font-size:17px;\"><b>{}</b> <span style=\"color:{MUTED};font-size:13px;\">Version {from_version} → {to_version}, seen {}.</span></p>\n",
                 escape(&report.sentence()),
-                alert.time.format("%Y-%m-%d %H:%M UTC")
+                summary::when(&alert.time)
             ));
             out.push_str(&html_changes(report));
         }
@@ -123,17 +123,16 @@ fn section(alert: &Alert, out: &mut String, top: bool) {
             since,
         } => {
             out.push_str(&format!(
-                "<p style=\"margin:0 0 14px;\">The last <b>{failures}</b> checks of this watch failed, the first at {}. \
-                 You will get one more message when it works again.</p>\n",
-                since.format("%Y-%m-%d %H:%M UTC")
+                "<p style=\"margin:0 0 14px;\">{}</p>\n",
+                escape(&summary::failing(*failures, since))
             ));
             let error = format!("<code style=\"font-size:14px;\">{}</code>", escape(reason));
             out.push_str(&labelled("Last error", &error, "#a40e26"));
         }
         Event::Recovered { failures, since } => {
             out.push_str(&format!(
-                "<p style=\"margin:0 0 14px;\">The watch works again after <b>{failures}</b> failed checks since {}.</p>\n",
-                since.format("%Y-%m-%d %H:%M UTC")
+                "<p style=\"margin:0 0 14px;\">{}</p>\n",
+                escape(&summary::recovered(*failures, since))
             ));
         }
     }

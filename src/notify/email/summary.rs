@@ -1,11 +1,14 @@
 //! The words that are the email's own: the subject line of an alert or a
-//! digest, the headline it is about, and the two guards every header and
+//! digest, the headline it is about, what a failing or recovered watch's
+//! message says, how times are written, and the two guards every header and
 //! title needs (one line, bounded length). What a report says in words
 //! ([`Report::summary`], [`Report::sentence`]) and how its changes are
 //! labelled belong to [`crate::report`]; this module quotes them.
 //!
 //! Pure: no I/O, no clock. It must not decide markup (that is `text` and
 //! `html`); everything here is plain text.
+
+use chrono::{DateTime, Utc};
 
 use crate::notify::{Alert, Event};
 use crate::report::{Change, NoteKind, Report};
@@ -95,6 +98,28 @@ pub fn subject(alert: &Alert) -> String {
     }
 }
 
+/// A time as every part of a message writes it: "2022-04-25 08:41 UTC".
+pub fn when(time: &DateTime<Utc>) -> String {
+    time.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+/// What the message about a failing watch says, in both parts.
+pub fn failing(failures: u32, since: &DateTime<Utc>) -> String {
+    format!(
+        "The last {failures} checks of this watch failed, the first at {}. \
+         You will get one more message when it works again.",
+        when(since)
+    )
+}
+
+/// What the message about a recovered watch says, in both parts.
+pub fn recovered(failures: u32, since: &DateTime<Utc>) -> String {
+    format!(
+        "The watch works again after {failures} failed checks since {}.",
+        when(since)
+    )
+}
+
 /// The subject of a digest of `alerts`.
 pub fn digest_subject(alerts: &[Alert]) -> String {
     let mut watches: Vec<&str> = alerts.iter().map(|a| a.watch.as_str()).collect();
@@ -156,6 +181,21 @@ mod tests {
         for (input, want) in cases {
             assert_eq!(one_line(input), want, "{input:?}");
         }
+    }
+
+    #[test]
+    fn failure_messages_name_the_count_and_the_time() {
+        let since: DateTime<Utc> = "2026-01-02T03:04:59Z".parse().expect("a valid time");
+        assert_eq!(when(&since), "2026-01-02 03:04 UTC");
+        assert_eq!(
+            failing(3, &since),
+            "The last 3 checks of this watch failed, the first at 2026-01-02 03:04 UTC. \
+             You will get one more message when it works again."
+        );
+        assert_eq!(
+            recovered(5, &since),
+            "The watch works again after 5 failed checks since 2026-01-02 03:04 UTC."
+        );
     }
 
     #[test]
