@@ -11,7 +11,7 @@
 //! It must not compute differences: it marks what the report says.
 
 use super::label::label;
-use super::{RenderContext, Run, block_runs, para, replaced_runs, segment_runs, split_space};
+use super::{RenderContext, Run, block_runs, replaced_runs, segment_runs, split_space};
 use crate::article::{Block, Style};
 use crate::report::{Change, Finding, PARAGRAPH_BREAK, Report, Segment, SegmentOp, TextChange};
 
@@ -141,7 +141,8 @@ fn bar_of(change: &Change) -> &'static str {
     }
 }
 
-/// One finding as a list item, the old and new words marked.
+/// One finding as a list item, its place in words as the labels say it,
+/// the old and new words marked.
 fn finding(f: &Finding) -> String {
     let item = match f {
         Finding::NumberChanged {
@@ -150,20 +151,20 @@ fn finding(f: &Finding) -> String {
             new,
             sentence,
         } => format!(
-            "{}: {} → {} in “{}”",
-            para(*new_index, 1),
+            "Paragraph {}: {} → {} in “{}”",
+            new_index + 1,
             marked(old, SegmentOp::Deleted),
             marked(new, SegmentOp::Inserted),
             escape(sentence)
         ),
         Finding::QuoteAdded { new_index, text } => format!(
-            "{}: quote added: {}",
-            para(*new_index, 1),
+            "Paragraph {}: quote added: {}",
+            new_index + 1,
             marked(&format!("“{text}”"), SegmentOp::Inserted)
         ),
         Finding::QuoteRemoved { old_index, text } => format!(
-            "old {}: quote removed: {}",
-            para(*old_index, 1),
+            "Old paragraph {}: quote removed: {}",
+            old_index + 1,
             marked(&format!("“{text}”"), SegmentOp::Deleted)
         ),
     };
