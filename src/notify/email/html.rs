@@ -7,8 +7,9 @@
 //!
 //! Inline styles only; every page text goes through the renderer's
 //! escape, links only to `http`/`https` addresses. Pure: no I/O, no clock.
-//! It must not mark up changes (that is [`crate::report::render`]) nor
-//! build MIME parts or headers.
+//! It must not mark up changes (that is the report's
+//! [`render`](mod@crate::report::render) module) nor build MIME parts or
+//! headers.
 
 use crate::notify::{Alert, Event};
 use crate::report::SegmentOp;

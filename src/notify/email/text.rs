@@ -1,6 +1,6 @@
 //! The plain-text part of an alert: what any mail client, a terminal or a
 //! screen reader shows. A change report is written by the shared renderer
-//! ([`crate::report::render`] with [`Format::Text`]: inserted words
+//! ([`render`](mod@crate::report::render) with [`Format::Text`]: inserted words
 //! `{+like this+}`, deleted `[-like this-]`, bold `*…*`), so that `redline
 //! check`, the log and the email say the same thing; this module adds the
 //! link, the one-sentence summary, failure messages, digests, and wraps
@@ -104,7 +104,7 @@ fn wrap_lines(text: &str) -> String {
     out
 }
 
-/// Wraps `text` at [`WIDTH`] columns; every line starts with `prefix`, and
+/// Wraps `text` at 76 columns; every line starts with `prefix`, and
 /// continuation lines with as many spaces. Ends with a newline. A word
 /// longer than a line (an address) is left whole.
 pub fn wrap(text: &str, prefix: &str) -> String {
