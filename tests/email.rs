@@ -71,7 +71,7 @@ fn assert_seed_message(received: &email_support::Received) -> String {
     for needle in [
         ">president</del>",
         ">President</ins>",
-        "<b>A Binance spokesperson told that any government",
+        "<strong>A Binance spokesperson told that any government",
         ">Meanwhile</ins>",
         ">previously stated</ins>",
         "Paragraphs 7–12 added · bold on the page",

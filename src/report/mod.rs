@@ -3,9 +3,9 @@
 //!
 //! This module is the model, its counts and its one-line summary. It must not
 //! compute differences (that is `diff`); how a report looks is decided by the
-//! renderers in [`render`], which read the model and nothing else. The JSON
+//! renderers in [`render`](mod@render), which read the model and nothing else. The JSON
 //! shape that scripts read is versioned by [`Report::SCHEMA`] and described in
-//! [`render`]'s JSON renderer.
+//! [`render`](mod@render)'s JSON renderer.
 
 pub mod render;
 mod summary;

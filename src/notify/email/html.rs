@@ -1,60 +1,27 @@
-//! The HTML part of an alert, made to survive Gmail, Outlook and Apple
-//! Mail: table layout, inline styles only (no `<style>`, no classes, no
-//! scripts, no images), inserted words green and underlined, deleted words
-//! red and struck through, bold and italic from the page kept.
+//! The HTML part of an alert: the message's own frame around the shared
+//! HTML renderer's account of the changes ([`html_changes`]). The frame is
+//! a centred card in table layout that survives Gmail, Outlook and Apple
+//! Mail: a kicker, the linked headline, the address, the one sentence from
+//! [`Report::sentence`](crate::report::Report::sentence), the changes, and
+//! a footer; digests repeat the middle part once per alert.
 //!
-//! Every piece of page text goes through [`escape`]; links are written only
-//! for `http`/`https` addresses. Pure: no I/O, no clock; it must not build
-//! MIME parts or headers.
+//! Inline styles only; every page text goes through the renderer's
+//! escape, links only to `http`/`https` addresses. Pure: no I/O, no clock.
+//! It must not mark up changes (that is the report's
+//! [`render`](mod@crate::report::render) module) nor build MIME parts or
+//! headers.
 
-use crate::article::Block;
-use crate::article::Style;
 use crate::notify::{Alert, Event};
-use crate::report::{Change, Finding, PARAGRAPH_BREAK, Report, Segment, SegmentOp, TextChange};
+use crate::report::SegmentOp;
+use crate::report::html_changes;
+use crate::report::render::{escape, labelled, link, marked};
 
-use super::summary::{self, Run};
+use super::summary;
 
 const INK: &str = "#1f2328";
 const MUTED: &str = "#59636e";
 const FONT: &str = "-apple-system,'Segoe UI',Helvetica,Arial,sans-serif";
 const SERIF: &str = "Georgia,'Times New Roman',serif";
-/// Inserted text: green, underlined (so that it reads without colour too).
-/// The underline is a lighter green so that whole added paragraphs stay
-/// readable; clients that drop `text-decoration-color` show it in the text colour.
-const INS: &str = "background-color:#dafbe1;color:#0b5b1f;text-decoration:underline;text-decoration-color:#7cc58f;";
-/// Deleted text: red, struck through.
-const DEL: &str = "background-color:#ffebe9;color:#a40e26;text-decoration:line-through;";
-
-/// Escapes text for HTML element content and quoted attribute values.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 16);
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c if c.is_control() && c != '\n' => out.push(' '),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// A link to `url` around `label` (already escaped), or the label alone
-/// when the address is not http(s): a `javascript:` URL never becomes a link.
-fn link(url: &str, label: &str, style: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(u) if matches!(u.scheme(), "http" | "https") => {
-            format!(
-                "<a href=\"{}\" style=\"{style}\">{label}</a>",
-                escape(u.as_str())
-            )
-        }
-        _ => label.to_owned(),
-    }
-}
 
 /// The HTML part of one alert.
 pub fn alert(alert: &Alert) -> String {
@@ -66,8 +33,9 @@ pub fn alert(alert: &Alert) -> String {
     );
     if matches!(alert.event, Event::Changed { .. }) {
         footer.push_str(&format!(
-            " Inserted text is <ins style=\"{INS}\">green and underlined</ins>, \
-             deleted text <del style=\"{DEL}\">red and struck through</del>."
+            " Inserted text is {}, deleted text {}.",
+            marked("green and underlined", SegmentOp::Inserted),
+            marked("red and struck through", SegmentOp::Deleted)
         ));
     }
     page(&summary::subject(alert), &body, &footer)
@@ -145,10 +113,10 @@ fn section(alert: &Alert, out: &mut String, top: bool) {
         } => {
             out.push_str(&format!(
                 "<p style=\"margin:0 0 20px;font-size:17px;\"><b>{}</b> <span style=\"color:{MUTED};font-size:13px;\">Version {from_version} → {to_version}, seen {}.</span></p>\n",
-                escape(&summary::sentence(report)),
-                alert.time.format("%Y-%m-%d %H:%M UTC")
+                escape(&report.sentence()),
+                summary::when(&alert.time)
             ));
-            report_html(report, out);
+            out.push_str(&html_changes(report));
         }
         Event::Failing {
             reason,
@@ -156,245 +124,79 @@ fn section(alert: &Alert, out: &mut String, top: bool) {
             since,
         } => {
             out.push_str(&format!(
-                "<p style=\"margin:0 0 14px;\">The last <b>{failures}</b> checks of this watch failed, the first at {}. \
-                 You will get one more message when it works again.</p>\n",
-                since.format("%Y-%m-%d %H:%M UTC")
+                "<p style=\"margin:0 0 14px;\">{}</p>\n",
+                escape(&summary::failing(*failures, since))
             ));
             let error = format!("<code style=\"font-size:14px;\">{}</code>", escape(reason));
             out.push_str(&labelled("Last error", &error, "#a40e26"));
         }
         Event::Recovered { failures, since } => {
             out.push_str(&format!(
-                "<p style=\"margin:0 0 14px;\">The watch works again after <b>{failures}</b> failed checks since {}.</p>\n",
-                since.format("%Y-%m-%d %H:%M UTC")
+                "<p style=\"margin:0 0 14px;\">{}</p>\n",
+                escape(&summary::recovered(*failures, since))
             ));
         }
     }
 }
 
-/// A report's changes, block by block. This is the part to hand to the
-/// shared HTML renderer (the report renderers' `html_fragment`) once it
-/// marks changes as this does.
-fn report_html(report: &Report, out: &mut String) {
-    if let Some(h) = &report.headline {
-        out.push_str(&labelled("Headline changed", &text_change(h), "#8c959f"));
-    }
-    if let Some(b) = &report.byline {
-        out.push_str(&labelled("Byline changed", &text_change(b), "#8c959f"));
-    }
-    // Notes first: they are the publisher's own account of the change;
-    // then the facts a reporter looks for; then the rest.
-    for change in report.notes() {
-        out.push_str(&change_html(change));
-    }
-    if !report.findings.is_empty() {
-        out.push_str(&findings_html(&report.findings));
-    }
-    let rest = report
-        .changes
-        .iter()
-        .filter(|c| !matches!(c, Change::Note { .. }));
-    for change in rest {
-        out.push_str(&change_html(change));
-    }
-}
-
-/// A change block: small grey label, then the content behind a coloured bar.
-fn labelled(label: &str, content: &str, bar: &str) -> String {
-    format!(
-        "<p style=\"margin:22px 0 6px;font:600 12px/1.4 {FONT};letter-spacing:.04em;text-transform:uppercase;color:{MUTED};\">{}</p>\n\
-         <div style=\"border-left:4px solid {bar};padding:2px 0 2px 14px;font-family:{SERIF};font-size:16px;line-height:1.6;\">{content}</div>\n",
-        escape(label)
-    )
-}
-
-fn text_change(change: &TextChange) -> String {
-    if !change.segments.is_empty() {
-        return segments_html(&change.segments);
-    }
-    format!(
-        "<del style=\"{DEL}\">{}</del> → <ins style=\"{INS}\">{}</ins>",
-        escape(&change.old),
-        escape(&change.new)
-    )
-}
-
-/// An edit word by word: kept words plain, inserted ones green and
-/// underlined, deleted ones red and struck, a split or merged paragraph
-/// shown as a break or a struck ¶.
-fn segments_html(segments: &[Segment]) -> String {
-    let mut html = String::from("<p style=\"margin:0;\">");
-    let mut previous = SegmentOp::Equal;
-    for s in segments {
-        // A deletion right before an insertion ("presidentPresident")
-        // needs a space between them to read as two words.
-        if previous == SegmentOp::Deleted && s.op == SegmentOp::Inserted {
-            html.push(' ');
-        }
-        previous = s.op;
-        if s.text == PARAGRAPH_BREAK {
-            match s.op {
-                SegmentOp::Inserted => html.push_str("</p><p style=\"margin:10px 0 0;\">"),
-                SegmentOp::Deleted => html.push_str(&format!(" <del style=\"{DEL}\">¶</del> ")),
-                SegmentOp::Equal => html.push(' '),
-            }
-            continue;
-        }
-        let text = if s.emphasised {
-            format!("<b>{}</b>", escape(&s.text))
-        } else {
-            escape(&s.text)
-        };
-        match s.op {
-            SegmentOp::Equal => html.push_str(&text),
-            SegmentOp::Inserted => html.push_str(&format!("<ins style=\"{INS}\">{text}</ins>")),
-            SegmentOp::Deleted => html.push_str(&format!("<del style=\"{DEL}\">{text}</del>")),
-        }
-    }
-    html.push_str("</p>");
-    html
-}
-
-fn change_html(change: &Change) -> String {
-    let label = summary::change_label(change);
-    match change {
-        Change::Added { blocks, .. } => {
-            let bold = blocks.iter().all(summary::mostly_bold);
-            let label = if bold {
-                format!("{label} · bold on the page")
-            } else {
-                label
-            };
-            labelled(&label, &blocks_html(blocks, INS, "ins"), "#1a7f37")
-        }
-        Change::Removed { blocks, .. } => {
-            labelled(&label, &blocks_html(blocks, DEL, "del"), "#cf222e")
-        }
-        Change::Edited { segments, .. } => labelled(&label, &segments_html(segments), "#bf8700"),
-        Change::Moved {
-            block, segments, ..
-        } => {
-            let body = if segments.is_empty() {
-                format!("<p style=\"margin:0;\">{}</p>", styled(block))
-            } else {
-                segments_html(segments)
-            };
-            labelled(&label, &body, "#8250df")
-        }
-        Change::Emphasised { text, style, .. } => labelled(
-            &label,
-            &format!("<p style=\"margin:0;\">{}</p>", styled_text(text, *style)),
-            "#bf8700",
-        ),
-        Change::Deemphasised { text, .. } => labelled(
-            &label,
-            &format!("<p style=\"margin:0;\">{}</p>", escape(text)),
-            "#8c959f",
-        ),
-        Change::Note { text, segments, .. } => {
-            let body = if segments.is_empty() {
-                escape(text)
-            } else {
-                segments_html(segments)
-            };
-            let body = format!(
-                "<div style=\"margin:0;background-color:#fff8c5;padding:8px 10px;font-style:italic;\">{body}</div>"
-            );
-            labelled(&label, &body, "#d4a72c")
-        }
-    }
-}
-
-fn blocks_html(blocks: &[Block], style: &str, tag: &str) -> String {
-    blocks
-        .iter()
-        .map(|b| {
-            format!(
-                "<p style=\"margin:0 0 10px;\"><{tag} style=\"{style}\">{}</{tag}></p>",
-                styled(b)
-            )
-        })
-        .collect()
-}
-
-fn styled_text(text: &str, style: Style) -> String {
-    match style {
-        Style::Bold => format!("<b>{}</b>", escape(text)),
-        Style::Italic => format!("<i>{}</i>", escape(text)),
-    }
-}
-
-/// The facts a reporter looks for first: numbers changed, quotes added or gone.
-fn findings_html(findings: &[Finding]) -> String {
-    let items: String = findings
-        .iter()
-        .map(|f| match f {
-            Finding::NumberChanged { old, new, sentence, .. } => format!(
-                "<li style=\"margin:0 0 6px;\"><del style=\"{DEL}\">{}</del> → <ins style=\"{INS}\">{}</ins> in “{}”</li>",
-                escape(old),
-                escape(new),
-                escape(sentence)
-            ),
-            Finding::QuoteAdded { text, .. } => {
-                format!("<li style=\"margin:0 0 6px;\">New quote: <ins style=\"{INS}\">“{}”</ins></li>", escape(text))
-            }
-            Finding::QuoteRemoved { text, .. } => {
-                format!("<li style=\"margin:0 0 6px;\">Quote gone: <del style=\"{DEL}\">“{}”</del></li>", escape(text))
-            }
-        })
-        .collect();
-    labelled(
-        "Key facts",
-        &format!("<ul style=\"margin:0;padding-left:18px;\">{items}</ul>"),
-        "#0969da",
-    )
-}
-
-/// A block's text with its bold and italic runs.
-fn styled(block: &Block) -> String {
-    summary::runs(block).iter().map(run_html).collect()
-}
-
-fn run_html(run: &Run<'_>) -> String {
-    let mut html = escape(run.text);
-    if run.italic {
-        html = format!("<i>{html}</i>");
-    }
-    if run.bold {
-        html = format!("<b>{html}</b>");
-    }
-    html
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::article::{Block, BlockKind};
+    use crate::report::{Change, NoteKind, NoteStatus, Report};
+    use crate::watchlist::WatchName;
 
-    #[test]
-    fn escape_neutralises_markup() {
-        let cases = [
-            (
-                "<script>alert(1)</script>",
-                "&lt;script&gt;alert(1)&lt;/script&gt;",
-            ),
-            (
-                "<img src=x onerror=\"alert(1)\">",
-                "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;",
-            ),
-            ("Tom & Jerry's", "Tom &amp; Jerry&#39;s"),
-        ];
-        for (input, want) in cases {
-            assert_eq!(escape(input), want);
+    fn changed(url: &str, report: Report) -> Alert {
+        Alert {
+            id: "story/v2".into(),
+            watch: WatchName::parse("story").expect("a valid name"),
+            url: url.into(),
+            time: "2026-01-01T09:00:00Z".parse().expect("a valid time"),
+            event: Event::Changed {
+                headline: Some("Council <votes>".into()),
+                from_version: 1,
+                to_version: 2,
+                report,
+            },
         }
     }
 
     #[test]
-    fn only_web_addresses_become_links() {
-        assert!(
-            link("https://example.org/a?b=1&c=\"", "x", "")
-                .starts_with("<a href=\"https://example.org/a?b=1&amp;c=%22\"")
-        );
-        assert_eq!(link("javascript:alert(1)", "x", ""), "x");
-        assert_eq!(link("not a url", "x", ""), "x");
+    fn the_frame_holds_the_shared_sentence_and_changes_once() {
+        let report = Report {
+            changes: vec![
+                Change::Added {
+                    new_index: 2,
+                    blocks: vec![Block::new(BlockKind::Paragraph, "New <i>fact</i>.")],
+                },
+                Change::Note {
+                    new_index: 0,
+                    kind: NoteKind::Correction,
+                    status: NoteStatus::Added,
+                    text: "Correction: a date was wrong.".into(),
+                    date: None,
+                    segments: Vec::new(),
+                },
+            ],
+            ..Report::default()
+        };
+        let html = alert(&changed("https://example.org/story", report.clone()));
+        let changes = html_changes(&report);
+        assert_eq!(html.matches(&changes).count(), 1, "{html}");
+        assert!(html.contains(&escape(&report.sentence())), "{html}");
+        assert!(html.contains("Council &lt;votes&gt;</a></h1>"), "{html}");
+        assert!(html.contains("New &lt;i&gt;fact&lt;/i&gt;."), "{html}");
+        assert!(!html.contains("<style") && !html.contains("class="));
+    }
+
+    #[test]
+    fn a_digest_frames_each_alert() {
+        let one = changed("https://example.org/a", Report::default());
+        let two = changed("javascript:alert(1)", Report::default());
+        let html = digest("Digest: 2 alerts", &[one, two]);
+        assert_eq!(html.matches("<h1 ").count(), 2, "{html}");
+        assert_eq!(html.matches("<hr ").count(), 1, "{html}");
+        assert_eq!(html.matches("href=").count(), 2, "{html}");
+        assert!(!html.contains("javascript:alert(1)\""), "{html}");
     }
 }

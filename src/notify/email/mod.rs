@@ -342,7 +342,7 @@ impl Mailer {
             let message = match message::build(&entry.id, &entry.item, &self.settings.from) {
                 Ok(m) => m,
                 Err(e) => {
-                    self.refuse(entry, &transport::error_chain(&e))?;
+                    self.refuse(entry, &transport::reason(&e))?;
                     done.rejected += 1;
                     continue;
                 }

@@ -1,10 +1,15 @@
-//! The words an alert opens with: its subject line and the one sentence that
-//! says what changed. Shared by the text and HTML parts and by digests.
+//! The words that are the email's own: the subject line of an alert or a
+//! digest, the headline it is about, what a failing or recovered watch's
+//! message says, how times are written, and the two guards every header and
+//! title needs (one line, bounded length). What a report says in words
+//! ([`Report::summary`], [`Report::sentence`]) and how its changes are
+//! labelled belong to [`crate::report`]; this module quotes them.
 //!
 //! Pure: no I/O, no clock. It must not decide markup (that is `text` and
 //! `html`); everything here is plain text.
 
-use crate::article::{BlockKind, Style};
+use chrono::{DateTime, Utc};
+
 use crate::notify::{Alert, Event};
 use crate::report::{Change, NoteKind, Report};
 
@@ -93,6 +98,28 @@ pub fn subject(alert: &Alert) -> String {
     }
 }
 
+/// A time as every part of a message writes it: "2022-04-25 08:41 UTC".
+pub fn when(time: &DateTime<Utc>) -> String {
+    time.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+/// What the message about a failing watch says, in both parts.
+pub fn failing(failures: u32, since: &DateTime<Utc>) -> String {
+    format!(
+        "The last {failures} checks of this watch failed, the first at {}. \
+         You will get one more message when it works again.",
+        when(since)
+    )
+}
+
+/// What the message about a recovered watch says, in both parts.
+pub fn recovered(failures: u32, since: &DateTime<Utc>) -> String {
+    format!(
+        "The watch works again after {failures} failed checks since {}.",
+        when(since)
+    )
+}
+
 /// The subject of a digest of `alerts`.
 pub fn digest_subject(alerts: &[Alert]) -> String {
     let mut watches: Vec<&str> = alerts.iter().map(|a| a.watch.as_str()).collect();
@@ -136,240 +163,6 @@ fn subject_counts(report: &Report) -> String {
     }
 }
 
-/// One sentence saying what changed, e.g. "7 paragraphs added, 3 edited
-/// and an update note added (April 25, 8:30 UTC)."
-pub fn sentence(report: &Report) -> String {
-    let c = report.counts();
-    let mut parts = Vec::new();
-    if report.headline.is_some() {
-        parts.push("the headline changed".to_owned());
-    }
-    if report.byline.is_some() {
-        parts.push("the byline changed".to_owned());
-    }
-    for (n, what) in [
-        (c.added, "added"),
-        (c.removed, "removed"),
-        (c.edited, "edited"),
-        (c.moved, "moved"),
-    ] {
-        if n > 0 {
-            let noun = if parts.iter().any(|p| p.contains("paragraph")) {
-                n.to_string()
-            } else {
-                plural(n, "paragraph", "paragraphs")
-            };
-            parts.push(format!("{noun} {what}"));
-        }
-    }
-    if c.emphasised > 0 {
-        parts.push(format!(
-            "{} newly set in bold or italic",
-            plural(c.emphasised, "passage", "passages")
-        ));
-    }
-    if c.deemphasised > 0 {
-        parts.push(format!(
-            "{} no longer emphasised",
-            plural(c.deemphasised, "passage", "passages")
-        ));
-    }
-    let mut dated = None;
-    for note in report.notes() {
-        if let Change::Note {
-            kind, status, date, ..
-        } = note
-        {
-            let status = match status {
-                crate::report::NoteStatus::Added => "added",
-                crate::report::NoteStatus::Changed => "changed",
-            };
-            parts.push(format!("{} {status}", note_name(*kind, true)));
-            dated = dated.or(date.clone());
-        }
-    }
-    if parts.is_empty() {
-        return "The article changed.".to_owned();
-    }
-    let mut text = join_and(&parts);
-    if let Some(first) = text.get(..1) {
-        text = first.to_uppercase() + &text[1..];
-    }
-    match dated {
-        Some(date) => format!("{text} (note dated {}).", one_line(&date)),
-        None => format!("{text}."),
-    }
-}
-
-/// "an update note", "a correction", "an editor's note" (or capitalised
-/// without the article).
-pub fn note_name(kind: NoteKind, with_article: bool) -> &'static str {
-    match (kind, with_article) {
-        (NoteKind::Update, true) => "an update note",
-        (NoteKind::Correction, true) => "a correction",
-        (NoteKind::EditorsNote, true) => "an editor's note",
-        (NoteKind::Update, false) => "Update note",
-        (NoteKind::Correction, false) => "Correction",
-        (NoteKind::EditorsNote, false) => "Editor's note",
-    }
-}
-
-fn join_and(parts: &[String]) -> String {
-    match parts {
-        [] => String::new(),
-        [one] => one.clone(),
-        [init @ .., last] => format!("{} and {last}", init.join(", ")),
-    }
-}
-
-/// "paragraph 5", "heading 2", "list item 9": where a block is, 1-based.
-pub fn place(kind: BlockKind, index: usize) -> String {
-    let name = match kind {
-        BlockKind::Paragraph => "paragraph",
-        BlockKind::Heading => "heading",
-        BlockKind::ListItem => "list item",
-        BlockKind::Quote => "quote",
-        BlockKind::Caption => "caption",
-        BlockKind::Preformatted => "preformatted block",
-    };
-    format!("{name} {}", index + 1)
-}
-
-/// The label above one change, e.g. "Paragraphs 7–12 added".
-pub fn change_label(change: &Change) -> String {
-    match change {
-        Change::Added { new_index, blocks } => range_label(
-            *new_index,
-            blocks.len(),
-            blocks.first().map(|b| b.kind),
-            "added",
-        ),
-        Change::Removed { old_index, blocks } => range_label(
-            *old_index,
-            blocks.len(),
-            blocks.first().map(|b| b.kind),
-            "removed (numbered as before)",
-        ),
-        Change::Edited {
-            new_index, kind, ..
-        } => capitalise(&format!("{} edited", place(*kind, *new_index))),
-        Change::Moved {
-            old_index,
-            new_index,
-            block,
-            ..
-        } => capitalise(&format!(
-            "{} moved from position {}",
-            place(block.kind, *new_index),
-            old_index + 1
-        )),
-        Change::Emphasised {
-            new_index, style, ..
-        } => format!("Now in {}, paragraph {}", style.label(), new_index + 1),
-        Change::Deemphasised {
-            new_index, style, ..
-        } => format!(
-            "No longer in {}, paragraph {}",
-            style.label(),
-            new_index + 1
-        ),
-        Change::Note {
-            kind, status, date, ..
-        } => {
-            let status = match status {
-                crate::report::NoteStatus::Added => "new",
-                crate::report::NoteStatus::Changed => "changed",
-            };
-            match date {
-                Some(d) => format!("{} ({status}, {})", note_name(*kind, false), one_line(d)),
-                None => format!("{} ({status})", note_name(*kind, false)),
-            }
-        }
-    }
-}
-
-fn range_label(first: usize, len: usize, kind: Option<BlockKind>, what: &str) -> String {
-    let kind = kind.unwrap_or(BlockKind::Paragraph);
-    if len <= 1 {
-        return capitalise(&format!("{} {what}", place(kind, first)));
-    }
-    let noun = if kind == BlockKind::Paragraph {
-        "Paragraphs"
-    } else {
-        "Blocks"
-    };
-    format!("{noun} {}–{} {what}", first + 1, first + len)
-}
-
-fn capitalise(text: &str) -> String {
-    let mut chars = text.chars();
-    chars
-        .next()
-        .map(|c| c.to_uppercase().collect::<String>() + chars.as_str())
-        .unwrap_or_default()
-}
-
-/// A piece of a block's text with the emphasis that covers all of it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Run<'a> {
-    /// The text.
-    pub text: &'a str,
-    /// Set in bold.
-    pub bold: bool,
-    /// Set in italic.
-    pub italic: bool,
-}
-
-/// Splits a block's text at its emphasis boundaries. Ranges that do not
-/// fall on character boundaries (a broken invariant) are ignored rather
-/// than trusted.
-pub fn runs(block: &crate::article::Block) -> Vec<Run<'_>> {
-    let text = block.text.as_str();
-    let valid: Vec<_> = block
-        .emphasis
-        .iter()
-        .filter(|e| {
-            e.start < e.end
-                && text.is_char_boundary(e.start)
-                && text.is_char_boundary(e.end.min(text.len()))
-        })
-        .collect();
-    let mut cuts: Vec<usize> = vec![0, text.len()];
-    for e in &valid {
-        cuts.push(e.start);
-        cuts.push(e.end.min(text.len()));
-    }
-    cuts.sort_unstable();
-    cuts.dedup();
-    let mut out: Vec<Run<'_>> = Vec::new();
-    for pair in cuts.windows(2) {
-        let (start, end) = (pair[0], pair[1]);
-        let covered = |style| {
-            valid
-                .iter()
-                .any(|e| e.style == style && e.start <= start && end <= e.end)
-        };
-        let run = Run {
-            text: &text[start..end],
-            bold: covered(Style::Bold),
-            italic: covered(Style::Italic),
-        };
-        match out.last_mut() {
-            Some(last) if last.bold == run.bold && last.italic == run.italic => {
-                last.text = &text[start - last.text.len()..end];
-            }
-            _ => out.push(run),
-        }
-    }
-    out
-}
-
-/// Whether most of a block is bold: such blocks are labelled "bold on the
-/// page" once instead of being marked up word by word.
-pub fn mostly_bold(block: &crate::article::Block) -> bool {
-    block.emphasised_share(Style::Bold) > 0.8
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -391,24 +184,24 @@ mod tests {
     }
 
     #[test]
+    fn failure_messages_name_the_count_and_the_time() {
+        let since: DateTime<Utc> = "2026-01-02T03:04:59Z".parse().expect("a valid time");
+        assert_eq!(when(&since), "2026-01-02 03:04 UTC");
+        assert_eq!(
+            failing(3, &since),
+            "The last 3 checks of this watch failed, the first at 2026-01-02 03:04 UTC. \
+             You will get one more message when it works again."
+        );
+        assert_eq!(
+            recovered(5, &since),
+            "The watch works again after 5 failed checks since 2026-01-02 03:04 UTC."
+        );
+    }
+
+    #[test]
     fn shorten_cuts_at_a_word() {
         assert_eq!(shorten("short", 10), "short");
         assert_eq!(shorten("one two three four", 12), "one two…");
         assert_eq!(shorten("abcdefghijklmnop", 5), "abcde…");
-    }
-
-    #[test]
-    fn labels_name_the_place() {
-        let block = crate::article::Block::new(BlockKind::Paragraph, "x");
-        let added = Change::Added {
-            new_index: 6,
-            blocks: vec![block.clone(); 6],
-        };
-        assert_eq!(change_label(&added), "Paragraphs 7–12 added");
-        let one = Change::Added {
-            new_index: 16,
-            blocks: vec![block],
-        };
-        assert_eq!(change_label(&one), "Paragraph 17 added");
     }
 }

@@ -1,6 +1,6 @@
 //! The plain-text part of an alert: what any mail client, a terminal or a
 //! screen reader shows. A change report is written by the shared renderer
-//! ([`crate::report::render`] with [`Format::Text`]: inserted words
+//! ([`render`](mod@crate::report::render) with [`Format::Text`]: inserted words
 //! `{+like this+}`, deleted `[-like this-]`, bold `*…*`), so that `redline
 //! check`, the log and the email say the same thing; this module adds the
 //! link, the one-sentence summary, failure messages, digests, and wraps
@@ -54,10 +54,7 @@ fn section(alert: &Alert, out: &mut String) {
         } => {
             let headline = summary::headline(alert);
             let from = format!("version {from_version}");
-            let to = format!(
-                "version {to_version}, seen {}",
-                alert.time.format("%Y-%m-%d %H:%M UTC")
-            );
+            let to = format!("version {to_version}, seen {}", summary::when(&alert.time));
             let ctx = RenderContext {
                 watch: Some(alert.watch.as_str()),
                 url: Some(&alert.url),
@@ -74,22 +71,14 @@ fn section(alert: &Alert, out: &mut String) {
         } => {
             out.push_str(&wrap(&format!("Checks failing: {}", alert.watch), ""));
             out.push_str(&format!("{}\n\n", alert.url));
-            let since = since.format("%Y-%m-%d %H:%M UTC");
-            let what = format!(
-                "The last {failures} checks of this watch failed, the first at {since}. \
-                 You will get one more message when it works again."
-            );
-            out.push_str(&wrap(&what, ""));
+            out.push_str(&wrap(&summary::failing(*failures, since), ""));
             out.push_str("\nLast error:\n");
             out.push_str(&wrap(&summary::one_line(reason), "  "));
         }
         Event::Recovered { failures, since } => {
             out.push_str(&wrap(&format!("Recovered: {}", alert.watch), ""));
             out.push_str(&format!("{}\n\n", alert.url));
-            let since = since.format("%Y-%m-%d %H:%M UTC");
-            let what =
-                format!("The watch works again after {failures} failed checks since {since}.");
-            out.push_str(&wrap(&what, ""));
+            out.push_str(&wrap(&summary::recovered(*failures, since), ""));
         }
     }
 }
@@ -115,7 +104,7 @@ fn wrap_lines(text: &str) -> String {
     out
 }
 
-/// Wraps `text` at [`WIDTH`] columns; every line starts with `prefix`, and
+/// Wraps `text` at 76 columns; every line starts with `prefix`, and
 /// continuation lines with as many spaces. Ends with a newline. A word
 /// longer than a line (an address) is left whole.
 pub fn wrap(text: &str, prefix: &str) -> String {

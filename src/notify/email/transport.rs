@@ -14,9 +14,10 @@ use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
+use super::EmailError;
 use super::config::{EmailSettings, PasswordSource, Security};
 use super::summary::one_line;
-use super::{EmailError, html};
+use crate::report::render::escape;
 
 /// The transport the mailer sends with.
 pub type Smtp = AsyncSmtpTransport<Tokio1Executor>;
@@ -72,7 +73,7 @@ pub fn build(settings: &EmailSettings) -> Result<Smtp, EmailError> {
         }
         let params = params
             .build_rustls()
-            .map_err(|e| EmailError::Tls(error_chain(&e)))?;
+            .map_err(|e| EmailError::Tls(reason(&e)))?;
         builder = builder.tls(match settings.security {
             Security::Tls => Tls::Wrapper(params),
             _ => Tls::Required(params),
@@ -101,7 +102,7 @@ pub enum Failure {
 /// transient: every message would fail alike until the operator fixes the
 /// password, and no alert may be lost over it.
 pub fn classify(error: &lettre::transport::smtp::Error) -> Failure {
-    let text = error_chain(error);
+    let text = reason(error);
     match error.status().map(|c| c.to_string()) {
         Some(code) if ["530", "534", "535", "538", "454"].contains(&code.as_str()) => {
             Failure::Transient(text)
@@ -111,20 +112,12 @@ pub fn classify(error: &lettre::transport::smtp::Error) -> Failure {
     }
 }
 
-/// An error with its causes, `: `-separated, on one line.
-pub fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let more = cause.to_string();
-        if !text.contains(&more) {
-            text.push_str(": ");
-            text.push_str(&more);
-        }
-        source = cause.source();
-    }
-    // Layers often repeat their kind ("connection error: connection error:
-    // …"): consecutive equal pieces are said once.
+/// An SMTP error and its causes on one line, for the outbox and the log:
+/// [`crate::error_chain`], with the pieces that lettre's layers repeat
+/// ("connection error: Connection error: …") said once, and no line break
+/// a server's reply could carry.
+pub fn reason(error: &dyn std::error::Error) -> String {
+    let text = crate::error_chain(error);
     let mut pieces: Vec<&str> = Vec::new();
     for piece in text.split(": ") {
         if pieces
@@ -228,7 +221,7 @@ pub async fn send_test(
         .join(", ");
     let message = test_message(settings, &recipients).map_err(|e| TestEmailError::Smtp {
         server: server.clone(),
-        reason: error_chain(&e),
+        reason: reason(&e),
     })?;
     match smtp.send(message).await {
         Ok(response) => Ok(one_line(&response.message().collect::<Vec<_>>().join(" "))),
@@ -236,7 +229,7 @@ pub async fn send_test(
             Err(TestEmailError::Rejected {
                 server,
                 recipients: listed,
-                reason: error_chain(&e),
+                reason: reason(&e),
             })
         }
         Err(e) => Err(stage_error(&e, settings, &server)),
@@ -278,7 +271,7 @@ fn stage_error(
     settings: &EmailSettings,
     server: &str,
 ) -> TestEmailError {
-    let reason = error_chain(e);
+    let reason = reason(e);
     let code = e.status().map(|c| c.to_string()).unwrap_or_default();
     let server = server.to_owned();
     let tls_words = [
@@ -320,7 +313,7 @@ fn test_message(settings: &EmailSettings, to: &[Mailbox]) -> Result<Message, let
     let html = format!(
         "<p style=\"font-family:sans-serif\">This is a test message from redline.</p>\
          <p style=\"font-family:sans-serif\">If you can read it, change alerts sent through <b>{}</b> will reach you.</p>",
-        html::escape(&format!("{}:{}", settings.host, settings.port))
+        escape(&format!("{}:{}", settings.host, settings.port))
     );
     builder.multipart(lettre::message::MultiPart::alternative_plain_html(
         text, html,
@@ -342,6 +335,42 @@ pub fn backoff(attempt: u32, first: Duration, max: Duration) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An error with a message and an optional cause, as lettre's layers are.
+    #[derive(Debug)]
+    struct Layer(&'static str, Option<Box<Layer>>);
+
+    impl std::fmt::Display for Layer {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str(self.0)
+        }
+    }
+
+    impl std::error::Error for Layer {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            self.1.as_deref().map(|e| e as _)
+        }
+    }
+
+    #[test]
+    fn reason_says_each_layer_once_on_one_line() {
+        let cases = [
+            (Layer("connection error", None), "connection error"),
+            (
+                Layer(
+                    "connection error",
+                    Some(Box::new(Layer(
+                        "Connection Error",
+                        Some(Box::new(Layer("refused\r\nBcc: x", None))),
+                    ))),
+                ),
+                "connection error: refused Bcc: x",
+            ),
+        ];
+        for (error, want) in cases {
+            assert_eq!(reason(&error), want);
+        }
+    }
 
     #[test]
     fn backoff_doubles_and_is_capped() {

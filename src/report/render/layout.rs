@@ -6,7 +6,7 @@
 //! [`Marks`] implementation; this module only orders and words things. It
 //! must not look at anything but the report and its context.
 
-use super::{RenderContext, Run, block_runs, para, segment_runs};
+use super::{RenderContext, Run, block_runs, para, replaced_runs, segment_runs};
 use crate::article::Block;
 use crate::report::{
     Change, Finding, NoteStatus, PARAGRAPH_BREAK, Report, Segment, SegmentOp, TextChange,
@@ -225,21 +225,8 @@ fn text_change(out: &mut Vec<String>, label: &str, field: &TextChange, m: &dyn M
     out.push(String::new());
     out.push(m.heading(&format!("{label} changed")));
     if field.segments.is_empty() {
-        let old = Run {
-            text: &field.old,
-            op: SegmentOp::Deleted,
-            bold: false,
-            italic: false,
-        };
-        let new = Run {
-            text: &field.new,
-            op: SegmentOp::Inserted,
-            bold: false,
-            italic: false,
-        };
-        let shown: Vec<String> = [old, new]
+        let shown: Vec<String> = replaced_runs(field)
             .iter()
-            .filter(|r| !r.text.is_empty())
             .map(|r| m.run(r, false))
             .collect();
         out.push(m.body(&shown.join(" → "), None));

@@ -18,15 +18,17 @@
 
 mod html;
 mod json;
+mod label;
 mod layout;
 mod markdown;
 mod terminal;
 mod text;
 
 use crate::article::{Block, Style};
-use crate::report::{Report, Segment, SegmentOp};
+use crate::report::{Report, Segment, SegmentOp, TextChange};
 
 pub use html::{changes as html_changes, fragment as html_fragment};
+pub(crate) use html::{escape, labelled, link, marked};
 
 /// Where a report comes from, for its heading. Every field is optional:
 /// a renderer leaves out what it is not given.
@@ -172,6 +174,24 @@ pub(crate) fn segment_runs(segments: &[Segment]) -> Vec<Run<'_>> {
         .collect()
 }
 
+/// A field replaced as a whole (no word-by-word edit): its old value
+/// deleted, then its new value inserted, leaving out a side that is empty.
+pub(crate) fn replaced_runs(field: &TextChange) -> Vec<Run<'_>> {
+    [
+        (field.old.as_str(), SegmentOp::Deleted),
+        (field.new.as_str(), SegmentOp::Inserted),
+    ]
+    .into_iter()
+    .filter(|(text, _)| !text.is_empty())
+    .map(|(text, op)| Run {
+        text,
+        op,
+        bold: false,
+        italic: false,
+    })
+    .collect()
+}
+
 /// "¶5", "¶7–12": block positions as a reader counts them, from 1.
 pub(crate) fn para(index: usize, count: usize) -> String {
     if count <= 1 {
@@ -190,4 +210,34 @@ pub(crate) fn split_space(text: &str) -> (&str, &str, &str) {
     }
     let start = text.len() - text.trim_start().len();
     (&text[..start], inner, &text[start + inner.len()..])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_replaced_field_shows_only_the_sides_it_has() {
+        let cases = [
+            (
+                "Old",
+                "New",
+                vec![("Old", SegmentOp::Deleted), ("New", SegmentOp::Inserted)],
+            ),
+            ("", "Ann Lee", vec![("Ann Lee", SegmentOp::Inserted)]),
+            ("Ann Lee", "", vec![("Ann Lee", SegmentOp::Deleted)]),
+        ];
+        for (old, new, want) in cases {
+            let field = TextChange {
+                old: old.into(),
+                new: new.into(),
+                segments: Vec::new(),
+            };
+            let got: Vec<(&str, SegmentOp)> = replaced_runs(&field)
+                .iter()
+                .map(|r| (r.text, r.op))
+                .collect();
+            assert_eq!(got, want);
+        }
+    }
 }
