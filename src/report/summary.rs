@@ -26,30 +26,20 @@ impl Report {
         if c.removed > 0 {
             parts.push(format!("-{}", plural(c.removed, "paragraph", "paragraphs")));
         }
-        let counted = [
+        let blocks = [
             (c.edited, "edit", "edits"),
             (c.moved, "moved", "moved"),
             (c.emphasised, "newly emphasised", "newly emphasised"),
             (c.deemphasised, "emphasis removed", "emphasis removed"),
         ];
-        parts.extend(
-            counted
-                .iter()
-                .filter(|(n, ..)| *n > 0)
-                .map(|&(n, s, p)| plural(n, s, p)),
-        );
+        parts.extend(counted(&blocks));
         parts.extend(self.note_summaries());
         let facts = [
             (c.numbers, "number changed", "numbers changed"),
             (c.quotes_added, "quote added", "quotes added"),
             (c.quotes_removed, "quote removed", "quotes removed"),
         ];
-        parts.extend(
-            facts
-                .iter()
-                .filter(|(n, ..)| *n > 0)
-                .map(|&(n, s, p)| plural(n, s, p)),
-        );
+        parts.extend(counted(&facts));
         if parts.is_empty() {
             "no change".into()
         } else {
@@ -101,12 +91,7 @@ impl Report {
             (c.quotes_added, "quote was added", "quotes were added"),
             (c.quotes_removed, "quote was removed", "quotes were removed"),
         ];
-        clauses.extend(
-            facts
-                .iter()
-                .filter(|(n, ..)| *n > 0)
-                .map(|&(n, s, p)| plural(n, s, p)),
-        );
+        clauses.extend(counted(&facts));
         capitalised_sentence(clauses)
     }
 
@@ -199,6 +184,14 @@ fn capitalised_sentence(mut clauses: Vec<String>) -> String {
 }
 
 /// "1 edit", "3 edits".
+/// "3 edits", "1 quote added", … for each count above zero, in order.
+fn counted<'a>(items: &'a [(usize, &'a str, &'a str)]) -> impl Iterator<Item = String> + 'a {
+    items
+        .iter()
+        .filter(|(n, ..)| *n > 0)
+        .map(|&(n, s, p)| plural(n, s, p))
+}
+
 fn plural(n: usize, singular: &str, plural: &str) -> String {
     format!("{n} {}", if n == 1 { singular } else { plural })
 }
