@@ -232,7 +232,7 @@ impl Fetcher {
         }
         let response = match request.send().await {
             Ok(r) => r,
-            Err(e) => return (Err(self.classify(url, &e)), None),
+            Err(e) => return (Err(self.classify(url, e)), None),
         };
         let status = response.status();
         if status == StatusCode::NOT_MODIFIED {
@@ -284,7 +284,7 @@ impl Fetcher {
                     body.extend_from_slice(&chunk);
                 }
                 Ok(None) => break,
-                Err(e) => return Err(self.classify(url, &e)),
+                Err(e) => return Err(self.classify(url, e)),
             }
         }
         let html = decode(&body, &content_type);
@@ -300,8 +300,10 @@ impl Fetcher {
         })
     }
 
-    fn classify(&self, url: &Url, error: &reqwest::Error) -> FetchError {
+    fn classify(&self, url: &Url, error: reqwest::Error) -> FetchError {
         let url = url.clone();
+        // Our messages start with the address; reqwest's would repeat it.
+        let error = error.without_url();
         if error.is_timeout() {
             FetchError::Timeout {
                 url,
@@ -312,12 +314,12 @@ impl Fetcher {
         } else if error.is_connect() || error.is_body() || error.is_request() {
             FetchError::Connect {
                 url,
-                reason: crate::error_chain(error),
+                reason: crate::error_chain(&error),
             }
         } else {
             FetchError::Other {
                 url,
-                reason: crate::error_chain(error),
+                reason: crate::error_chain(&error),
             }
         }
     }
