@@ -263,10 +263,8 @@ impl Reloader {
         self.seen = stamp;
         match Watchlist::load(&self.path) {
             Ok(next) => {
-                if next.settings.snapshots != current.settings.snapshots {
-                    tracing::warn!(
-                        "settings.snapshots changed; the new store is used after a restart"
-                    );
+                for changed in restart_only_changes(current, &next) {
+                    tracing::warn!("{changed} changed; the new value takes effect after a restart");
                 }
                 tracing::info!(watches = next.watches.len(), "watchlist reloaded");
                 Some(next)
@@ -279,6 +277,24 @@ impl Reloader {
             }
         }
     }
+}
+
+/// The settings that shape the running daemon itself (its store, its
+/// concurrency, its mailer) and so cannot change under it.
+fn restart_only_changes(current: &Watchlist, next: &Watchlist) -> Vec<&'static str> {
+    let mut changed = Vec::new();
+    if next.settings.snapshots != current.settings.snapshots {
+        changed.push("settings.snapshots");
+    }
+    if next.settings.concurrency != current.settings.concurrency {
+        changed.push("settings.concurrency");
+    }
+    // Debug output of the email settings names the password's source, never
+    // the password, so comparing it compares everything that matters.
+    if format!("{:?}", next.email) != format!("{:?}", current.email) {
+        changed.push("[email]");
+    }
+    changed
 }
 
 fn modified(path: &Path) -> Option<SystemTime> {
