@@ -78,6 +78,15 @@ pub enum FetchError {
         /// The cause chain, in words.
         reason: String,
     },
+    /// The body broke off or could not be decoded (a connection cut
+    /// mid-page, a body shorter than announced, corrupt compression).
+    #[error("{url}: the page arrived incomplete or garbled: {reason} (will retry)")]
+    Body {
+        /// The address.
+        url: Url,
+        /// The cause chain, in words.
+        reason: String,
+    },
     /// The server answered with an error status.
     #[error("{url}: the server answered {status}{}", retry_hint(*.status))]
     Status {
@@ -134,7 +143,9 @@ impl FetchError {
     /// Whether trying again soon may succeed.
     pub fn is_transient(&self) -> bool {
         match self {
-            FetchError::Timeout { .. } | FetchError::Connect { .. } => true,
+            FetchError::Timeout { .. } | FetchError::Connect { .. } | FetchError::Body { .. } => {
+                true
+            }
             FetchError::Status { status, .. } => {
                 status.is_server_error()
                     || *status == StatusCode::TOO_MANY_REQUESTS
@@ -311,7 +322,12 @@ impl Fetcher {
             }
         } else if error.is_redirect() {
             FetchError::Redirects { url }
-        } else if error.is_connect() || error.is_body() || error.is_request() {
+        } else if error.is_body() || error.is_decode() {
+            FetchError::Body {
+                url,
+                reason: crate::error_chain(&error),
+            }
+        } else if error.is_connect() || error.is_request() {
             FetchError::Connect {
                 url,
                 reason: crate::error_chain(&error),
