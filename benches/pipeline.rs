@@ -28,6 +28,9 @@ use axum::extract::{Path as UrlPath, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+/// How many checks run at once.
+const CONCURRENCY: usize = 64;
+
 /// How many sites (loopback addresses) serve the pages.
 const HOSTS: usize = 16;
 
@@ -128,18 +131,10 @@ async fn pass(
     watches: &[redline::watchlist::Watch],
 ) -> Pass {
     let (cpu, start) = (cpu_time(), Instant::now());
-    let limit = Arc::new(tokio::sync::Semaphore::new(64));
-    let mut tasks = tokio::task::JoinSet::new();
-    for watch in watches {
-        let (pipeline, limit, watch) = (pipeline.clone(), limit.clone(), watch.clone());
-        tasks.spawn(async move {
-            let _permit = limit.acquire_owned().await.unwrap();
-            pipeline.check(&watch, chrono::Utc::now()).await
-        });
-    }
+    let checked = pipeline.check_all(watches.to_vec(), CONCURRENCY).await;
     let mut outcomes = std::collections::BTreeMap::new();
-    while let Some(checked) = tasks.join_next().await {
-        let word = match checked.unwrap().result {
+    for checked in checked {
+        let word = match checked.result {
             Ok(outcome) => outcome.word(),
             Err(_) => "failed",
         };
@@ -202,7 +197,8 @@ fn main() {
         }
 
         let dir = tempfile::tempdir().unwrap();
-        let mut text = String::from("[settings]\nper_host_interval = \"0s\"\nconcurrency = 64\n\n");
+        let mut text =
+            format!("[settings]\nper_host_interval = \"0s\"\nconcurrency = {CONCURRENCY}\n\n");
         for i in 0..count {
             let addr = hosts[i % hosts.len()];
             text.push_str(&format!(
@@ -212,16 +208,9 @@ fn main() {
         let path = dir.path().join("watchlist.toml");
         std::fs::write(&path, text).unwrap();
         let watchlist = redline::watchlist::Watchlist::load(&path).unwrap();
-        let settings = &watchlist.settings;
-        let store = Arc::new(redline::store::Store::open(&settings.snapshots).unwrap());
-        let fetcher = redline::fetch::Fetcher::new(settings).unwrap();
-        let pipeline = redline::check::Pipeline::new(
-            fetcher,
-            store,
-            redline::notify::Notifier::log_only(),
-            3,
-            None,
-        );
+        let pipeline =
+            redline::check::Pipeline::from_watchlist(&watchlist, redline::check::Drive::OnePass)
+                .unwrap();
 
         let first = pass(
             "first check (fetch, extract, store)",

@@ -14,19 +14,23 @@
 //! workers. This module must not know how alerts are delivered or how
 //! reports are rendered.
 
+use std::collections::HashSet;
 use std::sync::Arc;
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
 
 use crate::article::Article;
 use crate::diff::{self, DiffOptions};
 use crate::extract::{self, ExtractError, ExtractOptions, Implausible};
 use crate::fetch::{FetchError, Fetched, Fetcher, Validators};
+use crate::notify::email::{EmailError, Mailer, MailerOptions};
 use crate::notify::{Alert, Event, Notifier, NotifyError};
 use crate::report::Report;
 use crate::store::{Store, StoreError, WatchState};
-use crate::watchlist::{Watch, WatchName};
+use crate::watchlist::{Watch, WatchName, Watchlist};
 
 /// How one check ended.
 #[derive(Debug)]
@@ -108,6 +112,30 @@ pub struct Checked {
     pub result: Result<Outcome, CheckError>,
 }
 
+/// How the pipeline is driven, which sets how undelivered email is retried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Drive {
+    /// The daemon: failed deliveries back off exponentially.
+    Daemon,
+    /// One pass (`check`, `demo`): the time until the next run is the
+    /// backoff, so each run retries everything still in the outbox.
+    OnePass,
+}
+
+/// Why a pipeline could not be assembled.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    /// The store is in use or cannot be made.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The HTTP client could not start (TLS backend).
+    #[error("cannot start the http client: {0}")]
+    Http(#[from] reqwest::Error),
+    /// The email channel could not be set up (password, certificate, outbox).
+    #[error(transparent)]
+    Email(#[from] EmailError),
+}
+
 /// Everything a check needs, shared by all checks of a run.
 #[derive(Debug, Clone)]
 pub struct Pipeline {
@@ -124,8 +152,46 @@ pub struct Pipeline {
 }
 
 impl Pipeline {
-    /// Assembles a pipeline.
-    pub fn new(
+    /// Builds the pipeline a watchlist describes: its store (locked for
+    /// writing), the shared HTTP client and the alert channels.
+    ///
+    /// # Errors
+    ///
+    /// When the store is in use or cannot be made, the HTTP client cannot
+    /// start, or the email channel cannot be set up.
+    pub fn from_watchlist(watchlist: &Watchlist, drive: Drive) -> Result<Self, SetupError> {
+        let settings = &watchlist.settings;
+        let store = Arc::new(Store::open(&settings.snapshots)?);
+        let fetcher = Fetcher::new(settings)?;
+        let mailer = match &watchlist.email {
+            Some(email) => {
+                let mut options = MailerOptions {
+                    timezone: settings.timezone,
+                    ..MailerOptions::default()
+                };
+                if drive == Drive::OnePass {
+                    options.first_retry = Duration::ZERO;
+                    options.max_retry = Duration::ZERO;
+                }
+                Some(Arc::new(Mailer::open(
+                    email.clone(),
+                    &settings.snapshots,
+                    options,
+                )?))
+            }
+            None => None,
+        };
+        let notifier = Notifier::new(mailer);
+        Ok(Pipeline::new(
+            fetcher,
+            store,
+            notifier,
+            settings.failure_alert_after,
+            settings.keep_versions,
+        ))
+    }
+
+    fn new(
         fetcher: Fetcher,
         store: Arc<Store>,
         notifier: Notifier,
@@ -151,6 +217,54 @@ impl Pipeline {
     /// The alert channels.
     pub fn notifier(&self) -> &Notifier {
         &self.notifier
+    }
+
+    /// Which of `names` have never been checked (no check recorded in the
+    /// store). Reads each watch's state on a blocking thread.
+    ///
+    /// # Errors
+    ///
+    /// When a state file cannot be read.
+    pub async fn never_checked(
+        &self,
+        names: Vec<WatchName>,
+    ) -> Result<HashSet<WatchName>, CheckError> {
+        self.on_store(move |store| {
+            let mut fresh = HashSet::new();
+            for name in names {
+                if store.state(&name)?.last_check.is_none() {
+                    fresh.insert(name);
+                }
+            }
+            Ok(fresh)
+        })
+        .await
+    }
+
+    /// Checks `watches` concurrently (at most `limit` at once) and returns
+    /// the results in the order given.
+    pub async fn check_all(&self, watches: Vec<Watch>, limit: usize) -> Vec<Checked> {
+        let limit = Arc::new(Semaphore::new(limit));
+        let mut tasks = JoinSet::new();
+        for (index, watch) in watches.into_iter().enumerate() {
+            let (pipeline, limit) = (self.clone(), limit.clone());
+            tasks.spawn(async move {
+                let _permit = limit
+                    .acquire_owned()
+                    .await
+                    .expect("the semaphore is never closed");
+                (index, pipeline.check(&watch, Utc::now()).await)
+            });
+        }
+        let mut results = Vec::new();
+        while let Some(joined) = tasks.join_next().await {
+            match joined {
+                Ok(result) => results.push(result),
+                Err(e) => tracing::error!("a check task failed: {e}"),
+            }
+        }
+        results.sort_by_key(|(index, _)| *index);
+        results.into_iter().map(|(_, checked)| checked).collect()
     }
 
     /// Checks one watch now. Never panics and never returns early: every

@@ -45,12 +45,11 @@ pub async fn run(
         pipeline: pipeline.clone(),
         shutdown: shutdown.clone(),
     };
-    // A watch never checked gets its baseline now rather than at its first
-    // scheduled firing, which may be hours away.
-    let store = pipeline.store();
-    let never_checked =
-        |name: &WatchName| store.state(name).map_or(true, |s| s.last_check.is_none());
-    let mut plan = Plan::new(&watchlist, Utc::now(), &never_checked);
+    let mut plan = Plan {
+        entries: HashMap::new(),
+    };
+    let fresh = never_checked(&pipeline, &plan, &watchlist).await;
+    plan.update(&watchlist, Utc::now(), &fresh);
     let mut reloader = Reloader::new(&watchlist.path);
     let mut current = watchlist;
     if let Some(mailer) = pipeline.notifier().mailer().cloned() {
@@ -71,7 +70,8 @@ pub async fn run(
             () = tokio::time::sleep(wait) => {}
         }
         if let Some(next) = reloader.poll(&current) {
-            plan.update(&next, Utc::now(), &never_checked);
+            let fresh = never_checked(&pipeline, &plan, &next).await;
+            plan.update(&next, Utc::now(), &fresh);
             current = next;
         }
         for watch in plan.take_due(Utc::now(), &current.settings) {
@@ -158,38 +158,45 @@ fn until(due: DateTime<Utc>) -> Duration {
     (due - Utc::now()).to_std().unwrap_or(Duration::ZERO)
 }
 
+/// The watches of `watchlist` new to `plan` that were never checked: they
+/// get their baseline at once rather than at their first scheduled firing,
+/// which may be hours away. A store that cannot say is taken as "checked",
+/// so the watch simply waits for its schedule.
+async fn never_checked(
+    pipeline: &Pipeline,
+    plan: &Plan,
+    watchlist: &Watchlist,
+) -> HashSet<WatchName> {
+    let new: Vec<WatchName> = watchlist
+        .watches
+        .iter()
+        .filter(|w| !plan.entries.contains_key(&w.name))
+        .map(|w| w.name.clone())
+        .collect();
+    pipeline.never_checked(new).await.unwrap_or_else(|e| {
+        tracing::warn!(
+            "cannot read check state; new watches wait for their schedule: {}",
+            crate::error_chain(&e)
+        );
+        HashSet::new()
+    })
+}
+
 /// When each watch is next due.
 struct Plan {
     entries: HashMap<WatchName, (Watch, DateTime<Utc>)>,
 }
 
 impl Plan {
-    fn new(
-        watchlist: &Watchlist,
-        now: DateTime<Utc>,
-        never_checked: &dyn Fn(&WatchName) -> bool,
-    ) -> Self {
-        let mut plan = Plan {
-            entries: HashMap::new(),
-        };
-        plan.update(watchlist, now, never_checked);
-        plan
-    }
-
     /// Takes in a (re)loaded watchlist: new watches are planned (at once
-    /// when never checked), removed ones dropped, and a watch whose schedule
-    /// is unchanged keeps its due time.
-    fn update(
-        &mut self,
-        watchlist: &Watchlist,
-        now: DateTime<Utc>,
-        never_checked: &dyn Fn(&WatchName) -> bool,
-    ) {
+    /// when in `fresh`, the never checked), removed ones dropped, and a
+    /// watch whose schedule is unchanged keeps its due time.
+    fn update(&mut self, watchlist: &Watchlist, now: DateTime<Utc>, fresh: &HashSet<WatchName>) {
         let mut entries = HashMap::new();
         for watch in &watchlist.watches {
             let due = match self.entries.remove(&watch.name) {
                 Some((old, due)) if old.schedule.as_str() == watch.schedule.as_str() => due,
-                _ if never_checked(&watch.name) => now + spread(watch, &watchlist.settings, now),
+                _ if fresh.contains(&watch.name) => now + spread(watch, &watchlist.settings, now),
                 _ => next_due(watch, &watchlist.settings, now),
             };
             entries.insert(watch.name.clone(), (watch.clone(), due));

@@ -1,24 +1,17 @@
 //! `redline run` and `redline check`: build the pipeline from the watchlist
 //! and hand it to the daemon, or run one pass and print what changed.
+//! The pipeline itself, and how it is assembled, is `crate::check`.
 
 use std::io::Write;
 use std::path::Path;
-use std::sync::Arc;
 
-use chrono::Utc;
 use clap::Args;
-use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use super::{Exit, Failed, Outcome, OutputFormat, bad_input, load};
-use crate::check::{self as pipeline, Checked, Pipeline};
+use crate::check::{self as pipeline, Checked, Drive, Pipeline};
 use crate::daemon;
-use crate::fetch::Fetcher;
-use crate::notify::Notifier;
-use crate::notify::email::{Mailer, MailerOptions};
 use crate::report::{self, RenderContext};
-use crate::store::Store;
-use crate::watchlist::Watchlist;
 
 /// Arguments of `redline check`.
 #[derive(Debug, Args)]
@@ -30,59 +23,10 @@ pub struct CheckArgs {
     format: OutputFormat,
 }
 
-/// How the pipeline is driven, which sets how undelivered email is retried.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Drive {
-    /// The daemon: failed deliveries back off exponentially.
-    Daemon,
-    /// One pass (`check`, `demo`): the time until the next run is the
-    /// backoff, so each run retries everything still in the outbox.
-    OnePass,
-}
-
-/// Builds the pipeline a watchlist describes: its store (locked for
-/// writing), the shared HTTP client and the alert channels.
-///
-/// # Errors
-///
-/// When the store is in use or cannot be made, the HTTP client cannot
-/// start, or the email channel cannot be set up (password, certificate).
-pub fn build_pipeline(watchlist: &Watchlist, drive: Drive) -> Result<Pipeline, Failed> {
-    let settings = &watchlist.settings;
-    let store = Arc::new(Store::open(&settings.snapshots)?);
-    let fetcher = Fetcher::new(settings)?;
-    let mailer = match &watchlist.email {
-        Some(email) => {
-            let mut options = MailerOptions {
-                timezone: settings.timezone,
-                ..MailerOptions::default()
-            };
-            if drive == Drive::OnePass {
-                options.first_retry = std::time::Duration::ZERO;
-                options.max_retry = std::time::Duration::ZERO;
-            }
-            Some(Arc::new(Mailer::open(
-                email.clone(),
-                &settings.snapshots,
-                options,
-            )?))
-        }
-        None => None,
-    };
-    let notifier = Notifier::new(mailer);
-    Ok(Pipeline::new(
-        fetcher,
-        store,
-        notifier,
-        settings.failure_alert_after,
-        settings.keep_versions,
-    ))
-}
-
 /// `redline run`.
 pub async fn run_daemon(path: &Path) -> Outcome {
     let watchlist = load(path)?;
-    let pipeline = build_pipeline(&watchlist, Drive::Daemon)?;
+    let pipeline = Pipeline::from_watchlist(&watchlist, Drive::Daemon)?;
     let shutdown = CancellationToken::new();
     tokio::spawn(stop_on_signal(shutdown.clone()));
     daemon::run(watchlist, pipeline, shutdown).await?;
@@ -125,8 +69,10 @@ pub async fn check(path: &Path, args: CheckArgs) -> Outcome {
         ))
     })?;
     let selected: Vec<_> = selected.into_iter().cloned().collect();
-    let pipeline = build_pipeline(&watchlist, Drive::OnePass)?;
-    let results = check_all(&pipeline, selected, watchlist.settings.concurrency).await;
+    let pipeline = Pipeline::from_watchlist(&watchlist, Drive::OnePass)?;
+    let results = pipeline
+        .check_all(selected, watchlist.settings.concurrency)
+        .await;
     let mut failed = print_reports(&results, args.format)?;
     failed |= !deliver_email(&pipeline).await;
     Ok(if failed { Exit::Failure } else { Exit::Success })
@@ -188,34 +134,4 @@ fn print_reports(results: &[Checked], format: OutputFormat) -> Result<bool, Fail
         }
     }
     Ok(failed)
-}
-
-/// Checks `watches` concurrently (at most `limit` at once) and returns the
-/// results in the order given.
-pub async fn check_all(
-    pipeline: &Pipeline,
-    watches: Vec<crate::watchlist::Watch>,
-    limit: usize,
-) -> Vec<Checked> {
-    let limit = Arc::new(tokio::sync::Semaphore::new(limit));
-    let mut tasks = JoinSet::new();
-    for (index, watch) in watches.into_iter().enumerate() {
-        let (pipeline, limit) = (pipeline.clone(), limit.clone());
-        tasks.spawn(async move {
-            let _permit = limit
-                .acquire_owned()
-                .await
-                .expect("the semaphore is never closed");
-            (index, pipeline.check(&watch, Utc::now()).await)
-        });
-    }
-    let mut results = Vec::new();
-    while let Some(joined) = tasks.join_next().await {
-        match joined {
-            Ok(result) => results.push(result),
-            Err(e) => tracing::error!("a check task failed: {e}"),
-        }
-    }
-    results.sort_by_key(|(index, _)| *index);
-    results.into_iter().map(|(_, checked)| checked).collect()
 }

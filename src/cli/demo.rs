@@ -4,8 +4,8 @@
 
 use std::path::Path;
 
-use super::{Exit, Failed, Outcome, check::Drive, check::build_pipeline, check::check_all};
-use crate::check::Outcome as Checked;
+use super::{Exit, Failed, Outcome};
+use crate::check::{Drive, Outcome as Checked, Pipeline};
 use crate::demo::{FixtureServer, SEED_PATH, SEED_V1, SEED_V1_CHROME, SEED_V2};
 use crate::report::{self, RenderContext};
 use crate::watchlist::Watchlist;
@@ -19,13 +19,13 @@ pub async fn demo() -> Outcome {
     let folder = tempfile::tempdir()?;
     let url = server.url(SEED_PATH);
     let watchlist = demo_watchlist(folder.path(), &url)?;
-    let pipeline = build_pipeline(&watchlist, Drive::OnePass)?;
+    let pipeline = Pipeline::from_watchlist(&watchlist, Drive::OnePass)?;
     println!("redline demo: the seed article served at {url}\n");
 
     // Serves `html`, then checks the watch once, as the daemon would.
     let step = async |html: &str| {
         server.serve(html);
-        let checked = check_all(&pipeline, watchlist.watches.clone(), 1).await;
+        let checked = pipeline.check_all(watchlist.watches.clone(), 1).await;
         checked.into_iter().next().map(|c| c.result)
     };
     let Some(Ok(Checked::Baseline { version })) = step(SEED_V1).await else {

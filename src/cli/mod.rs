@@ -11,6 +11,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::store::StoreError;
 use crate::watchlist::{Watchlist, WatchlistError};
 
 mod check;
@@ -156,8 +157,11 @@ impl<E: Into<anyhow::Error>> From<E> for Failed {
         let exit = if error.downcast_ref::<WatchlistError>().is_some() {
             Exit::BadInput
         } else if matches!(
-            error.downcast_ref::<crate::store::StoreError>(),
-            Some(crate::store::StoreError::Locked(_))
+            error.downcast_ref::<crate::check::SetupError>(),
+            Some(crate::check::SetupError::Store(StoreError::Locked(_)))
+        ) || matches!(
+            error.downcast_ref::<StoreError>(),
+            Some(StoreError::Locked(_))
         ) {
             Exit::StoreBusy
         } else {

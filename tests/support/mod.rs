@@ -14,10 +14,7 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use redline::check::Pipeline;
-use redline::fetch::Fetcher;
-use redline::notify::Notifier;
-use redline::store::Store;
+use redline::check::{Drive, Pipeline};
 use redline::watchlist::Watchlist;
 
 pub const SEED_V1: &str = redline::demo::SEED_V1;
@@ -175,19 +172,10 @@ impl Setup {
         self.dir.path().join("snapshots")
     }
 
-    /// A pipeline with the log channel, writing this setup's store.
+    /// The pipeline this setup's watchlist describes, writing its store.
     pub fn pipeline(&self) -> Pipeline {
-        let watchlist = self.watchlist();
-        let settings = &watchlist.settings;
-        let store = Arc::new(Store::open(&settings.snapshots).expect("open store"));
-        let fetcher = Fetcher::new(settings).expect("client");
-        Pipeline::new(
-            fetcher,
-            store,
-            Notifier::log_only(),
-            settings.failure_alert_after,
-            settings.keep_versions,
-        )
+        Pipeline::from_watchlist(&self.watchlist(), Drive::OnePass)
+            .expect("a pipeline for the test store")
     }
 }
 
