@@ -79,7 +79,7 @@ fn load_pages() -> Vec<String> {
     let pages: Vec<String> = dirs
         .iter()
         .filter_map(|d| std::fs::read(d.join("page.html")).ok())
-        .map(|b| redline::fetch::decode(&b, ""))
+        .map(|b| redline::fetch::decode(b, ""))
         .collect();
     if pages.is_empty() {
         eprintln!("{} not found; using the seed pages", dev.display());

@@ -298,7 +298,8 @@ impl Fetcher {
                 Err(e) => return Err(self.classify(url, e)),
             }
         }
-        let html = decode(&body, &content_type);
+        let bytes = body.len();
+        let html = decode(body, &content_type);
         let validators = Validators {
             etag: header_str(&headers, header::ETAG),
             last_modified: header_str(&headers, header::LAST_MODIFIED),
@@ -307,7 +308,7 @@ impl Fetcher {
             final_url,
             html,
             validators,
-            bytes: body.len(),
+            bytes,
         })
     }
 
@@ -377,7 +378,10 @@ fn retry_after(headers: &HeaderMap) -> Option<Duration> {
 /// Decodes a body to text: the charset of the `Content-Type` header, else a
 /// byte-order mark, else a `<meta charset>` in the first kilobytes, else
 /// UTF-8. Undecodable bytes become U+FFFD rather than failing the check.
-pub fn decode(body: &[u8], content_type: &str) -> String {
+///
+/// Takes the body by value: a page that is already valid UTF-8 (most are)
+/// becomes the text without being copied.
+pub fn decode(body: Vec<u8>, content_type: &str) -> String {
     let declared = content_type
         .split(';')
         .filter_map(|part| part.trim().strip_prefix("charset="))
@@ -385,11 +389,17 @@ pub fn decode(body: &[u8], content_type: &str) -> String {
         .map(|c| c.trim_matches(['"', '\'']))
         .and_then(|label| Encoding::for_label(label.as_bytes()));
     let encoding = declared
-        .or_else(|| Encoding::for_bom(body).map(|(e, _)| e))
-        .or_else(|| sniff_meta_charset(body))
+        .or_else(|| Encoding::for_bom(&body).map(|(e, _)| e))
+        .or_else(|| sniff_meta_charset(&body))
         .unwrap_or(encoding_rs::UTF_8);
-    let (text, _, _) = encoding.decode(body);
-    text.into_owned()
+    let (text, _, _) = encoding.decode(&body);
+    match text {
+        // The whole body, unchanged: reuse its buffer.
+        std::borrow::Cow::Borrowed(same) if same.len() == body.len() => {
+            String::from_utf8(body).expect("the decoder borrowed the whole body as valid UTF-8")
+        }
+        text => text.into_owned(),
+    }
 }
 
 /// Finds `<meta charset="…">` or `<meta http-equiv=Content-Type content="…; charset=…">`
@@ -467,15 +477,18 @@ mod tests {
     fn charset_sources_in_order() {
         let latin1 = b"<html><head><meta charset=\"iso-8859-1\"></head><body>caf\xe9</body></html>";
         // A <meta charset> is used when the header says nothing.
-        assert!(decode(latin1, "text/html").contains("café"));
+        assert!(decode(latin1.to_vec(), "text/html").contains("café"));
         // The header wins over the page.
         let utf8 = "<meta charset=\"iso-8859-1\">café".as_bytes();
-        assert!(decode(utf8, "text/html; charset=utf-8").contains("café"));
+        assert!(decode(utf8.to_vec(), "text/html; charset=utf-8").contains("café"));
         // http-equiv form.
         let win = b"<meta http-equiv=\"Content-Type\" content=\"text/html; charset=windows-1252\">\x93quoted\x94";
-        assert!(decode(win, "").contains("\u{201c}quoted\u{201d}"));
+        assert!(decode(win.to_vec(), "").contains("\u{201c}quoted\u{201d}"));
         // Undecodable bytes do not fail.
-        assert!(decode(b"ok \xff\xfe\xfd", "text/html; charset=utf-8").starts_with("ok "));
+        assert!(decode(b"ok \xff\xfe\xfd".to_vec(), "text/html; charset=utf-8").starts_with("ok "));
+        // Valid UTF-8 comes back whole; a byte-order mark is dropped.
+        assert_eq!(decode("<p>café</p>".as_bytes().to_vec(), ""), "<p>café</p>");
+        assert_eq!(decode(b"\xef\xbb\xbf<p>x</p>".to_vec(), ""), "<p>x</p>");
     }
 
     #[test]

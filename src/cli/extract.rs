@@ -102,5 +102,5 @@ async fn read_source(watchlist: &Path, source: &str) -> Result<String, Failed> {
     }
     let bytes =
         std::fs::read(source).map_err(|e| bad_input(format!("cannot read {source}: {e}")))?;
-    Ok(fetch::decode(&bytes, ""))
+    Ok(fetch::decode(bytes, ""))
 }
