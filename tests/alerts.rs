@@ -126,3 +126,44 @@ async fn an_unreachable_smtp_server_keeps_the_alert_and_check_says_so() {
     }
     assert_eq!(server.received().len(), 1);
 }
+
+#[tokio::test]
+async fn a_failure_streak_sends_one_failing_and_one_recovered_email() {
+    let site = Site::start(SEED_V1).await;
+    let server = SmtpServer::start(Options::new(Mode::StartTls));
+    let scratch = tempfile::tempdir().unwrap();
+    let table = email_table(&server, scratch.path());
+    let setup = Setup::new(&format!(
+        "{table}{}",
+        watch("binance", &site.url(), "notify = [\"email\"]")
+    ));
+    assert!(check(&setup).await.status.success());
+
+    // failure_alert_after = 2 in the test settings; each check tries twice.
+    for _ in 0..4 {
+        site.fail_next([support::Fault::Status(503), support::Fault::Status(503)]);
+        assert_eq!(check(&setup).await.status.code(), Some(1));
+    }
+    assert!(check(&setup).await.status.success(), "the site works again");
+    assert!(check(&setup).await.status.success());
+
+    let received = server.wait_for(2, Duration::from_secs(10)).await;
+    let subjects: Vec<String> = received
+        .iter()
+        .map(|r| {
+            email_support::parse(r)
+                .subject()
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(subjects.len(), 2, "{subjects:?}");
+    assert!(
+        subjects[0].starts_with("Failing:") && subjects[0].contains("2 checks in a row"),
+        "{subjects:?}"
+    );
+    assert!(
+        subjects[1].starts_with("Recovered:") && subjects[1].contains("after 4 failures"),
+        "{subjects:?}"
+    );
+}
