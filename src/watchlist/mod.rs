@@ -1,11 +1,16 @@
 //! The watchlist: parsing and validating `watchlist.toml` into typed values.
 //!
+//! Configuration owns its schema: every table (`[settings]`, `[email]`,
+//! `[[watch]]` and a watch's `email = { … }`) has its raw shape in `raw`,
+//! its validated values here and in [`email`], and reports problems through
+//! the one collector of `problems`. Channels and the pipeline depend on
+//! these types, never the reverse.
+//!
 //! Everything a running check needs is validated here, once, before any task
 //! starts: the rest of the program never meets a configuration error. This
-//! module must not fetch, schedule or touch the snapshot store.
+//! module must not fetch, schedule, deliver or touch the snapshot store.
 
 use std::fmt;
-use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
@@ -16,7 +21,15 @@ use url::Url;
 
 use crate::schedule::Schedule;
 
+pub mod email;
+mod problems;
+mod raw;
 mod validate;
+mod validate_email;
+
+pub use problems::{Collector, FieldError, Problem, WatchlistError};
+pub use raw::{RawEmailSettings, RawList, RawWatchEmail};
+pub use validate_email::{validate_email, validate_watch_email};
 
 /// A watch's stable name: used as its snapshot folder and in alerts, so it is
 /// restricted to lowercase ASCII letters, digits, `-` and `_`.
@@ -68,20 +81,6 @@ impl fmt::Display for WatchName {
     }
 }
 
-/// One problem found while validating a watchlist, located by the byte span
-/// of the offending value so that the error can name its line.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FieldError {
-    /// Byte range of the offending value (or table) in the file, when known.
-    pub span: Option<Range<usize>>,
-    /// The dotted key of the field, e.g. `watch[2].schedule` or `email.server`.
-    pub field: String,
-    /// What is wrong, lowercase, no trailing period.
-    pub message: String,
-    /// How to fix it, when there is something useful to say.
-    pub hint: Option<String>,
-}
-
 /// A validated watchlist: everything the daemon and `check` run on.
 #[derive(Debug, Clone)]
 pub struct Watchlist {
@@ -91,7 +90,7 @@ pub struct Watchlist {
     /// Global settings, defaults filled in.
     pub settings: Settings,
     /// The `[email]` settings, when the watchlist has them.
-    pub email: Option<crate::notify::email::EmailSettings>,
+    pub email: Option<email::EmailSettings>,
     /// The watches, in file order.
     pub watches: Vec<Watch>,
 }
@@ -175,7 +174,7 @@ pub struct Watch {
     /// Where its alerts go.
     pub notify: Vec<Channel>,
     /// Its email recipients and digest, over the `[email]` defaults.
-    pub email: crate::notify::email::WatchEmail,
+    pub email: email::WatchEmail,
 }
 
 /// A CSS selector with the text it was parsed from.
@@ -232,66 +231,6 @@ impl FromStr for Channel {
             other => Err(format!("unknown channel `{other}`")),
         }
     }
-}
-
-/// Why a watchlist could not be used.
-#[derive(Debug, thiserror::Error)]
-pub enum WatchlistError {
-    /// The file could not be read.
-    #[error("cannot read watchlist {}: {source}", path.display())]
-    Read {
-        /// The watchlist's path.
-        path: PathBuf,
-        /// The underlying error.
-        source: std::io::Error,
-    },
-    /// The file was read but is not a valid watchlist.
-    #[error("{}", render_problems(path, problems))]
-    Invalid {
-        /// The watchlist's path.
-        path: PathBuf,
-        /// Every problem found, in file order.
-        problems: Vec<Problem>,
-    },
-}
-
-/// One located problem in a watchlist.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
-    /// 1-based line, when known.
-    pub line: Option<usize>,
-    /// 1-based column, when known.
-    pub column: Option<usize>,
-    /// The dotted key of the field, when known.
-    pub field: Option<String>,
-    /// What is wrong.
-    pub message: String,
-    /// How to fix it.
-    pub hint: Option<String>,
-}
-
-fn render_problems(path: &Path, problems: &[Problem]) -> String {
-    let mut out = format!(
-        "invalid watchlist {} ({} problem{})",
-        path.display(),
-        problems.len(),
-        if problems.len() == 1 { "" } else { "s" }
-    );
-    for p in problems {
-        out.push_str(&format!("\n  {}", path.display()));
-        if let Some(line) = p.line {
-            out.push_str(&format!(":{line}:{}", p.column.unwrap_or(1)));
-        }
-        out.push_str(": ");
-        if let Some(field) = &p.field {
-            out.push_str(&format!("{field}: "));
-        }
-        out.push_str(&p.message);
-        if let Some(hint) = &p.hint {
-            out.push_str(&format!("\n    hint: {hint}"));
-        }
-    }
-    out
 }
 
 impl Watchlist {

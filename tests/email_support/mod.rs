@@ -15,8 +15,9 @@ use std::time::{Duration, Instant};
 use mailin::{Action, AuthMechanism, Handler, Response, SessionBuilder};
 use redline::diff::{DiffOptions, compare};
 use redline::extract::{ExtractOptions, extract};
-use redline::notify::email::{EmailSettings, Mailer, MailerOptions, RawEmailSettings};
+use redline::notify::email::{EmailSettings, Mailer, MailerOptions};
 use redline::notify::{Alert, Event};
+use redline::watchlist::RawEmailSettings;
 use redline::watchlist::WatchName;
 use rustls::ServerConfig;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
@@ -302,7 +303,7 @@ fn converse<S: Read + Write, H: Handler>(
 /// Email settings from `[email]` TOML lines (validated like the watchlist).
 pub fn settings(toml_text: &str) -> EmailSettings {
     let raw: RawEmailSettings = toml::from_str(toml_text).unwrap();
-    redline::notify::email::validate(&raw).unwrap_or_else(|e| panic!("{e:?}"))
+    redline::watchlist::validate_email(&raw).unwrap_or_else(|e| panic!("{e:?}"))
 }
 
 /// Settings pointing at `server` with the given extra lines; a TLS

@@ -10,17 +10,16 @@
 //! threaded (`In-Reply-To`/`References` to its first alert); a digest
 //! schedule gathers change alerts into one message.
 //!
-//! Parts: [`config`] (the `[email]` table), [`summary`], [`text`] and
+//! Its settings are the configuration's (`crate::watchlist::email`, the
+//! `[email]` table). Parts: [`summary`], [`text`] and
 //! [`html`] (the words and the two MIME parts), [`message`] (the lettre
 //! message), [`transport`] (SMTP and `test-email`), [`digest`]. This module
 //! must not decide whether or when an alert is due: the pipeline hands
 //! alerts over, and failure alerts arrive as [`crate::notify::Event`]s.
 
-pub mod config;
 pub mod digest;
 pub mod html;
 pub mod message;
-pub mod settings;
 pub mod summary;
 pub mod text;
 pub mod transport;
@@ -38,10 +37,7 @@ use crate::notify::outbox::{Entry, Outbox, OutboxError, Put};
 use crate::notify::{Alert, Event};
 use crate::store::write_atomic;
 
-pub use config::{
-    DigestChoice, EmailSettings, RawEmailSettings, RawWatchEmail, WatchEmail, validate,
-    validate_watch,
-};
+pub use crate::watchlist::email::{DigestChoice, EmailSettings, WatchEmail};
 pub use message::Mail;
 pub use transport::{TestEmailError, send_test};
 

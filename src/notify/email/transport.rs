@@ -15,9 +15,9 @@ use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use super::EmailError;
-use super::config::{EmailSettings, PasswordSource, Security};
 use super::summary::one_line;
 use crate::report::render::escape;
+use crate::watchlist::email::{EmailSettings, PasswordSource, Security};
 
 /// The transport the mailer sends with.
 pub type Smtp = AsyncSmtpTransport<Tokio1Executor>;

@@ -1,10 +1,10 @@
-//! The `[email]` table of the watchlist and the per-watch `email = { … }`
-//! inline table: their raw shape (with spans, so errors name the line),
-//! their validation, and the validated values the mailer runs on.
+//! Validation of the `[email]` table and of a watch's `email = { … }`
+//! inline table, into the values of `email`.
 //!
 //! This module reads no files and no environment: a password is named here
 //! (`password_env`, `password_file`) and only read when the mailer is built,
 //! so it never sits in the watchlist's structs or their `Debug` output.
+//! Problems go to the watchlist's one [`Collector`].
 //!
 //! Keys of `[email]`:
 //!
@@ -27,107 +27,25 @@
 
 use std::path::PathBuf;
 use std::str::FromStr;
-use std::time::Duration;
 
 use lettre::message::Mailbox;
-use serde::Deserialize;
-use toml::Spanned;
 
-use crate::schedule::Schedule;
-use crate::watchlist::FieldError;
+use super::email::{Auth, DigestChoice, EmailSettings, PasswordSource, Security, WatchEmail};
+use super::problems::{Collector, FieldError};
+use super::raw::{RawEmailSettings, RawList, RawWatchEmail};
 
-pub use super::settings::{
-    Auth, DigestChoice, EmailSettings, PasswordSource, Recipients, Security, WatchEmail,
-};
-
-/// The `[email]` table as written, before validation.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawEmailSettings {
-    /// `host[:port]` or `smtps://…` / `smtp://…`.
-    pub server: Option<Spanned<String>>,
-    /// `tls`, `starttls` or `none`.
-    pub security: Option<Spanned<String>>,
-    /// The login name.
-    pub username: Option<Spanned<String>>,
-    /// The environment variable holding the password.
-    pub password_env: Option<Spanned<String>>,
-    /// The file holding the password.
-    pub password_file: Option<Spanned<String>>,
-    /// The sender.
-    pub from: Option<Spanned<String>>,
-    /// Default To recipients.
-    pub to: Option<Spanned<Vec<Spanned<String>>>>,
-    /// Default Cc recipients.
-    pub cc: Option<Spanned<Vec<Spanned<String>>>>,
-    /// The global digest schedule.
-    pub digest: Option<Spanned<String>>,
-    /// An extra trusted certificate (PEM).
-    pub ca_file: Option<Spanned<String>>,
-    /// The SMTP timeout.
-    pub timeout: Option<Spanned<String>>,
-}
-
-/// A watch's `email = { … }` inline table as written.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawWatchEmail {
-    /// Replaces the default To recipients.
-    pub to: Option<Spanned<Vec<Spanned<String>>>>,
-    /// Replaces the default Cc recipients.
-    pub cc: Option<Spanned<Vec<Spanned<String>>>>,
-    /// Added to the To recipients.
-    pub add_to: Option<Spanned<Vec<Spanned<String>>>>,
-    /// Added to the Cc recipients.
-    pub add_cc: Option<Spanned<Vec<Spanned<String>>>>,
-    /// This watch's digest schedule, or `"off"`.
-    pub digest: Option<Spanned<String>>,
-}
-
-/// Collects problems so that one pass reports them all.
-struct Problems {
-    errors: Vec<FieldError>,
-}
-
-impl Problems {
-    fn add<T>(&mut self, at: Option<&Spanned<T>>, field: &str, message: String, hint: &str) {
-        self.errors.push(FieldError {
-            span: at.map(Spanned::span),
-            field: field.to_owned(),
-            message,
-            hint: (!hint.is_empty()).then(|| hint.to_owned()),
-        });
-    }
-
-    fn mailboxes(
-        &mut self,
-        list: Option<&Spanned<Vec<Spanned<String>>>>,
-        field: &str,
-    ) -> Option<Vec<Mailbox>> {
+impl Collector {
+    /// A list of mailboxes; bad addresses are recorded and left out.
+    fn mailboxes(&mut self, list: Option<&RawList>, field: &str) -> Option<Vec<Mailbox>> {
         let list = list?;
         let mut out = Vec::new();
         for item in list.get_ref() {
             match parse_mailbox(item.get_ref()) {
                 Ok(m) => out.push(m),
-                Err(e) => self.add(Some(item), field, e, MAILBOX_HINT),
+                Err(e) => self.fail(Some(item), field, e, Some(MAILBOX_HINT)),
             }
         }
         Some(out)
-    }
-
-    fn schedule(&mut self, value: &Spanned<String>, field: &str) -> Option<Schedule> {
-        match Schedule::parse(value.get_ref()) {
-            Ok(s) => Some(s),
-            Err(e) => {
-                self.add(
-                    Some(value),
-                    field,
-                    e.to_string().trim_end_matches('.').to_owned(),
-                    Schedule::HINT,
-                );
-                None
-            }
-        }
     }
 }
 
@@ -138,135 +56,131 @@ fn parse_mailbox(text: &str) -> Result<Mailbox, String> {
     Mailbox::from_str(text.trim()).map_err(|e| format!("`{text}` is not an email address: {e}"))
 }
 
-/// Validates the `[email]` table.
+/// Validates the `[email]` table on its own (tests and tools that hold one).
 ///
 /// # Errors
 ///
 /// Every problem found, each naming its field (`email.server`, …).
-pub fn validate(raw: &RawEmailSettings) -> Result<EmailSettings, Vec<FieldError>> {
-    let mut p = Problems { errors: Vec::new() };
-    let server = validate_server(raw, &mut p);
-    let auth = validate_auth(raw, &mut p);
+pub fn validate_email(raw: &RawEmailSettings) -> Result<EmailSettings, Vec<FieldError>> {
+    let mut c = Collector::default();
+    email_settings(raw, &mut c).ok_or_else(|| c.into_errors())
+}
+
+/// Validates a watch's `email = { … }` table on its own; `field_prefix`
+/// names the watch in errors (`watch.story.email`).
+///
+/// # Errors
+///
+/// Every problem found.
+pub fn validate_watch_email(
+    raw: &RawWatchEmail,
+    field_prefix: &str,
+) -> Result<WatchEmail, Vec<FieldError>> {
+    let mut c = Collector::default();
+    watch_email(raw, field_prefix, &mut c).ok_or_else(|| c.into_errors())
+}
+
+/// Validates the `[email]` table into `c`; `None` when it has a problem.
+pub(super) fn email_settings(raw: &RawEmailSettings, c: &mut Collector) -> Option<EmailSettings> {
+    let before = c.len();
+    let server = validate_server(raw, c);
+    let auth = validate_auth(raw, c);
     if let (Some((host, _, Security::None)), Some(_)) = (&server, &auth)
         && !is_loopback(host)
     {
         let message = format!("security \"none\" would send the password to `{host}` unencrypted");
         let hint = "use \"tls\" or \"starttls\", or a relay on this machine";
-        p.add(raw.security.as_ref(), "email.security", message, hint);
+        c.fail(raw.security.as_ref(), "email.security", message, Some(hint));
     }
     let from = match &raw.from {
         Some(f) => parse_mailbox(f.get_ref())
-            .map_err(|e| p.add(Some(f), "email.from", e, MAILBOX_HINT))
+            .map_err(|e| c.fail(Some(f), "email.from", e, Some(MAILBOX_HINT)))
             .ok(),
         None => {
-            let message = "the [email] table has no from".to_owned();
-            p.add::<String>(
+            let hint = "add from = \"redline <alerts@example.org>\"";
+            c.fail_at(
                 None,
                 "email.from",
-                message,
-                "add from = \"redline <alerts@example.org>\"",
+                "the [email] table has no from",
+                Some(hint),
             );
             None
         }
     };
-    let to = p.mailboxes(raw.to.as_ref(), "email.to").unwrap_or_default();
+    let to = c.mailboxes(raw.to.as_ref(), "email.to").unwrap_or_default();
     if to.is_empty() && raw.to.as_ref().is_none_or(|t| t.get_ref().is_empty()) {
         let hint = "add to = [\"desk@example.org\"]";
-        p.add(
+        c.fail(
             raw.to.as_ref(),
             "email.to",
-            "no default recipient".into(),
-            hint,
+            "no default recipient",
+            Some(hint),
         );
     }
-    let cc = p.mailboxes(raw.cc.as_ref(), "email.cc").unwrap_or_default();
+    let cc = c.mailboxes(raw.cc.as_ref(), "email.cc").unwrap_or_default();
     let digest = raw
         .digest
         .as_ref()
-        .and_then(|d| p.schedule(d, "email.digest"));
-    let timeout = validate_timeout(raw, &mut p);
-    let ca_file = raw.ca_file.as_ref().map(|c| PathBuf::from(c.get_ref()));
-    match (p.errors.is_empty(), server, from, timeout) {
-        (true, Some((host, port, security)), Some(from), Some(timeout)) => Ok(EmailSettings {
-            host,
-            port,
-            security,
-            auth,
-            from,
-            to,
-            cc,
-            digest,
-            ca_file,
-            timeout,
-        }),
-        _ => Err(p.errors),
-    }
+        .and_then(|d| c.schedule(d, "email.digest"));
+    let timeout = match &raw.timeout {
+        Some(t) => c.duration(t, "email.timeout"),
+        None => Some(EmailSettings::DEFAULT_TIMEOUT),
+    };
+    let ca_file = raw.ca_file.as_ref().map(|f| PathBuf::from(f.get_ref()));
+    let (host, port, security) = server?;
+    (c.len() == before).then_some(EmailSettings {
+        host,
+        port,
+        security,
+        auth,
+        from: from?,
+        to,
+        cc,
+        digest,
+        ca_file,
+        timeout: timeout?,
+    })
 }
 
-fn validate_server(raw: &RawEmailSettings, p: &mut Problems) -> Option<(String, u16, Security)> {
+fn validate_server(raw: &RawEmailSettings, c: &mut Collector) -> Option<(String, u16, Security)> {
+    let hint = "use \"tls\" (port 465), \"starttls\" (587) or \"none\" (a local relay)";
     let security = raw
         .security
         .as_ref()
-        .and_then(|s| match Security::parse(s.get_ref()) {
-            Ok(v) => Some(v),
-            Err(e) => {
-                let hint = "use \"tls\" (port 465), \"starttls\" (587) or \"none\" (a local relay)";
-                p.add(Some(s), "email.security", e, hint);
-                None
-            }
-        });
+        .and_then(|s| c.parse(s, "email.security", Some(hint), Security::parse));
     match &raw.server {
         Some(s) => parse_server(s.get_ref(), security)
-            .map_err(|(m, h)| p.add(Some(s), "email.server", m, h))
+            .map_err(|(m, h)| c.fail(Some(s), "email.server", m, Some(h)))
             .ok(),
         None => {
-            let message = "the [email] table has no server".to_owned();
-            p.add::<String>(
+            let hint = "add server = \"smtp.example.org:465\"";
+            c.fail_at(
                 None,
                 "email.server",
-                message,
-                "add server = \"smtp.example.org:465\"",
+                "the [email] table has no server",
+                Some(hint),
             );
             None
         }
     }
 }
 
-fn validate_timeout(raw: &RawEmailSettings, p: &mut Problems) -> Option<Duration> {
-    let Some(t) = &raw.timeout else {
-        return Some(EmailSettings::DEFAULT_TIMEOUT);
-    };
-    humantime::parse_duration(t.get_ref())
-        .map_err(|e| {
-            let message = format!("`{}` is not a duration: {e}", t.get_ref());
-            p.add(
-                Some(t),
-                "email.timeout",
-                message,
-                "write a duration such as \"30s\"",
-            );
-        })
-        .ok()
-}
-
-fn validate_auth(raw: &RawEmailSettings, p: &mut Problems) -> Option<Auth> {
+fn validate_auth(raw: &RawEmailSettings, c: &mut Collector) -> Option<Auth> {
     let password = match (&raw.password_env, &raw.password_file) {
         (Some(env), Some(_)) => {
-            p.add(
+            let message = "both password_env and password_file are set";
+            c.fail(
                 Some(env),
                 "email.password_env",
-                "both password_env and password_file are set".into(),
-                "keep one of them",
+                message,
+                Some("keep one of them"),
             );
             None
         }
         (Some(env), None) if env.get_ref().trim().is_empty() || env.get_ref().contains('=') => {
-            p.add(
-                Some(env),
-                "email.password_env",
-                format!("`{}` is not an environment variable name", env.get_ref()),
-                "write a name such as \"REDLINE_SMTP_PASSWORD\"",
-            );
+            let message = format!("`{}` is not an environment variable name", env.get_ref());
+            let hint = "write a name such as \"REDLINE_SMTP_PASSWORD\"";
+            c.fail(Some(env), "email.password_env", message, Some(hint));
             None
         }
         (Some(env), None) => Some(PasswordSource::Env(env.get_ref().clone())),
@@ -280,18 +194,17 @@ fn validate_auth(raw: &RawEmailSettings, p: &mut Problems) -> Option<Auth> {
         }),
         (Some(user), None) => {
             if raw.password_env.is_none() && raw.password_file.is_none() {
-                p.add(Some(user), "email.username", "a username is set but no password source".into(), "add password_env = \"REDLINE_SMTP_PASSWORD\" or password_file = \"…\"; never the password itself");
+                let hint = "add password_env = \"REDLINE_SMTP_PASSWORD\" or password_file = \"…\"; never the password itself";
+                let message = "a username is set but no password source";
+                c.fail(Some(user), "email.username", message, Some(hint));
             }
             None
         }
         (None, Some(_)) => {
             let at = raw.password_env.as_ref().or(raw.password_file.as_ref());
-            p.add(
-                at,
-                "email.username",
-                "a password source is set but no username".into(),
-                "add username = \"alerts@example.org\"",
-            );
+            let hint = "add username = \"alerts@example.org\"";
+            let message = "a password source is set but no username";
+            c.fail(at, "email.username", message, Some(hint));
             None
         }
         (None, None) => None,
@@ -375,52 +288,45 @@ fn is_loopback(host: &str) -> bool {
             .is_ok_and(|ip| ip.is_loopback())
 }
 
-/// Validates a watch's `email = { … }` table; `field_prefix` names the
-/// watch in errors (`watch.story.email`).
-///
-/// # Errors
-///
-/// Every problem found.
-pub fn validate_watch(
+/// Validates a watch's `email = { … }` table into `c`; `None` when it has a
+/// problem.
+pub(super) fn watch_email(
     raw: &RawWatchEmail,
     field_prefix: &str,
-) -> Result<WatchEmail, Vec<FieldError>> {
-    let mut p = Problems { errors: Vec::new() };
+    c: &mut Collector,
+) -> Option<WatchEmail> {
+    let before = c.len();
     let f = |key: &str| format!("{field_prefix}.{key}");
     let mut out = WatchEmail {
-        to: p.mailboxes(raw.to.as_ref(), &f("to")),
-        cc: p.mailboxes(raw.cc.as_ref(), &f("cc")),
-        add_to: p
+        to: c.mailboxes(raw.to.as_ref(), &f("to")),
+        cc: c.mailboxes(raw.cc.as_ref(), &f("cc")),
+        add_to: c
             .mailboxes(raw.add_to.as_ref(), &f("add_to"))
             .unwrap_or_default(),
-        add_cc: p
+        add_cc: c
             .mailboxes(raw.add_cc.as_ref(), &f("add_cc"))
             .unwrap_or_default(),
         digest: DigestChoice::Inherit,
     };
-    if out.to.as_ref().is_some_and(Vec::is_empty) && out.add_to.is_empty() && p.errors.is_empty() {
-        p.add(
+    if out.to.as_ref().is_some_and(Vec::is_empty) && out.add_to.is_empty() && c.len() == before {
+        c.fail(
             raw.to.as_ref(),
             &f("to"),
-            "the watch's recipient list is empty".into(),
-            "list at least one address, or remove `to` to use the defaults",
+            "the watch's recipient list is empty",
+            Some("list at least one address, or remove `to` to use the defaults"),
         );
     }
     if let Some(d) = &raw.digest {
         out.digest = match d.get_ref().trim() {
             "off" | "none" => DigestChoice::Off,
-            _ => p
+            _ => c
                 .schedule(d, &f("digest"))
                 .map_or(DigestChoice::Inherit, |s| {
                     DigestChoice::Schedule(Box::new(s))
                 }),
         };
     }
-    if p.errors.is_empty() {
-        Ok(out)
-    } else {
-        Err(p.errors)
-    }
+    (c.len() == before).then_some(out)
 }
 
 #[cfg(test)]
@@ -429,7 +335,7 @@ mod tests {
 
     fn settings(toml_text: &str) -> Result<EmailSettings, Vec<FieldError>> {
         let raw: RawEmailSettings = toml::from_str(toml_text).expect("valid toml");
-        validate(&raw)
+        validate_email(&raw)
     }
 
     const BASE: &str = "from = \"redline <alerts@example.org>\"\nto = [\"desk@example.org\"]\n";
@@ -553,7 +459,7 @@ mod tests {
         .expect("valid");
         let parse = |text: &str| {
             let raw: RawWatchEmail = toml::from_str(text).expect("valid toml");
-            validate_watch(&raw, "watch.story.email")
+            validate_watch_email(&raw, "watch.story.email")
         };
         let emails =
             |list: &[Mailbox]| list.iter().map(|m| m.email.to_string()).collect::<Vec<_>>();

@@ -1,9 +1,12 @@
-//! The validated email settings: what the mailer runs on once the
+//! The validated email settings: what the email channel runs on once the
 //! watchlist's `[email]` table and a watch's `email = { … }` were checked
-//! (see `config`), and how a watch's recipients and digest follow from them.
+//! (by `validate_email`), and how a watch's recipients and digest follow
+//! from them.
 //!
-//! Plain data: no parsing, no files, no environment. A password is only
-//! named here ([`PasswordSource`]) and its `Debug` output never shows more.
+//! Plain data owned by the configuration: no parsing, no files, no
+//! environment, no delivery (that is `crate::notify::email`). A password is
+//! only named here ([`PasswordSource`]) and its `Debug` output never shows
+//! more.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -33,7 +36,12 @@ impl Security {
         }
     }
 
-    pub(super) fn parse(text: &str) -> Result<Self, String> {
+    /// Reads `tls`, `starttls` or `none`.
+    ///
+    /// # Errors
+    ///
+    /// Names the unknown value.
+    pub fn parse(text: &str) -> Result<Self, String> {
         match text {
             "tls" => Ok(Security::Tls),
             "starttls" => Ok(Security::StartTls),
