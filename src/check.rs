@@ -149,9 +149,27 @@ pub struct Pipeline {
     failure_alert_after: u32,
     /// How many versions to keep per watch.
     keep_versions: Option<usize>,
+    /// A dry run (`check --dry-run`) fetches, extracts and compares, but
+    /// stores nothing and sends nothing.
+    dry_run: bool,
 }
 
 impl Pipeline {
+    /// A pipeline for a dry run: the store opened read-only (so it works
+    /// beside a running daemon), no channels, nothing written or sent.
+    ///
+    /// # Errors
+    ///
+    /// When the HTTP client cannot start.
+    pub fn dry_run(watchlist: &Watchlist) -> Result<Self, SetupError> {
+        let settings = &watchlist.settings;
+        let store = Arc::new(Store::open_read_only(&settings.snapshots));
+        let fetcher = Fetcher::new(settings)?;
+        let mut pipeline = Pipeline::new(fetcher, store, Notifier::log_only(), 0, None);
+        pipeline.dry_run = true;
+        Ok(pipeline)
+    }
+
     /// Builds the pipeline a watchlist describes: its store (locked for
     /// writing), the shared HTTP client and the alert channels.
     ///
@@ -206,6 +224,7 @@ impl Pipeline {
             cpu: Arc::new(Semaphore::new(cores)),
             failure_alert_after,
             keep_versions,
+            dry_run: false,
         }
     }
 
@@ -244,16 +263,29 @@ impl Pipeline {
     /// Checks `watches` concurrently (at most `limit` at once) and returns
     /// the results in the order given.
     pub async fn check_all(&self, watches: Vec<Watch>, limit: usize) -> Vec<Checked> {
+        self.check_all_with(watches, limit, |_| {}).await
+    }
+
+    /// [`Pipeline::check_all`], calling `done` as each check ends (a
+    /// progress bar).
+    pub async fn check_all_with(
+        &self,
+        watches: Vec<Watch>,
+        limit: usize,
+        done: impl Fn(&Checked) + Clone + Send + 'static,
+    ) -> Vec<Checked> {
         let limit = Arc::new(Semaphore::new(limit));
         let mut tasks = JoinSet::new();
         for (index, watch) in watches.into_iter().enumerate() {
-            let (pipeline, limit) = (self.clone(), limit.clone());
+            let (pipeline, limit, done) = (self.clone(), limit.clone(), done.clone());
             tasks.spawn(async move {
                 let _permit = limit
                     .acquire_owned()
                     .await
                     .expect("the semaphore is never closed");
-                (index, pipeline.check(&watch, Utc::now()).await)
+                let checked = pipeline.check(&watch, Utc::now()).await;
+                done(&checked);
+                (index, checked)
             });
         }
         let mut results = Vec::new();
@@ -272,6 +304,8 @@ impl Pipeline {
     pub async fn check(&self, watch: &Watch, now: DateTime<Utc>) -> Checked {
         let name = watch.name.clone();
         let result = match self.on_store(move |store| store.state(&name)).await {
+            // A dry run records nothing of the check, not even its state.
+            Ok(mut state) if self.dry_run => self.run(watch, &mut state, now).await,
             Ok(mut state) => {
                 let result = self.run(watch, &mut state, now).await;
                 self.settle(watch, state, result, now).await
@@ -332,6 +366,7 @@ impl Pipeline {
             announced: state.announced,
             current: state.current_version,
             keep_versions: self.keep_versions,
+            dry_run: self.dry_run,
             now,
         };
         let outcome = tokio::task::spawn_blocking(move || {
@@ -373,6 +408,9 @@ impl Pipeline {
         else {
             return Ok(());
         };
+        if self.dry_run {
+            return Ok(());
+        }
         let alert = Alert {
             id: format!("{}/v{to}", watch.name),
             watch: watch.name.clone(),
@@ -474,11 +512,13 @@ struct Analysis {
     current: Option<u32>,
     /// How many versions to keep (`None`: all).
     keep_versions: Option<usize>,
+    /// Store nothing: report the version a real check would store.
+    dry_run: bool,
     now: DateTime<Utc>,
 }
 
 impl Analysis {
-    fn run(self) -> Result<Outcome, CheckError> {
+    fn run(mut self) -> Result<Outcome, CheckError> {
         let options = ExtractOptions {
             selector: self.watch.selector.as_ref().map(|s| s.selector.clone()),
             ignore: self
@@ -489,16 +529,15 @@ impl Analysis {
                 .collect(),
         };
         let article = extract::extract(&self.html, &options)?;
-        drop(self.html);
+        drop(std::mem::take(&mut self.html));
         let name = &self.watch.name;
         let current = match self.current {
             Some(version) => Some(self.store.load(name, version)?),
             None => self.store.latest(name)?,
         };
         let Some(current) = current else {
-            let stored = self.store.add_version(name, article, &self.url, self.now)?;
             return Ok(Outcome::Baseline {
-                version: stored.version,
+                version: self.keep(article)?,
             });
         };
         extract::check_plausible(&current.article, &article)?;
@@ -528,13 +567,7 @@ impl Analysis {
             }
             // Stored by a check that stopped before announcing it.
             Some(unannounced) => unannounced.version,
-            None => {
-                let stored = self.store.add_version(name, article, &self.url, self.now)?;
-                if let Some(keep) = self.keep_versions {
-                    self.store.prune(name, keep)?;
-                }
-                stored.version
-            }
+            None => self.keep(article)?,
         };
         Ok(Outcome::Changed {
             headline,
@@ -542,6 +575,21 @@ impl Analysis {
             to,
             report: Box::new(report),
         })
+    }
+
+    /// Stores `article` as the watch's next version (pruning old ones) and
+    /// returns its number; a dry run only says which number it would get.
+    fn keep(&self, article: Article) -> Result<u32, CheckError> {
+        let name = &self.watch.name;
+        if self.dry_run {
+            let newest = self.store.versions(name)?.last().map_or(0, |v| v.version);
+            return Ok(newest + 1);
+        }
+        let stored = self.store.add_version(name, article, &self.url, self.now)?;
+        if let Some(keep) = self.keep_versions {
+            self.store.prune(name, keep)?;
+        }
+        Ok(stored.version)
     }
 }
 

@@ -84,6 +84,26 @@ impl Schedule {
             .map(|t| t.with_timezone(&Utc))
     }
 
+    /// When a watch keyed `key` on this schedule is next due after `after`:
+    /// the next firing plus the watch's stable [`spread_offset`] within
+    /// `max_spread`. `None` when the schedule never fires again.
+    pub fn next_due(
+        &self,
+        key: &str,
+        after: DateTime<Utc>,
+        zone: Tz,
+        max_spread: Duration,
+    ) -> Option<DateTime<Utc>> {
+        let fire = self.next_after(after, zone)?;
+        // A schedule that fires only once more has no period; an hour is
+        // the daemon's reading of it too.
+        let period = self
+            .period_after(after, zone)
+            .unwrap_or(Duration::from_secs(3600));
+        let offset = spread_offset(key, period, max_spread);
+        Some(fire + chrono::Duration::from_std(offset).unwrap_or_default())
+    }
+
     /// The time between the two firings that follow `after`: a measure of
     /// how often the schedule fires, used to bound the spread of checks.
     pub fn period_after(&self, after: DateTime<Utc>, zone: Tz) -> Option<Duration> {

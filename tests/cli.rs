@@ -5,6 +5,11 @@
 
 mod support;
 
+#[path = "cli/polish.rs"]
+mod polish;
+#[path = "cli/watchlist.rs"]
+mod watchlist;
+
 use std::process::Output;
 
 use support::{SEED_V1, SEED_V2, Setup, Site, redline, watch};
@@ -114,7 +119,7 @@ async fn unknown_watch_names_are_bad_input() {
     let setup = Setup::new(&watch("one", "https://example.org/a", ""));
     let output = run(&setup, &["check", "two"]).await;
     assert_eq!(output.status.code(), Some(2));
-    assert!(text(&output.stderr).contains("no watch named two"));
+    assert!(text(&output.stderr).contains("no watch named `two`"));
 }
 
 #[test]

@@ -2,16 +2,18 @@
 //! and hand it to the daemon, or run one pass and print what changed.
 //! The pipeline itself, and how it is assembled, is `crate::check`.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::Path;
 
 use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
 use tokio_util::sync::CancellationToken;
 
-use super::{Exit, Failed, Outcome, OutputFormat, bad_input, load};
-use crate::check::{self as pipeline, Checked, Drive, Pipeline};
+use super::{Exit, Failed, Outcome, OutputFormat, load, unknown_watch};
+use crate::check::{self as pipeline, Checked, Drive, Pipeline, SetupError};
 use crate::daemon;
 use crate::report::{self, RenderContext};
+use crate::watchlist::{Channel, Watch, Watchlist};
 
 /// Arguments of `redline check`.
 #[derive(Debug, Args)]
@@ -21,6 +23,10 @@ pub struct CheckArgs {
     /// How change reports are printed.
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     format: OutputFormat,
+    /// Fetch, extract and report what changed, but store nothing and send
+    /// nothing (the store is only read, so this works beside a running daemon).
+    #[arg(long)]
+    dry_run: bool,
 }
 
 /// `redline run`.
@@ -58,24 +64,77 @@ async fn stop_on_signal(shutdown: CancellationToken) {
     shutdown.cancel();
 }
 
-/// `redline check [NAME…]`.
-pub async fn check(path: &Path, args: CheckArgs) -> Outcome {
+/// `redline check [NAME…]`; `quiet` hides the progress bar.
+pub async fn check(path: &Path, args: CheckArgs, quiet: bool) -> Outcome {
     let watchlist = load(path)?;
     let selected = watchlist.select(&args.names).map_err(|unknown| {
-        bad_input(format!(
-            "no watch named {} in {}",
-            unknown.join(", "),
-            path.display()
-        ))
+        let names = watchlist.watches.iter().map(|w| w.name.as_str());
+        unknown_watch(path, names, &unknown.join(", "), "check")
     })?;
     let selected: Vec<_> = selected.into_iter().cloned().collect();
-    let pipeline = Pipeline::from_watchlist(&watchlist, Drive::OnePass)?;
+    let (pipeline, selected, mut failed) = if args.dry_run {
+        (Pipeline::dry_run(&watchlist)?, selected, false)
+    } else {
+        assemble(&watchlist, selected)?
+    };
+    let bar = progress_bar(selected.len(), quiet);
+    let tick = bar.clone();
     let results = pipeline
-        .check_all(selected, watchlist.settings.concurrency)
+        .check_all_with(selected, watchlist.settings.concurrency, move |checked| {
+            tick.set_message(checked.watch.to_string());
+            tick.inc(1);
+        })
         .await;
-    let mut failed = print_reports(&results, args.format)?;
+    bar.finish_and_clear();
+    failed |= print_reports(&results, args.format)?;
+    if args.dry_run {
+        tracing::info!("dry run: nothing was stored or sent");
+    }
     failed |= !deliver_email(&pipeline).await;
     Ok(if failed { Exit::Failure } else { Exit::Success })
+}
+
+/// The pipeline for one pass over `selected`. When the email channel cannot
+/// be set up (an unset `password_env`, an unreadable `ca_file`), the watches
+/// that need it fail with that reason and the others are still checked: one
+/// broken channel must not stop the log-only watches. Returns the pipeline,
+/// the watches it can check, and whether any watch was left out.
+fn assemble(
+    watchlist: &Watchlist,
+    selected: Vec<Watch>,
+) -> Result<(Pipeline, Vec<Watch>, bool), Failed> {
+    let reason = match Pipeline::from_watchlist(watchlist, Drive::OnePass) {
+        Ok(pipeline) => return Ok((pipeline, selected, false)),
+        Err(SetupError::Email(e)) => crate::error_chain(&e),
+        Err(e) => return Err(e.into()),
+    };
+    let without_email = Watchlist {
+        email: None,
+        ..watchlist.clone()
+    };
+    let pipeline = Pipeline::from_watchlist(&without_email, Drive::OnePass)?;
+    let (email, log_only): (Vec<_>, Vec<_>) = selected
+        .into_iter()
+        .partition(|w| w.notify.contains(&Channel::Email));
+    for watch in &email {
+        tracing::error!(watch = %watch.name, "not checked, its alerts need the email channel: {reason}");
+    }
+    Ok((pipeline, log_only, !email.is_empty()))
+}
+
+/// Fewer watches than this finish too soon for a progress bar to help.
+const PROGRESS_FROM: usize = 4;
+
+/// A progress bar on standard error for a pass over `watches` watches:
+/// hidden when standard error is not a terminal, with `-q`, or for a few
+/// watches.
+fn progress_bar(watches: usize, quiet: bool) -> ProgressBar {
+    if quiet || watches < PROGRESS_FROM || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let style = ProgressStyle::with_template("{bar:30} {pos}/{len} checked  {wide_msg}")
+        .expect("the template is valid");
+    ProgressBar::new(watches as u64).with_style(style)
 }
 
 /// Delivers what the checks queued for email, once; digests wait for their

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 
-use super::{Exit, Failed, Outcome, OutputFormat, bad_input};
+use super::{DataFormat, Exit, Failed, Outcome, bad_input};
 use crate::extract::{self, ExtractOptions};
 use crate::fetch::{self, Fetched, Fetcher, Validators};
 use crate::watchlist::{CssSelector, Settings, Watchlist};
@@ -25,10 +25,10 @@ pub struct ExtractArgs {
     ignore: Vec<String>,
     /// How the article is printed: text gives the headline, then the body's
     /// blocks separated by blank lines.
-    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
-    format: OutputFormat,
+    #[arg(long, value_enum, default_value_t = DataFormat::Text)]
+    format: DataFormat,
     /// Extract every `NAME/page.html` under this folder instead, detecting
-    /// each body automatically…
+    /// each body automatically (exit 1, naming them, when some pages fail)…
     #[arg(long, requires = "out", conflicts_with_all = ["source", "selector", "ignore"])]
     dir: Option<PathBuf>,
     /// …writing `NAME.txt` (the body) into this folder.
@@ -65,7 +65,17 @@ pub async fn extract(watchlist: &Path, args: ExtractArgs) -> Outcome {
         for (name, reason) in &run.failures {
             eprintln!("redline: {name}: {reason}");
         }
-        return Ok(Exit::Success);
+        if run.failures.is_empty() {
+            return Ok(Exit::Success);
+        }
+        let names: Vec<_> = run.failures.iter().map(|(name, _)| name.as_str()).collect();
+        eprintln!(
+            "redline: {} page{} failed: {}",
+            names.len(),
+            if names.len() == 1 { "" } else { "s" },
+            names.join(", ")
+        );
+        return Ok(Exit::Failure);
     }
     let source = args
         .source
@@ -77,8 +87,8 @@ pub async fn extract(watchlist: &Path, args: ExtractArgs) -> Outcome {
         .map_err(|e| anyhow::anyhow!("extraction task failed: {e}"))??;
     let mut out = std::io::stdout().lock();
     match args.format {
-        OutputFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&article)?)?,
-        _ => writeln!(out, "{}", article.to_text())?,
+        DataFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&article)?)?,
+        DataFormat::Text => writeln!(out, "{}", article.to_text())?,
     }
     Ok(Exit::Success)
 }

@@ -5,11 +5,12 @@
 //! Output a person reads goes to standard output, coloured on a terminal
 //! unless `NO_COLOR` is set; progress and logs go to standard error.
 
-use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use chrono::{DateTime, SecondsFormat, Utc};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
 use crate::store::StoreError;
 use crate::watchlist::{Watchlist, WatchlistError};
@@ -84,6 +85,16 @@ enum Command {
     /// Serve the seed article's two versions on loopback and show the April 25
     /// update being caught, with no internet needed.
     Demo,
+    /// Print a shell completion script generated from this command line
+    /// (e.g. `redline completions bash > /etc/bash_completion.d/redline`).
+    Completions {
+        /// The shell to complete for.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page generated from this command line (roff; `redline
+    /// man | man -l -`).
+    Man,
 }
 
 /// How log lines are written.
@@ -95,7 +106,17 @@ enum LogFormat {
     Json,
 }
 
-/// Output formats a person or a program reads.
+/// Output formats of commands that print data (`list`, `history`, `show`,
+/// `extract`): only what they render is offered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DataFormat {
+    /// Plain text.
+    Text,
+    /// JSON.
+    Json,
+}
+
+/// Output formats of commands that print change reports (`check`, `diff`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
     /// Plain text (coloured on a terminal).
@@ -206,12 +227,20 @@ impl Cli {
         }
     }
 
-    /// Runs the command.
+    /// Runs the command. A reader that went away (`redline list | head -1`)
+    /// ends it quietly with success: that reader had what it wanted.
     pub async fn run(self) -> Outcome {
-        let watchlist = self.global.watchlist;
+        match self.dispatch().await {
+            Err(failed) if is_broken_pipe(&failed.error) => Ok(Exit::Success),
+            outcome => outcome,
+        }
+    }
+
+    async fn dispatch(self) -> Outcome {
+        let (watchlist, quiet) = (self.global.watchlist, self.global.quiet);
         match self.command {
             Command::Run => check::run_daemon(&watchlist).await,
-            Command::Check(args) => check::check(&watchlist, args).await,
+            Command::Check(args) => check::check(&watchlist, args, quiet).await,
             Command::Validate => watches::validate(&watchlist),
             Command::List(args) => watches::list(&watchlist, args),
             Command::Add(args) => watches::add(&watchlist, args),
@@ -222,7 +251,56 @@ impl Cli {
             Command::Diff(args) => versions::diff(&watchlist, args),
             Command::TestEmail(args) => email::test_email(&watchlist, args).await,
             Command::Demo => demo::demo().await,
+            Command::Completions { shell } => {
+                let mut out = std::io::stdout().lock();
+                clap_complete::generate(shell, &mut Cli::command(), "redline", &mut out);
+                out.flush()?;
+                Ok(Exit::Success)
+            }
+            Command::Man => {
+                let mut out = std::io::stdout().lock();
+                clap_mangen::Man::new(Cli::command()).render(&mut out)?;
+                out.flush()?;
+                Ok(Exit::Success)
+            }
         }
+    }
+}
+
+/// Whether `error` comes from writing to a closed pipe.
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// A stored RFC 3339 time (with nanoseconds) as people read it: to the
+/// second, and how long ago; text that is no time is shown as it is.
+pub fn human_stamp(stored: &str) -> String {
+    DateTime::parse_from_rfc3339(stored).map_or_else(
+        |_| stored.to_owned(),
+        |at| human_time(at.with_timezone(&Utc), Utc::now()),
+    )
+}
+
+/// A time for people: RFC 3339 to the second, then how long ago (or how
+/// far ahead) it is from `now`, e.g. `2026-04-25T14:03:09Z (5 min ago)`.
+pub fn human_time(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    let stamp = at.to_rfc3339_opts(SecondsFormat::Secs, true);
+    let seconds = (now - at).num_seconds();
+    let span = seconds.unsigned_abs();
+    let amount = match span {
+        0..60 => return format!("{stamp} (just now)"),
+        60..3600 => format!("{} min", span / 60),
+        3600..172_800 => format!("{} h", span / 3600),
+        _ => format!("{} days", span / 86_400),
+    };
+    if seconds >= 0 {
+        format!("{stamp} ({amount} ago)")
+    } else {
+        format!("{stamp} (in {amount})")
     }
 }
 
@@ -233,6 +311,41 @@ pub fn colour_on(stream: &impl IsTerminal) -> bool {
 }
 
 /// Loads the watchlist, mapping failure to an error that names the file.
-fn load(path: &std::path::Path) -> Result<Watchlist, Failed> {
+fn load(path: &Path) -> Result<Watchlist, Failed> {
     Ok(Watchlist::load(path)?)
+}
+
+/// The error for a watch name the watchlist does not have: "did you mean"
+/// the closest name, with `command` spelled out so that it works as given.
+fn unknown_watch<'a>(
+    path: &Path,
+    names: impl IntoIterator<Item = &'a str>,
+    name: &str,
+    command: &str,
+) -> Failed {
+    let mut message = format!("no watch named `{name}` in {}", path.display());
+    match crate::watchlist::closest(name, names) {
+        Some(close) => message.push_str(&format!(
+            "; did you mean `{close}`? try `{}`",
+            command_line(path, &format!("{command} {close}"))
+        )),
+        None => message.push_str(&format!(
+            "; `{}` shows the watches",
+            command_line(path, "list")
+        )),
+    }
+    bad_input(message)
+}
+
+/// `redline ARGS` as a user would type it to reach the same watchlist: the
+/// `--watchlist` flag is spelled out unless the default or the environment
+/// already names it.
+fn command_line(path: &Path, args: &str) -> String {
+    let implied = std::env::var_os(Watchlist::ENV)
+        .map_or(Path::new(Watchlist::DEFAULT_PATH).to_owned(), PathBuf::from);
+    if path == implied {
+        format!("redline {args}")
+    } else {
+        format!("redline --watchlist {} {args}", path.display())
+    }
 }

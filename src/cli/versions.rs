@@ -7,7 +7,7 @@ use std::path::Path;
 use clap::Args;
 use serde_json::json;
 
-use super::{Exit, Failed, Outcome, OutputFormat, bad_input, load};
+use super::{DataFormat, Exit, Failed, Outcome, OutputFormat, bad_input, load};
 use crate::check::compare_versions;
 use crate::report::{self, RenderContext};
 use crate::store::{Snapshot, Store};
@@ -19,8 +19,8 @@ pub struct HistoryArgs {
     /// The watch.
     name: String,
     /// How the history is printed.
-    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
-    format: OutputFormat,
+    #[arg(long, value_enum, default_value_t = DataFormat::Text)]
+    format: DataFormat,
 }
 
 /// Arguments of `redline show`.
@@ -31,8 +31,8 @@ pub struct ShowArgs {
     /// The version (default: the newest).
     version: Option<u32>,
     /// How the article is printed.
-    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
-    format: OutputFormat,
+    #[arg(long, value_enum, default_value_t = DataFormat::Text)]
+    format: DataFormat,
 }
 
 /// Arguments of `redline diff`.
@@ -59,6 +59,10 @@ fn open(path: &Path, name: &str) -> Result<(Store, WatchName, Option<Watch>), Fa
         .find(|w| w.name == watch_name)
         .cloned();
     let store = Store::open_read_only(&watchlist.settings.snapshots);
+    if watch.is_none() && store.versions(&watch_name)?.is_empty() {
+        let names = watchlist.watches.iter().map(|w| w.name.as_str());
+        return Err(super::unknown_watch(path, names, name, "history"));
+    }
     if store.versions(&watch_name)?.is_empty() {
         return Err(bad_input(format!(
             "no stored versions of `{name}`; `redline check {name}` records the first"
@@ -90,7 +94,7 @@ pub fn history(path: &Path, args: HistoryArgs) -> Outcome {
         previous = Some(snapshot);
     }
     let mut out = std::io::stdout().lock();
-    if args.format == OutputFormat::Json {
+    if args.format == DataFormat::Json {
         writeln!(
             out,
             "{}",
@@ -100,6 +104,7 @@ pub fn history(path: &Path, args: HistoryArgs) -> Outcome {
     }
     for row in &rows {
         let at = row["captured_at"].as_str().unwrap_or_default();
+        let at = super::human_stamp(at);
         writeln!(
             out,
             "v{:<4} {}  {}",
@@ -124,8 +129,8 @@ pub fn show(path: &Path, args: ShowArgs) -> Outcome {
     };
     let mut out = std::io::stdout().lock();
     match args.format {
-        OutputFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&snapshot)?)?,
-        _ => writeln!(out, "{}", snapshot.article.to_text())?,
+        DataFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&snapshot)?)?,
+        DataFormat::Text => writeln!(out, "{}", snapshot.article.to_text())?,
     }
     Ok(Exit::Success)
 }

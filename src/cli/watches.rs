@@ -7,17 +7,23 @@
 use std::io::Write;
 use std::path::Path;
 
+use chrono::{DateTime, SecondsFormat, Utc};
 use clap::Args;
 use serde_json::json;
 use toml_edit::{Array, DocumentMut, Item, Table, value};
 
-use super::{Exit, Outcome, OutputFormat, bad_input, load};
-use crate::store::{Store, write_atomic};
-use crate::watchlist::{WatchName, Watchlist};
+use super::{DataFormat, Exit, Outcome, bad_input, human_time, load, unknown_watch};
+use crate::store::{Store, WatchState, write_atomic};
+use crate::watchlist::email::PasswordSource;
+use crate::watchlist::{Channel, Problem, Settings, Watch, Watchlist, WatchlistError};
 
-/// `redline validate`.
+/// `redline validate`: the problems that refuse the watchlist (exit 2),
+/// or "valid" with warnings about what will fail at run time (exit 0).
 pub fn validate(path: &Path) -> Outcome {
     let watchlist = load(path)?;
+    for warning in warnings(&watchlist) {
+        eprintln!("redline: warning: {}: {warning}", path.display());
+    }
     println!(
         "{}: valid, {} watch{}",
         path.display(),
@@ -31,52 +37,155 @@ pub fn validate(path: &Path) -> Outcome {
     Ok(Exit::Success)
 }
 
+/// What a valid watchlist will still fail at when it runs: secrets that
+/// live outside it (the SMTP password) and cannot be read from here.
+fn warnings(watchlist: &Watchlist) -> Vec<String> {
+    let Some(auth) = watchlist.email.as_ref().and_then(|e| e.auth.as_ref()) else {
+        return Vec::new();
+    };
+    let Err(e) = crate::notify::email::transport::read_password(&auth.password) else {
+        return Vec::new();
+    };
+    let field = match auth.password {
+        PasswordSource::Env(_) => "email.password_env",
+        PasswordSource::File(_) => "email.password_file",
+    };
+    let emailed = watchlist
+        .watches
+        .iter()
+        .filter(|w| w.notify.contains(&Channel::Email))
+        .count();
+    vec![format!(
+        "{field}: {}; until it is, {emailed} watch{} with email alerts will fail and the others are still checked",
+        crate::error_chain(&e).trim_start_matches("email: "),
+        if emailed == 1 { "" } else { "es" }
+    )]
+}
+
 /// Arguments of `redline list`.
 #[derive(Debug, Args)]
 pub struct ListArgs {
     /// How the list is printed.
-    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
-    format: OutputFormat,
+    #[arg(long, value_enum, default_value_t = DataFormat::Text)]
+    format: DataFormat,
 }
 
-/// `redline list`.
+/// `redline list`: each watch with its schedule and next due time, its
+/// stored versions, its health and its last check or error.
 pub fn list(path: &Path, args: ListArgs) -> Outcome {
     let watchlist = load(path)?;
     let store = Store::open_read_only(&watchlist.settings.snapshots);
+    let now = Utc::now();
     let mut rows = Vec::new();
     for watch in &watchlist.watches {
         let state = store.state(&watch.name)?;
         let versions = store.versions(&watch.name)?.len();
-        rows.push(json!({
-            "name": watch.name.as_str(),
-            "url": watch.url.as_str(),
-            "schedule": watch.schedule.as_str(),
-            "versions": versions,
-            "last_check": state.last_check,
-            "last_outcome": state.last_outcome,
-            "failures": state.failures,
-            "last_error": state.last_error,
-        }));
+        rows.push(Row::new(watch, &watchlist.settings, state, versions, now));
     }
     let mut out = std::io::stdout().lock();
-    if args.format == OutputFormat::Json {
-        writeln!(out, "{}", serde_json::to_string_pretty(&rows)?)?;
+    if args.format == DataFormat::Json {
+        let json: Vec<_> = rows.iter().map(Row::json).collect();
+        writeln!(out, "{}", serde_json::to_string_pretty(&json)?)?;
         return Ok(Exit::Success);
     }
-    for (watch, row) in watchlist.watches.iter().zip(&rows) {
-        let last = match (&row["last_check"], &row["last_outcome"]) {
-            (serde_json::Value::String(at), serde_json::Value::String(outcome)) => {
-                format!("{outcome} at {at}")
-            }
-            _ => "never checked".to_owned(),
-        };
-        writeln!(
-            out,
-            "{}  {}\n    schedule {}  ·  {} version(s)  ·  {last}",
-            watch.name, watch.url, watch.schedule, row["versions"]
-        )?;
+    for row in &rows {
+        writeln!(out, "{}", row.text(now))?;
     }
     Ok(Exit::Success)
+}
+
+/// One watch as `list` shows it.
+struct Row<'a> {
+    watch: &'a Watch,
+    state: WatchState,
+    versions: usize,
+    /// When the daemon will check it next (a watch never checked: at once).
+    next_due: Option<DateTime<Utc>>,
+}
+
+impl<'a> Row<'a> {
+    fn new(
+        watch: &'a Watch,
+        settings: &Settings,
+        state: WatchState,
+        versions: usize,
+        now: DateTime<Utc>,
+    ) -> Self {
+        let next_due = match state.last_check {
+            None => Some(now),
+            Some(_) => watch.schedule.next_due(
+                watch.name.as_str(),
+                now,
+                settings.timezone,
+                settings.spread,
+            ),
+        };
+        Row {
+            watch,
+            state,
+            versions,
+            next_due,
+        }
+    }
+
+    /// `never checked`, `ok`, or `failing` with the streak's length.
+    fn health(&self) -> String {
+        match (self.state.last_check, self.state.failures) {
+            (None, _) => "never checked".to_owned(),
+            (Some(_), 0) => "ok".to_owned(),
+            (Some(_), n) => format!("failing ({n} check{} in a row)", plural(n)),
+        }
+    }
+
+    fn json(&self) -> serde_json::Value {
+        let second =
+            |t: Option<DateTime<Utc>>| t.map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true));
+        json!({
+            "name": self.watch.name.as_str(),
+            "url": self.watch.url.as_str(),
+            "schedule": self.watch.schedule.as_str(),
+            "next_due": second(self.next_due),
+            "versions": self.versions,
+            "health": if self.state.last_check.is_none() { "never-checked" } else if self.state.failures == 0 { "ok" } else { "failing" },
+            "last_check": second(self.state.last_check),
+            "last_outcome": self.state.last_outcome,
+            "failures": self.state.failures,
+            "failing_since": second(self.state.failing_since),
+            "last_error": self.state.last_error,
+        })
+    }
+
+    fn text(&self, now: DateTime<Utc>) -> String {
+        let (watch, state) = (self.watch, &self.state);
+        let next = match (state.last_check, self.next_due) {
+            (None, _) => "at once".to_owned(),
+            (Some(_), Some(due)) => human_time(due, now),
+            (Some(_), None) => "never".to_owned(),
+        };
+        let mut text = format!(
+            "{}  {}\n    schedule {}  ·  next due {next}  ·  {} version{}\n    {}",
+            watch.name,
+            watch.url,
+            watch.schedule,
+            self.versions,
+            plural(self.versions as u32),
+            self.health()
+        );
+        if let (Some(at), Some(outcome)) = (state.last_check, &state.last_outcome) {
+            text.push_str(&format!(
+                "  ·  last check {outcome} {}",
+                human_time(at, now)
+            ));
+        }
+        if let (Some(error), true) = (&state.last_error, state.failures > 0) {
+            text.push_str(&format!("\n    last error: {error}"));
+        }
+        text
+    }
+}
+
+fn plural(n: u32) -> &'static str {
+    if n == 1 { "" } else { "s" }
 }
 
 /// Arguments of `redline add`.
@@ -107,10 +216,14 @@ pub fn add(path: &Path, args: AddArgs) -> Outcome {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
         Err(e) => return Err(anyhow::anyhow!("cannot read {}: {e}", path.display()).into()),
     };
+    // A watchlist already broken is reported at its real lines, not mixed
+    // with the problems of the new watch.
+    if !text.trim().is_empty() {
+        Watchlist::parse(&text, path)?;
+    }
     let mut doc: DocumentMut = text
         .parse()
         .map_err(|e| bad_input(format!("{}: {e}", path.display())))?;
-    WatchName::parse(&args.name).map_err(bad_input)?;
     let watches = doc
         .entry("watch")
         .or_insert(Item::ArrayOfTables(Default::default()));
@@ -120,6 +233,20 @@ pub fn add(path: &Path, args: AddArgs) -> Outcome {
             path.display()
         )));
     };
+    watches.push(new_watch(&args));
+    let edited = doc.to_string();
+    if let Err(WatchlistError::Invalid { problems, .. }) = Watchlist::parse(&edited, path) {
+        return Err(bad_input(edit_problems(
+            path, &args.name, &edited, &problems,
+        )));
+    }
+    save(path, &doc)?;
+    println!("added watch `{}` to {}", args.name, path.display());
+    Ok(Exit::Success)
+}
+
+/// The `[[watch]]` table `redline add` appends.
+fn new_watch(args: &AddArgs) -> Table {
     let mut table = Table::new();
     table["name"] = value(&args.name);
     table["url"] = value(&args.url);
@@ -135,10 +262,43 @@ pub fn add(path: &Path, args: AddArgs) -> Outcome {
     if !args.notify.is_empty() {
         table["notify"] = value(args.notify.iter().collect::<Array>());
     }
-    watches.push(table);
-    save(path, &doc)?;
-    println!("added watch `{}` to {}", args.name, path.display());
-    Ok(Exit::Success)
+    table
+}
+
+/// The problems of an edit that was not written, located in the edited
+/// document: its new table is shown with the document's line numbers, and
+/// each problem names its line there and the argument that set the value.
+fn edit_problems(path: &Path, name: &str, edited: &str, problems: &[Problem]) -> String {
+    let lines: Vec<&str> = edited.lines().collect();
+    let start = lines
+        .iter()
+        .rposition(|l| l.trim() == "[[watch]]")
+        .unwrap_or(0);
+    let mut out = format!(
+        "cannot add watch `{name}`: {} problem{} in the new table; {} is unchanged",
+        problems.len(),
+        if problems.len() == 1 { "" } else { "s" },
+        path.display()
+    );
+    for (index, line) in lines.iter().enumerate().skip(start) {
+        out.push_str(&format!("\n  {:>4} | {line}", index + 1));
+    }
+    for p in problems {
+        let at = p.line.map_or_else(String::new, |l| format!("line {l}: "));
+        let field = p.field.as_deref().unwrap_or_default();
+        let key = field.rsplit('.').next().unwrap_or_default();
+        let argument = match key {
+            "name" => " (NAME)".to_owned(),
+            "url" => " (URL)".to_owned(),
+            "selector" | "ignore" | "schedule" | "notify" => format!(" (--{key})"),
+            _ => String::new(),
+        };
+        out.push_str(&format!("\n  {at}{field}: {}{argument}", p.message));
+        if let Some(hint) = &p.hint {
+            out.push_str(&format!("\n    hint: {hint}"));
+        }
+    }
+    out
 }
 
 /// Arguments of `redline remove`.
@@ -166,11 +326,17 @@ pub fn remove(path: &Path, args: RemoveArgs) -> Outcome {
             Some(())
         });
     if found.is_none() {
-        return Err(bad_input(format!(
-            "no watch named {} in {}",
-            args.name,
-            path.display()
-        )));
+        let names: Vec<&str> = doc
+            .get("watch")
+            .and_then(Item::as_array_of_tables)
+            .map(|watches| {
+                watches
+                    .iter()
+                    .filter_map(|t| t.get("name").and_then(Item::as_str))
+                    .collect()
+            })
+            .unwrap_or_default();
+        return Err(unknown_watch(path, names, &args.name, "remove"));
     }
     save(path, &doc)?;
     println!(

@@ -295,3 +295,53 @@ impl Watchlist {
             .collect())
     }
 }
+
+/// The candidate closest to `name` when it is close enough to be a likely
+/// typo (an edit or two, more for long names), for "did you mean …".
+pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let limit = (name.chars().count() / 3).max(2);
+    candidates
+        .into_iter()
+        .map(|c| (edit_distance(name, c), c))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+/// Levenshtein distance over characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (diagonal + usize::from(ca != *cb))
+                .min(above + 1)
+                .min(row[j] + 1);
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn closest_names_a_likely_typo_only() {
+        let names = ["binance-russia-data", "story", "reuters-story"];
+        let cases = [
+            ("binance-rusia-data", Some("binance-russia-data")),
+            ("stroy", Some("story")),
+            ("reuters-stroy", Some("reuters-story")),
+            ("something-else", None),
+            ("", None),
+        ];
+        for (typo, expected) in cases {
+            assert_eq!(closest(typo, names), expected, "{typo}");
+        }
+    }
+}

@@ -22,7 +22,8 @@ use crate::schedule::Schedule;
 pub struct FieldError {
     /// Byte range of the offending value (or table) in the file, when known.
     pub span: Option<Range<usize>>,
-    /// The dotted key of the field, e.g. `watch[2].schedule` or `email.server`.
+    /// The dotted key of the field, e.g. `watch[2].schedule` or `email.server`
+    /// (empty when not known).
     pub field: String,
     /// What is wrong, lowercase, no trailing period.
     pub message: String,
@@ -197,16 +198,41 @@ impl Collector {
         value: &Spanned<Vec<Spanned<String>>>,
         field: &str,
     ) -> Option<Vec<Channel>> {
-        let mut channels = Vec::new();
-        for item in value.get_ref() {
-            channels.push(self.parse(
-                item,
-                field,
-                Some("channels are \"log\" and \"email\""),
-                Channel::from_str,
-            )?);
-        }
-        Some(channels)
+        let hint = Some("channels are \"log\" and \"email\"");
+        self.every(value.get_ref(), |c, item| {
+            c.parse(item, field, hint, Channel::from_str)
+        })
+    }
+
+    /// Checks every item of a list, recording each bad one rather than
+    /// stopping at the first; `None` when any was bad.
+    pub fn every<S, T>(
+        &mut self,
+        items: impl IntoIterator<Item = S>,
+        mut check: impl FnMut(&mut Self, S) -> Option<T>,
+    ) -> Option<Vec<T>> {
+        let checked: Vec<Option<T>> = items.into_iter().map(|i| check(self, i)).collect();
+        checked.into_iter().collect()
+    }
+
+    /// Records a TOML syntax or shape error; the dotted field is read off
+    /// the text when the parser gives only a position.
+    pub fn toml(&mut self, text: &str, error: &toml::de::Error) {
+        let field = error
+            .span()
+            .and_then(|s| field_at(text, s.start))
+            .unwrap_or_default();
+        let message = error.message().trim_end_matches('.').to_owned();
+        let hint = if message.contains("unknown field") {
+            Some("check the spelling; the shipped watchlist.toml lists every key with a comment")
+        } else if message.contains("missing field") {
+            Some("every [[watch]] needs a `name` and a `url`")
+        } else if message.contains("invalid type") {
+            Some("the shipped watchlist.toml shows each key's form in its comments")
+        } else {
+            None
+        };
+        self.fail_at(error.span(), &field, message, hint);
     }
 
     /// The recorded problems located in `text`, in file order.
@@ -214,29 +240,6 @@ impl Collector {
         let mut errors = self.errors;
         errors.sort_by_key(|e| e.span.as_ref().map_or(0, |s| s.start));
         errors.into_iter().map(|e| locate(text, e)).collect()
-    }
-}
-
-/// A TOML syntax or shape error as a located problem.
-pub(super) fn toml_problem(text: &str, error: &toml::de::Error) -> Problem {
-    let (line, column) = error.span().map(|s| line_column(text, s.start)).unzip();
-    let field = error.span().and_then(|s| field_at(text, s.start));
-    let message = error.message().trim_end_matches('.').to_owned();
-    let hint = if message.contains("unknown field") {
-        Some("check the spelling; the shipped watchlist.toml lists every key with a comment")
-    } else if message.contains("missing field") {
-        Some("every [[watch]] needs a `name` and a `url`")
-    } else if message.contains("invalid type") {
-        Some("the shipped watchlist.toml shows each key's form in its comments")
-    } else {
-        None
-    };
-    Problem {
-        line,
-        column,
-        field,
-        message,
-        hint: hint.map(str::to_owned),
     }
 }
 
@@ -275,7 +278,7 @@ fn locate(text: &str, error: FieldError) -> Problem {
     Problem {
         line,
         column,
-        field: Some(error.field),
+        field: (!error.field.is_empty()).then_some(error.field),
         message: error.message,
         hint: error.hint,
     }

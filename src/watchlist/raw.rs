@@ -2,24 +2,95 @@
 //! `[settings]`, `[email]`, `[[watch]]` and a watch's `email = { … }`.
 //!
 //! Every value is `Spanned`, so that a problem found later can still name
-//! its line. Unknown keys are refused here (`deny_unknown_fields`). These
-//! types are read by `validate` and `validate_email` only: nothing outside
-//! the configuration ever sees an unvalidated value.
+//! its line. Unknown keys are refused here (`deny_unknown_fields`). Each
+//! table is read on its own, so that a misspelt key in one watch does not
+//! hide the problems of the others. These types are read by `validate` and
+//! `validate_email` only: nothing outside the configuration ever sees an
+//! unvalidated value.
 
 use serde::Deserialize;
 use toml::Spanned;
+use toml::de::{DeTable, DeValue, ValueDeserializer};
+
+use super::problems::Collector;
 
 /// A list of strings as written, each element with its own span.
 pub type RawList = Spanned<Vec<Spanned<String>>>;
 
-/// The whole file.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// The whole file: the tables that could be read.
+#[derive(Debug, Default)]
 pub(super) struct RawWatchlist {
     pub(super) settings: Option<RawSettings>,
     pub(super) email: Option<Spanned<RawEmailSettings>>,
-    #[serde(default, rename = "watch")]
+    /// Whether the file has an `[email]` table, even one that could not be read.
+    pub(super) has_email: bool,
     pub(super) watches: Vec<Spanned<RawWatch>>,
+}
+
+impl RawWatchlist {
+    /// Reads `text` table by table, recording every syntax error (the
+    /// parser recovers and goes on) or, when the syntax is sound, every
+    /// table whose shape is wrong. `None` after a syntax error: half-parsed
+    /// tables would only add confusing problems.
+    pub(super) fn read(text: &str, c: &mut Collector) -> Option<Self> {
+        let (root, syntax) = DeTable::parse_recoverable(text);
+        if !syntax.is_empty() {
+            for error in &syntax {
+                c.toml(text, error);
+            }
+            return None;
+        }
+        let mut raw = RawWatchlist::default();
+        for (key, value) in root.into_inner() {
+            match key.get_ref().as_ref() {
+                "settings" => raw.settings = shape(text, value, c),
+                "email" => {
+                    raw.has_email = true;
+                    raw.email = shape(text, value, c);
+                }
+                "watch" => raw.watches = watches(text, value, c),
+                other => {
+                    let message =
+                        format!("unknown table `{other}`, expected `settings`, `email` or `watch`");
+                    let hint = "check the spelling; the shipped watchlist.toml lists every key with a comment";
+                    c.fail(Some(&key), other, message, Some(hint));
+                }
+            }
+        }
+        Some(raw)
+    }
+}
+
+/// One value deserialized into its raw shape, or the problem recorded.
+fn shape<T: for<'de> Deserialize<'de>>(
+    text: &str,
+    value: Spanned<DeValue<'_>>,
+    c: &mut Collector,
+) -> Option<T> {
+    T::deserialize(ValueDeserializer::from(value))
+        .map_err(|e| c.toml(text, &e))
+        .ok()
+}
+
+/// The `[[watch]]` tables, each read on its own.
+fn watches(text: &str, value: Spanned<DeValue<'_>>, c: &mut Collector) -> Vec<Spanned<RawWatch>> {
+    let span = value.span();
+    match value.into_inner() {
+        DeValue::Array(items) => items
+            .iter()
+            .filter_map(|item| shape(text, item.clone(), c))
+            .collect(),
+        _ => {
+            let hint = "write each watch as a [[watch]] table";
+            c.fail_at(
+                Some(span),
+                "watch",
+                "`watch` is not a list of tables",
+                Some(hint),
+            );
+            Vec::new()
+        }
+    }
 }
 
 /// `[settings]`.

@@ -13,7 +13,7 @@ use toml::Spanned;
 use url::Url;
 
 use super::email::{EmailSettings, WatchEmail};
-use super::problems::{Collector, Problem, toml_problem};
+use super::problems::{Collector, Problem};
 use super::raw::{RawSettings, RawWatch, RawWatchlist};
 use super::validate_email::{email_settings, watch_email};
 use super::{Channel, CssSelector, Settings, Watch, WatchName};
@@ -24,9 +24,11 @@ use super::{Channel, CssSelector, Settings, Watch, WatchName};
 /// Every problem is collected, in file order, rather than stopping at the
 /// first: a user fixes a watchlist in one go.
 pub(super) fn validate(text: &str, path: &Path) -> Result<Validated, Vec<Problem>> {
-    let raw: RawWatchlist = toml::from_str(text).map_err(|e| vec![toml_problem(text, &e)])?;
-    let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
     let mut c = Collector::default();
+    let Some(raw) = RawWatchlist::read(text, &mut c) else {
+        return Err(c.locate(text));
+    };
+    let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
     let email = raw
         .email
         .as_ref()
@@ -35,7 +37,7 @@ pub(super) fn validate(text: &str, path: &Path) -> Result<Validated, Vec<Problem
     let settings = validate_settings(raw.settings.unwrap_or_default(), &base, &mut c);
     let watches = validate_watches(&raw.watches, &settings, &mut c);
     // The email channel needs the [email] table; say so where it is asked for.
-    if raw.email.is_none() {
+    if !raw.has_email {
         for (watch, raw_watch) in watches.iter().zip(&raw.watches) {
             if watch.notify.contains(&Channel::Email) {
                 let span = raw_watch
@@ -181,23 +183,23 @@ fn validate_watch(
     let url_hint = "write a full address such as \"https://example.org/news/story\"";
     let url = check.parse(&w.url, &f("url"), Some(url_hint), parse_url);
     let selector_hint = "try the selector with `redline extract URL --selector CSS`";
+    // Every field is checked even after a bad one, so that one pass names
+    // every problem of the watch.
     let selector = match &w.selector {
-        Some(s) => Some(check.parse(s, &f("selector"), Some(selector_hint), CssSelector::parse)?),
-        None => None,
+        Some(s) => check
+            .parse(s, &f("selector"), Some(selector_hint), CssSelector::parse)
+            .map(Some),
+        None => Some(None),
     };
     let ignore_hint = "ignore takes CSS selectors such as \".newsletter-box\"";
-    let ignore: Option<Vec<_>> = w
-        .ignore
-        .iter()
-        .map(|s| check.parse(s, &f("ignore"), Some(ignore_hint), CssSelector::parse))
-        .collect();
+    let ignore = check.every(&w.ignore, |c, s| {
+        c.parse(s, &f("ignore"), Some(ignore_hint), CssSelector::parse)
+    });
     let regex_hint =
         "write a regular expression in single quotes, which keep backslashes: '\\d+ minutes ago'";
-    let ignore_text: Option<Vec<_>> = w
-        .ignore_text
-        .iter()
-        .map(|s| check.parse(s, &f("ignore_text"), Some(regex_hint), parse_regex))
-        .collect();
+    let ignore_text = check.every(&w.ignore_text, |c, s| {
+        c.parse(s, &f("ignore_text"), Some(regex_hint), parse_regex)
+    });
     let schedule = match &w.schedule {
         Some(s) => check.schedule(s, &f("schedule")),
         None => Some(settings.schedule.clone()),
@@ -213,7 +215,7 @@ fn validate_watch(
     Some(Watch {
         name: name?,
         url: url?,
-        selector,
+        selector: selector?,
         ignore: ignore?,
         ignore_text: ignore_text?,
         schedule: schedule?,
