@@ -231,4 +231,27 @@ mod tests {
         // A once-a-minute schedule is spread over at most 15 seconds.
         assert!(spread_offset("x", Duration::from_secs(60), max) < Duration::from_secs(15));
     }
+
+    #[test]
+    fn next_due_is_the_next_firing_plus_the_watch_spread() {
+        let schedule = Schedule::parse("0 * * * *").expect("valid");
+        let now = DateTime::parse_from_rfc3339("2026-04-25T12:10:00Z")
+            .expect("valid time")
+            .with_timezone(&Utc);
+        let fire = now + chrono::Duration::minutes(50);
+        let window = Duration::from_secs(60);
+        let due = |key: &str| {
+            schedule
+                .next_due(key, now, Tz::UTC, window)
+                .expect("fires again")
+        };
+        for key in ["story", "other", "binance-russia-data"] {
+            let offset = spread_offset(key, Duration::from_secs(3600), window);
+            assert_eq!(
+                due(key),
+                fire + chrono::Duration::from_std(offset).expect("small")
+            );
+            assert!(due(key) < fire + chrono::Duration::seconds(60));
+        }
+    }
 }

@@ -134,7 +134,10 @@ fn progress_bar(watches: usize, quiet: bool) -> ProgressBar {
     }
     let style = ProgressStyle::with_template("{bar:30} {pos}/{len} checked  {wide_msg}")
         .expect("the template is valid");
-    ProgressBar::new(watches as u64).with_style(style)
+    let bar = ProgressBar::new(watches as u64).with_style(style);
+    // Drawn at once, so that even a quick pass shows where it stands.
+    bar.tick();
+    bar
 }
 
 /// Delivers what the checks queued for email, once; digests wait for their

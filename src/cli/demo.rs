@@ -2,6 +2,7 @@
 //! loopback. No internet is needed and nothing outside a temporary folder
 //! is written.
 
+use std::io::Write;
 use std::path::Path;
 
 use super::{Exit, Failed, Outcome};
@@ -20,7 +21,8 @@ pub async fn demo() -> Outcome {
     let url = server.url(SEED_PATH);
     let watchlist = demo_watchlist(folder.path(), &url)?;
     let pipeline = Pipeline::from_watchlist(&watchlist, Drive::OnePass)?;
-    println!("redline demo: the seed article served at {url}\n");
+    let mut out = std::io::stdout();
+    writeln!(out, "redline demo: the seed article served at {url}\n")?;
 
     // Serves `html`, then checks the watch once, as the daemon would.
     let step = async |html: &str| {
@@ -36,12 +38,20 @@ pub async fn demo() -> Outcome {
         .load(&watchlist.watches[0].name, version)?
         .article;
     let (blocks, words) = (article.blocks.len(), article.word_count());
-    println!(
+    writeln!(
+        out,
         "1. first version served: baseline recorded as version {version} ({blocks} blocks, {words} words); no alert"
-    );
-    println!("2. same page again: {}", describe(&step(SEED_V1).await));
+    )?;
+    writeln!(
+        out,
+        "2. same page again: {}",
+        describe(&step(SEED_V1).await)
+    )?;
     let chrome = describe(&step(SEED_V1_CHROME).await);
-    println!("3. new ad, reordered links, new timestamp and CSRF token: {chrome}");
+    writeln!(
+        out,
+        "3. new ad, reordered links, new timestamp and CSRF token: {chrome}"
+    )?;
     let update = step(SEED_V2).await;
     let Some(Ok(Checked::Changed {
         headline,
@@ -54,7 +64,10 @@ pub async fn demo() -> Outcome {
             anyhow::anyhow!("demo: the April 25 update was not detected: {update:?}").into(),
         );
     };
-    println!("4. April 25 update served: change detected, version {from} → {to}\n");
+    writeln!(
+        out,
+        "4. April 25 update served: change detected, version {from} → {to}\n"
+    )?;
     let (from, to) = (format!("v{from}"), format!("v{to}"));
     let context = RenderContext {
         watch: Some(WATCH),
@@ -64,7 +77,11 @@ pub async fn demo() -> Outcome {
         to: Some(&to),
     };
     let format = super::OutputFormat::Text.report_format();
-    println!("{}", report::render(&report, &context, format).trim_end());
+    writeln!(
+        out,
+        "{}",
+        report::render(&report, &context, format).trim_end()
+    )?;
     Ok(Exit::Success)
 }
 

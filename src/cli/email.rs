@@ -1,6 +1,7 @@
 //! `redline test-email`: sends one message through the `[email]` settings
 //! and says exactly which step failed (DNS, connect, TLS, login, recipient).
 
+use std::io::Write;
 use std::path::Path;
 
 use clap::Args;
@@ -35,7 +36,7 @@ pub async fn test_email(path: &Path, args: TestEmailArgs) -> Outcome {
     };
     match send_test(settings, to).await {
         Ok(answer) => {
-            println!("test message accepted: {answer}");
+            writeln!(std::io::stdout(), "test message accepted: {answer}")?;
             Ok(Exit::Success)
         }
         Err(e) => {

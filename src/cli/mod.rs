@@ -349,3 +349,33 @@ fn command_line(path: &Path, args: &str) -> String {
         format!("redline --watchlist {} {args}", path.display())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn human_times_are_to_the_second_with_how_long_ago() {
+        let now = DateTime::parse_from_rfc3339("2026-04-25T12:00:00Z")
+            .expect("valid time")
+            .with_timezone(&Utc);
+        let cases = [
+            (0, "2026-04-25T12:00:00Z (just now)"),
+            (-59, "2026-04-25T11:59:01Z (just now)"),
+            (-300, "2026-04-25T11:55:00Z (5 min ago)"),
+            (7_200, "2026-04-25T14:00:00Z (in 2 h)"),
+            (-3 * 86_400, "2026-04-22T12:00:00Z (3 days ago)"),
+        ];
+        for (offset, expected) in cases {
+            let at = now + chrono::Duration::seconds(offset);
+            assert_eq!(human_time(at, now), expected, "{offset}");
+        }
+        assert_eq!(
+            human_stamp("2026-04-25T11:55:00.123456789Z")
+                .split(' ')
+                .next(),
+            Some("2026-04-25T11:55:00Z")
+        );
+        assert_eq!(human_stamp("not a time"), "not a time");
+    }
+}

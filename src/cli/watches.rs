@@ -24,7 +24,8 @@ pub fn validate(path: &Path) -> Outcome {
     for warning in warnings(&watchlist) {
         eprintln!("redline: warning: {}: {warning}", path.display());
     }
-    println!(
+    writeln!(
+        std::io::stdout(),
         "{}: valid, {} watch{}",
         path.display(),
         watchlist.watches.len(),
@@ -33,7 +34,7 @@ pub fn validate(path: &Path) -> Outcome {
         } else {
             "es"
         }
-    );
+    )?;
     Ok(Exit::Success)
 }
 
@@ -241,7 +242,12 @@ pub fn add(path: &Path, args: AddArgs) -> Outcome {
         )));
     }
     save(path, &doc)?;
-    println!("added watch `{}` to {}", args.name, path.display());
+    writeln!(
+        std::io::stdout(),
+        "added watch `{}` to {}",
+        args.name,
+        path.display()
+    )?;
     Ok(Exit::Success)
 }
 
@@ -339,11 +345,12 @@ pub fn remove(path: &Path, args: RemoveArgs) -> Outcome {
         return Err(unknown_watch(path, names, &args.name, "remove"));
     }
     save(path, &doc)?;
-    println!(
+    writeln!(
+        std::io::stdout(),
         "removed watch `{}` from {} (its snapshots are kept)",
         args.name,
         path.display()
-    );
+    )?;
     Ok(Exit::Success)
 }
 

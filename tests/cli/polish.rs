@@ -265,3 +265,36 @@ fn readme_and_help_agree_on_every_command_option_and_format() {
         "a format list cannot render"
     );
 }
+
+/// `redline ARGS` run on a pseudo-terminal by util-linux's `script`, its
+/// terminal output; `None` where `script` is not installed.
+fn on_a_terminal(setup: &Setup, args: &str) -> Option<String> {
+    let line = format!("{} {args}", env!("CARGO_BIN_EXE_redline"));
+    let output = std::process::Command::new("script")
+        .args(["-qec", &line, "/dev/null"])
+        .current_dir(setup.dir.path())
+        .env_remove("REDLINE_WATCHLIST")
+        .env("NO_COLOR", "1")
+        .output()
+        .ok()?;
+    Some(text(&output.stdout))
+}
+
+#[test]
+fn the_progress_bar_shows_on_a_terminal_only_and_not_with_q() {
+    let watches: String = (0..4)
+        .map(|i| watch(&format!("w{i}"), "http://127.0.0.1:9/nothing", ""))
+        .collect();
+    let setup = Setup::new(&watches);
+    let piped = redline(setup.dir.path()).arg("check").output().unwrap();
+    assert!(
+        !text(&piped.stderr).contains("/4 checked"),
+        "hidden when piped"
+    );
+    let Some(terminal) = on_a_terminal(&setup, "check") else {
+        return;
+    };
+    assert!(terminal.contains("/4 checked"), "{terminal}");
+    let quiet = on_a_terminal(&setup, "-q check").unwrap();
+    assert!(!quiet.contains("/4 checked"), "{quiet}");
+}
