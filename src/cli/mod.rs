@@ -61,11 +61,14 @@ enum Command {
     /// Run the daemon: check every watch on its schedule until stopped
     /// (Ctrl-C or SIGTERM); watchlist edits apply without a restart.
     Run,
-    /// Check watches once now and print the change report of each that changed.
+    /// Check watches once now and print the change report of each that
+    /// changed (`--dry-run`: store and send nothing).
     Check(check::CheckArgs),
-    /// Validate the watchlist and report every problem with its line.
+    /// Validate the watchlist and report every problem with its line, in one
+    /// pass; warn about what will fail at run time (an unset password_env).
     Validate,
-    /// List the watches with their schedule and last check.
+    /// List the watches with their schedule, next due time, versions,
+    /// health, last check and last error.
     List(watches::ListArgs),
     /// Add a watch to the watchlist (comments and layout are kept).
     Add(watches::AddArgs),

@@ -27,7 +27,7 @@ mod raw;
 mod validate;
 mod validate_email;
 
-pub use problems::{Collector, FieldError, Problem, WatchlistError};
+pub use problems::{FieldError, Problem, WatchlistError};
 pub use raw::{RawEmailSettings, RawList, RawWatchEmail};
 pub use validate_email::{validate_email, validate_watch_email};
 

@@ -249,3 +249,68 @@ fn parse_url(text: &str) -> Result<Url, String> {
     }
     Ok(url)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `line:field` of every problem in `text`, in file order.
+    fn problems(text: &str) -> Vec<String> {
+        match validate(text, Path::new("/w/watchlist.toml")) {
+            Ok(_) => Vec::new(),
+            Err(problems) => problems
+                .into_iter()
+                .map(|p| format!("{}:{}", p.line.unwrap_or(0), p.field.unwrap_or_default()))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn one_pass_names_every_problem() {
+        let w = "[[watch]]\nname = \"a\"\nurl = \"https://e.org/a\"\n";
+        let cases: [(&str, &[&str]); 6] = [
+            // Every field of one watch, even after a bad selector.
+            (
+                "[[watch]]\nname = \"a\"\nurl = \"x\"\nselector = \"p[[\"\nschedule = \"soon\"\n",
+                &["3:watch.a.url", "4:watch.a.selector", "5:watch.a.schedule"],
+            ),
+            // Every bad item of a list.
+            (
+                &format!(
+                    "{w}notify = [\"pager\", \"log\", \"sms\"]\nignore = [\"a((\", \"b((\"]\n"
+                ),
+                &[
+                    "4:watch.a.notify",
+                    "4:watch.a.notify",
+                    "5:watch.a.ignore",
+                    "5:watch.a.ignore",
+                ],
+            ),
+            // A misspelt key in one watch does not hide the next watch.
+            (
+                &format!("{w}selectr = \"p\"\n[[watch]]\nname = \"b\"\nurl = \"y\"\n"),
+                &["4:watch[1].selectr", "7:watch.b.url"],
+            ),
+            // Nor does an unreadable table hide the watches.
+            (
+                &format!("[settings]\ntimeout = 5\n[emial]\n{w}schedule = \"x\"\n"),
+                &["2:settings.timeout", "3:emial", "7:watch.a.schedule"],
+            ),
+            // A broken [email] table is not also reported as missing.
+            (
+                &format!("[email]\nserver = 1\n{w}notify = [\"email\"]\n"),
+                &["2:email.server"],
+            ),
+            ("[[watch]]\nname = \"a\"\nurl = \"https://e.org/a\"\n", &[]),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(problems(text), expected, "{text}");
+        }
+    }
+
+    #[test]
+    fn every_syntax_error_is_named() {
+        let found = problems("a = \nb = [1,\n[settings\n");
+        assert!(found.len() >= 2, "{found:?}");
+    }
+}
