@@ -62,14 +62,37 @@ impl RawWatchlist {
 }
 
 /// One value deserialized into its raw shape, or the problem recorded.
+///
+/// A misspelt key is recorded, dropped and the table read again, so that
+/// the table's other problems are still found in the same pass; the
+/// table itself stays refused through the recorded problem.
 fn shape<T: for<'de> Deserialize<'de>>(
     text: &str,
-    value: Spanned<DeValue<'_>>,
+    mut value: Spanned<DeValue<'_>>,
     c: &mut Collector,
 ) -> Option<T> {
-    T::deserialize(ValueDeserializer::from(value))
-        .map_err(|e| c.toml(text, &e))
-        .ok()
+    loop {
+        match T::deserialize(ValueDeserializer::from(value.clone())) {
+            Ok(shaped) => return Some(shaped),
+            Err(e) => {
+                c.toml(text, &e);
+                let unknown = unknown_field(e.message())?;
+                let DeValue::Table(table) = value.get_mut() else {
+                    return None;
+                };
+                // The key may sit in a nested table: then give up here.
+                table.remove(unknown)?;
+            }
+        }
+    }
+}
+
+/// The key serde names in "unknown field `key`, expected …".
+fn unknown_field(message: &str) -> Option<&str> {
+    message
+        .strip_prefix("unknown field `")?
+        .split_once('`')
+        .map(|(key, _)| key)
 }
 
 /// The `[[watch]]` tables, each read on its own.

@@ -286,10 +286,18 @@ mod tests {
                     "5:watch.a.ignore",
                 ],
             ),
-            // A misspelt key in one watch does not hide the next watch.
+            // A misspelt key hides neither its watch's other problems nor
+            // the next watch.
             (
-                &format!("{w}selectr = \"p\"\n[[watch]]\nname = \"b\"\nurl = \"y\"\n"),
-                &["4:watch[1].selectr", "7:watch.b.url"],
+                &format!(
+                    "{w}selectr = \"p\"\nschedul = \"x\"\nschedule = \"y\"\n[[watch]]\nname = \"b\"\nurl = \"y\"\n"
+                ),
+                &[
+                    "4:watch[1].selectr",
+                    "5:watch[1].schedul",
+                    "6:watch.a.schedule",
+                    "9:watch.b.url",
+                ],
             ),
             // Nor does an unreadable table hide the watches.
             (
