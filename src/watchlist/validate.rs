@@ -177,6 +177,7 @@ struct RawSettings {
     spread: Option<Spanned<String>>,
     failure_alert_after: Option<Spanned<i64>>,
     keep_versions: Option<Spanned<i64>>,
+    listen: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -335,6 +336,13 @@ fn validate_settings(raw: RawSettings, base: &Path, errors: &mut Vec<FieldError>
         s.keep_versions = check
             .count(v, "settings.keep_versions", 0..1_000_001)
             .and_then(|n| (n > 0).then_some(n as usize));
+    }
+    if let Some(v) = &raw.listen {
+        let hint = Some("write an address and port such as \"127.0.0.1:9187\"");
+        s.listen = check.parse(v, "settings.listen", hint, |a| {
+            a.parse::<std::net::SocketAddr>()
+                .map_err(|_| format!("`{a}` is not an address and port"))
+        });
     }
     s
 }
