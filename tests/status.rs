@@ -246,3 +246,40 @@ async fn status_page_in_headless_chromium_shows_watches_a_change_and_its_diff() 
     );
     running.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn healthz_is_503_before_the_first_round_and_when_the_loop_is_stale() {
+    let setup = Setup::new("");
+    let watchlist = std::sync::Arc::new(setup.watchlist());
+    let board = Board::new(Metrics::default());
+    let shutdown = CancellationToken::new();
+    let addr = status::serve(
+        "127.0.0.1:0".parse().unwrap(),
+        board.clone(),
+        shutdown.clone(),
+    )
+    .await
+    .unwrap();
+    let health = || async {
+        let response = reqwest::get(format!("http://{addr}/healthz"))
+            .await
+            .unwrap();
+        (response.status().as_u16(), response.text().await.unwrap())
+    };
+    let (code, text) = health().await;
+    assert_eq!(
+        (code, text.as_str()),
+        (503, "starting: the scheduler has not run yet\n")
+    );
+
+    // A scheduler whose last round is far older than the staleness bound.
+    let long_ago = chrono::Utc::now() - chrono::Duration::minutes(10);
+    board.publish(long_ago, &watchlist, &setup.store_dir(), Default::default());
+    let (code, text) = health().await;
+    assert_eq!(code, 503, "{text}");
+    assert!(
+        text.starts_with("stale: the scheduler last ran at "),
+        "{text}"
+    );
+    shutdown.cancel();
+}

@@ -138,7 +138,7 @@ async fn overview(State(board): State<Board>) -> Response {
             rows.push(facts::watch_facts(&store, watch, due)?);
             changes.extend(facts::changes(&store, watch, 1)?);
         }
-        changes.sort_by(|a, b| b.at.cmp(&a.at));
+        changes.sort_by_key(|c| std::cmp::Reverse(c.at));
         changes.truncate(RECENT_CHANGES);
         Ok::<_, StoreError>(Some(page::overview(
             Utc::now(),

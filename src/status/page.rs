@@ -18,7 +18,7 @@ h1{font-size:24px;margin:0 0 4px 0}h2{font-size:19px;margin:28px 0 8px 0}\
 p.meta{color:#59636e;font-size:13px;margin:0 0 16px 0}\
 table{border-collapse:collapse;width:100%;font-size:14px}\
 th,td{text-align:left;padding:6px 10px;border-bottom:1px solid #d1d9e0;vertical-align:top}\
-th{background:#f6f8fa}td.url{word-break:break-all;color:#59636e;font-size:12px}\
+th{background:#f6f8fa}.url{word-break:break-all;color:#59636e;font-size:12px}\
 .ok{color:#1a7f37;font-weight:600}.failing{color:#cf222e;font-weight:600}.new{color:#59636e}\
 .change{border:1px solid #d1d9e0;border-radius:6px;padding:12px 16px;margin:14px 0}\
 .when{color:#59636e;font-size:13px;margin:0 0 6px 0}a{color:#0969da}";
@@ -58,9 +58,12 @@ pub fn watch_page(now: DateTime<Utc>, facts: &WatchFacts, changes: &[ChangeFacts
     );
     let _ = writeln!(
         body,
-        "<p class=\"meta\">{} · {} versions stored</p>",
+        "<p class=\"meta\">{} · {} stored</p>",
         escape(&facts.url),
-        facts.versions
+        match facts.versions {
+            1 => "1 version".to_owned(),
+            n => format!("{n} versions"),
+        }
     );
     body += &watch_table(now, std::slice::from_ref(facts), "");
     body += "<h2>Changes</h2>\n";
@@ -146,7 +149,7 @@ fn change_section(now: DateTime<Utc>, change: &ChangeFacts, with_link: bool) -> 
         name
     };
     format!(
-        "<div class=\"change\">\n<p class=\"when\">{label} · {from} → {to} · {}</p>\n{}</div>\n",
+        "<div class=\"change\">\n<p class=\"when\">{label} · {}</p>\n{}</div>\n",
         when(change.at, now),
         html_fragment(&change.report, &context)
     )
