@@ -283,3 +283,57 @@ async fn healthz_is_503_before_the_first_round_and_when_the_loop_is_stale() {
     );
     shutdown.cancel();
 }
+
+/// A free port on loopback (nothing listens on it once this returns).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// `redline run` starts the status server from `[settings] listen`, and
+/// `--listen` overrides it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_binary_serves_status_from_the_setting_or_the_flag() {
+    let site = Site::start(SEED_V1).await;
+    for flag in [false, true] {
+        let port = free_port();
+        let listen = if flag {
+            "listen = \"127.0.0.1:1\"\n".to_owned()
+        } else {
+            format!("listen = \"127.0.0.1:{port}\"\n")
+        };
+        let setup = Setup::new(&watch("binance", &site.url(), ""));
+        let text = std::fs::read_to_string(&setup.path).unwrap();
+        std::fs::write(
+            &setup.path,
+            text.replace("[settings]\n", &format!("[settings]\n{listen}")),
+        )
+        .unwrap();
+        let mut command = support::redline(setup.dir.path());
+        command.arg("run").stderr(std::process::Stdio::null());
+        if flag {
+            command.args(["--listen", &format!("127.0.0.1:{port}")]);
+        }
+        let mut child = command.spawn().unwrap();
+        let url = format!("http://127.0.0.1:{port}/healthz");
+        let mut answer = None;
+        for _ in 0..100 {
+            // Nothing listens until the server starts; it says "starting"
+            // until the scheduler's first round.
+            if let Ok(response) = reqwest::get(&url).await {
+                answer = Some((response.status().as_u16(), response.text().await.unwrap()));
+                if answer.as_ref().is_some_and(|(code, _)| *code == 200) {
+                    break;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        let (code, text) = answer.unwrap_or_else(|| panic!("nothing answered on port {port}"));
+        assert_eq!(code, 200, "flag {flag}: {text}");
+    }
+}
