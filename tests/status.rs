@@ -109,7 +109,17 @@ async fn eventually(what: &str, mut done: impl FnMut() -> bool) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_parse_as_prometheus_text_with_the_expected_series() {
     let running = Running::after_a_change().await;
-    let (code, text) = running.get("/metrics").await;
+    // The change is counted once its check has returned, a moment after
+    // its version is stored.
+    let mut scraped = running.get("/metrics").await;
+    for _ in 0..100 {
+        if scraped.1.contains("redline_changes_total 1") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        scraped = running.get("/metrics").await;
+    }
+    let (code, text) = scraped;
     assert_eq!(code, 200);
     let lines = text.lines().map(|l| Ok(l.to_owned()));
     let scrape = prometheus_parse::Scrape::parse(lines).unwrap();
