@@ -351,3 +351,32 @@ async fn quiet_daemon_still_logs_alerts() {
     assert!(!log.contains("daemon started"), "-q hides progress:\n{log}");
     assert_eq!(daemon.stop().await, Some(0));
 }
+
+/// A reload keeps the running mailer (its connection pool and delivery
+/// loop) unless `[email]` itself changed, and keeps the store.
+#[tokio::test]
+async fn a_reload_rebuilds_the_mailer_only_when_email_changed() {
+    let email = "[email]\nserver = \"127.0.0.1:2525\"\nsecurity = \"none\"\nfrom = \"redline <alerts@redline.test>\"\nto = [\"desk@news.test\"]\n\n";
+    let setup = Setup::new(&format!(
+        "{email}{}",
+        watch(
+            "first",
+            "http://127.0.0.1:9/",
+            "notify = [\"log\", \"email\"]"
+        )
+    ));
+    let pipeline = setup.pipeline();
+    let reread = |change: &dyn Fn(String) -> String| {
+        edit(&setup.path, change);
+        pipeline.reconfigured(&setup.watchlist()).unwrap()
+    };
+    let mailer = |p: &redline::check::Pipeline| p.notifier().mailer().cloned().unwrap();
+    let faster = reread(&|t| t.replace("timeout = \"5s\"", "timeout = \"1s\""));
+    assert!(std::sync::Arc::ptr_eq(&mailer(&pipeline), &mailer(&faster)));
+    assert_eq!(faster.store().root(), pipeline.store().root());
+    let readdressed = reread(&|t| t.replace("desk@news.test", "night@news.test"));
+    assert!(!std::sync::Arc::ptr_eq(
+        &mailer(&pipeline),
+        &mailer(&readdressed)
+    ));
+}
