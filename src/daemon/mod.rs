@@ -199,6 +199,10 @@ impl Daemon {
             &shutdown,
         );
         self.pipeline = pipeline;
+        if applied.contains(&"settings.timezone") || applied.contains(&"settings.spread") {
+            // Every due time was computed in the old zone or window.
+            self.plan = Plan::default();
+        }
         let fresh = never_checked(&self.pipeline, &self.plan, &next).await;
         self.plan.update(&next, Utc::now(), &fresh);
         tracing::info!(
