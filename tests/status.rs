@@ -210,8 +210,11 @@ async fn status_page_in_headless_chromium_shows_watches_a_change_and_its_diff() 
     let running = Running::after_a_change().await;
     let url = format!("http://{}/", running.addr);
     let profile = tempfile::tempdir().unwrap();
-    let mut command = std::process::Command::new(browser);
+    // A hung browser must fail the test, not hold CI until its deadline.
+    let mut command = std::process::Command::new("timeout");
     command.args([
+        "120",
+        browser,
         "--headless",
         "--no-sandbox",
         "--disable-gpu",
