@@ -16,7 +16,7 @@
 
 use std::collections::HashSet;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use tokio::sync::Semaphore;
@@ -26,6 +26,7 @@ use crate::article::Article;
 use crate::diff::{self, DiffOptions};
 use crate::extract::{self, ExtractError, ExtractOptions, Implausible};
 use crate::fetch::{FetchError, Fetched, Fetcher, Validators};
+use crate::metrics::Metrics;
 use crate::notify::email::{EmailError, Mailer, MailerOptions};
 use crate::notify::{Alert, Event, Notifier, NotifyError};
 use crate::report::Report;
@@ -152,6 +153,13 @@ pub struct Pipeline {
     /// A dry run (`check --dry-run`) fetches, extracts and compares, but
     /// stores nothing and sends nothing.
     dry_run: bool,
+    /// How the pipeline is driven, kept so that a reload builds alike.
+    drive: Drive,
+    /// What the email channel was built from (its settings and time zone,
+    /// in words): a reload that changes neither keeps the mailer.
+    email_key: String,
+    /// Where fetches and alerts are counted.
+    metrics: Metrics,
 }
 
 impl Pipeline {
@@ -162,10 +170,17 @@ impl Pipeline {
     ///
     /// When the HTTP client cannot start.
     pub fn dry_run(watchlist: &Watchlist) -> Result<Self, SetupError> {
-        let settings = &watchlist.settings;
-        let store = Arc::new(Store::open_read_only(&settings.snapshots));
-        let fetcher = Fetcher::new(settings)?;
-        let mut pipeline = Pipeline::new(fetcher, store, Notifier::log_only(), 0, None);
+        let store = Arc::new(Store::open_read_only(&watchlist.settings.snapshots));
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let parts = Parts {
+            store,
+            cpu: Arc::new(Semaphore::new(cores)),
+            // No channel: a dry run sends nothing.
+            mailer: Some(None),
+            drive: Drive::OnePass,
+            metrics: Metrics::default(),
+        };
+        let mut pipeline = parts.assemble(watchlist)?;
         pipeline.dry_run = true;
         Ok(pipeline)
     }
@@ -178,54 +193,52 @@ impl Pipeline {
     /// When the store is in use or cannot be made, the HTTP client cannot
     /// start, or the email channel cannot be set up.
     pub fn from_watchlist(watchlist: &Watchlist, drive: Drive) -> Result<Self, SetupError> {
-        let settings = &watchlist.settings;
-        let store = Arc::new(Store::open(&settings.snapshots)?);
-        let fetcher = Fetcher::new(settings)?;
-        let mailer = match &watchlist.email {
-            Some(email) => {
-                let mut options = MailerOptions {
-                    timezone: settings.timezone,
-                    ..MailerOptions::default()
-                };
-                if drive == Drive::OnePass {
-                    options.first_retry = Duration::ZERO;
-                    options.max_retry = Duration::ZERO;
-                }
-                Some(Arc::new(Mailer::open(
-                    email.clone(),
-                    &settings.snapshots,
-                    options,
-                )?))
-            }
-            None => None,
-        };
-        let notifier = Notifier::new(mailer);
-        Ok(Pipeline::new(
-            fetcher,
-            store,
-            notifier,
-            settings.failure_alert_after,
-            settings.keep_versions,
-        ))
+        Self::observed(watchlist, drive, Metrics::default())
     }
 
-    fn new(
-        fetcher: Fetcher,
-        store: Arc<Store>,
-        notifier: Notifier,
-        failure_alert_after: u32,
-        keep_versions: Option<usize>,
-    ) -> Self {
+    /// Like [`Pipeline::from_watchlist`], counting fetches and alerts in
+    /// `metrics` (the daemon's, served by the status server).
+    ///
+    /// # Errors
+    ///
+    /// As [`Pipeline::from_watchlist`].
+    pub fn observed(
+        watchlist: &Watchlist,
+        drive: Drive,
+        metrics: Metrics,
+    ) -> Result<Self, SetupError> {
+        let store = Arc::new(Store::open(&watchlist.settings.snapshots)?);
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        Pipeline {
-            fetcher,
+        let parts = Parts {
             store,
-            notifier,
             cpu: Arc::new(Semaphore::new(cores)),
-            failure_alert_after,
-            keep_versions,
-            dry_run: false,
-        }
+            mailer: None,
+            drive,
+            metrics,
+        };
+        parts.assemble(watchlist)
+    }
+
+    /// The pipeline a reloaded `watchlist` describes, on the same store:
+    /// a new fetcher (timeout, retries, size cap, politeness, user agent),
+    /// new alert options, and a new mailer only when `[email]` or the time
+    /// zone changed. Checks in flight keep the pipeline they started with.
+    /// The store's location is not changed by a reload.
+    ///
+    /// # Errors
+    ///
+    /// When the HTTP client or the email channel cannot be set up; the
+    /// running pipeline is then left as it is.
+    pub fn reconfigured(&self, watchlist: &Watchlist) -> Result<Self, SetupError> {
+        let same_email = email_key(watchlist) == self.email_key;
+        let parts = Parts {
+            store: self.store.clone(),
+            cpu: self.cpu.clone(),
+            mailer: same_email.then(|| self.notifier.mailer().cloned()),
+            drive: self.drive,
+            metrics: self.metrics.clone(),
+        };
+        parts.assemble(watchlist)
     }
 
     /// The store this pipeline writes.
@@ -236,6 +249,11 @@ impl Pipeline {
     /// The alert channels.
     pub fn notifier(&self) -> &Notifier {
         &self.notifier
+    }
+
+    /// Where this pipeline counts fetches and alerts.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
     }
 
     /// Which of `names` have never been checked (no check recorded in the
@@ -348,7 +366,14 @@ impl Pipeline {
         } else {
             Validators::default()
         };
-        let page = match self.fetcher.fetch(&watch.url, &validators).await? {
+        let started = Instant::now();
+        let fetched = self.fetcher.fetch(&watch.url, &validators).await;
+        let bytes = match &fetched {
+            Ok(Fetched::Page(page)) => Some(page.bytes),
+            _ => None,
+        };
+        self.metrics.fetched(started.elapsed(), bytes);
+        let page = match fetched? {
             Fetched::NotModified => return Ok(Outcome::NotModified),
             Fetched::Page(page) => page,
         };
@@ -599,4 +624,61 @@ pub fn compare_versions(old: &Article, new: &Article, watch: Option<&Watch>) -> 
         ignore_text: watch.map(|w| w.ignore_text.clone()).unwrap_or_default(),
     };
     diff::compare(old, new, &options)
+}
+
+/// What a reload carries over from the running pipeline into the next.
+struct Parts {
+    store: Arc<Store>,
+    cpu: Arc<Semaphore>,
+    /// `Some(mailer)` to keep the running email channel (or its absence),
+    /// `None` to build one from the watchlist.
+    mailer: Option<Option<Arc<Mailer>>>,
+    drive: Drive,
+    metrics: Metrics,
+}
+
+impl Parts {
+    /// The pipeline `watchlist`'s settings describe, on these parts.
+    fn assemble(self, watchlist: &Watchlist) -> Result<Pipeline, SetupError> {
+        let settings = &watchlist.settings;
+        let fetcher = Fetcher::new(settings)?;
+        let mailer = match self.mailer {
+            Some(kept) => kept,
+            None => match &watchlist.email {
+                Some(email) => {
+                    let mut options = MailerOptions {
+                        timezone: settings.timezone,
+                        metrics: self.metrics.clone(),
+                        ..MailerOptions::default()
+                    };
+                    if self.drive == Drive::OnePass {
+                        options.first_retry = Duration::ZERO;
+                        options.max_retry = Duration::ZERO;
+                    }
+                    let root = self.store.root();
+                    Some(Arc::new(Mailer::open(email.clone(), root, options)?))
+                }
+                None => None,
+            },
+        };
+        Ok(Pipeline {
+            fetcher,
+            store: self.store,
+            notifier: Notifier::new(mailer).with_metrics(self.metrics.clone()),
+            cpu: self.cpu,
+            failure_alert_after: settings.failure_alert_after,
+            keep_versions: settings.keep_versions,
+            drive: self.drive,
+            email_key: email_key(watchlist),
+            metrics: self.metrics,
+            dry_run: false,
+        })
+    }
+}
+
+/// What the email channel is built from, in words. The settings' debug
+/// output names the password's source, never the password, so comparing
+/// it compares everything that matters.
+fn email_key(watchlist: &Watchlist) -> String {
+    format!("{:?} {}", watchlist.email, watchlist.settings.timezone)
 }

@@ -19,6 +19,8 @@ pub mod notify; // alerts and their channels (log, email)
 // What drives the stages.
 pub mod check; // the one place the stages meet: check one watch
 pub mod daemon; // schedules checks until stopped; reloads the watchlist
+pub mod metrics; // counters the pipeline feeds, served as Prometheus text
+pub mod status; // the optional status server: /healthz, /metrics, HTML pages
 pub mod demo; // the offline demonstration's loopback web server
 pub mod cli; // the command line: definition and glue
 

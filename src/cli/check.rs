@@ -3,6 +3,7 @@
 //! The pipeline itself, and how it is assembled, is `crate::check`.
 
 use std::io::{IsTerminal, Write};
+use std::net::SocketAddr;
 use std::path::Path;
 
 use clap::Args;
@@ -12,7 +13,9 @@ use tokio_util::sync::CancellationToken;
 use super::{Exit, Failed, Outcome, OutputFormat, load, unknown_watch};
 use crate::check::{self as pipeline, Checked, Drive, Pipeline, SetupError};
 use crate::daemon;
+use crate::metrics::Metrics;
 use crate::report::{self, RenderContext};
+use crate::status;
 use crate::watchlist::{Channel, Watch, Watchlist};
 
 /// Arguments of `redline check`.
@@ -29,13 +32,27 @@ pub struct CheckArgs {
     dry_run: bool,
 }
 
+/// Arguments of `redline run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Serve /healthz, /metrics and the status page on this address
+    /// (overrides `[settings] listen`; keep it on loopback).
+    #[arg(long, value_name = "ADDR")]
+    listen: Option<SocketAddr>,
+}
+
 /// `redline run`.
-pub async fn run_daemon(path: &Path) -> Outcome {
+pub async fn run_daemon(path: &Path, args: RunArgs) -> Outcome {
     let watchlist = load(path)?;
-    let pipeline = Pipeline::from_watchlist(&watchlist, Drive::Daemon)?;
+    let metrics = Metrics::default();
+    let pipeline = Pipeline::observed(&watchlist, Drive::Daemon, metrics.clone())?;
     let shutdown = CancellationToken::new();
     tokio::spawn(stop_on_signal(shutdown.clone()));
-    daemon::run(watchlist, pipeline, shutdown).await?;
+    let board = status::Board::new(metrics);
+    if let Some(addr) = args.listen.or(watchlist.settings.listen) {
+        status::serve(addr, board.clone(), shutdown.clone()).await?;
+    }
+    daemon::run_with(watchlist, pipeline, board, shutdown).await?;
     Ok(Exit::Success)
 }
 

@@ -59,8 +59,8 @@ const EXIT_CODES: &str = "Exit codes:
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the daemon: check every watch on its schedule until stopped
-    /// (Ctrl-C or SIGTERM); watchlist edits apply without a restart.
-    Run,
+    /// (Ctrl-C or SIGTERM); watchlist edits and SIGHUP reload it.
+    Run(check::RunArgs),
     /// Check watches once now and print the change report of each that
     /// changed (`--dry-run`: store and send nothing).
     Check(check::CheckArgs),
@@ -215,9 +215,11 @@ impl Cli {
             (false, 1) => "debug",
             (false, _) => "trace",
         };
-        let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-            tracing_subscriber::EnvFilter::new(format!("redline={default},warn"))
-        });
+        let filter = keep_alerts(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+                tracing_subscriber::EnvFilter::new(format!("redline={default},warn"))
+            }),
+        );
         let builder = tracing_subscriber::fmt()
             .with_env_filter(filter)
             .with_writer(std::io::stderr);
@@ -242,7 +244,7 @@ impl Cli {
     async fn dispatch(self) -> Outcome {
         let (watchlist, quiet) = (self.global.watchlist, self.global.quiet);
         match self.command {
-            Command::Run => check::run_daemon(&watchlist).await,
+            Command::Run(args) => check::run_daemon(&watchlist, args).await,
             Command::Check(args) => check::check(&watchlist, args, quiet).await,
             Command::Validate => watches::validate(&watchlist),
             Command::List(args) => watches::list(&watchlist, args),
@@ -304,6 +306,23 @@ pub fn human_time(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
         format!("{stamp} ({amount} ago)")
     } else {
         format!("{stamp} (in {amount})")
+    }
+}
+
+/// Adds to `filter` a directive that keeps the log channel's alerts at
+/// `info`: alerts are the product, and `-q` or `RUST_LOG=warn` quieten the
+/// progress lines, not them. A `RUST_LOG` that names the alert target
+/// itself is obeyed as written.
+fn keep_alerts(filter: tracing_subscriber::EnvFilter) -> tracing_subscriber::EnvFilter {
+    let target = crate::notify::log::TARGET;
+    let named = std::env::var(tracing_subscriber::EnvFilter::DEFAULT_ENV)
+        .is_ok_and(|own| own.contains(target));
+    if named {
+        return filter;
+    }
+    match format!("{target}=info").parse() {
+        Ok(directive) => filter.add_directive(directive),
+        Err(_) => filter,
     }
 }
 

@@ -1,16 +1,23 @@
-//! The `log` channel: every alert as one structured `tracing` event, with
-//! the change report as readable text.
+//! The `log` channel: every alert as one structured `tracing` event under
+//! the [`TARGET`] target, carrying the summary and the facts as fields.
 //!
-//! It must not decide anything: it writes what it is given, always.
+//! The rendered report is not logged: a person reads it on standard output
+//! (`check`), in an email or on the status page, and a log line holding a
+//! whole report would be unreadable as text and useless as JSON. Alerts are
+//! the product, so the logging setup keeps [`TARGET`] at `info` even when
+//! everything else is quietened (see `cli::Cli::init_logging`). It must not
+//! decide anything: it writes what it is given, always.
 
 use super::{Alert, Event};
-use crate::report::{self, Format, RenderContext};
+
+/// The `tracing` target of alert events, so that a log filter can keep
+/// them when it hides everything else.
+pub const TARGET: &str = "redline::alert";
 
 /// Writes `alert` to the log: a warning for a failing watch, information
-/// otherwise, with the watch, address and versions as fields.
+/// otherwise, with the watch, address, versions and summary as fields.
 pub fn write(alert: &Alert) {
-    let watch = alert.watch.as_str();
-    let url = alert.url.as_str();
+    let (watch, url, id) = (alert.watch.as_str(), alert.url.as_str(), &alert.id);
     match &alert.event {
         Event::Changed {
             headline,
@@ -18,19 +25,17 @@ pub fn write(alert: &Alert) {
             to_version,
             report,
         } => {
-            let (from, to) = (format!("v{from_version}"), format!("v{to_version}"));
-            let context = RenderContext {
-                watch: Some(watch),
-                url: Some(url),
-                headline: headline.as_deref(),
-                from: Some(&from),
-                to: Some(&to),
-            };
-            let text = report::render(report, &context, Format::Text);
+            let counts = report.counts();
             tracing::info!(
-                watch, url, from = from_version, to = to_version,
+                target: TARGET,
+                watch, url, alert = %id,
+                from = from_version, to = to_version,
+                headline = headline.as_deref().unwrap_or_default(),
                 summary = %report.summary(),
-                "article changed\n{text}"
+                added = counts.added, removed = counts.removed,
+                edited = counts.edited, moved = counts.moved,
+                notes = counts.notes,
+                "article changed"
             );
         }
         Event::Failing {
@@ -38,10 +43,10 @@ pub fn write(alert: &Alert) {
             failures,
             since,
         } => {
-            tracing::warn!(watch, url, failures, %since, reason = %reason, "watch is failing");
+            tracing::warn!(target: TARGET, watch, url, alert = %id, failures, %since, reason = %reason, "watch is failing");
         }
         Event::Recovered { failures, since } => {
-            tracing::info!(watch, url, failures, %since, "watch recovered");
+            tracing::info!(target: TARGET, watch, url, alert = %id, failures, %since, "watch recovered");
         }
     }
 }

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use std::sync::Arc;
 
+use crate::metrics::Metrics;
 use crate::report::Report;
 use crate::watchlist::{Channel, Watch, WatchName};
 use email::Mailer;
@@ -87,17 +88,27 @@ pub enum NotifyError {
 pub struct Notifier {
     /// The email channel, when the watchlist has `[email]` settings.
     email: Option<Arc<Mailer>>,
+    /// Where alerts handed to a channel are counted.
+    metrics: Metrics,
 }
 
 impl Notifier {
     /// A notifier with the log channel only.
     pub fn log_only() -> Self {
-        Notifier { email: None }
+        Notifier::default()
     }
 
     /// A notifier with the log channel and, when given, the email channel.
     pub fn new(email: Option<Arc<Mailer>>) -> Self {
-        Notifier { email }
+        Notifier {
+            email,
+            metrics: Metrics::default(),
+        }
+    }
+
+    /// This notifier, counting the alerts it hands over in `metrics`.
+    pub fn with_metrics(self, metrics: Metrics) -> Self {
+        Notifier { metrics, ..self }
     }
 
     /// The email channel, for the daemon's delivery loop and `check`'s flush.
@@ -125,9 +136,11 @@ impl Notifier {
                 .await
                 .map_err(|e| NotifyError::Outbox(e.to_string()))?
                 .map_err(|e| NotifyError::Outbox(crate::error_chain(&e)))?;
+            self.metrics.alert_queued("email");
         }
         if watch.notify.contains(&Channel::Log) {
             log::write(&alert);
+            self.metrics.alert_queued("log");
         }
         Ok(())
     }

@@ -124,6 +124,8 @@ pub struct Settings {
     pub failure_alert_after: u32,
     /// How many versions of each article to keep (`None`: all of them).
     pub keep_versions: Option<usize>,
+    /// Where the daemon's status server listens (`None`: no server).
+    pub listen: Option<std::net::SocketAddr>,
 }
 
 impl Settings {
@@ -144,6 +146,7 @@ impl Settings {
             spread: Duration::from_secs(60),
             failure_alert_after: 3,
             keep_versions: None,
+            listen: None,
         }
     }
 }

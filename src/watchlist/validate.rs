@@ -132,6 +132,13 @@ fn validate_settings(raw: RawSettings, base: &Path, check: &mut Collector) -> Se
             .count(v, "settings.keep_versions", 0..1_000_001)
             .and_then(|n| (n > 0).then_some(n as usize));
     }
+    if let Some(v) = &raw.listen {
+        let hint = Some("write an address and port such as \"127.0.0.1:9187\"");
+        s.listen = check.parse(v, "settings.listen", hint, |a| {
+            a.parse::<std::net::SocketAddr>()
+                .map_err(|_| format!("`{a}` is not an address and port"))
+        });
+    }
     s
 }
 

@@ -76,6 +76,8 @@ pub struct MailerOptions {
     pub max_retry: Duration,
     /// The longest the daemon loop sleeps without looking at the outbox.
     pub idle: Duration,
+    /// Where the daemon loop counts deliveries.
+    pub metrics: crate::metrics::Metrics,
 }
 
 impl Default for MailerOptions {
@@ -85,6 +87,7 @@ impl Default for MailerOptions {
             first_retry: Duration::from_secs(30),
             max_retry: Duration::from_secs(3600),
             idle: Duration::from_secs(60),
+            metrics: crate::metrics::Metrics::default(),
         }
     }
 }
@@ -400,8 +403,9 @@ impl Mailer {
                 tracing::error!(error = %e, "email digests could not be gathered; retrying");
                 None
             });
-            if let Err(e) = self.deliver_due(now, Some(&shutdown)).await {
-                tracing::error!(error = %e, "email delivery pass failed; retrying");
+            match self.deliver_due(now, Some(&shutdown)).await {
+                Ok(d) => self.options.metrics.emails(d.sent, d.deferred, d.rejected),
+                Err(e) => tracing::error!(error = %e, "email delivery pass failed; retrying"),
             }
             let next_retry = self
                 .mail

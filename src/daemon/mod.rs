@@ -1,0 +1,361 @@
+//! The daemon: checks every watch on its schedule until told to stop, and
+//! reloads the watchlist on SIGHUP or when its file is edited.
+//!
+//! Shutdown is a [`CancellationToken`] passed in by the caller (the binary
+//! cancels it on SIGINT/SIGTERM). Every task observes it; the daemon then
+//! waits for checks in flight up to a deadline and abandons the rest, which
+//! is safe because the store only ever replaces whole files.
+//!
+//! A reload builds a new [`Pipeline`] from the new settings (fetcher,
+//! channels, failure threshold, retention) and swaps it in between checks:
+//! each check holds the pipeline it started with, so none runs half on the
+//! old settings and half on the new. Only the store's location and the
+//! status server's address wait for a restart, and a warning says so.
+//!
+//! This module must not know how a check works: it calls
+//! [`Pipeline::check`], logs and counts what comes back, and publishes its
+//! plan on the status [`Board`].
+
+mod plan;
+mod reload;
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use tokio::sync::Semaphore;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::check::{Checked, Outcome, Pipeline};
+use crate::notify::email::Mailer;
+use crate::status::Board;
+use crate::watchlist::{Watch, WatchName, Watchlist};
+use plan::Plan;
+use reload::{Reader, Requests, Trigger};
+
+pub use reload::DEBOUNCE;
+
+/// The longest the scheduler sleeps: it goes round its loop at least this
+/// often, so that `/healthz` can tell a live scheduler from a stuck one.
+pub const HEARTBEAT: Duration = Duration::from_secs(5);
+/// How long checks in flight may take to finish once a stop is asked for.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
+
+/// Runs the daemon on `watchlist` until `shutdown` is cancelled.
+///
+/// # Errors
+///
+/// Only for what prevents starting at all (SIGHUP cannot be caught); a
+/// failing watch is logged and the daemon goes on.
+pub async fn run(
+    watchlist: Watchlist,
+    pipeline: Pipeline,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    let board = Board::new(pipeline.metrics().clone());
+    run_with(watchlist, pipeline, board, shutdown).await
+}
+
+/// Runs the daemon like [`run`], publishing its plan on `board` (what the
+/// status server shows).
+///
+/// # Errors
+///
+/// As [`run`].
+pub async fn run_with(
+    watchlist: Watchlist,
+    pipeline: Pipeline,
+    board: Board,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    let mut requests = Requests::start(&watchlist.path)
+        .map_err(|e| anyhow::anyhow!("cannot listen for SIGHUP: {e}"))?;
+    let mut daemon = Daemon::start(watchlist, pipeline, board, shutdown.clone()).await;
+    loop {
+        let wait = daemon
+            .plan
+            .next_due()
+            .map_or(HEARTBEAT, |(_, due)| until(due).min(HEARTBEAT));
+        tokio::select! {
+            () = shutdown.cancelled() => break,
+            () = tokio::time::sleep(wait) => {}
+            Some(first) = requests.recv() => {
+                let trigger = requests.settle(first).await;
+                daemon.reload(trigger).await;
+            }
+        }
+        daemon.round();
+    }
+    daemon.checks.finish().await;
+    Ok(())
+}
+
+/// The running daemon's state, owned by its loop.
+struct Daemon {
+    /// The watchlist in force.
+    current: Arc<Watchlist>,
+    /// The pipeline new checks start with.
+    pipeline: Pipeline,
+    plan: Plan,
+    checks: Checks,
+    /// The email channel's delivery loop.
+    delivery: Delivery,
+    reader: Reader,
+    board: Board,
+}
+
+impl Daemon {
+    async fn start(
+        watchlist: Watchlist,
+        pipeline: Pipeline,
+        board: Board,
+        shutdown: CancellationToken,
+    ) -> Self {
+        let checks = Checks {
+            tracker: TaskTracker::new(),
+            limit: Arc::new(Semaphore::new(watchlist.settings.concurrency)),
+            running: Arc::default(),
+            shutdown: shutdown.clone(),
+        };
+        let mut plan = Plan::default();
+        let fresh = never_checked(&pipeline, &plan, &watchlist).await;
+        plan.update(&watchlist, Utc::now(), &fresh);
+        let mut delivery = Delivery {
+            mailer: None,
+            stop: shutdown.child_token(),
+            task: None,
+        };
+        delivery.switch(pipeline.notifier().mailer(), &checks.tracker, &shutdown);
+        tracing::info!(watches = watchlist.watches.len(), store = %pipeline.store().root().display(), "daemon started");
+        if let Some((name, due)) = plan.next_due() {
+            tracing::info!(watch = %name, at = %due, "first check");
+        }
+        let daemon = Daemon {
+            reader: Reader::new(&watchlist.path),
+            current: Arc::new(watchlist),
+            pipeline,
+            plan,
+            checks,
+            delivery,
+            board,
+        };
+        daemon.publish();
+        daemon
+    }
+
+    /// One round of the loop: starts the checks that are due.
+    fn round(&mut self) {
+        for watch in self.plan.take_due(Utc::now(), &self.current.settings) {
+            self.checks.start(watch, &self.pipeline);
+        }
+        self.publish();
+    }
+
+    /// Tells the status board (and the metrics) when each watch is due.
+    fn publish(&self) {
+        self.board.publish(
+            Utc::now(),
+            &self.current,
+            self.pipeline.store().root(),
+            self.plan.due_times(),
+        );
+    }
+
+    /// Reads the watchlist again and applies it, or keeps the one in force
+    /// when the edit is invalid or its channels cannot be set up.
+    async fn reload(&mut self, trigger: Trigger) {
+        let Some(next) = self.reader.read(trigger) else {
+            return;
+        };
+        let pipeline = match self.pipeline.reconfigured(&next) {
+            Ok(pipeline) => pipeline,
+            Err(e) => {
+                tracing::error!(
+                    "watchlist edit not applied, still running on the last good one: {}",
+                    crate::error_chain(&e)
+                );
+                return;
+            }
+        };
+        let waiting = reload::restart_only_changes(&self.current, &next);
+        if !waiting.is_empty() {
+            tracing::warn!(
+                "{} changed; kept as before until a restart (the running store and status server stay where they are)",
+                waiting.join(", ")
+            );
+        }
+        let applied = reload::applied_changes(&self.current, &next);
+        if next.settings.concurrency != self.current.settings.concurrency {
+            // Checks in flight keep their permits of the old bound.
+            self.checks.limit = Arc::new(Semaphore::new(next.settings.concurrency));
+        }
+        let shutdown = self.checks.shutdown.clone();
+        self.delivery.switch(
+            pipeline.notifier().mailer(),
+            &self.checks.tracker,
+            &shutdown,
+        );
+        self.pipeline = pipeline;
+        if applied.contains(&"settings.timezone") || applied.contains(&"settings.spread") {
+            // Every due time was computed in the old zone or window.
+            self.plan = Plan::default();
+        }
+        let fresh = never_checked(&self.pipeline, &self.plan, &next).await;
+        self.plan.update(&next, Utc::now(), &fresh);
+        tracing::info!(
+            trigger = trigger.word(),
+            watches = next.watches.len(),
+            applied = %applied.join(", "),
+            "watchlist reloaded"
+        );
+        self.current = Arc::new(next);
+        self.publish();
+    }
+}
+
+/// The checks in flight: bounded in number, never two of one watch at once,
+/// each abandoned when shutdown is asked for.
+struct Checks {
+    tracker: TaskTracker,
+    /// `settings.concurrency` permits (replaced when a reload changes it).
+    limit: Arc<Semaphore>,
+    /// The watches with a check in flight.
+    running: Arc<Mutex<HashSet<WatchName>>>,
+    shutdown: CancellationToken,
+}
+
+impl Checks {
+    /// Starts a check of `watch` on `pipeline`, unless one is still running.
+    fn start(&self, watch: Watch, pipeline: &Pipeline) {
+        let mut running = self.running.lock().expect("running set is never poisoned");
+        if !running.insert(watch.name.clone()) {
+            tracing::warn!(watch = %watch.name, "previous check still running; skipping this one");
+            return;
+        }
+        drop(running);
+        let (pipeline, limit, running, token) = (
+            pipeline.clone(),
+            self.limit.clone(),
+            self.running.clone(),
+            self.shutdown.clone(),
+        );
+        self.tracker.spawn(async move {
+            if let Ok(_permit) = limit.acquire_owned().await {
+                tokio::select! {
+                    checked = pipeline.check(&watch, Utc::now()) => {
+                        log_checked(&checked);
+                        pipeline.metrics().checked(&checked);
+                    }
+                    () = token.cancelled() => tracing::info!(watch = %watch.name, "check abandoned at shutdown"),
+                }
+            }
+            running.lock().expect("running set is never poisoned").remove(&watch.name);
+        });
+    }
+
+    /// Waits for the checks in flight, up to [`SHUTDOWN_GRACE`].
+    async fn finish(self) {
+        let tracker = self.tracker;
+        tracker.close();
+        tracing::info!(
+            in_flight = tracker.len(),
+            "stopping; waiting for checks in flight"
+        );
+        if tokio::time::timeout(SHUTDOWN_GRACE, tracker.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!("checks still running after {SHUTDOWN_GRACE:?}; abandoning them");
+        }
+        tracing::info!("daemon stopped");
+    }
+}
+
+/// The email channel's delivery loop, restarted when a reload brings a new
+/// mailer. Two loops never run over the outbox at once: the new one starts
+/// when the old one has returned.
+struct Delivery {
+    mailer: Option<Arc<Mailer>>,
+    stop: CancellationToken,
+    task: Option<JoinHandle<()>>,
+}
+
+impl Delivery {
+    /// Runs `mailer`'s loop, stopping the running one if it is another.
+    fn switch(
+        &mut self,
+        mailer: Option<&Arc<Mailer>>,
+        tracker: &TaskTracker,
+        shutdown: &CancellationToken,
+    ) {
+        let same = match (&self.mailer, mailer) {
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            (None, None) => true,
+            _ => false,
+        };
+        if same && (self.task.is_some() || self.mailer.is_none()) {
+            return;
+        }
+        self.stop.cancel();
+        let previous = self.task.take();
+        self.mailer = mailer.cloned();
+        self.stop = shutdown.child_token();
+        let Some(mailer) = self.mailer.clone() else {
+            return;
+        };
+        let token = self.stop.clone();
+        self.task = Some(tracker.spawn(async move {
+            if let Some(previous) = previous {
+                let _ = previous.await;
+            }
+            mailer.run(token).await;
+        }));
+    }
+}
+
+/// Logs one check's result: a line per check, a warning per failure.
+pub fn log_checked(checked: &Checked) {
+    let watch = checked.watch.as_str();
+    match &checked.result {
+        Ok(Outcome::Changed {
+            from, to, report, ..
+        }) => {
+            tracing::info!(watch, from, to, summary = %report.summary(), "changed");
+        }
+        Ok(outcome) => tracing::info!(watch, outcome = outcome.word(), "checked"),
+        Err(error) => {
+            tracing::warn!(watch, url = %checked.url, error = %crate::error_chain(error), "check failed")
+        }
+    }
+}
+
+fn until(due: DateTime<Utc>) -> Duration {
+    (due - Utc::now()).to_std().unwrap_or(Duration::ZERO)
+}
+
+/// The watches of `watchlist` new to `plan` that were never checked: they
+/// get their baseline at once rather than at their first scheduled firing,
+/// which may be hours away. A store that cannot say is taken as "checked",
+/// so the watch simply waits for its schedule.
+async fn never_checked(
+    pipeline: &Pipeline,
+    plan: &Plan,
+    watchlist: &Watchlist,
+) -> HashSet<WatchName> {
+    let new: Vec<WatchName> = watchlist
+        .watches
+        .iter()
+        .filter(|w| !plan.knows(&w.name))
+        .map(|w| w.name.clone())
+        .collect();
+    pipeline.never_checked(new).await.unwrap_or_else(|e| {
+        tracing::warn!(
+            "cannot read check state; new watches wait for their schedule: {}",
+            crate::error_chain(&e)
+        );
+        HashSet::new()
+    })
+}
