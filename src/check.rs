@@ -3,16 +3,22 @@
 //! both call [`Pipeline::check`].
 //!
 //! Ordering is what makes a crash harmless. A new version is written to the
-//! store before its alert is handed to the channels, and the watch's state
-//! records the version as announced only after that hand-off. A crash in
-//! between leaves a stored version that is newer than the last announced
-//! one; the next check finds it and announces it then, under the same alert
-//! id, so the outbox can tell it apart from a new alert.
+//! store (with its change report) before its alert is handed to the
+//! channels, and the watch's state records the version as announced only
+//! after that hand-off. A crash in between leaves stored versions newer
+//! than the last announced one; the next check announces each of them, in
+//! order, before it looks at the page, under the same alert ids, so the
+//! outbox can tell a repeat from a new alert. A "recovered" alert closes a
+//! failure streak only once it was handed over.
 //!
 //! CPU work (parsing, extraction, diffing) and the store's file I/O run
 //! together in one blocking task, bounded by a semaphore, never on the async
 //! workers. This module must not know how alerts are delivered or how
 //! reports are rendered.
+
+mod analysis;
+mod announce;
+mod streak;
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -24,13 +30,17 @@ use tokio::task::JoinSet;
 
 use crate::article::Article;
 use crate::diff::{self, DiffOptions};
-use crate::extract::{self, ExtractError, ExtractOptions, Implausible};
+use crate::extract::{ExtractError, Implausible};
 use crate::fetch::{FetchError, Fetched, Fetcher, Validators};
 use crate::notify::email::{EmailError, Mailer, MailerOptions};
-use crate::notify::{Alert, Event, Notifier, NotifyError};
+use crate::notify::{Notifier, NotifyError};
 use crate::report::Report;
 use crate::store::{Store, StoreError, WatchState};
 use crate::watchlist::{Watch, WatchName, Watchlist};
+use analysis::{Analysis, Verdict};
+use announce::Move;
+
+pub use analysis::STABLE_CHECKS;
 
 /// How one check ended.
 #[derive(Debug)]
@@ -56,11 +66,21 @@ pub enum Outcome {
         /// What changed (boxed: it is large and the other outcomes are not).
         report: Box<Report>,
     },
-    /// The page went back to a version already seen and announced: no alert
-    /// (a page flip-flopping between A/B versions alerts once per version).
+    /// The page went back to a version stored earlier (a correction
+    /// withdrawn, a paragraph restored). The first time the page makes a
+    /// given move it is alerted; a page flip-flopping between two versions
+    /// alerts once per direction, not at every check.
     Reverted {
+        /// The headline of the version on the page now.
+        headline: Option<String>,
+        /// The version the page left.
+        from: u32,
         /// The earlier version the page shows again.
         to: u32,
+        /// Whether this move was alerted now (false: alerted before).
+        alerted: bool,
+        /// What changed from `from` to `to`.
+        report: Box<Report>,
     },
 }
 
@@ -304,6 +324,7 @@ impl Pipeline {
         state: &mut WatchState,
         now: DateTime<Utc>,
     ) -> Result<Outcome, CheckError> {
+        let caught_up = self.catch_up(watch, state, now).await?;
         // Validators belong to an address: after the watch's URL is edited
         // they would ask the wrong question.
         let validators = if state.url == watch.url.as_str() {
@@ -315,7 +336,7 @@ impl Pipeline {
             Validators::default()
         };
         let page = match self.fetcher.fetch(&watch.url, &validators).await? {
-            Fetched::NotModified => return Ok(Outcome::NotModified),
+            Fetched::NotModified => return Ok(caught_up.unwrap_or(Outcome::NotModified)),
             Fetched::Page(page) => page,
         };
         let permit = self
@@ -329,219 +350,143 @@ impl Pipeline {
             watch: watch.clone(),
             html: page.html,
             url: page.final_url.to_string(),
-            announced: state.announced,
-            current: state.current_version,
+            base: state.current_version,
+            above: state.announced.max(state.current_version).unwrap_or(0),
+            shrink: state.shrink.take(),
             keep_versions: self.keep_versions,
             now,
         };
-        let outcome = tokio::task::spawn_blocking(move || {
+        let analysed = tokio::task::spawn_blocking(move || {
             let _permit = permit;
             analysis.run()
         })
         .await
-        .map_err(|e| CheckError::Task(e.to_string()))??;
-        self.announce(watch, &outcome, now).await?;
+        .map_err(|e| CheckError::Task(e.to_string()))?;
+        state.shrink = analysed.shrink;
+        let outcome = self.hand_over(watch, state, analysed.verdict?, now).await?;
         // Validators are kept only once the page was fully processed, so a
         // failed analysis is retried with a full fetch, not answered by 304.
         state.url = watch.url.to_string();
         state.etag = page.validators.etag;
         state.last_modified = page.validators.last_modified;
-        match &outcome {
-            Outcome::Baseline { version }
-            | Outcome::Reverted { to: version }
-            | Outcome::Changed { to: version, .. } => {
-                state.current_version = Some(*version);
-                state.announced = state.announced.max(Some(*version));
-            }
-            Outcome::NotModified | Outcome::Unchanged => {}
-        }
-        Ok(outcome)
+        Ok(match (outcome, caught_up) {
+            (Outcome::Unchanged, Some(caught_up)) => caught_up,
+            (outcome, _) => outcome,
+        })
     }
 
-    async fn announce(
+    /// Announces, in order, every stored version above the last announced
+    /// one (left by a check that stopped between storing and announcing),
+    /// and returns the last as a change. A state that records nothing
+    /// announced (new, or moved aside) takes every stored version as
+    /// announced: their alerts went out, or were never due, before it.
+    async fn catch_up(
         &self,
         watch: &Watch,
-        outcome: &Outcome,
+        state: &mut WatchState,
         now: DateTime<Utc>,
-    ) -> Result<(), CheckError> {
-        let Outcome::Changed {
-            headline,
-            from,
-            to,
-            report,
-        } = outcome
-        else {
-            return Ok(());
+    ) -> Result<Option<Outcome>, CheckError> {
+        let Some(announced) = state.announced else {
+            let name = watch.name.clone();
+            let newest = self
+                .on_store(move |store| Ok(store.versions(&name)?.last().map(|v| v.version)))
+                .await?;
+            state.announced = newest;
+            return Ok(None);
         };
-        let alert = Alert {
-            id: format!("{}/v{to}", watch.name),
-            watch: watch.name.clone(),
-            url: watch.url.to_string(),
-            time: now,
-            event: Event::Changed {
-                headline: headline.clone(),
-                from_version: *from,
-                to_version: *to,
-                report: Report::clone(report),
-            },
-        };
-        self.notifier.send(alert, watch).await?;
-        Ok(())
+        let (store_watch, mut last) = (watch.clone(), None);
+        let moves = self
+            .on_store(move |store| announce::unannounced(store, &store_watch, announced))
+            .await?;
+        for step in moves {
+            tracing::info!(watch = %watch.name, from = step.from.version, to = step.to.version, "announcing a version stored by an earlier check");
+            self.notifier.send(step.alert(watch, now), watch).await?;
+            state.announced = Some(step.to.version);
+            state.current_version = Some(step.to.version);
+            state.remember_alerted(step.from.version, step.to.version);
+            last = Some(Outcome::Changed {
+                headline: step.headline,
+                from: step.from.version,
+                to: step.to.version,
+                report: Box::new(step.report),
+            });
+        }
+        Ok(last)
     }
 
-    /// Records the check in the watch's state, turns failure streaks into
-    /// one "failing" and one "recovered" alert, and saves the state.
-    async fn settle(
+    /// Hands the verdict's alert (if any) to the channels and records in
+    /// `state` what the page shows now; nothing is recorded when the
+    /// hand-off fails, so the next check tries again.
+    async fn hand_over(
         &self,
         watch: &Watch,
-        mut state: WatchState,
-        result: Result<Outcome, CheckError>,
+        state: &mut WatchState,
+        verdict: Verdict,
         now: DateTime<Utc>,
     ) -> Result<Outcome, CheckError> {
-        state.last_check = Some(now);
-        let event = match &result {
-            Ok(outcome) => {
-                state.last_outcome = Some(outcome.word().to_owned());
-                let recovered = state.failure_alerted.then(|| Event::Recovered {
-                    failures: state.failures,
-                    since: state.failing_since.unwrap_or(now),
-                });
-                state.failures = 0;
-                state.failing_since = None;
-                state.last_error = None;
-                state.failure_alerted = false;
-                recovered
+        let outcome = match verdict {
+            Verdict::Baseline { version } => {
+                state.announced = state.announced.max(Some(version));
+                state.current_version = Some(version);
+                Outcome::Baseline { version }
             }
-            Err(error) => {
-                let reason = crate::error_chain(error);
-                state.last_outcome = Some("failed".to_owned());
-                state.failures += 1;
-                let since = *state.failing_since.get_or_insert(now);
-                state.last_error = Some(reason.clone());
-                let due = state.failures >= self.failure_alert_after && !state.failure_alerted;
-                due.then_some(Event::Failing {
-                    reason,
-                    failures: state.failures,
-                    since,
-                })
-            }
-        };
-        if let Some(event) = event {
-            let kind = if matches!(event, Event::Failing { .. }) {
-                "failing"
-            } else {
-                "recovered"
-            };
-            let since = state.failing_since.unwrap_or(now);
-            let alert = Alert {
-                id: format!("{}/{kind}/{}", watch.name, since.timestamp()),
-                watch: watch.name.clone(),
-                url: watch.url.to_string(),
-                time: now,
-                event,
-            };
-            let is_failing = kind == "failing";
-            match self.notifier.send(alert, watch).await {
-                Ok(()) => state.failure_alerted = is_failing,
-                Err(e) => {
-                    tracing::error!(watch = %watch.name, error = %crate::error_chain(&e), "cannot hand over the {kind} alert; will try again at the next check")
+            Verdict::Unchanged => Outcome::Unchanged,
+            Verdict::Changed {
+                from,
+                to,
+                headline,
+                report,
+            } => {
+                let step = Move {
+                    from,
+                    to,
+                    headline,
+                    report,
+                    reverted: false,
+                };
+                self.notifier.send(step.alert(watch, now), watch).await?;
+                let (from, to) = (step.from.version, step.to.version);
+                state.announced = state.announced.max(Some(to));
+                state.current_version = Some(to);
+                state.remember_alerted(from, to);
+                Outcome::Changed {
+                    headline: step.headline,
+                    from,
+                    to,
+                    report: Box::new(step.report),
                 }
             }
-        }
-        let name = watch.name.clone();
-        if let Err(e) = self
-            .on_store(move |store| store.save_state(&name, &state))
-            .await
-        {
-            tracing::error!(watch = %watch.name, error = %crate::error_chain(&e), "cannot save the watch's state");
-            return result.and(Err(e));
-        }
-        result
-    }
-}
-
-/// The blocking part of a check: extract, compare with the current version,
-/// store what is new. Owns everything it touches so that it can run on a
-/// blocking thread; `scraper::Html` lives and dies inside [`extract::extract`].
-struct Analysis {
-    store: Arc<Store>,
-    watch: Watch,
-    html: String,
-    url: String,
-    /// The newest version whose alert was handed over.
-    announced: Option<u32>,
-    /// The version the page showed at the last successful check.
-    current: Option<u32>,
-    /// How many versions to keep (`None`: all).
-    keep_versions: Option<usize>,
-    now: DateTime<Utc>,
-}
-
-impl Analysis {
-    fn run(self) -> Result<Outcome, CheckError> {
-        let options = ExtractOptions {
-            selector: self.watch.selector.as_ref().map(|s| s.selector.clone()),
-            ignore: self
-                .watch
-                .ignore
-                .iter()
-                .map(|s| s.selector.clone())
-                .collect(),
-        };
-        let article = extract::extract(&self.html, &options)?;
-        drop(self.html);
-        let name = &self.watch.name;
-        let current = match self.current {
-            Some(version) => Some(self.store.load(name, version)?),
-            None => self.store.latest(name)?,
-        };
-        let Some(current) = current else {
-            let stored = self.store.add_version(name, article, &self.url, self.now)?;
-            return Ok(Outcome::Baseline {
-                version: stored.version,
-            });
-        };
-        extract::check_plausible(&current.article, &article)?;
-        let fingerprint = article.fingerprint();
-        if fingerprint == current.fingerprint {
-            return Ok(Outcome::Unchanged);
-        }
-        let options = DiffOptions {
-            ignore_text: self.watch.ignore_text.clone(),
-        };
-        let report = diff::compare(&current.article, &article, &options);
-        if report.is_empty() {
-            // Only invisible or masked differences: not a change, not stored.
-            return Ok(Outcome::Unchanged);
-        }
-        let seen = self
-            .store
-            .versions(name)?
-            .into_iter()
-            .find(|v| fingerprint.0.starts_with(&v.fingerprint.0));
-        let headline = article.headline.clone();
-        let to = match seen {
-            Some(earlier) if Some(earlier.version) <= self.announced => {
-                return Ok(Outcome::Reverted {
-                    to: earlier.version,
-                });
-            }
-            // Stored by a check that stopped before announcing it.
-            Some(unannounced) => unannounced.version,
-            None => {
-                let stored = self.store.add_version(name, article, &self.url, self.now)?;
-                if let Some(keep) = self.keep_versions {
-                    self.store.prune(name, keep)?;
+            Verdict::Returned {
+                from,
+                to,
+                headline,
+                report,
+            } => {
+                let (f, t) = (from.version, to.version);
+                let alerted = !state.was_alerted(f, t);
+                let step = Move {
+                    from,
+                    to,
+                    headline,
+                    report,
+                    reverted: true,
+                };
+                if alerted {
+                    self.notifier.send(step.alert(watch, now), watch).await?;
+                    state.remember_alerted(f, t);
                 }
-                stored.version
+                state.remember_return(now, f, t);
+                state.current_version = Some(t);
+                Outcome::Reverted {
+                    headline: step.headline,
+                    from: f,
+                    to: t,
+                    alerted,
+                    report: Box::new(step.report),
+                }
             }
         };
-        Ok(Outcome::Changed {
-            headline,
-            from: current.version,
-            to,
-            report: Box::new(report),
-        })
+        Ok(outcome)
     }
 }
 

@@ -18,6 +18,7 @@ mod check;
 mod demo;
 mod email;
 mod extract;
+mod repair;
 mod versions;
 mod watches;
 
@@ -78,6 +79,11 @@ enum Command {
     Show(versions::ShowArgs),
     /// Show the change report between two stored versions (default: the last change).
     Diff(versions::DiffArgs),
+    /// Take a watch's page as it is now, even where the quality guard
+    /// refused it (a much shorter rewrite, say).
+    Accept(repair::AcceptArgs),
+    /// List the email alerts waiting or refused; requeue or discard refused ones.
+    Outbox(repair::OutboxArgs),
     /// Send a test message through the [email] settings and report exactly
     /// what failed: DNS, connect, TLS, login or a refused recipient.
     TestEmail(email::TestEmailArgs),
@@ -220,6 +226,8 @@ impl Cli {
             Command::History(args) => versions::history(&watchlist, args),
             Command::Show(args) => versions::show(&watchlist, args),
             Command::Diff(args) => versions::diff(&watchlist, args),
+            Command::Accept(args) => repair::accept(&watchlist, args).await,
+            Command::Outbox(args) => repair::outbox(&watchlist, args),
             Command::TestEmail(args) => email::test_email(&watchlist, args).await,
             Command::Demo => demo::demo().await,
         }

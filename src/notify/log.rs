@@ -17,8 +17,14 @@ pub fn write(alert: &Alert) {
             from_version,
             to_version,
             report,
+            reverted,
         } => {
             let (from, to) = (format!("v{from_version}"), format!("v{to_version}"));
+            let what = if *reverted {
+                "article reverted to an earlier version"
+            } else {
+                "article changed"
+            };
             let context = RenderContext {
                 watch: Some(watch),
                 url: Some(url),
@@ -30,7 +36,7 @@ pub fn write(alert: &Alert) {
             tracing::info!(
                 watch, url, from = from_version, to = to_version,
                 summary = %report.summary(),
-                "article changed\n{text}"
+                "{what}\n{text}"
             );
         }
         Event::Failing {

@@ -357,6 +357,7 @@ pub fn seed_alert() -> Alert {
             from_version: 1,
             to_version: 2,
             report,
+            reverted: false,
         },
     }
 }
