@@ -232,6 +232,9 @@ enum Outcome<S> {
 
 fn handle(stream: TcpStream, shared: &Arc<Shared>) -> std::io::Result<()> {
     let remote = stream.peer_addr()?.ip();
+    // Replies go out at once, as a mail server's do: Nagle's algorithm
+    // would hold each small reply for the client's delayed ACK.
+    stream.set_nodelay(true)?;
     let mut builder = SessionBuilder::new("smtp.test");
     if shared.options.mode == Mode::StartTls {
         builder.enable_start_tls();

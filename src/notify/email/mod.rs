@@ -350,7 +350,7 @@ impl Mailer {
                     self.mail.mark_sent(&entry.id)?;
                     let (mail, id) = (self.mail.clone(), entry.id.clone());
                     off_workers(move || mail.settle_sent(&id)).await?;
-                    tracing::info!(message = %entry.id, attempts = entry.attempts + 1, "email delivered");
+                    tracing::info!(alert = %entry.id, attempts = entry.attempts + 1, "email delivered");
                     done.sent += 1;
                 }
                 Err(e) => match transport::classify(&e) {
@@ -386,9 +386,9 @@ impl Mailer {
         let (mail, reason) = (self.mail.clone(), error.to_owned());
         let entry = off_workers(move || mail.retry_at(entry, &reason, next)).await?;
         if entry.attempts >= LOUD_AFTER {
-            tracing::error!(message = %entry.id, attempts = entry.attempts, %error, retry_at = %next, "email still undelivered; kept in the outbox");
+            tracing::error!(alert = %entry.id, attempts = entry.attempts, %error, retry_at = %next, "email still undelivered; kept in the outbox");
         } else {
-            tracing::warn!(message = %entry.id, attempts = entry.attempts, %error, retry_at = %next, "email delivery failed; will retry");
+            tracing::warn!(alert = %entry.id, attempts = entry.attempts, %error, retry_at = %next, "email delivery failed; will retry");
         }
         Ok(())
     }
@@ -397,7 +397,7 @@ impl Mailer {
         let id = entry.id.clone();
         let (mail, reason) = (self.mail.clone(), error.to_owned());
         let kept = off_workers(move || mail.reject(entry, &reason)).await?;
-        tracing::error!(message = %id, %error, kept = %kept.display(), "email REFUSED by the server for good; not retried, kept for inspection; `redline outbox` lists it and `redline outbox requeue` sends it again");
+        tracing::error!(alert = %id, %error, kept = %kept.display(), "email REFUSED by the server for good; not retried, kept for inspection; `redline outbox` lists it and `redline outbox requeue` sends it again");
         Ok(())
     }
 
