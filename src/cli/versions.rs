@@ -176,7 +176,7 @@ pub fn history(path: &Path, args: HistoryArgs) -> Outcome {
             text: format!(
                 "v{:<4} {}  {summary}",
                 snapshot.version,
-                snapshot.captured_at.to_rfc3339()
+                stamp(&snapshot.captured_at)
             ),
         });
         previous = Some(snapshot);
@@ -188,7 +188,7 @@ pub fn history(path: &Path, args: HistoryArgs) -> Outcome {
             text: format!(
                 "v{:<4} {}  reverted to v{} (the page left v{})",
                 back.to,
-                back.at.to_rfc3339(),
+                stamp(&back.at),
                 back.to,
                 back.from
             ),
@@ -243,7 +243,10 @@ fn print_history(watched: &Watched, rows: &[Row], format: OutputFormat) -> Resul
     for row in rows {
         writeln!(out, "{}", row.text)?;
     }
-    writeln!(out, "the page shows v{} now", watched.current())?;
+    let newest = watched.versions.last().map(|v| v.version);
+    if newest != Some(watched.current()) {
+        writeln!(out, "the page shows v{} now", watched.current())?;
+    }
     Ok(())
 }
 
@@ -316,6 +319,11 @@ fn default_from(watched: &Watched, to: u32) -> Option<u32> {
         .rev()
         .find(|v| v.version < to)
         .map(|v| v.version)
+}
+
+/// A time as the history prints it (RFC 3339, UTC).
+fn stamp(at: &DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
 }
 
 fn label(snapshot: &Snapshot) -> String {

@@ -393,7 +393,7 @@ impl<T: Serialize + DeserializeOwned> Outbox<T> {
         };
         for dirent in listing {
             let path = dirent.map_err(err("list", &dir))?.path();
-            if !path.extension().is_some_and(|x| x == "json") {
+            if path.extension().is_none_or(|x| x != "json") {
                 continue;
             }
             if let Ok(entry) = fs::read(&path)
