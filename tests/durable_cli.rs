@@ -141,6 +141,18 @@ async fn issue9_8_moving_a_damaged_version_aside_lets_checks_go_on() {
     std::fs::rename(&files[2], &aside).unwrap();
     let (code, _, err) = call(&setup, &["check"]).await;
     assert_eq!(code, Some(0), "the advice works: {err}");
+    // A new text gets a number never used, not the moved-aside one's.
+    site.serve(&SEED_V2.replace(
+        "Meanwhile, the exchange previously stated",
+        "Meanwhile, the exchange once stated",
+    ));
+    let (code, _, err) = call(&setup, &["check"]).await;
+    assert_eq!(code, Some(0), "{err}");
+    let numbers: Vec<String> = version_files(&setup, "binance")
+        .iter()
+        .map(|p| p.file_name().unwrap().to_str().unwrap()[..6].to_owned())
+        .collect();
+    assert_eq!(numbers, ["000001", "000002", "000004"], "{err}");
     let (code, out, err) = call(&setup, &["history", "binance"]).await;
     assert_eq!(code, Some(0), "{out}\n{err}");
 }

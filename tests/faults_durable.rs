@@ -302,6 +302,23 @@ async fn issue8_a_withdrawn_correction_alerts_once() {
         .map(|c| (c.0, c.1))
         .collect();
     assert_eq!(changes, [(1, 2), (2, 1)], "one alert for the withdrawal");
+    let mailer = pipeline.notifier().mailer().unwrap();
+    let withdrawal = mailer.pending().unwrap().pop().unwrap();
+    let Mail::Alert { alert, .. } = withdrawal.item else {
+        panic!("not an alert");
+    };
+    let Event::Changed {
+        reverted, report, ..
+    } = alert.event
+    else {
+        panic!("not a change");
+    };
+    assert!(reverted, "the alert says the page went back");
+    assert!(
+        report.summary().starts_with("-8 paragraphs, 3 edits"),
+        "the report runs from the version left to the one returned to: {}",
+        report.summary()
+    );
     let state = pipeline
         .store()
         .state(&setup.watchlist().watches[0].name)
