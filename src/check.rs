@@ -462,8 +462,6 @@ impl Pipeline {
                 headline,
                 report,
             } => {
-                let (f, t) = (from.version, to.version);
-                let alerted = !state.was_alerted(f, t);
                 let step = Move {
                     from,
                     to,
@@ -471,22 +469,36 @@ impl Pipeline {
                     report,
                     reverted: true,
                 };
-                if alerted {
-                    self.notifier.send(step.alert(watch, now), watch).await?;
-                    state.remember_alerted(f, t);
-                }
-                state.remember_return(now, f, t);
-                state.current_version = Some(t);
-                Outcome::Reverted {
-                    headline: step.headline,
-                    from: f,
-                    to: t,
-                    alerted,
-                    report: Box::new(step.report),
-                }
+                self.hand_over_return(watch, state, step, now).await?
             }
         };
         Ok(outcome)
+    }
+
+    /// A return to an earlier version: alerted the first time the page
+    /// makes this move, recorded every time.
+    async fn hand_over_return(
+        &self,
+        watch: &Watch,
+        state: &mut WatchState,
+        step: Move,
+        now: DateTime<Utc>,
+    ) -> Result<Outcome, CheckError> {
+        let (from, to) = (step.from.version, step.to.version);
+        let alerted = !state.was_alerted(from, to);
+        if alerted {
+            self.notifier.send(step.alert(watch, now), watch).await?;
+            state.remember_alerted(from, to);
+        }
+        state.remember_return(now, from, to);
+        state.current_version = Some(to);
+        Ok(Outcome::Reverted {
+            headline: step.headline,
+            from,
+            to,
+            alerted,
+            report: Box::new(step.report),
+        })
     }
 }
 

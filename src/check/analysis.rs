@@ -41,31 +41,45 @@ pub(super) enum Verdict {
     Unchanged,
     /// A new version, stored.
     Changed {
+        /// The version compared with (shown last).
         from: Tag,
+        /// The new version.
         to: Tag,
+        /// The new version's headline.
         headline: Option<String>,
+        /// What changed.
         report: Report,
     },
     /// The page shows a version stored earlier again.
     Returned {
+        /// The version the page left.
         from: Tag,
+        /// The earlier version it shows again.
         to: Tag,
+        /// That version's headline.
         headline: Option<String>,
+        /// What changed from `from` to `to`.
         report: Report,
     },
 }
 
 /// The verdict and the refused-shrink record to keep in the state.
 pub(super) struct Analysed {
+    /// What was found, or why the page cannot be taken.
     pub verdict: Result<Verdict, CheckError>,
+    /// The refused shrink to remember (`None` once the page was taken).
     pub shrink: Option<Shrink>,
 }
 
 /// Everything the blocking analysis needs, owned.
 pub(super) struct Analysis {
+    /// The store versions are read from and written to.
     pub store: Arc<Store>,
+    /// The watch checked.
     pub watch: Watch,
+    /// The page, decoded; dropped as soon as it is extracted.
     pub html: String,
+    /// The address it came from, after redirects.
     pub url: String,
     /// The version the page showed at the last successful check.
     pub base: Option<u32>,
@@ -75,6 +89,7 @@ pub(super) struct Analysis {
     pub shrink: Option<Shrink>,
     /// How many versions to keep (`None`: all).
     pub keep_versions: Option<usize>,
+    /// When the check started: a new version's capture time.
     pub now: DateTime<Utc>,
 }
 
@@ -133,9 +148,21 @@ impl Analysis {
                 report,
             });
         }
+        self.judge_new(base, article, shrink)
+    }
+
+    /// A text never stored: judged for plausibility (unless a person asked
+    /// for it to be taken), compared, and stored with its report.
+    fn judge_new(
+        &self,
+        base: Snapshot,
+        article: Article,
+        shrink: &mut Option<Shrink>,
+    ) -> Result<Verdict, CheckError> {
+        let name = &self.watch.name;
         let accept = self.store.accept_requested(name);
         if !accept && let Err(why) = extract::check_plausible(&base.article, &article) {
-            self.stable_shrink(shrink, &fingerprint.0, why)?;
+            self.stable_shrink(shrink, &article.fingerprint().0, why)?;
         }
         *shrink = None;
         let report = self.compare(&base.article, &article);
