@@ -124,3 +124,45 @@ pub(super) fn unannounced(
     }
     Ok(moves)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::watchlist::Watchlist;
+    use chrono::Utc;
+
+    fn watch() -> Watch {
+        let text = "[[watch]]\nname = \"story\"\nurl = \"https://example.org/a\"\n";
+        let list = Watchlist::parse(text, std::path::Path::new("w.toml")).expect("valid");
+        list.watches[0].clone()
+    }
+
+    fn step(from: (u32, &str), to: (u32, &str), reverted: bool) -> Move {
+        Move {
+            from: Tag::new(from.0, from.1),
+            to: Tag::new(to.0, to.1),
+            headline: None,
+            report: Report::default(),
+            reverted,
+        }
+    }
+
+    #[test]
+    fn ids_name_both_versions_and_never_repeat_for_another_move() {
+        let (w, now) = (watch(), Utc::now());
+        let id = |s: Move| s.alert(&w, now).id;
+        let first = id(step((1, "aaaa"), (2, "bbbb"), false));
+        assert_eq!(first, "story/v1-aaaa/v2-bbbb");
+        // The same move announced again (after a crash) is the same alert.
+        assert_eq!(id(step((1, "aaaa"), (2, "bbbb"), false)), first);
+        // Version 2 again after a reset, with another text: another alert.
+        assert_ne!(id(step((1, "aaaa"), (2, "cccc"), false)), first);
+        assert_eq!(
+            id(step((2, "bbbb"), (1, "aaaa"), true)),
+            "story/revert/v2-bbbb/v1-aaaa"
+        );
+        // Fingerprints are cut to the 16 characters of the file names.
+        let long = "0123456789abcdef0123";
+        assert_eq!(Tag::new(3, long).to_string(), "v3-0123456789abcdef");
+    }
+}
