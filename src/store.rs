@@ -232,7 +232,8 @@ impl Store {
     pub fn request_accept(&self, watch: &WatchName) -> Result<(), StoreError> {
         let dir = self.watch_dir(watch);
         fs::create_dir_all(&dir).map_err(io_error("create", &dir))?;
-        write_atomic(&dir.join("accept"), b"").map_err(io_error("write", &dir))
+        let path = dir.join("accept");
+        write_atomic(&path, b"").map_err(io_error("write", &path))
     }
 
     /// Whether the page's next text is to be taken as it is.

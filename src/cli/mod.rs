@@ -53,6 +53,7 @@ struct Global {
 const EXIT_CODES: &str = "Exit codes:
   0  success (for `check`: every watch was checked, changed or not)
   1  some work failed: a watch could not be checked, an email not sent
+     (or refused by the server and not yet requeued or discarded)
   2  bad input: usage, an invalid watchlist, an unknown watch or version
   3  the snapshot store is in use by another redline process";
 
