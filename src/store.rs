@@ -7,6 +7,7 @@
 //! snapshots/
 //!   .lock                       held by the one process that may write
 //!   <watch>/state.json          validators, last check, failure streak
+//!   <watch>/accept              present while `redline accept` waits for a check
 //!   <watch>/versions/000001-<fingerprint>.json         one file per distinct version
 //!   <watch>/versions/000002-<fingerprint>.report.json  its change report (schema of
 //!                                                      `report::render`'s JSON)
@@ -232,8 +233,10 @@ impl Store {
     pub fn request_accept(&self, watch: &WatchName) -> Result<(), StoreError> {
         let dir = self.watch_dir(watch);
         fs::create_dir_all(&dir).map_err(io_error("create", &dir))?;
+        // An empty file needs no temporary copy: a crash leaves it or not.
         let path = dir.join("accept");
-        write_atomic(&path, b"").map_err(io_error("write", &path))
+        File::create(&path).map_err(io_error("write", &path))?;
+        Ok(())
     }
 
     /// Whether the page's next text is to be taken as it is.
@@ -376,8 +379,10 @@ impl Store {
 }
 
 /// Removes the temporary files (`.<name>.<pid>.tmp`) of interrupted
-/// writes in `dir` and, `depth` levels down, in its sub-folders. Only a
-/// lock holder may call it: another writer's temporary file is live.
+/// writes in `dir` and, `depth` levels down, in its sub-folders. Called
+/// by the lock holder when it opens the store; a command that writes
+/// beside it without the lock (`outbox requeue`) may be mid-write, so a
+/// file whose writer is still alive is left alone.
 pub fn remove_temporaries(dir: &Path, depth: u32) {
     let Ok(entries) = fs::read_dir(dir) else {
         return;
@@ -390,7 +395,7 @@ pub fn remove_temporaries(dir: &Path, depth: u32) {
             if depth > 0 {
                 remove_temporaries(&path, depth - 1);
             }
-        } else if name.starts_with('.') && name.ends_with(".tmp") {
+        } else if name.starts_with('.') && name.ends_with(".tmp") && !writer_alive(&name, &entry) {
             match fs::remove_file(&path) {
                 Ok(()) => {
                     tracing::info!(file = %path.display(), "removed the leftover of an interrupted write")
@@ -400,6 +405,26 @@ pub fn remove_temporaries(dir: &Path, depth: u32) {
                 }
             }
         }
+    }
+}
+
+/// Whether the process that named temporary file `name` may still be
+/// writing it: its id (`.<file>.<pid>.tmp`) is a live process where
+/// `/proc` says so, else the file is younger than a minute.
+fn writer_alive(name: &str, entry: &fs::DirEntry) -> bool {
+    let pid = name
+        .strip_suffix(".tmp")
+        .and_then(|rest| rest.rsplit('.').next())
+        .filter(|pid| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()));
+    let proc = Path::new("/proc");
+    match pid {
+        Some(pid) if proc.join("self").exists() => {
+            pid != std::process::id().to_string() && proc.join(pid).exists()
+        }
+        _ => entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .is_ok_and(|t| t.elapsed().is_ok_and(|age| age.as_secs() < 60)),
     }
 }
 
@@ -564,7 +589,7 @@ mod tests {
         let watch = WatchName::parse("story").expect("valid name");
         store.add_version(&watch, new(article("one"))).expect("v1");
         let versions = dir.path().join("story/versions");
-        let leftover = versions.join(".000002-abc.json.123.tmp");
+        let leftover = versions.join(".000002-abc.json.9999999.tmp");
         fs::write(&leftover, b"{half").expect("write");
         assert_eq!(store.versions(&watch).expect("list").len(), 1);
         drop(store);

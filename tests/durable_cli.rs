@@ -110,6 +110,36 @@ async fn issue9_2_accept_takes_the_refused_page_now() {
 }
 
 #[tokio::test]
+async fn issue9_2_accept_beside_a_running_daemon_is_honoured_at_its_next_check() {
+    let site = Site::start(&article_page(14, "long")).await;
+    let setup = Setup::new(&watch("story", &site.url(), "schedule = \"* * * * * *\""));
+    assert_eq!(call(&setup, &["check"]).await.0, Some(0));
+    site.serve(&article_page(3, "rewritten"));
+    let mut daemon = redline(setup.dir.path())
+        .arg("run")
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let (code, out, err) = call(&setup, &["accept", "story"]).await;
+    let mut stored = 0;
+    for _ in 0..50 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        stored = version_files(&setup, "story").len();
+        if stored == 2 {
+            break;
+        }
+    }
+    daemon.kill().unwrap();
+    tokio::task::spawn_blocking(move || daemon.wait().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    assert!(out.contains("at its next check"), "{out}");
+    assert_eq!(stored, 2, "the daemon took the shorter page");
+    assert!(!setup.store_dir().join("story/accept").exists());
+}
+
+#[tokio::test]
 async fn issue9_8_a_truncated_version_does_not_stop_history_or_diff() {
     let (_site, setup) = three_versions().await;
     let files = version_files(&setup, "binance");

@@ -270,9 +270,9 @@ async fn issue9_10_stale_temporary_files_are_cleaned_when_the_store_opens() {
     let leftovers = [
         setup
             .store_dir()
-            .join("story/versions/.000002-abc.json.4242.tmp"),
-        setup.store_dir().join("story/.state.json.4242.tmp"),
-        mail_dir(&setup).join(".story%2Fv2.json.4242.tmp"),
+            .join("story/versions/.000002-abc.json.9999999.tmp"),
+        setup.store_dir().join("story/.state.json.9999999.tmp"),
+        mail_dir(&setup).join(".story%2Fv2.json.9999999.tmp"),
     ];
     for path in &leftovers {
         std::fs::write(path, b"{half").unwrap();

@@ -523,7 +523,7 @@ mod tests {
     #[test]
     fn stale_temporaries_are_removed_at_open_and_discarded_entries_kept() {
         let (dir, outbox) = outbox();
-        let leftover = outbox.dir().join(".a.json.77.tmp");
+        let leftover = outbox.dir().join(".a.json.9999999.tmp");
         fs::write(&leftover, b"{half").expect("write");
         let outbox: Outbox<String> = Outbox::open(&dir.path().join("mail")).expect("open");
         assert!(!leftover.exists());
