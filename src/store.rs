@@ -328,7 +328,11 @@ impl Store {
     /// # Errors
     ///
     /// When the watch's versions cannot be listed.
-    pub fn would_add(&self, watch: &WatchName, new: NewVersion<'_>) -> Result<Snapshot, StoreError> {
+    pub fn would_add(
+        &self,
+        watch: &WatchName,
+        new: NewVersion<'_>,
+    ) -> Result<Snapshot, StoreError> {
         Ok(Snapshot {
             schema: SCHEMA,
             version: self.next_number(watch, &new)?,
