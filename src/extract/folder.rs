@@ -44,7 +44,9 @@ pub fn extract_folder(pages: &Path, out: &Path) -> io::Result<FolderRun> {
         let bytes = fs::read(pages.join(&name).join("page.html"))?;
         run.pages += 1;
         run.bytes += bytes.len() as u64;
-        let html = String::from_utf8_lossy(&bytes);
+        // Saved pages have no headers: the fetcher's own decoding (BOM,
+        // then `<meta charset>`, else UTF-8) reads them as a check would.
+        let html = crate::fetch::decode(bytes, "");
         let text = match extract(&html, &options) {
             Ok(article) => article.body_text(),
             Err(error) => {
