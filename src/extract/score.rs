@@ -8,7 +8,7 @@
 //! not render text (that is `blocks`) nor read metadata.
 
 use super::dom::{Chrome, Dom, Role};
-use super::hints;
+use super::{furniture, hints};
 use super::stats::{PageStats, Stats};
 
 /// How far detection may go in removing things, loosened step by step when
@@ -44,6 +44,9 @@ pub(crate) fn select(dom: &Dom<'_>, page: &PageStats, strictness: Strictness) ->
     let mut skip = vec![false; dom.nodes.len()];
     for &root in &roots {
         mark_skips(dom, page, &scores, root, strictness, &mut skip);
+        if strictness.clean {
+            furniture::mark(dom, page, root, &mut skip);
+        }
     }
     Selection { roots, skip }
 }
