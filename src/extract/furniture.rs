@@ -52,11 +52,9 @@ fn mark_short_blocks(dom: &Dom<'_>, page: &PageStats, root: usize, skip: &mut [b
         let block = dom.role(i).is_some_and(|r| r.is_block());
         if block && chars > 0 && chars <= MAX_PROMPT_CHARS {
             let text = text_of(dom, i);
-            let furniture = if chars <= MAX_COUNTER_CHARS {
-                is_counter(&text) || is_today_line(&text) || is_prompt(&text)
-            } else {
-                is_prompt(&text)
-            };
+            let furniture = is_prompt(&text)
+                || (chars <= MAX_COUNTER_CHARS && is_stamp(&text))
+                || (chars <= 2 * MAX_COUNTER_CHARS && parts_are_stamps(dom, i));
             if furniture {
                 skip[i] = true;
                 i = dom.nodes[i].end as usize;
@@ -65,6 +63,29 @@ fn mark_short_blocks(dom: &Dom<'_>, page: &PageStats, root: usize, skip: &mut [b
         }
         i += 1;
     }
+}
+
+/// Whether a text is a counter or a today line.
+fn is_stamp(text: &str) -> bool {
+    is_counter(text) || is_today_line(text)
+}
+
+/// Whether a block is a row of counters and today lines ("1,234 views ·
+/// Today is Monday…"): each of its parts, text or element, is one.
+fn parts_are_stamps(dom: &Dom<'_>, index: usize) -> bool {
+    let mut parts = 0;
+    for child in dom.children(index) {
+        let text = text_of(dom, child);
+        let text = text.trim().trim_matches(|c: char| !c.is_alphanumeric());
+        if text.is_empty() {
+            continue;
+        }
+        if !is_stamp(text) {
+            return false;
+        }
+        parts += 1;
+    }
+    parts > 1
 }
 
 /// Marks teaser widgets: a heading that names another list of stories
@@ -109,7 +130,10 @@ fn widget_container(dom: &Dom<'_>, page: &PageStats, root: usize, title: usize) 
         let s = &page.stats[at];
         let rest = s.chars - page.stats[title].chars;
         let rest_links = s.link_chars - page.stats[title].link_chars;
-        if rest > 0 && f64::from(rest_links) >= f64::from(rest) * TEASER_LINK_SHARE {
+        if rest > 0
+            && (f64::from(rest_links) >= f64::from(rest) * TEASER_LINK_SHARE
+                || link_led(dom, page, at))
+        {
             found = Some(at);
         }
         at = dom.nodes[at].parent as usize;
@@ -134,7 +158,7 @@ fn mark_teasers_after(dom: &Dom<'_>, page: &PageStats, title: usize, skip: &mut 
             }
             continue;
         }
-        if s.link_density() < TEASER_LINK_SHARE {
+        if s.link_density() < TEASER_LINK_SHARE && !link_led(dom, page, sibling) {
             break;
         }
         teasers.push(sibling);
@@ -148,6 +172,27 @@ fn mark_teasers_after(dom: &Dom<'_>, page: &PageStats, title: usize, skip: &mut 
         skip[t] = true;
     }
     teasers.last().map_or(next, |&t| dom.nodes[t].end as usize)
+}
+
+/// Whether a subtree is a list of teasers: at least two items (list items,
+/// else child elements with text), and at least two thirds of them open
+/// with a link, the title of the story they point to.
+fn link_led(dom: &Dom<'_>, page: &PageStats, index: usize) -> bool {
+    let end = dom.nodes[index].end as usize;
+    let mut items: Vec<usize> = (index + 1..end)
+        .filter(|&i| dom.role(i) == Some(Role::ListItem) && page.stats[i].chars > 0)
+        .collect();
+    if items.is_empty() {
+        items = dom
+            .children(index)
+            .filter(|&c| dom.role(c).is_some() && page.stats[c].chars > 0)
+            .collect();
+    }
+    let led = items
+        .iter()
+        .filter(|&&item| first_text(dom, item).is_some_and(|t| page.context[t].in_link))
+        .count();
+    items.len() >= 2 && led * 3 >= items.len() * 2
 }
 
 /// Marks headings with nothing under them: the next text after the heading
