@@ -25,6 +25,8 @@ const MAX_COUNTER_CHARS: u32 = 80;
 const MAX_PROMPT_CHARS: u32 = 220;
 /// Longest text a heading may have to be read as a widget's title.
 const MAX_WIDGET_TITLE_CHARS: usize = 60;
+/// Most words a widget's title has: more make a sentence.
+const MAX_WIDGET_TITLE_WORDS: usize = 6;
 /// Longest text a heading may have to be a title rather than prose.
 const MAX_TITLE_CHARS: usize = 100;
 /// The share of link text from which a block under a widget title is one
@@ -53,6 +55,7 @@ fn mark_short_blocks(dom: &Dom<'_>, page: &PageStats, root: usize, skip: &mut [b
         if block && chars > 0 && chars <= MAX_PROMPT_CHARS {
             let text = text_of(dom, i);
             let furniture = is_prompt(&text)
+                || is_post_meta(&text)
                 || (chars <= MAX_COUNTER_CHARS && is_stamp(&text))
                 || (chars <= 2 * MAX_COUNTER_CHARS && parts_are_stamps(dom, i));
             if furniture {
@@ -307,12 +310,31 @@ pub(crate) fn is_prompt(text: &str) -> bool {
     NEWSLETTER.is_match(text) && ASK.is_match(text)
 }
 
+/// Whether a short text is a post's filing line or a prompt to share,
+/// rate or comment ("This entry was posted in …", "Tags: …", "Share
+/// this:", "No comments"), which blog themes print under every post.
+pub(crate) fn is_post_meta(text: &str) -> bool {
+    static META: LazyLock<Regex> = LazyLock::new(|| {
+        pattern(
+            r"(?x)^\W*(?:
+            this\s+entry\s+was\s+posted|dieser\s+eintrag\s+wurde|posted\s+in\b|filed\s+under|
+            tags?\s*:|schlagw[öo]rter\s*:|kategorien?\s*:|categories\s*:|étiquettes\s*:|etiquetas\s*:|
+            share\s+this|teilen\s+sie\s+dies|teilen\s*:|partager\s*:|compartir\s*:|
+            bewerten\s*:|rate\s+this|
+            keine\s+kommentare|no\s+comments|leave\s+a\s+(?:comment|reply)|schreibe\s+einen\s+kommentar
+            )",
+        )
+    });
+    META.is_match(text.trim())
+}
+
 /// Whether a short title names a list of other stories.
 pub(crate) fn is_widget_title(text: &str) -> bool {
     static TITLE: LazyLock<Regex> = LazyLock::new(|| {
         pattern(
             r"(?x)^\W*(?:
-            related|featured|top\s+stories|more\s+stories|more\s+from|more\s+on|more\s+news|
+            related|featured|similar\s+(?:posts|articles|stories)|ähnliche\s+beiträge|weitere\s+beiträge|
+            das\s+könnte\s+sie\s+auch|top\s+stories|more\s+stories|more\s+from|more\s+on|more\s+news|
             most\s+(?:read|popular|viewed|shared)|trending|recommended|
             (?:you|we\s+think\s+you)\s+(?:may|might)\s+(?:also\s+)?like|see\s+also|also\s+read|read\s+also|
             mehr\s+zum\s+thema|mehr\s+aus|mehr\s+themen|lesen\s+sie\s+auch|auch\s+interessant|
@@ -325,7 +347,9 @@ pub(crate) fn is_widget_title(text: &str) -> bool {
             )",
         )
     });
-    text.chars().count() <= MAX_WIDGET_TITLE_CHARS && TITLE.is_match(text.trim())
+    text.chars().count() <= MAX_WIDGET_TITLE_CHARS
+        && text.split_whitespace().count() <= MAX_WIDGET_TITLE_WORDS
+        && TITLE.is_match(text.trim())
 }
 
 #[cfg(test)]
@@ -359,6 +383,14 @@ mod tests {
         assert!(is_prompt("Sign up for our daily newsletter"));
         assert!(is_prompt("Suscríbete a nuestro newsletter"));
         assert!(!is_prompt("The newsletter was first printed in 1994."));
+    }
+
+    #[test]
+    fn post_meta_lines_are_recognised() {
+        assert!(is_post_meta("This entry was posted in News. Bookmark the permalink."));
+        assert!(is_post_meta("Tags: bridges, city council"));
+        assert!(is_post_meta("Share this:"));
+        assert!(!is_post_meta("Posted guards stood at every gate."));
     }
 
     #[test]
