@@ -4,7 +4,8 @@
 //! an item removed from a list that belongs to the story is.
 //!
 //! One fixture page (`tests/fixtures/extract/furniture/column.html`); each
-//! test edits it the way a real page changes between two fetches.
+//! test edits it the way a real page changes between two fetches. A list
+//! article (`deals.html`) keeps its items although each opens with a link.
 
 use std::path::PathBuf;
 
@@ -12,10 +13,15 @@ use redline::article::{Article, BlockKind};
 use redline::diff::{DiffOptions, compare};
 use redline::extract::{ExtractOptions, extract};
 
-fn column_page() -> String {
+fn fixture(name: &str) -> String {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/extract/furniture/column.html");
+        .join("tests/fixtures/extract/furniture")
+        .join(name);
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn column_page() -> String {
+    fixture("column.html")
 }
 
 fn article(html: &str) -> Article {
@@ -86,4 +92,13 @@ fn an_item_removed_from_a_body_list_is_a_change() {
     let counts = report.counts();
     assert_eq!(counts.removed, 1, "{report:?}");
     assert_eq!(counts.added + counts.edited, 0, "{report:?}");
+}
+
+#[test]
+fn a_list_articles_linked_items_are_kept() {
+    let text = article(&fixture("deals.html")).body_text();
+    for name in ["Brightwater 1.7", "Alder Steel", "Copperline Mini", "Orbit Travel"] {
+        assert!(text.contains(name), "{name} is kept: {text}");
+    }
+    assert!(text.contains("keep-warm setting"), "{text}");
 }
