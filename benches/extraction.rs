@@ -110,7 +110,12 @@ fn main() {
 fn quality(split: &Split, data: &Path, dir: &Path, out: &Path) {
     // The outputs are written the way the project writes them for anyone.
     let run = extract_folder(dir, out).expect("the outputs can be written");
-    println!("\n== {} ({} pages, {})", split.name, run.pages, dir.display());
+    println!(
+        "\n== {} ({} pages, {})",
+        split.name,
+        run.pages,
+        dir.display()
+    );
     for (name, reason) in &run.failures {
         eprintln!("{name}: {reason}");
     }
@@ -143,7 +148,10 @@ fn quality(split: &Split, data: &Path, dir: &Path, out: &Path) {
     let whole = score(split.metric, rows.iter().map(|(_, r)| *r));
     let reported = stdout.lines().last().and_then(first_number);
     if reported.is_some_and(|f1| (f1 - whole.f1).abs() > 0.0006) {
-        eprintln!("warning: the fold arithmetic disagrees with {}", split.scorer);
+        eprintln!(
+            "warning: the fold arithmetic disagrees with {}",
+            split.scorer
+        );
     }
     println!(
         "whole: f1 {:.4} precision {:.4} recall {:.4}",
@@ -155,7 +163,10 @@ fn quality(split: &Split, data: &Path, dir: &Path, out: &Path) {
         .filter(|(name, row)| has_body(split.metric, row) && output_is_empty(out, name))
         .map(|(name, _)| name.as_str())
         .collect();
-    println!("empty outputs of pages with a body: {} {empty:?}", empty.len());
+    println!(
+        "empty outputs of pages with a body: {} {empty:?}",
+        empty.len()
+    );
 }
 
 /// Prints the score of each fold, their spread and the largest distance
@@ -211,10 +222,18 @@ fn score(metric: Metric, rows: impl Iterator<Item = Row>) -> Score {
             {
                 let perfect = fp == 0 && fn_ == 0;
                 if tp + fp > 0 {
-                    ps.push(if perfect { 1.0 } else { tp as f64 / (tp + fp) as f64 });
+                    ps.push(if perfect {
+                        1.0
+                    } else {
+                        tp as f64 / (tp + fp) as f64
+                    });
                 }
                 if tp + fn_ > 0 {
-                    rs.push(if perfect { 1.0 } else { tp as f64 / (tp + fn_) as f64 });
+                    rs.push(if perfect {
+                        1.0
+                    } else {
+                        tp as f64 / (tp + fn_) as f64
+                    });
                 }
             }
             let mean = |v: &[f64]| {
@@ -225,7 +244,11 @@ fn score(metric: Metric, rows: impl Iterator<Item = Row>) -> Score {
                 }
             };
             let (p, r) = (mean(&ps), mean(&rs));
-            let f1 = if p + r > 0.0 { 2.0 * p * r / (p + r) } else { 0.0 };
+            let f1 = if p + r > 0.0 {
+                2.0 * p * r / (p + r)
+            } else {
+                0.0
+            };
             Score {
                 f1,
                 precision: p,
@@ -312,7 +335,11 @@ fn speed(pages: &[String]) {
     let secs = full.as_secs_f64();
     let parse_secs = parse_only.as_secs_f64();
     let count = pages.len() as f64;
-    println!("\n== speed ({} pages, {:.1} MB, one core)", pages.len(), bytes as f64 / 1e6);
+    println!(
+        "\n== speed ({} pages, {:.1} MB, one core)",
+        pages.len(),
+        bytes as f64 / 1e6
+    );
     println!(
         "extract (parse + detect + render): {secs:.3} s, {:.1} pages/s, {:.1} MB/s",
         count / secs,

@@ -97,7 +97,12 @@ fn an_item_removed_from_a_body_list_is_a_change() {
 #[test]
 fn a_list_articles_linked_items_are_kept() {
     let text = article(&fixture("deals.html")).body_text();
-    for name in ["Brightwater 1.7", "Alder Steel", "Copperline Mini", "Orbit Travel"] {
+    for name in [
+        "Brightwater 1.7",
+        "Alder Steel",
+        "Copperline Mini",
+        "Orbit Travel",
+    ] {
         assert!(text.contains(name), "{name} is kept: {text}");
     }
     assert!(text.contains("keep-warm setting"), "{text}");

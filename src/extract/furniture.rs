@@ -220,7 +220,10 @@ fn mark_empty_headings(dom: &Dom<'_>, root: usize, skip: &mut [bool]) {
             } => {
                 // Long "headings" are prose that a page set in heading
                 // tags: text, not titles.
-                let chars = text_of(dom, i).chars().filter(|c| !c.is_whitespace()).count();
+                let chars = text_of(dom, i)
+                    .chars()
+                    .filter(|c| !c.is_whitespace())
+                    .count();
                 if chars > MAX_TITLE_CHARS {
                     units.push((0, i));
                 } else if chars > 0 {
@@ -387,7 +390,9 @@ mod tests {
 
     #[test]
     fn post_meta_lines_are_recognised() {
-        assert!(is_post_meta("This entry was posted in News. Bookmark the permalink."));
+        assert!(is_post_meta(
+            "This entry was posted in News. Bookmark the permalink."
+        ));
         assert!(is_post_meta("Tags: bridges, city council"));
         assert!(is_post_meta("Share this:"));
         assert!(!is_post_meta("Posted guards stood at every gate."));
@@ -398,7 +403,9 @@ mod tests {
         assert!(is_widget_title("Featured stories"));
         assert!(is_widget_title("Mehr zum Thema"));
         assert!(is_widget_title("You might also like:"));
-        assert!(!is_widget_title("Related research has shown for decades that sleep matters"));
+        assert!(!is_widget_title(
+            "Related research has shown for decades that sleep matters"
+        ));
         assert!(!is_widget_title("The featured artist"));
     }
 }

@@ -8,8 +8,8 @@
 //! not render text (that is `blocks`) nor read metadata.
 
 use super::dom::{Chrome, Dom, Role};
-use super::{furniture, hints};
 use super::stats::{PageStats, Stats};
+use super::{furniture, hints};
 
 /// How far detection may go in removing things, loosened step by step when
 /// a strict pass finds too little text.

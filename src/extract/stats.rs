@@ -127,7 +127,8 @@ pub(crate) fn compute(dom: &Dom<'_>, honour: Chrome, anchor: Option<usize>) -> P
                     Chrome::Strong => {
                         let comments = hints::is_comments(&node.hints);
                         honour != Chrome::No
-                            && ((f64::from(all[i]) <= strong_limit && (comments || !holds_prose(i)))
+                            && ((f64::from(all[i]) <= strong_limit
+                                && (comments || !holds_prose(i)))
                                 || (f64::from(all[i]) <= comments_limit && comments))
                     }
                 },
