@@ -232,10 +232,8 @@ fn mark_empty_headings(dom: &Dom<'_>, root: usize, skip: &mut [bool]) {
                 i = dom.nodes[i].end as usize;
                 continue;
             }
-            Kind::Text(_, counts) if counts.chars > 0 => {
-                if units.last().is_none_or(|u| u.0 != 0) {
-                    units.push((0, i));
-                }
+            Kind::Text(_, counts) if counts.chars > 0 && units.last().is_none_or(|u| u.0 != 0) => {
+                units.push((0, i));
             }
             _ => {}
         }
