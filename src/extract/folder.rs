@@ -23,7 +23,9 @@ pub struct FolderRun {
 }
 
 /// Extracts every `pages/NAME/page.html` into `out/NAME.txt`: the body's
-/// blocks separated by blank lines, without the headline.
+/// blocks separated by blank lines, without the headline. Pages are
+/// decoded as the fetcher decodes a body without a charset header (a
+/// byte-order mark, else `<meta charset>`, else UTF-8).
 ///
 /// # Errors
 ///
