@@ -158,6 +158,7 @@ fn quality(split: &Split, data: &Path, dir: &Path, out: &Path) {
         whole.f1, whole.precision, whole.recall
     );
     folds(split.metric, &rows, whole);
+    fold_noise(split.metric, &rows, whole);
     let empty: Vec<&str> = rows
         .iter()
         .filter(|(name, row)| has_body(split.metric, row) && output_is_empty(out, name))
@@ -212,6 +213,35 @@ fn folds(metric: Metric, rows: &[(String, Row)], whole: Score) {
         } else {
             "OVER 0.015"
         }
+    );
+}
+
+/// Random partitions drawn to measure how far folds stray by chance.
+const NOISE_PARTITIONS: u64 = 200;
+
+/// Prints how far from the whole-split score the folds of random 5-fold
+/// partitions stray (median and 90th percentile of their largest
+/// distance): the distance that sampling alone gives, against which the
+/// fixed folds' distance is read.
+fn fold_noise(metric: Metric, rows: &[(String, Row)], whole: Score) {
+    let mut distances = Vec::new();
+    for seed in 0..NOISE_PARTITIONS {
+        let mut rng = fastrand::Rng::with_seed(seed);
+        let mut order: Vec<usize> = (0..rows.len()).collect();
+        rng.shuffle(&mut order);
+        let far = (0..FOLDS)
+            .map(|fold| {
+                let members = order.iter().skip(fold).step_by(FOLDS).map(|&i| rows[i].1);
+                (score(metric, members).f1 - whole.f1).abs()
+            })
+            .fold(0.0, f64::max);
+        distances.push(far);
+    }
+    distances.sort_by(f64::total_cmp);
+    println!(
+        "sampling noise: over {NOISE_PARTITIONS} random 5-fold partitions, max |fold - whole| has median {:.4}, 90th percentile {:.4}",
+        distances[distances.len() / 2],
+        distances[distances.len() * 9 / 10]
     );
 }
 
