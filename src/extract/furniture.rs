@@ -27,6 +27,10 @@ const MAX_PROMPT_CHARS: u32 = 220;
 const MAX_WIDGET_TITLE_CHARS: usize = 60;
 /// Most words a widget's title has: more make a sentence.
 const MAX_WIDGET_TITLE_WORDS: usize = 6;
+/// The share of link text from which a labelled row is a row of links.
+const LABELLED_LINKS_SHARE: f64 = 0.5;
+/// Longest text a labelled row of topic links may have.
+const MAX_LINK_ROW_CHARS: u32 = 1000;
 /// Longest text a heading may have to be a title rather than prose.
 const MAX_TITLE_CHARS: usize = 100;
 /// The share of link text from which a block under a widget title is one
@@ -52,6 +56,18 @@ fn mark_short_blocks(dom: &Dom<'_>, page: &PageStats, root: usize, skip: &mut [b
         }
         let chars = page.stats[i].chars;
         let block = dom.role(i).is_some_and(|r| r.is_block());
+        // A labelled row of topic links may be long: its links say what
+        // it is.
+        if block
+            && chars > 0
+            && chars <= MAX_LINK_ROW_CHARS
+            && page.stats[i].link_density() >= LABELLED_LINKS_SHARE
+            && is_link_label(&text_of(dom, i))
+        {
+            skip[i] = true;
+            i = dom.nodes[i].end as usize;
+            continue;
+        }
         if block && chars > 0 && chars <= MAX_PROMPT_CHARS {
             let text = text_of(dom, i);
             let furniture = is_prompt(&text)
@@ -329,6 +345,15 @@ pub(crate) fn is_post_meta(text: &str) -> bool {
     META.is_match(text.trim())
 }
 
+/// Whether a text opens with the label of a row of topic links ("Tags
+/// bridges, council", "Themen: …"); read only where links fill the row.
+fn is_link_label(text: &str) -> bool {
+    static LABEL: LazyLock<Regex> = LazyLock::new(|| {
+        pattern(r"^\W*(?:tags?|schlagw[öo]rter|themen|topics|mots-clés|etiquetas|tagi|temas)\b")
+    });
+    LABEL.is_match(text.trim())
+}
+
 /// Whether a short title names a list of other stories.
 pub(crate) fn is_widget_title(text: &str) -> bool {
     static TITLE: LazyLock<Regex> = LazyLock::new(|| {
@@ -394,6 +419,13 @@ mod tests {
         assert!(is_post_meta("Tags: bridges, city council"));
         assert!(is_post_meta("Share this:"));
         assert!(!is_post_meta("Posted guards stood at every gate."));
+    }
+
+    #[test]
+    fn link_rows_are_known_by_their_label() {
+        assert!(is_link_label("Tags bridges, city council, traffic"));
+        assert!(is_link_label("Themen: Verkehr"));
+        assert!(!is_link_label("Tagged suitcases piled up at the gate."));
     }
 
     #[test]
