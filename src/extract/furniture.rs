@@ -362,6 +362,7 @@ pub(crate) fn is_widget_title(text: &str) -> bool {
             related|featured|similar\s+(?:posts|articles|stories)|ähnliche\s+beiträge|weitere\s+beiträge|
             das\s+könnte\s+sie\s+auch|top\s+stories|more\s+stories|more\s+from|more\s+on|more\s+news|
             most\s+(?:read|popular|viewed|shared)|trending|recommended|
+            up\s+next|next\s+videos?|watch\s+next|more\s+videos|
             (?:you|we\s+think\s+you)\s+(?:may|might)\s+(?:also\s+)?like|see\s+also|also\s+read|read\s+also|
             mehr\s+zum\s+thema|mehr\s+aus|mehr\s+themen|lesen\s+sie\s+auch|auch\s+interessant|
             das\s+könnte\s+sie|empfehlungen|meistgelesen|schon\s+gelesen|weitere\s+artikel|
