@@ -159,16 +159,22 @@ fn quality(split: &Split, data: &Path, dir: &Path, out: &Path) {
     );
     folds(split.metric, &rows, whole);
     fold_noise(split.metric, &rows, whole);
+    report_empty(split.metric, dir, out, &rows);
+}
+
+/// Prints the pages with text to find whose output is empty, naming apart
+/// those whose HTML holds none of their snippets.
+fn report_empty(metric: Metric, dir: &Path, out: &Path, rows: &[(String, Row)]) {
     let empty: Vec<&str> = rows
         .iter()
-        .filter(|(name, row)| has_body(split.metric, row) && output_is_empty(out, name))
+        .filter(|(name, row)| has_body(metric, row) && output_is_empty(out, name))
         .map(|(name, _)| name.as_str())
         .collect();
     // A page whose HTML holds none of its snippets is rendered by scripts:
     // no extractor of HTML can find its text, so it is named apart.
-    let (scripted, empty): (Vec<&str>, Vec<&str>) = empty.into_iter().partition(|name| {
-        split.metric == Metric::Snippets && !html_holds_a_snippet(&dir.join(name))
-    });
+    let (scripted, empty): (Vec<&str>, Vec<&str>) = empty
+        .into_iter()
+        .partition(|name| metric == Metric::Snippets && !html_holds_a_snippet(&dir.join(name)));
     println!(
         "empty outputs of pages with a body: {} {empty:?}",
         empty.len()
