@@ -376,7 +376,8 @@ fn retry_after(headers: &HeaderMap) -> Option<Duration> {
 }
 
 /// Decodes a body to text: the charset of the `Content-Type` header, else a
-/// byte-order mark, else a `<meta charset>` in the first kilobytes, else
+/// byte-order mark, else a `<meta charset>` in the first kilobytes (unless
+/// the body is valid UTF-8 beyond ASCII, see [`is_multibyte_utf8`]), else
 /// UTF-8. Undecodable bytes become U+FFFD rather than failing the check.
 ///
 /// Takes the body by value: a page that is already valid UTF-8 (most are)
@@ -390,7 +391,7 @@ pub fn decode(body: Vec<u8>, content_type: &str) -> String {
         .and_then(|label| Encoding::for_label(label.as_bytes()));
     let encoding = declared
         .or_else(|| Encoding::for_bom(&body).map(|(e, _)| e))
-        .or_else(|| sniff_meta_charset(&body))
+        .or_else(|| sniff_meta_charset(&body).filter(|_| !is_multibyte_utf8(&body)))
         .unwrap_or(encoding_rs::UTF_8);
     let (text, _, _) = encoding.decode(&body);
     match text {
@@ -400,6 +401,14 @@ pub fn decode(body: Vec<u8>, content_type: &str) -> String {
         }
         text => text.into_owned(),
     }
+}
+
+/// Whether a body is valid UTF-8 with at least one multi-byte character. A
+/// `<meta>` declaring a legacy charset on such a body is stale (the page was
+/// re-encoded and the tag kept): text in a legacy charset almost never forms
+/// valid multi-byte UTF-8 sequences by chance.
+fn is_multibyte_utf8(body: &[u8]) -> bool {
+    !body.is_ascii() && std::str::from_utf8(body).is_ok()
 }
 
 /// Finds `<meta charset="…">` or `<meta http-equiv=Content-Type content="…; charset=…">`
@@ -484,6 +493,9 @@ mod tests {
         // http-equiv form.
         let win = b"<meta http-equiv=\"Content-Type\" content=\"text/html; charset=windows-1252\">\x93quoted\x94";
         assert!(decode(win.to_vec(), "").contains("\u{201c}quoted\u{201d}"));
+        // A stale legacy <meta> on a page that is valid UTF-8 is ignored.
+        let stale = "<meta charset=\"gb2312\"><p>café 中文</p>".as_bytes();
+        assert!(decode(stale.to_vec(), "").contains("café 中文"));
         // Undecodable bytes do not fail.
         assert!(decode(b"ok \xff\xfe\xfd".to_vec(), "text/html; charset=utf-8").starts_with("ok "));
         // Valid UTF-8 comes back whole; a byte-order mark is dropped.

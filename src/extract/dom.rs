@@ -358,7 +358,8 @@ impl<'a> Verdicts<'a> {
 }
 
 /// Elements whose content is never article text: code, styles, embedded
-/// media, form controls. (Elements the page hides are left out by
+/// media, form controls and the groups of them (`fieldset`: a video
+/// player's caption settings, a poll, a comment form). (Elements the page hides are left out by
 /// `element_node`, which reads their attributes.)
 fn never_text(tag: &str) -> bool {
     matches!(
@@ -379,6 +380,8 @@ fn never_text(tag: &str) -> bool {
             | "option"
             | "textarea"
             | "input"
+            | "legend"
+            | "fieldset"
             | "button"
             | "link"
             | "meta"

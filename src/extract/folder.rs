@@ -23,7 +23,9 @@ pub struct FolderRun {
 }
 
 /// Extracts every `pages/NAME/page.html` into `out/NAME.txt`: the body's
-/// blocks separated by blank lines, without the headline.
+/// blocks separated by blank lines, without the headline. Pages are
+/// decoded as the fetcher decodes a body without a charset header (a
+/// byte-order mark, else `<meta charset>`, else UTF-8).
 ///
 /// # Errors
 ///
@@ -44,7 +46,9 @@ pub fn extract_folder(pages: &Path, out: &Path) -> io::Result<FolderRun> {
         let bytes = fs::read(pages.join(&name).join("page.html"))?;
         run.pages += 1;
         run.bytes += bytes.len() as u64;
-        let html = String::from_utf8_lossy(&bytes);
+        // Saved pages have no headers: the fetcher's own decoding (BOM,
+        // then `<meta charset>`, else UTF-8) reads them as a check would.
+        let html = crate::fetch::decode(bytes, "");
         let text = match extract(&html, &options) {
             Ok(article) => article.body_text(),
             Err(error) => {

@@ -26,7 +26,7 @@ static CHROME_STRONG: LazyLock<Regex> = LazyLock::new(|| {
         share|sharing|social|related|recommend|newsletter|subscri|signup|sign-up|
         comments?(?:$|[\s_-]|list|area|form|section|thread)|disqus|cookie|consent|gdpr|
         breadcrumb|popup|promo|sponsor|
-        advert|outbrain|taboola|paywall|cta-|-cta|more-stories|trending|
+        advert|outbrain|taboola|cta-|-cta|more-stories|trending|
         sr-only|screen-reader|visually-hidden|visuallyhidden|most-popular|mostpopular|most-read|skip-link|
         (?:^|[\s_-])(?:ad|ads|adv|nav|navbar|menu|tags|tag-list|toolbar)(?:$|[\s_-])",
     )

@@ -9,14 +9,16 @@
 //!
 //! Parts: `dom` (the view of the page), `hints` (what class, id and style
 //! words mean), `stats` (text statistics per node), `score` (which part is
-//! the article), `detect` (strict to loose passes and the JSON-LD
-//! cross-check), `blocks` (rendering to blocks with emphasis), `meta`
+//! the article), `furniture` (counters, date lines, prompts and teaser
+//! widgets inside the chosen column), `detect` (strict to loose passes and
+//! the JSON-LD cross-check), `blocks` (rendering to blocks with emphasis), `meta`
 //! (metadata), `guard` (plausibility of a result), `folder` (bulk runs).
 
 mod blocks;
 mod detect;
 mod dom;
 mod folder;
+mod furniture;
 mod guard;
 mod hints;
 mod meta;

@@ -8,8 +8,8 @@
 //! not render text (that is `blocks`) nor read metadata.
 
 use super::dom::{Chrome, Dom, Role};
-use super::hints;
 use super::stats::{PageStats, Stats};
+use super::{furniture, hints};
 
 /// How far detection may go in removing things, loosened step by step when
 /// a strict pass finds too little text.
@@ -44,6 +44,9 @@ pub(crate) fn select(dom: &Dom<'_>, page: &PageStats, strictness: Strictness) ->
     let mut skip = vec![false; dom.nodes.len()];
     for &root in &roots {
         mark_skips(dom, page, &scores, root, strictness, &mut skip);
+        if strictness.clean {
+            furniture::mark(dom, page, root, &mut skip);
+        }
     }
     Selection { roots, skip }
 }
@@ -367,6 +370,16 @@ fn drop_container(tag: &str, s: &Stats, weight: f64) -> bool {
         return tag != "figure" && s.images == 0;
     }
     let is_list = matches!(tag, "ul" | "ol" | "dl");
+    // An item that says a good deal beyond its links (a list article's
+    // deal or ranking: a linked name, a paragraph, a shop link) is prose;
+    // in a list, each of its items must.
+    let units = if is_list { s.items.max(1) } else { 1 };
+    if s.paras >= 1
+        && (s.chars - s.link_chars) / units >= ITEM_PROSE_CHARS
+        && s.link_density() < ITEM_MAX_LINK_DENSITY
+    {
+        return false;
+    }
     let density = s.link_density();
     let paras = f64::from(s.paras);
     let images = f64::from(s.images);
@@ -376,6 +389,12 @@ fn drop_container(tag: &str, s: &Stats, weight: f64) -> bool {
         || (weight < 25.0 && density > 0.2)
         || (weight >= 25.0 && density > 0.5)
 }
+
+/// Visible characters outside links from which a container (or each item
+/// of a list) is prose rather than a link list.
+const ITEM_PROSE_CHARS: u32 = 150;
+/// The share of link text under which such a container is still prose.
+const ITEM_MAX_LINK_DENSITY: f64 = 0.35;
 
 /// Whether an element has an ancestor with local name `tag`.
 fn has_ancestor(dom: &Dom<'_>, index: usize, tag: &str) -> bool {

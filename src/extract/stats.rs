@@ -85,6 +85,12 @@ const COMMENTS_MAX_SHARE: f64 = 0.85;
 pub(crate) fn compute(dom: &Dom<'_>, honour: Chrome, anchor: Option<usize>) -> PageStats {
     let n = dom.nodes.len();
     let all = all_chars(dom);
+    let prose = prose_chars(dom, &all);
+    // An element holding three quarters of the page's prose is its content's
+    // wrapper, whatever its class says ("sharing-container" around a
+    // story); comment threads, which can hold more prose than the story,
+    // keep their own limit.
+    let holds_prose = |i: usize| prose[0] > 0 && prose[i] * 4 >= prose[0] * 3;
     let weak_limit = f64::from(all[0]) * WEAK_CHROME_MAX_SHARE;
     let strong_limit = f64::from(all[0]) * STRONG_CHROME_MAX_SHARE;
     let comments_limit = f64::from(all[0]) * COMMENTS_MAX_SHARE;
@@ -119,10 +125,11 @@ pub(crate) fn compute(dom: &Dom<'_>, honour: Chrome, anchor: Option<usize>) -> P
                             && !anchor.is_some_and(|a| a >= i && a < node.end as usize)
                     }
                     Chrome::Strong => {
+                        let comments = hints::is_comments(&node.hints);
                         honour != Chrome::No
-                            && (f64::from(all[i]) <= strong_limit
-                                || (f64::from(all[i]) <= comments_limit
-                                    && hints::is_comments(&node.hints)))
+                            && ((f64::from(all[i]) <= strong_limit
+                                && (comments || !holds_prose(i)))
+                                || (f64::from(all[i]) <= comments_limit && comments))
                     }
                 },
             in_heading: p.in_heading || matches!(role, Some(Role::Heading(_))),
@@ -185,6 +192,28 @@ pub(crate) fn compute(dom: &Dom<'_>, honour: Chrome, anchor: Option<usize>) -> P
         }
     }
     PageStats { stats, context }
+}
+
+/// Paragraphs at least this long (visible characters) are prose.
+const PROSE_PARAGRAPH_CHARS: u32 = 150;
+
+/// Characters in prose paragraphs per subtree, chrome included: the text
+/// of every `p` (or `pre`, `blockquote`) of at least
+/// [`PROSE_PARAGRAPH_CHARS`].
+fn prose_chars(dom: &Dom<'_>, all: &[u32]) -> Vec<u32> {
+    let mut prose = vec![0u32; dom.nodes.len()];
+    // Reverse pre-order: every node's descendants come first.
+    for i in (0..dom.nodes.len()).rev() {
+        let paragraph = matches!(dom.role(i), Some(Role::Para | Role::Pre | Role::Quote));
+        if paragraph && all[i] >= PROSE_PARAGRAPH_CHARS {
+            prose[i] = all[i];
+        }
+        if i > 0 {
+            let parent = dom.nodes[i].parent as usize;
+            prose[parent] += prose[i];
+        }
+    }
+    prose
 }
 
 /// Visible characters per subtree, chrome included.
