@@ -23,6 +23,7 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use crate::article::Article;
+use crate::charset::EncodingDifference;
 use crate::diff::{self, DiffOptions};
 use crate::extract::{self, ExtractError, ExtractOptions, Implausible};
 use crate::fetch::{FetchError, Fetched, Fetcher, Validators};
@@ -96,6 +97,9 @@ pub enum CheckError {
     /// An alert could not be handed to its channel.
     #[error(transparent)]
     Notify(#[from] NotifyError),
+    /// The page differs from the stored version only by mis-decoded text.
+    #[error(transparent)]
+    Encoding(#[from] crate::charset::EncodingFault),
     /// The analysis task panicked or was cancelled.
     #[error("internal error while analysing the page: {0}")]
     Task(String),
@@ -280,7 +284,7 @@ impl Pipeline {
         };
         Checked {
             watch: watch.name.clone(),
-            url: watch.url.to_string(),
+            url: watch.display_url(),
             result,
         }
     }
@@ -306,7 +310,7 @@ impl Pipeline {
     ) -> Result<Outcome, CheckError> {
         // Validators belong to an address: after the watch's URL is edited
         // they would ask the wrong question.
-        let validators = if state.url == watch.url.as_str() {
+        let validators = if state.url == watch.display_url() {
             Validators {
                 etag: state.etag.clone(),
                 last_modified: state.last_modified.clone(),
@@ -328,7 +332,7 @@ impl Pipeline {
             store: self.store.clone(),
             watch: watch.clone(),
             html: page.html,
-            url: page.final_url.to_string(),
+            url: crate::watchlist::redacted(&page.final_url).to_string(),
             announced: state.announced,
             current: state.current_version,
             keep_versions: self.keep_versions,
@@ -343,7 +347,7 @@ impl Pipeline {
         self.announce(watch, &outcome, now).await?;
         // Validators are kept only once the page was fully processed, so a
         // failed analysis is retried with a full fetch, not answered by 304.
-        state.url = watch.url.to_string();
+        state.url = watch.display_url();
         state.etag = page.validators.etag;
         state.last_modified = page.validators.last_modified;
         match &outcome {
@@ -376,7 +380,7 @@ impl Pipeline {
         let alert = Alert {
             id: format!("{}/v{to}", watch.name),
             watch: watch.name.clone(),
-            url: watch.url.to_string(),
+            url: watch.display_url(),
             time: now,
             event: Event::Changed {
                 headline: headline.clone(),
@@ -436,7 +440,7 @@ impl Pipeline {
             let alert = Alert {
                 id: format!("{}/{kind}/{}", watch.name, since.timestamp()),
                 watch: watch.name.clone(),
-                url: watch.url.to_string(),
+                url: watch.display_url(),
                 time: now,
                 event,
             };
@@ -505,6 +509,11 @@ impl Analysis {
         let fingerprint = article.fingerprint();
         if fingerprint == current.fingerprint {
             return Ok(Outcome::Unchanged);
+        }
+        match crate::charset::encoding_only_difference(&current.article, &article) {
+            Some(EncodingDifference::Damaged(fault)) => return Err(fault.into()),
+            Some(EncodingDifference::Repaired) => return Ok(Outcome::Unchanged),
+            None => {}
         }
         let options = DiffOptions {
             ignore_text: self.watch.ignore_text.clone(),

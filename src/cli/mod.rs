@@ -194,6 +194,7 @@ impl Cli {
         let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
             tracing_subscriber::EnvFilter::new(format!("redline={default},warn"))
         });
+        let filter = without_transcripts(filter);
         let builder = tracing_subscriber::fmt()
             .with_env_filter(filter)
             .with_writer(std::io::stderr);
@@ -224,6 +225,39 @@ impl Cli {
             Command::Demo => demo::demo().await,
         }
     }
+}
+
+/// Where dependencies log what goes over the wire: lettre's SMTP transcript
+/// at debug level includes `AUTH PLAIN <base64 of the password>`, and h2's
+/// and hyper's frame traces carry request headers (a URL's user and password
+/// travel as an `Authorization` header). Each target is capped at `warn`
+/// whatever the user asks for: a directive added after `RUST_LOG` replaces
+/// one for the same target, and these are the most specific targets those
+/// crates log under, so no broader directive can outrank them.
+const TRANSCRIPT_TARGETS: [&str; 9] = [
+    "lettre",
+    "lettre::transport::smtp::client::async_connection",
+    "lettre::transport::smtp::client::connection",
+    "lettre::transport::smtp::client::tls",
+    "lettre::transport::smtp::commands",
+    "lettre::transport::smtp::pool::async_impl",
+    "lettre::transport::smtp::pool::sync_impl",
+    "h2",
+    "hyper",
+];
+
+/// `filter` with every dependency's wire transcript kept out of the log.
+pub fn without_transcripts(
+    mut filter: tracing_subscriber::EnvFilter,
+) -> tracing_subscriber::EnvFilter {
+    for target in TRANSCRIPT_TARGETS {
+        filter = filter.add_directive(
+            format!("{target}=warn")
+                .parse()
+                .expect("the transcript directives are valid"),
+        );
+    }
+    filter
 }
 
 /// Whether to colour what goes to `stream`: only a terminal, and never when

@@ -114,7 +114,7 @@ pub fn history(path: &Path, args: HistoryArgs) -> Outcome {
 /// `redline show NAME [VERSION]`.
 pub fn show(path: &Path, args: ShowArgs) -> Outcome {
     let (store, name, _) = open(path, &args.name)?;
-    let snapshot = match args.version {
+    let mut snapshot = match args.version {
         Some(version) => store
             .load(&name, version)
             .map_err(|e| bad_input(e.to_string()))?,
@@ -122,6 +122,7 @@ pub fn show(path: &Path, args: ShowArgs) -> Outcome {
             .latest(&name)?
             .ok_or_else(|| bad_input(format!("no stored versions of `{name}`")))?,
     };
+    snapshot.url = crate::watchlist::redact_text(&snapshot.url);
     let mut out = std::io::stdout().lock();
     match args.format {
         OutputFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&snapshot)?)?,
@@ -166,9 +167,11 @@ pub fn diff(path: &Path, args: DiffArgs) -> Outcome {
         )
     };
     let (from, to) = (label(&old), label(&new));
+    // Versions stored before addresses were redacted may hold a password.
+    let url = crate::watchlist::redact_text(&new.url);
     let context = RenderContext {
         watch: Some(name.as_str()),
-        url: Some(&new.url),
+        url: Some(&url),
         headline: new.article.headline.as_deref(),
         from: Some(&from),
         to: Some(&to),

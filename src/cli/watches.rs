@@ -49,7 +49,7 @@ pub fn list(path: &Path, args: ListArgs) -> Outcome {
         let versions = store.versions(&watch.name)?.len();
         rows.push(json!({
             "name": watch.name.as_str(),
-            "url": watch.url.as_str(),
+            "url": watch.display_url(),
             "schedule": watch.schedule.as_str(),
             "versions": versions,
             "last_check": state.last_check,
@@ -73,7 +73,10 @@ pub fn list(path: &Path, args: ListArgs) -> Outcome {
         writeln!(
             out,
             "{}  {}\n    schedule {}  ·  {} version(s)  ·  {last}",
-            watch.name, watch.url, watch.schedule, row["versions"]
+            watch.name,
+            watch.display_url(),
+            watch.schedule,
+            row["versions"]
         )?;
     }
     Ok(Exit::Success)

@@ -7,13 +7,15 @@
 //! lives in its own file for the benchmark). The page is parsed once with
 //! `scraper`; everything after is linear walks over a compact view of it.
 //!
-//! Parts: `dom` (the view of the page), `hints` (what class, id and style
+//! Parts: `bounds` (caps on nesting, tags and attributes before parsing),
+//! `dom` (the view of the page), `hints` (what class, id and style
 //! words mean), `stats` (text statistics per node), `score` (which part is
 //! the article), `detect` (strict to loose passes and the JSON-LD
 //! cross-check), `blocks` (rendering to blocks with emphasis), `meta`
 //! (metadata), `guard` (plausibility of a result), `folder` (bulk runs).
 
 mod blocks;
+mod bounds;
 mod detect;
 mod dom;
 mod folder;
@@ -28,6 +30,7 @@ use std::collections::HashSet;
 use scraper::selector::ToCss;
 use scraper::{Html, Selector};
 
+pub use bounds::{MAX_ATTRIBUTES, MAX_DEPTH, MAX_NODES};
 pub use folder::{FolderRun, extract_folder};
 pub use guard::{Implausible, PageKind, check_plausible, stand_in_kind};
 
@@ -79,7 +82,9 @@ pub enum ExtractError {
 /// no article text was found, or the page is a consent, error or bot-check
 /// page.
 pub fn extract(html: &str, options: &ExtractOptions) -> Result<Article, ExtractError> {
-    let page = Html::parse_document(html);
+    // Hostile shapes (deep nesting, millions of tags or attributes) are cut
+    // down first: the parser's cost grows with them faster than with size.
+    let page = Html::parse_document(&bounds::bound(html));
     let metadata = meta::read(&page);
     let mut ignored = HashSet::new();
     for selector in &options.ignore {

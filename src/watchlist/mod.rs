@@ -16,7 +16,10 @@ use url::Url;
 
 use crate::schedule::Schedule;
 
+mod redact;
 mod validate;
+
+pub use redact::{redact_text, redacted};
 
 /// A watch's stable name: used as its snapshot folder and in alerts, so it is
 /// restricted to lowercase ASCII letters, digits, `-` and `_`.
