@@ -31,10 +31,12 @@ pub const MAX_NODES: usize = 200_000;
 /// times the most of any page in the extraction benchmark's development
 /// set (3,245).
 pub const MIN_NODES: usize = 20_000;
-/// Bytes of page per tag or comment kept beyond [`MIN_NODES`]: the densest
-/// real page of that set has one every 50 bytes, a hostile page one every
-/// 3 or 4.
-const BYTES_PER_NODE: usize = 32;
+/// Bytes of page per tag or comment kept beyond [`MIN_NODES`]. The densest
+/// real page of that set has one every 50 bytes (so a page as dense loses
+/// nothing below a megabyte), a hostile page one every 3 or 4; and a tag
+/// costs some 700 bytes of tree and analysis, so this keeps a page's cost
+/// under 20 times its size (see `benches/hostile.rs`).
+const BYTES_PER_NODE: usize = 48;
 
 /// How many tags and comments a page of `len` bytes keeps: enough for any
 /// real page, few enough that the tree stays a small multiple of the page.

@@ -84,7 +84,7 @@ pub enum ExtractError {
 pub fn extract(html: &str, options: &ExtractOptions) -> Result<Article, ExtractError> {
     // Hostile shapes (deep nesting, millions of tags or attributes) are cut
     // down first: the parser's cost grows with them faster than with size.
-    let page = Html::parse_document(&bounds::bound(html));
+    let page = Html::parse_document(&bound(html));
     let metadata = meta::read(&page);
     let mut ignored = HashSet::new();
     for selector in &options.ignore {

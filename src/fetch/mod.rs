@@ -8,17 +8,20 @@
 //! watch's URL as written: every error and log line shows the address with
 //! its password masked.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use reqwest::header::{self, HeaderMap, HeaderValue};
 use reqwest::{Client, StatusCode};
-use tokio::time::Instant;
 use url::Url;
 
 use crate::charset::{self, Correction};
 use crate::watchlist::{Settings, redacted};
+
+mod hosts;
+mod redirect;
+
+use hosts::HostGate;
+use redirect::{RedirectStop, find_cause, redirect_policy, refused_redirect};
 
 /// How many redirects one fetch follows before giving up.
 pub const MAX_REDIRECTS: usize = 10;
@@ -196,54 +199,6 @@ impl FetchError {
         };
         *url = redacted(url);
         self
-    }
-}
-
-/// Why the redirect policy stopped following a redirect; read back from
-/// reqwest's error chain by [`Fetcher::classify`].
-#[derive(Debug, thiserror::Error)]
-enum RedirectStop {
-    /// The target is not an http or https address.
-    #[error(
-        "the redirect target's scheme `{scheme}:` is refused (only http and https pages are fetched)"
-    )]
-    Scheme {
-        /// The target.
-        target: String,
-        /// Its scheme.
-        scheme: String,
-    },
-    /// Too many redirects in a row.
-    #[error("too many redirects")]
-    TooMany,
-}
-
-/// Follows redirects to http and https addresses, at most [`MAX_REDIRECTS`]
-/// of them. A `file:`, `data:` or `ftp:` target is refused by name rather
-/// than left to the client's generic "builder error".
-fn redirect_policy() -> reqwest::redirect::Policy {
-    reqwest::redirect::Policy::custom(|attempt| {
-        let scheme = attempt.url().scheme();
-        if !matches!(scheme, "http" | "https") {
-            let stop = RedirectStop::Scheme {
-                target: shorten(attempt.url().as_str()),
-                scheme: scheme.to_owned(),
-            };
-            attempt.error(stop)
-        } else if attempt.previous().len() > MAX_REDIRECTS {
-            attempt.error(RedirectStop::TooMany)
-        } else {
-            attempt.follow()
-        }
-    })
-}
-
-/// A redirect target as shown in a message: `data:` addresses can be huge.
-fn shorten(target: &str) -> String {
-    const SHOWN: usize = 80;
-    match target.char_indices().nth(SHOWN) {
-        Some((at, _)) => format!("{}…", &target[..at]),
-        None => target.to_owned(),
     }
 }
 
@@ -508,76 +463,6 @@ fn log_correction(url: &Url, correction: Option<&Correction>) {
             "the page's text was encoded twice; decoded once more"
         ),
         None => {}
-    }
-}
-
-/// The error for a redirect the client left unfollowed.
-fn refused_redirect(url: &Url, headers: &HeaderMap) -> FetchError {
-    let location = header_str(headers, header::LOCATION).unwrap_or_default();
-    let reason = match url.join(&location) {
-        Ok(target) if !matches!(target.scheme(), "http" | "https") => RedirectStop::Scheme {
-            target: String::new(),
-            scheme: target.scheme().to_owned(),
-        }
-        .to_string(),
-        Ok(_) => "the target is not an address the client can request".to_owned(),
-        Err(e) => format!("the target is not a valid address ({e})"),
-    };
-    FetchError::RedirectRefused {
-        url: url.clone(),
-        target: shorten(&location),
-        reason,
-    }
-}
-
-/// The first cause of type `T` in `error`'s chain.
-fn find_cause<T: std::error::Error + 'static>(error: &reqwest::Error) -> Option<&T> {
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        if let Some(found) = cause.downcast_ref::<T>() {
-            return Some(found);
-        }
-        source = cause.source();
-    }
-    None
-}
-
-/// Serialises requests to each host and keeps them at least `interval`
-/// apart, so that many watches on one site never hammer it.
-#[derive(Debug, Clone)]
-struct HostGate {
-    interval: Duration,
-    /// One slot per host: the time its next request may start. The outer
-    /// lock is held only to find the slot, never across an `.await`.
-    hosts: Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<Instant>>>>>,
-}
-
-impl HostGate {
-    fn new(interval: Duration) -> Self {
-        HostGate {
-            interval,
-            hosts: Arc::default(),
-        }
-    }
-
-    /// Waits until this host may be asked again and holds the host's turn
-    /// until the returned guard drops (the request is done).
-    async fn wait_turn(&self, url: &Url) -> tokio::sync::OwnedMutexGuard<Instant> {
-        let key = url.host_str().unwrap_or("").to_owned();
-        let slot = {
-            let mut hosts = self
-                .hosts
-                .lock()
-                .expect("host table lock is never poisoned: no code panics while holding it");
-            hosts
-                .entry(key)
-                .or_insert_with(|| Arc::new(tokio::sync::Mutex::new(Instant::now())))
-                .clone()
-        };
-        let mut next = slot.lock_owned().await;
-        tokio::time::sleep_until(*next).await;
-        *next = Instant::now() + self.interval;
-        next
     }
 }
 
