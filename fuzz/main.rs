@@ -7,8 +7,8 @@
 //! Each target runs for `REDLINE_FUZZ_SECS` seconds (default 1, so that
 //! `cargo test` stays quick) from seed `REDLINE_FUZZ_SEED` (default: a
 //! random one, printed). An input that panics or breaks an invariant is
-//! written to `fuzz/crashes/` and fails the target; its file replays with
-//! `REDLINE_FUZZ_REPLAY=FILE`.
+//! written to `fuzz/crashes/`, fails the target, and once fixed stays there:
+//! `saved_crashes_stay_fixed` replays every file in that folder.
 
 #![allow(clippy::unwrap_used, clippy::print_stderr, missing_docs)]
 
@@ -26,16 +26,6 @@ type Target = fn(&[u8]) -> Result<(), String>;
 /// Runs `target` on inputs from `next` until the time budget is spent and
 /// reports executions, time and crashes.
 fn drive(name: &str, target: Target, mut next: impl FnMut(&mut fastrand::Rng) -> Vec<u8>) {
-    if let Ok(file) = std::env::var("REDLINE_FUZZ_REPLAY") {
-        if Path::new(&file)
-            .file_name()
-            .is_some_and(|f| f.to_string_lossy().starts_with(name))
-        {
-            let input = std::fs::read(&file).unwrap();
-            target(&input).unwrap();
-        }
-        return;
-    }
     let budget = std::env::var("REDLINE_FUZZ_SECS")
         .ok()
         .and_then(|s| s.parse().ok())
@@ -108,6 +98,30 @@ pub(crate) fn mutate(rng: &mut fastrand::Rng, input: &mut Vec<u8>, tokens: &[&st
                 input.splice(at..at, token);
             }
         }
+    }
+}
+
+/// The targets by name, as crash files are named.
+const TARGETS: [(&str, Target); 3] = [
+    ("watchlist", watchlist::target),
+    ("extract", html::target),
+    ("diff", articles::target),
+];
+
+#[test]
+fn saved_crashes_stay_fixed() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/crashes");
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return;
+    };
+    for file in entries.map(|e| e.unwrap().path()) {
+        let name = file.file_name().unwrap().to_string_lossy().into_owned();
+        let (_, target) = TARGETS
+            .iter()
+            .find(|(target, _)| name.starts_with(&format!("{target}-")))
+            .unwrap_or_else(|| panic!("{name}: no target of that name"));
+        let input = std::fs::read(&file).unwrap();
+        target(&input).unwrap_or_else(|why| panic!("{name}: {why}"));
     }
 }
 
