@@ -18,6 +18,7 @@ mod watchlist;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// What one target does with one input: `Err` names a broken invariant.
@@ -35,25 +36,84 @@ fn drive(name: &str, target: Target, mut next: impl FnMut(&mut fastrand::Rng) ->
         .and_then(|s| s.parse().ok())
         .unwrap_or_else(|| fastrand::u64(..));
     let mut rng = fastrand::Rng::with_seed(seed);
+    eprintln!("fuzz {name}: seed {seed}, {:.0} s", budget.as_secs_f64());
+    let current = Watchdog::start(name);
     let start = Instant::now();
     let (mut runs, mut crashes) = (0u64, Vec::new());
     while start.elapsed() < budget {
         let input = next(&mut rng);
         runs += 1;
+        current.watch(&input);
+        let began = Instant::now();
         let verdict = catch_unwind(AssertUnwindSafe(|| target(&input)))
-            .unwrap_or_else(|panic| Err(format!("panic: {}", panic_text(&panic))));
+            .unwrap_or_else(|panic| Err(format!("panic: {}", panic_text(&panic))))
+            .and_then(|()| match began.elapsed() {
+                took if took > SLOW => Err(format!("one input took {took:?}")),
+                _ => Ok(()),
+            });
         if let Err(why) = verdict {
             let file = save_crash(name, &input);
             eprintln!("{name}: {why}\n  input saved to {}", file.display());
             crashes.push(why);
         }
     }
+    current.stop();
     eprintln!(
         "fuzz {name}: {runs} executions in {:.1} s (seed {seed}), {} crash(es)",
         start.elapsed().as_secs_f64(),
         crashes.len()
     );
     assert!(crashes.is_empty(), "{name}: {crashes:#?}");
+}
+
+/// An input that takes longer than this is a finding, like a panic.
+const SLOW: Duration = Duration::from_secs(5);
+
+/// Saves the input in progress once it has run for [`SLOW`], so that an
+/// input that never ends is kept even when the run is stopped.
+struct Watchdog {
+    current: Arc<Mutex<InProgress>>,
+}
+
+/// The input being run and since when; `None` between inputs.
+type InProgress = Option<(Instant, Vec<u8>)>;
+
+impl Watchdog {
+    fn start(name: &str) -> Self {
+        let current: Arc<Mutex<InProgress>> = Arc::default();
+        let (watched, name) = (current.clone(), name.to_owned());
+        std::thread::spawn(move || {
+            loop {
+                std::thread::sleep(Duration::from_secs(1));
+                let Some(mut slot) = watched.lock().ok() else {
+                    return;
+                };
+                match slot.as_ref() {
+                    Some((began, input)) if began.elapsed() > SLOW => {
+                        let file = save_crash(&name, input);
+                        eprintln!(
+                            "{name}: an input runs for over {SLOW:?}; saved to {}",
+                            file.display()
+                        );
+                        *slot = None;
+                    }
+                    Some(_) => {}
+                    // Stopped (see `stop`).
+                    None if Arc::strong_count(&watched) == 1 => return,
+                    None => {}
+                }
+            }
+        });
+        Watchdog { current }
+    }
+
+    fn watch(&self, input: &[u8]) {
+        *self.current.lock().unwrap() = Some((Instant::now(), input.to_vec()));
+    }
+
+    fn stop(self) {
+        *self.current.lock().unwrap() = None;
+    }
 }
 
 fn panic_text(panic: &Box<dyn std::any::Any + Send>) -> String {

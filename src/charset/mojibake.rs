@@ -216,7 +216,7 @@ fn mojibake_len(text: &[char], at: usize) -> usize {
 /// Skips the non-ASCII characters a run of U+FFFD stood for: at least one,
 /// and no further than the character that follows the run on the other side.
 fn skip_stood_for(text: &[char], mut at: usize, next: Option<&char>) -> Option<usize> {
-    if !text.get(at).is_some_and(|c| !c.is_ascii()) {
+    if text.get(at).is_none_or(|c| c.is_ascii()) {
         return None;
     }
     at += 1;

@@ -21,6 +21,7 @@ mod hosts;
 mod redirect;
 
 use hosts::HostGate;
+pub use redirect::Refusal;
 use redirect::{RedirectStop, find_cause, redirect_policy, refused_redirect};
 
 /// How many redirects one fetch follows before giving up.
@@ -88,14 +89,12 @@ pub enum FetchError {
         received: usize,
     },
     /// A redirect pointed somewhere redline does not go.
-    #[error("{url}: the server redirected to `{target}`, which redline does not follow: {reason}")]
+    #[error("{url}: the server redirected to {refused}")]
     RedirectRefused {
         /// The address.
         url: Url,
-        /// The redirect's target, shortened.
-        target: String,
-        /// Why it is not followed.
-        reason: String,
+        /// Where to and why not (boxed: errors travel in every `Result`).
+        refused: Box<Refusal>,
     },
     /// The connection could not be made or broke.
     #[error("{url}: connection failed: {reason}")]
@@ -387,8 +386,10 @@ impl Fetcher {
             match find_cause::<RedirectStop>(&error) {
                 Some(stop @ RedirectStop::Scheme { target, .. }) => FetchError::RedirectRefused {
                     url,
-                    target: target.clone(),
-                    reason: stop.to_string(),
+                    refused: Box::new(Refusal {
+                        target: target.clone(),
+                        reason: stop.to_string(),
+                    }),
                 },
                 _ => FetchError::Redirects { url },
             }

@@ -6,6 +6,16 @@ use url::Url;
 
 use super::{FetchError, MAX_REDIRECTS, header_str};
 
+/// A redirect the fetcher did not follow: where it pointed and why not.
+#[derive(Debug, thiserror::Error)]
+#[error("`{target}`, which redline does not follow: {reason}")]
+pub struct Refusal {
+    /// The redirect's target, shortened.
+    pub target: String,
+    /// Why it is not followed.
+    pub reason: String,
+}
+
 /// Why the redirect policy stopped following a redirect; read back from
 /// reqwest's error chain by [`Fetcher::classify`].
 #[derive(Debug, thiserror::Error)]
@@ -68,8 +78,10 @@ pub(super) fn refused_redirect(url: &Url, headers: &HeaderMap) -> FetchError {
     };
     FetchError::RedirectRefused {
         url: url.clone(),
-        target: shorten(&location),
-        reason,
+        refused: Box::new(Refusal {
+            target: shorten(&location),
+            reason,
+        }),
     }
 }
 
