@@ -150,7 +150,7 @@ pub(crate) fn input(rng: &mut fastrand::Rng) -> Vec<u8> {
 
 /// Appends one generated element, with children, misnested at times.
 fn element(rng: &mut fastrand::Rng, page: &mut String, depth: usize) {
-    if depth > 12 || rng.u8(..10) == 0 {
+    if depth > 8 || rng.u8(..10) == 0 {
         let words = rng.usize(1..30);
         for _ in 0..words {
             page.push_str(WORDS[rng.usize(..WORDS.len())]);
@@ -170,7 +170,7 @@ fn element(rng: &mut fastrand::Rng, page: &mut String, depth: usize) {
         page.push_str(ATTRIBUTES[rng.usize(..ATTRIBUTES.len())]);
     }
     page.push('>');
-    for _ in 0..rng.usize(..5) {
+    for _ in 0..rng.usize(..4) {
         element(rng, page, depth + 1);
     }
     match rng.u8(..10) {

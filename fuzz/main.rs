@@ -44,11 +44,11 @@ fn drive(name: &str, target: Target, mut next: impl FnMut(&mut fastrand::Rng) ->
         let input = next(&mut rng);
         runs += 1;
         current.watch(&input);
-        let began = Instant::now();
+        let began = thread_cpu();
         let verdict = catch_unwind(AssertUnwindSafe(|| target(&input)))
             .unwrap_or_else(|panic| Err(format!("panic: {}", panic_text(&panic))))
-            .and_then(|()| match began.elapsed() {
-                took if took > SLOW => Err(format!("one input took {took:?}")),
+            .and_then(|()| match thread_cpu() - began {
+                took if took > SLOW => Err(format!("one input took {took:?} of CPU")),
                 _ => Ok(()),
             });
         if let Err(why) = verdict {
@@ -66,11 +66,23 @@ fn drive(name: &str, target: Target, mut next: impl FnMut(&mut fastrand::Rng) ->
     assert!(crashes.is_empty(), "{name}: {crashes:#?}");
 }
 
-/// An input that takes longer than this is a finding, like a panic.
+/// An input that takes more CPU time than this is a finding, like a panic.
+/// CPU time, not wall time: a niced run on a busy machine waits a lot.
 const SLOW: Duration = Duration::from_secs(5);
+/// An input still running after this much wall time is saved at once, so
+/// that one that never ends is kept even when the run is stopped.
+const STUCK: Duration = Duration::from_secs(120);
 
-/// Saves the input in progress once it has run for [`SLOW`], so that an
-/// input that never ends is kept even when the run is stopped.
+/// This thread's CPU time so far (Linux's `/proc/thread-self/schedstat`;
+/// zero elsewhere, which turns the check off).
+fn thread_cpu() -> Duration {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse().ok())
+        .map_or(Duration::ZERO, Duration::from_nanos)
+}
+
+/// Saves the input in progress once it has run for [`STUCK`].
 struct Watchdog {
     current: Arc<Mutex<InProgress>>,
 }
@@ -89,10 +101,10 @@ impl Watchdog {
                     return;
                 };
                 match slot.as_ref() {
-                    Some((began, input)) if began.elapsed() > SLOW => {
+                    Some((began, input)) if began.elapsed() > STUCK => {
                         let file = save_crash(&name, input);
                         eprintln!(
-                            "{name}: an input runs for over {SLOW:?}; saved to {}",
+                            "{name}: an input runs for over {STUCK:?}; saved to {}",
                             file.display()
                         );
                         *slot = None;
