@@ -229,11 +229,12 @@ impl Cli {
 
 /// Where dependencies log what goes over the wire: lettre's SMTP transcript
 /// at debug level includes `AUTH PLAIN <base64 of the password>`, and h2's
-/// and hyper's frame traces carry request headers (a URL's user and password
-/// travel as an `Authorization` header). Each target is capped at `warn`
-/// whatever the user asks for: a directive added after `RUST_LOG` replaces
-/// one for the same target, and these are the most specific targets those
-/// crates log under, so no broader directive can outrank them.
+/// and hyper's frame traces may carry request headers (a URL's user and
+/// password travel as an `Authorization` header). Each target is capped at
+/// `warn` whatever the user asks for: a directive added after `RUST_LOG`
+/// replaces one for the same target. lettre's are every module it logs
+/// under, so no directive of the user's can be more specific; h2 and hyper
+/// are capped as whole crates.
 const TRANSCRIPT_TARGETS: [&str; 9] = [
     "lettre",
     "lettre::transport::smtp::client::async_connection",
