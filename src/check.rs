@@ -119,6 +119,9 @@ pub enum CheckError {
     /// An alert could not be handed to its channel.
     #[error(transparent)]
     Notify(#[from] NotifyError),
+    /// The page differs from the stored version only by mis-decoded text.
+    #[error(transparent)]
+    Encoding(#[from] crate::charset::EncodingFault),
     /// The analysis task panicked or was cancelled.
     #[error("internal error while analysing the page: {0}")]
     Task(String),
@@ -354,7 +357,7 @@ impl Pipeline {
         };
         Checked {
             watch: watch.name.clone(),
-            url: watch.url.to_string(),
+            url: watch.display_url(),
             result,
         }
     }
@@ -381,7 +384,7 @@ impl Pipeline {
         let caught_up = self.catch_up(watch, state, now).await?;
         // Validators belong to an address: after the watch's URL is edited
         // they would ask the wrong question.
-        let validators = if state.url == watch.url.as_str() {
+        let validators = if state.url == watch.display_url() {
             Validators {
                 etag: state.etag.clone(),
                 last_modified: state.last_modified.clone(),
@@ -410,7 +413,7 @@ impl Pipeline {
             store: self.store.clone(),
             watch: watch.clone(),
             html: page.html,
-            url: page.final_url.to_string(),
+            url: crate::watchlist::redacted(&page.final_url).to_string(),
             base: state.current_version,
             above: state.announced.max(state.current_version).unwrap_or(0),
             shrink: state.shrink.take(),
@@ -428,7 +431,7 @@ impl Pipeline {
         let outcome = self.hand_over(watch, state, analysed.verdict?, now).await?;
         // Validators are kept only once the page was fully processed, so a
         // failed analysis is retried with a full fetch, not answered by 304.
-        state.url = watch.url.to_string();
+        state.url = watch.display_url();
         state.etag = page.validators.etag;
         state.last_modified = page.validators.last_modified;
         Ok(match (outcome, caught_up) {

@@ -8,7 +8,8 @@
 // The pipeline's stages, in order.
 pub mod watchlist; // watchlist.toml → validated, typed settings and watches
 pub mod schedule; // crontab expressions; spreading checks due together
-pub mod fetch; // one HTTP client: conditional GET, retries, politeness, charsets
+pub mod fetch; // one HTTP client: conditional GET, retries, politeness, size cap
+pub mod charset; // which charset a page is really in; mojibake repaired and recognised
 pub mod extract; // HTML → Article (headline, metadata, body blocks with emphasis)
 pub mod article; // the extracted article: the model every stage shares
 pub mod store; // snapshots/: every distinct version, check state, atomic writes

@@ -18,6 +18,7 @@ use chrono::{DateTime, Utc};
 use super::CheckError;
 use super::announce::Tag;
 use crate::article::Article;
+use crate::charset::{EncodingDifference, encoding_only_difference};
 use crate::diff::{self, DiffOptions};
 use crate::extract::{self, ExtractOptions, Implausible};
 use crate::report::Report;
@@ -160,6 +161,12 @@ impl Analysis {
         shrink: &mut Option<Shrink>,
     ) -> Result<Verdict, CheckError> {
         let name = &self.watch.name;
+        // Mis-decoded text is a fault of the page's charset, not an edit.
+        match encoding_only_difference(&base.article, &article) {
+            Some(EncodingDifference::Damaged(fault)) => return Err(fault.into()),
+            Some(EncodingDifference::Repaired) => return Ok(Verdict::Unchanged),
+            None => {}
+        }
         let accept = self.store.accept_requested(name);
         if !accept && let Err(why) = extract::check_plausible(&base.article, &article) {
             self.stable_shrink(shrink, &article.fingerprint().0, why)?;

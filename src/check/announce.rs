@@ -68,7 +68,7 @@ impl Move {
         Alert {
             id: format!("{}/{kind}{}/{}", watch.name, self.from, self.to),
             watch: watch.name.clone(),
-            url: watch.url.to_string(),
+            url: watch.display_url(),
             time,
             event: Event::Changed {
                 headline: self.headline.clone(),

@@ -103,7 +103,7 @@ impl Pipeline {
         let alert = Alert {
             id: format!("{}/{kind}/{}", watch.name, since.timestamp()),
             watch: watch.name.clone(),
-            url: watch.url.to_string(),
+            url: watch.display_url(),
             time: now,
             event,
         };

@@ -222,11 +222,10 @@ impl Cli {
             (false, 1) => "debug",
             (false, _) => "trace",
         };
-        let filter = keep_alerts(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-                tracing_subscriber::EnvFilter::new(format!("redline={default},warn"))
-            }),
-        );
+        let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+            tracing_subscriber::EnvFilter::new(format!("redline={default},warn"))
+        });
+        let filter = keep_alerts(without_transcripts(filter));
         let builder = tracing_subscriber::fmt()
             .with_env_filter(filter)
             .with_writer(std::io::stderr);
@@ -324,6 +323,40 @@ fn keep_alerts(filter: tracing_subscriber::EnvFilter) -> tracing_subscriber::Env
         Ok(directive) => filter.add_directive(directive),
         Err(_) => filter,
     }
+}
+
+/// Where dependencies log what goes over the wire: lettre's SMTP transcript
+/// at debug level includes `AUTH PLAIN <base64 of the password>`, and h2's
+/// and hyper's frame traces may carry request headers (a URL's user and
+/// password travel as an `Authorization` header). Each target is capped at
+/// `warn` whatever the user asks for: a directive added after `RUST_LOG`
+/// replaces one for the same target. lettre's are every module it logs
+/// under, so no directive of the user's can be more specific; h2 and hyper
+/// are capped as whole crates.
+const TRANSCRIPT_TARGETS: [&str; 9] = [
+    "lettre",
+    "lettre::transport::smtp::client::async_connection",
+    "lettre::transport::smtp::client::connection",
+    "lettre::transport::smtp::client::tls",
+    "lettre::transport::smtp::commands",
+    "lettre::transport::smtp::pool::async_impl",
+    "lettre::transport::smtp::pool::sync_impl",
+    "h2",
+    "hyper",
+];
+
+/// `filter` with every dependency's wire transcript kept out of the log.
+pub fn without_transcripts(
+    mut filter: tracing_subscriber::EnvFilter,
+) -> tracing_subscriber::EnvFilter {
+    for target in TRANSCRIPT_TARGETS {
+        filter = filter.add_directive(
+            format!("{target}=warn")
+                .parse()
+                .expect("the transcript directives are valid"),
+        );
+    }
+    filter
 }
 
 /// Whether to colour what goes to `stream`: only a terminal, and never when

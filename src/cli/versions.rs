@@ -257,7 +257,9 @@ fn print_history(watched: &Watched, rows: &[Row], format: DataFormat) -> Result<
 /// `redline show NAME [VERSION]`.
 pub fn show(path: &Path, args: ShowArgs) -> Outcome {
     let watched = Watched::open(path, &args.name)?;
-    let snapshot = watched.load(args.version.unwrap_or_else(|| watched.current()))?;
+    let mut snapshot = watched.load(args.version.unwrap_or_else(|| watched.current()))?;
+    // Versions stored before addresses were redacted may hold a password.
+    snapshot.url = crate::watchlist::redact_text(&snapshot.url);
     let mut out = std::io::stdout().lock();
     match args.format {
         DataFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&snapshot)?)?,
@@ -288,9 +290,11 @@ pub fn diff(path: &Path, args: DiffArgs) -> Outcome {
         Err(_) => format!("v{from}"),
     };
     let to_label = label(&new);
+    // Versions stored before addresses were redacted may hold a password.
+    let url = crate::watchlist::redact_text(&new.url);
     let context = RenderContext {
         watch: Some(watched.name.as_str()),
-        url: Some(&new.url),
+        url: Some(&url),
         headline: new.article.headline.as_deref(),
         from: Some(&from_label),
         to: Some(&to_label),

@@ -148,7 +148,7 @@ impl<'a> Row<'a> {
             |t: Option<DateTime<Utc>>| t.map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true));
         json!({
             "name": self.watch.name.as_str(),
-            "url": self.watch.url.as_str(),
+            "url": self.watch.display_url(),
             "schedule": self.watch.schedule.as_str(),
             "next_due": second(self.next_due),
             "versions": self.versions,
@@ -171,7 +171,7 @@ impl<'a> Row<'a> {
         let mut text = format!(
             "{}  {}\n    schedule {}  ·  next due {next}  ·  {} version{}\n    {}",
             watch.name,
-            watch.url,
+            watch.display_url(),
             watch.schedule,
             self.versions,
             plural(self.versions as u32),

@@ -7,7 +7,8 @@
 //! lives in its own file for the benchmark). The page is parsed once with
 //! `scraper`; everything after is linear walks over a compact view of it.
 //!
-//! Parts: `dom` (the view of the page), `hints` (what class, id and style
+//! Parts: `bounds` (caps on nesting, tags and attributes before parsing),
+//! `dom` (the view of the page), `hints` (what class, id and style
 //! words mean), `stats` (text statistics per node), `score` (which part is
 //! the article), `furniture` (counters, date lines, prompts and teaser
 //! widgets inside the chosen column), `detect` (strict to loose passes and
@@ -15,6 +16,7 @@
 //! (metadata), `guard` (plausibility of a result), `folder` (bulk runs).
 
 mod blocks;
+mod bounds;
 mod detect;
 mod dom;
 mod folder;
@@ -30,6 +32,7 @@ use std::collections::HashSet;
 use scraper::selector::ToCss;
 use scraper::{Html, Selector};
 
+pub use bounds::{MAX_ATTRIBUTES, MAX_DEPTH, MAX_NODES, MIN_NODES, bound, node_budget};
 pub use folder::{FolderRun, extract_folder};
 pub use guard::{Implausible, PageKind, check_plausible, stand_in_kind};
 
@@ -81,7 +84,9 @@ pub enum ExtractError {
 /// no article text was found, or the page is a consent, error or bot-check
 /// page.
 pub fn extract(html: &str, options: &ExtractOptions) -> Result<Article, ExtractError> {
-    let page = Html::parse_document(html);
+    // Hostile shapes (deep nesting, millions of tags or attributes) are cut
+    // down first: the parser's cost grows with them faster than with size.
+    let page = Html::parse_document(&bound(html));
     let metadata = meta::read(&page);
     let mut ignored = HashSet::new();
     for selector in &options.ignore {

@@ -24,12 +24,15 @@ use crate::schedule::Schedule;
 pub mod email;
 mod problems;
 mod raw;
+mod redact;
 mod validate;
 mod validate_email;
 
 pub use problems::{FieldError, Problem, WatchlistError};
 pub use raw::{RawEmailSettings, RawList, RawWatchEmail};
 pub use validate_email::{validate_email, validate_watch_email};
+
+pub use redact::{redact_text, redacted};
 
 /// A watch's stable name: used as its snapshot folder and in alerts, so it is
 /// restricted to lowercase ASCII letters, digits, `-` and `_`.

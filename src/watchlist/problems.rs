@@ -247,19 +247,19 @@ impl Collector {
 /// (the key on that line under the nearest table header above it), for
 /// errors that the TOML parser reports by position only.
 fn field_at(text: &str, offset: usize) -> Option<String> {
-    let before = &text[..offset.min(text.len())];
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    let line = text[line_start..].lines().next().unwrap_or("").trim();
+    let offset = char_floor(text, offset);
+    let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = text[line_start..]
+        .find('\n')
+        .map_or(text.len(), |i| line_start + i);
+    let line = text[line_start..line_end].trim();
     let key = line
         .split_once('=')
         .map(|(k, _)| k.trim().trim_matches('"').to_owned())
         .filter(|k| !k.is_empty() && !k.starts_with('['));
     let mut watch_count = 0;
     let mut table = None;
-    for header in text[..line_start + line.len().min(text.len() - line_start)]
-        .lines()
-        .map(str::trim)
-    {
+    for header in text[..line_end].lines().map(str::trim) {
         if header == "[[watch]]" {
             watch_count += 1;
             table = Some(format!("watch[{watch_count}]"));
@@ -286,8 +286,17 @@ fn locate(text: &str, error: FieldError) -> Problem {
 
 /// The 1-based line and column of byte `offset` in `text`.
 fn line_column(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
+    let before = &text[..char_floor(text, offset)];
     let line = before.matches('\n').count() + 1;
     let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
     (line, column)
+}
+
+/// The start of the character at byte `offset` (clamped to the text): the
+/// parser's offset may fall inside a character of a garbled file.
+fn char_floor(text: &str, offset: usize) -> usize {
+    (0..=offset.min(text.len()))
+        .rev()
+        .find(|&at| text.is_char_boundary(at))
+        .unwrap_or(0)
 }

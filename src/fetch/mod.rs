@@ -2,21 +2,27 @@
 //! backoff, politeness per host, a cap on size, and charset decoding.
 //!
 //! This module turns a URL (and the validators of the last response) into
-//! decoded page text or a clear error. It must not parse HTML beyond sniffing
-//! a `<meta charset>`, and it must not touch the snapshot store: validators
-//! come in and go out as plain values.
+//! decoded page text or a clear error. It must not parse HTML (the charset
+//! rules live in `charset`), and it must not touch the snapshot store:
+//! validators come in and go out as plain values. It is the one user of a
+//! watch's URL as written: every error and log line shows the address with
+//! its password masked.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use encoding_rs::Encoding;
 use reqwest::header::{self, HeaderMap, HeaderValue};
 use reqwest::{Client, StatusCode};
-use tokio::time::Instant;
 use url::Url;
 
-use crate::watchlist::Settings;
+use crate::charset::{self, Correction};
+use crate::watchlist::{Settings, redacted};
+
+mod hosts;
+mod redirect;
+
+use hosts::HostGate;
+pub use redirect::Refusal;
+use redirect::{RedirectStop, find_cause, redirect_policy, refused_redirect};
 
 /// How many redirects one fetch follows before giving up.
 pub const MAX_REDIRECTS: usize = 10;
@@ -69,6 +75,26 @@ pub enum FetchError {
         url: Url,
         /// The time allowed.
         timeout: Duration,
+    },
+    /// The headers came but the body trickled in too slowly to finish.
+    #[error(
+        "{url}: the page's body came too slowly ({received} bytes within {timeout:?}); will retry at the next check"
+    )]
+    SlowBody {
+        /// The address.
+        url: Url,
+        /// The time allowed for the whole request.
+        timeout: Duration,
+        /// How much of the body had arrived.
+        received: usize,
+    },
+    /// A redirect pointed somewhere redline does not go.
+    #[error("{url}: the server redirected to {refused}")]
+    RedirectRefused {
+        /// The address.
+        url: Url,
+        /// Where to and why not (boxed: errors travel in every `Result`).
+        refused: Box<Refusal>,
     },
     /// The connection could not be made or broke.
     #[error("{url}: connection failed: {reason}")]
@@ -143,9 +169,10 @@ impl FetchError {
     /// Whether trying again soon may succeed.
     pub fn is_transient(&self) -> bool {
         match self {
-            FetchError::Timeout { .. } | FetchError::Connect { .. } | FetchError::Body { .. } => {
-                true
-            }
+            FetchError::Timeout { .. }
+            | FetchError::SlowBody { .. }
+            | FetchError::Connect { .. }
+            | FetchError::Body { .. } => true,
             FetchError::Status { status, .. } => {
                 status.is_server_error()
                     || *status == StatusCode::TOO_MANY_REQUESTS
@@ -153,6 +180,24 @@ impl FetchError {
             }
             _ => false,
         }
+    }
+
+    /// The same error with the password of its address masked.
+    fn redacted(mut self) -> Self {
+        let url = match &mut self {
+            FetchError::Timeout { url, .. }
+            | FetchError::SlowBody { url, .. }
+            | FetchError::RedirectRefused { url, .. }
+            | FetchError::Connect { url, .. }
+            | FetchError::Body { url, .. }
+            | FetchError::Status { url, .. }
+            | FetchError::TooLarge { url, .. }
+            | FetchError::Redirects { url }
+            | FetchError::NotHtml { url, .. }
+            | FetchError::Other { url, .. } => url,
+        };
+        *url = redacted(url);
+        self
     }
 }
 
@@ -178,7 +223,7 @@ impl Fetcher {
             .user_agent(settings.user_agent.clone())
             .timeout(settings.timeout)
             .connect_timeout(settings.timeout.min(Duration::from_secs(10)))
-            .redirect(reqwest::redirect::Policy::limited(MAX_REDIRECTS))
+            .redirect(redirect_policy())
             .gzip(true)
             .brotli(true)
             .deflate(true)
@@ -200,12 +245,13 @@ impl Fetcher {
     /// The last attempt's [`FetchError`] once retries are exhausted, or at
     /// once for a failure that retrying cannot fix.
     pub async fn fetch(&self, url: &Url, validators: &Validators) -> Result<Fetched, FetchError> {
+        let shown = redacted(url);
         let mut attempt = 0;
         loop {
             let (result, retry_after) = self.fetch_once(url, validators).await;
             let error = match result {
                 Ok(fetched) => return Ok(fetched),
-                Err(e) => e,
+                Err(e) => e.redacted(),
             };
             if attempt >= self.retries || !error.is_transient() {
                 return Err(error);
@@ -217,7 +263,7 @@ impl Fetcher {
                 Some(wait) => wait,
                 None => backoff + jitter,
             };
-            tracing::debug!(%url, attempt, ?delay, error = %error, "retrying");
+            tracing::debug!(url = %shown, attempt, ?delay, error = %error, "retrying");
             tokio::time::sleep(delay).await;
             attempt += 1;
         }
@@ -248,6 +294,11 @@ impl Fetcher {
         let status = response.status();
         if status == StatusCode::NOT_MODIFIED {
             return (Ok(Fetched::NotModified), None);
+        }
+        if status.is_redirection() {
+            // The policy follows every redirect it can; one left here has a
+            // target the client could not even read as an address.
+            return (Err(refused_redirect(url, response.headers())), None);
         }
         if !status.is_success() {
             let retry_after = retry_after(response.headers());
@@ -295,11 +346,21 @@ impl Fetcher {
                     body.extend_from_slice(&chunk);
                 }
                 Ok(None) => break,
+                // The headers came in time: a timeout now is a slow body.
+                Err(e) if e.is_timeout() => {
+                    return Err(FetchError::SlowBody {
+                        url: url.clone(),
+                        timeout: self.timeout,
+                        received: body.len(),
+                    });
+                }
                 Err(e) => return Err(self.classify(url, e)),
             }
         }
         let bytes = body.len();
-        let html = decode(body, &content_type);
+        let decoded = charset::decode(body, &content_type);
+        log_correction(url, decoded.correction.as_ref());
+        let html = decoded.text;
         let validators = Validators {
             etag: header_str(&headers, header::ETAG),
             last_modified: header_str(&headers, header::LAST_MODIFIED),
@@ -322,7 +383,16 @@ impl Fetcher {
                 timeout: self.timeout,
             }
         } else if error.is_redirect() {
-            FetchError::Redirects { url }
+            match find_cause::<RedirectStop>(&error) {
+                Some(stop @ RedirectStop::Scheme { target, .. }) => FetchError::RedirectRefused {
+                    url,
+                    refused: Box::new(Refusal {
+                        target: target.clone(),
+                        reason: stop.to_string(),
+                    }),
+                },
+                _ => FetchError::Redirects { url },
+            }
         } else if error.is_body() || error.is_decode() {
             FetchError::Body {
                 url,
@@ -375,133 +445,31 @@ fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     )
 }
 
-/// Decodes a body to text: the charset of the `Content-Type` header, else a
-/// byte-order mark, else a `<meta charset>` in the first kilobytes (unless
-/// the body is valid UTF-8 beyond ASCII, see [`is_multibyte_utf8`]), else
-/// UTF-8. Undecodable bytes become U+FFFD rather than failing the check.
-///
-/// Takes the body by value: a page that is already valid UTF-8 (most are)
-/// becomes the text without being copied.
+/// Decodes a body to text (see [`charset::decode`] for the rules).
 pub fn decode(body: Vec<u8>, content_type: &str) -> String {
-    let declared = content_type
-        .split(';')
-        .filter_map(|part| part.trim().strip_prefix("charset="))
-        .next()
-        .map(|c| c.trim_matches(['"', '\'']))
-        .and_then(|label| Encoding::for_label(label.as_bytes()));
-    let encoding = declared
-        .or_else(|| Encoding::for_bom(&body).map(|(e, _)| e))
-        .or_else(|| sniff_meta_charset(&body).filter(|_| !is_multibyte_utf8(&body)))
-        .unwrap_or(encoding_rs::UTF_8);
-    let (text, _, _) = encoding.decode(&body);
-    match text {
-        // The whole body, unchanged: reuse its buffer.
-        std::borrow::Cow::Borrowed(same) if same.len() == body.len() => {
-            String::from_utf8(body).expect("the decoder borrowed the whole body as valid UTF-8")
-        }
-        text => text.into_owned(),
-    }
+    charset::decode(body, content_type).text
 }
 
-/// Whether a body is valid UTF-8 with at least one multi-byte character. A
-/// `<meta>` declaring a legacy charset on such a body is stale (the page was
-/// re-encoded and the tag kept): text in a legacy charset almost never forms
-/// valid multi-byte UTF-8 sequences by chance.
-fn is_multibyte_utf8(body: &[u8]) -> bool {
-    !body.is_ascii() && std::str::from_utf8(body).is_ok()
-}
-
-/// Finds `<meta charset="…">` or `<meta http-equiv=Content-Type content="…; charset=…">`
-/// in the first 4 KiB, as browsers do before parsing.
-fn sniff_meta_charset(body: &[u8]) -> Option<&'static Encoding> {
-    let head = &body[..body.len().min(4096)];
-    let head = String::from_utf8_lossy(head).to_ascii_lowercase();
-    let mut rest = head.as_str();
-    while let Some(at) = rest.find("charset=") {
-        rest = &rest[at + "charset=".len()..];
-        let label: String = rest
-            .trim_start_matches(['"', '\''])
-            .chars()
-            .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | ':' | '.'))
-            .collect();
-        if let Some(encoding) = Encoding::for_label(label.as_bytes()) {
-            // A page that claims UTF-16 in ASCII-compatible bytes is wrong
-            // about itself; browsers read it as UTF-8.
-            return Some(
-                if encoding == encoding_rs::UTF_16LE || encoding == encoding_rs::UTF_16BE {
-                    encoding_rs::UTF_8
-                } else {
-                    encoding
-                },
-            );
-        }
-    }
-    None
-}
-
-/// Serialises requests to each host and keeps them at least `interval`
-/// apart, so that many watches on one site never hammer it.
-#[derive(Debug, Clone)]
-struct HostGate {
-    interval: Duration,
-    /// One slot per host: the time its next request may start. The outer
-    /// lock is held only to find the slot, never across an `.await`.
-    hosts: Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<Instant>>>>>,
-}
-
-impl HostGate {
-    fn new(interval: Duration) -> Self {
-        HostGate {
-            interval,
-            hosts: Arc::default(),
-        }
-    }
-
-    /// Waits until this host may be asked again and holds the host's turn
-    /// until the returned guard drops (the request is done).
-    async fn wait_turn(&self, url: &Url) -> tokio::sync::OwnedMutexGuard<Instant> {
-        let key = url.host_str().unwrap_or("").to_owned();
-        let slot = {
-            let mut hosts = self
-                .hosts
-                .lock()
-                .expect("host table lock is never poisoned: no code panics while holding it");
-            hosts
-                .entry(key)
-                .or_insert_with(|| Arc::new(tokio::sync::Mutex::new(Instant::now())))
-                .clone()
-        };
-        let mut next = slot.lock_owned().await;
-        tokio::time::sleep_until(*next).await;
-        *next = Instant::now() + self.interval;
-        next
+/// Says in the log when a page's charset declaration was overruled.
+fn log_correction(url: &Url, correction: Option<&Correction>) {
+    let url = redacted(url);
+    match correction {
+        Some(Correction::Charset { declared, used }) => tracing::warn!(
+            %url,
+            "the page is declared {declared} but its bytes are not; read as {used}"
+        ),
+        Some(Correction::DoubleEncoding { repaired }) => tracing::warn!(
+            %url,
+            repaired,
+            "the page's text was encoded twice; decoded once more"
+        ),
+        None => {}
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn charset_sources_in_order() {
-        let latin1 = b"<html><head><meta charset=\"iso-8859-1\"></head><body>caf\xe9</body></html>";
-        // A <meta charset> is used when the header says nothing.
-        assert!(decode(latin1.to_vec(), "text/html").contains("café"));
-        // The header wins over the page.
-        let utf8 = "<meta charset=\"iso-8859-1\">café".as_bytes();
-        assert!(decode(utf8.to_vec(), "text/html; charset=utf-8").contains("café"));
-        // http-equiv form.
-        let win = b"<meta http-equiv=\"Content-Type\" content=\"text/html; charset=windows-1252\">\x93quoted\x94";
-        assert!(decode(win.to_vec(), "").contains("\u{201c}quoted\u{201d}"));
-        // A stale legacy <meta> on a page that is valid UTF-8 is ignored.
-        let stale = "<meta charset=\"gb2312\"><p>café 中文</p>".as_bytes();
-        assert!(decode(stale.to_vec(), "").contains("café 中文"));
-        // Undecodable bytes do not fail.
-        assert!(decode(b"ok \xff\xfe\xfd".to_vec(), "text/html; charset=utf-8").starts_with("ok "));
-        // Valid UTF-8 comes back whole; a byte-order mark is dropped.
-        assert_eq!(decode("<p>café</p>".as_bytes().to_vec(), ""), "<p>café</p>");
-        assert_eq!(decode(b"\xef\xbb\xbf<p>x</p>".to_vec(), ""), "<p>x</p>");
-    }
 
     #[test]
     fn retry_after_forms() {
