@@ -7,7 +7,9 @@
 //! `--case SHAPE BYTES`), so that its peak memory is its own: the child
 //! builds the page, resets its high-water mark (`/proc/self/clear_refs`),
 //! extracts, and reports its CPU time (`/proc/thread-self/schedstat`) and
-//! peak resident memory (`VmHWM` in `/proc/self/status`). Linux only.
+//! peak resident memory (`VmHWM` in `/proc/self/status`), and what it held
+//! before building the page (`VmRSS`), so that the ratio printed is what
+//! the page costs over the process's base, per byte of page. Linux only.
 //!
 //! `cargo bench --bench hostile` runs every case; `cargo bench --bench
 //! hostile -- SHAPE` only the shapes whose name contains SHAPE.
@@ -33,7 +35,7 @@ struct Shape {
 }
 
 /// Every shape, in the order printed.
-fn shapes() -> [Shape; 10] {
+fn shapes() -> [Shape; 11] {
     [
         Shape {
             name: "nested-div",
@@ -75,6 +77,13 @@ fn shapes() -> [Shape; 10] {
         Shape {
             name: "comments",
             build: |size| format!("<p>text</p>{}", "<!---->".repeat(size / 7)),
+        },
+        Shape {
+            name: "stray-end-tags",
+            build: |size| {
+                let open = "<span>".repeat(500);
+                format!("{open}text{}", "</x>".repeat((size - open.len()) / 4))
+            },
         },
         Shape {
             name: "reconstructed-formatting",
