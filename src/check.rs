@@ -24,7 +24,7 @@ use tokio::task::JoinSet;
 
 use crate::article::Article;
 use crate::diff::{self, DiffOptions};
-use crate::extract::{self, ExtractError, ExtractOptions, Implausible};
+use crate::extract::{self, Anchor, ExtractError, ExtractOptions, Implausible};
 use crate::fetch::{FetchError, Fetched, Fetcher, Validators};
 use crate::notify::email::{EmailError, Mailer, MailerOptions};
 use crate::notify::{Alert, Event, Notifier, NotifyError};
@@ -36,7 +36,8 @@ use crate::watchlist::{Watch, WatchName, Watchlist};
 #[derive(Debug)]
 pub enum Outcome {
     /// The first successful check: the article was stored as the baseline
-    /// and nothing is reported.
+    /// and nothing is reported. Also the first check after an upgrade whose
+    /// only difference is what the new version knows (its titles).
     Baseline {
         /// The stored version (1 for a new watch).
         version: u32,
@@ -331,10 +332,11 @@ impl Pipeline {
             url: page.final_url.to_string(),
             announced: state.announced,
             current: state.current_version,
+            anchor: state.anchor.clone(),
             keep_versions: self.keep_versions,
             now,
         };
-        let outcome = tokio::task::spawn_blocking(move || {
+        let (outcome, anchor) = tokio::task::spawn_blocking(move || {
             let _permit = permit;
             analysis.run()
         })
@@ -346,6 +348,7 @@ impl Pipeline {
         state.url = watch.url.to_string();
         state.etag = page.validators.etag;
         state.last_modified = page.validators.last_modified;
+        state.anchor = anchor;
         match &outcome {
             Outcome::Baseline { version }
             | Outcome::Reverted { to: version }
@@ -462,7 +465,7 @@ impl Pipeline {
 
 /// The blocking part of a check: extract, compare with the current version,
 /// store what is new. Owns everything it touches so that it can run on a
-/// blocking thread; `scraper::Html` lives and dies inside [`extract::extract`].
+/// blocking thread; `scraper::Html` lives and dies inside [`extract::extract_at`].
 struct Analysis {
     store: Arc<Store>,
     watch: Watch,
@@ -474,11 +477,16 @@ struct Analysis {
     current: Option<u32>,
     /// How many versions to keep (`None`: all).
     keep_versions: Option<usize>,
+    /// Where the article was found at the last check.
+    anchor: Option<Anchor>,
     now: DateTime<Utc>,
 }
 
 impl Analysis {
-    fn run(self) -> Result<Outcome, CheckError> {
+    /// Extracts the article where the last check found it (or afresh, said
+    /// in the log), then compares and stores; returns the outcome and where
+    /// the article was found this time.
+    fn run(mut self) -> Result<(Outcome, Option<Anchor>), CheckError> {
         let options = ExtractOptions {
             selector: self.watch.selector.as_ref().map(|s| s.selector.clone()),
             ignore: self
@@ -488,8 +496,17 @@ impl Analysis {
                 .map(|s| s.selector.clone())
                 .collect(),
         };
-        let article = extract::extract(&self.html, &options)?;
-        drop(self.html);
+        let html = std::mem::take(&mut self.html);
+        let extracted = extract::extract_at(&html, &options, self.anchor.as_ref())?;
+        drop(html);
+        if let Some(why) = &extracted.fallback {
+            tracing::info!(watch = %self.watch.name, reason = %why, "detecting the article afresh");
+        }
+        Ok((self.compare_and_store(extracted.article)?, extracted.anchor))
+    }
+
+    /// Compares `article` with the current version and stores it when new.
+    fn compare_and_store(self, article: Article) -> Result<Outcome, CheckError> {
         let name = &self.watch.name;
         let current = match self.current {
             Some(version) => Some(self.store.load(name, version)?),
@@ -511,6 +528,15 @@ impl Analysis {
         };
         let report = diff::compare(&current.article, &article, &options);
         if report.is_empty() {
+            // A version stored before titles were kept differs only in its
+            // digest: it is replaced silently, so that later title changes
+            // are compared against a version that knows them.
+            if current.article.titles.is_none() && article.titles.is_some() {
+                let stored = self.store.add_version(name, article, &self.url, self.now)?;
+                return Ok(Outcome::Baseline {
+                    version: stored.version,
+                });
+            }
             // Only invisible or masked differences: not a change, not stored.
             return Ok(Outcome::Unchanged);
         }

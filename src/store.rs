@@ -138,6 +138,10 @@ pub struct WatchState {
     /// Whether a "failing" alert was sent for the current streak.
     #[serde(default)]
     pub failure_alerted: bool,
+    /// Where the article was found at the last successful check, so that
+    /// the next one extracts from the same place (see `extract::anchor`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub anchor: Option<crate::extract::Anchor>,
 }
 
 /// The snapshot store. Opened for writing it holds an exclusive lock on the

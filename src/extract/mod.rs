@@ -11,13 +11,17 @@
 //! words mean), `stats` (text statistics per node), `score` (which part is
 //! the article), `detect` (strict to loose passes and the JSON-LD
 //! cross-check), `blocks` (rendering to blocks with emphasis), `meta`
-//! (metadata), `guard` (plausibility of a result), `folder` (bulk runs).
+//! (metadata), `headline` (the visible headline), `guard` (plausibility of
+//! a result), `anchor` (extraction from where the previous version's
+//! article was), `folder` (bulk runs).
 
+mod anchor;
 mod blocks;
 mod detect;
 mod dom;
 mod folder;
 mod guard;
+mod headline;
 mod hints;
 mod meta;
 mod score;
@@ -28,6 +32,7 @@ use std::collections::HashSet;
 use scraper::selector::ToCss;
 use scraper::{Html, Selector};
 
+pub use anchor::{Anchor, Anchored, Fallback, extract_at};
 pub use folder::{FolderRun, extract_folder};
 pub use guard::{Implausible, PageKind, check_plausible, stand_in_kind};
 
@@ -80,18 +85,30 @@ pub enum ExtractError {
 /// page.
 pub fn extract(html: &str, options: &ExtractOptions) -> Result<Article, ExtractError> {
     let page = Html::parse_document(html);
-    let metadata = meta::read(&page);
-    let mut ignored = HashSet::new();
+    article_of(&page, options, HashSet::new())
+}
+
+/// The article of a parsed page, detection leaving out the elements in
+/// `outside` (with their subtrees) as well as the watch's ignored ones.
+/// Metadata is always read from the whole page.
+fn article_of(
+    page: &Html,
+    options: &ExtractOptions,
+    outside: HashSet<ego_tree::NodeId>,
+) -> Result<Article, ExtractError> {
+    let metadata = meta::read(page);
+    let mut ignored = outside;
     for selector in &options.ignore {
         ignored.extend(page.select(selector).map(|e| e.id()));
     }
     let mut blocks = match &options.selector {
-        Some(selector) => by_selector(&page, selector, &ignored)?,
-        None => detect::detect(&page, &ignored, &metadata),
+        Some(selector) => by_selector(page, selector, &ignored)?,
+        None => detect::detect(page, &ignored, &metadata),
     };
     drop_repeated_headline(&mut blocks, metadata.headline.as_deref());
     let article = Article {
         headline: metadata.headline,
+        titles: Some(metadata.titles),
         byline: metadata.byline,
         published: metadata.published,
         modified: metadata.modified,
