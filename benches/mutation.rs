@@ -118,7 +118,9 @@ struct Tally {
 
 fn main() {
     let Some(dev) = find_dev() else {
-        eprintln!("extraction data not found: set REDLINE_EXTRACTION_DATA to the folder holding dev/");
+        eprintln!(
+            "extraction data not found: set REDLINE_EXTRACTION_DATA to the folder holding dev/"
+        );
         std::process::exit(2);
     };
     let pages = load_pages(&dev);
@@ -192,7 +194,10 @@ fn run(trial: &Trial, base_html: &str, base: &redline::extract::Anchored) -> Res
 /// The report's summary and the first of its changed texts.
 fn brief(report: &Report) -> String {
     let texts = changed_texts(report);
-    let first: String = texts.first().map(|t| t.chars().take(80).collect()).unwrap_or_default();
+    let first: String = texts
+        .first()
+        .map(|t| t.chars().take(80).collect())
+        .unwrap_or_default();
     format!("{} [{first}]", report.summary())
 }
 
@@ -240,10 +245,17 @@ fn changed_texts(report: &Report) -> Vec<String> {
 /// Prints the table.
 fn report(tallies: &[Tally], pages: usize, skipped: usize) {
     println!("mutation benchmark: {pages} pages ({skipped} without a baseline article)");
-    println!("{:<20} {:>7} {:>9} {:>8}", "kind", "trials", "failures", "rate");
+    println!(
+        "{:<20} {:>7} {:>9} {:>8}",
+        "kind", "trials", "failures", "rate"
+    );
     let mut totals = [(0, 0); 2];
     for (kind, tally) in KINDS.iter().zip(tallies) {
-        let label = if kind.is_chrome() { "false alerts" } else { "misses" };
+        let label = if kind.is_chrome() {
+            "false alerts"
+        } else {
+            "misses"
+        };
         let failed = tally.failures.len();
         println!(
             "{:<20} {:>7} {:>9} {:>7.1}%  ({label})",
@@ -356,8 +368,9 @@ impl Page {
                 insert_after(&mut html, last, &format!("<p><b>{text}</b></p>"));
                 Some(article(with_raw(&html), text.to_string()))
             }
-            Kind::RemovedParagraph => removed(&mut html, rng, &self.paragraphs, 40)
-                .map(|text| article(html.html(), text)),
+            Kind::RemovedParagraph => {
+                removed(&mut html, rng, &self.paragraphs, 40).map(|text| article(html.html(), text))
+            }
             Kind::RemovedListItem => {
                 removed(&mut html, rng, &self.items, 3).map(|text| article(html.html(), text))
             }
@@ -396,7 +409,11 @@ impl Page {
             texts.extend(
                 element
                     .descendants()
-                    .filter(|n| n.value().as_text().is_some_and(|t| edit(t, &mut fastrand::Rng::with_seed(0)).is_some()))
+                    .filter(|n| {
+                        n.value()
+                            .as_text()
+                            .is_some_and(|t| edit(t, &mut fastrand::Rng::with_seed(0)).is_some())
+                    })
                     .map(|n| n.id()),
             );
         }
@@ -447,7 +464,11 @@ impl Page {
             .filter_map(ElementRef::wrap)
             .find(|a| {
                 let inside: HashSet<NodeId> = a.descendants().map(|d| d.id()).collect();
-                self.paragraphs.iter().filter(|p| inside.contains(p)).count() >= need
+                self.paragraphs
+                    .iter()
+                    .filter(|p| inside.contains(p))
+                    .count()
+                    >= need
             })
             .filter(|a| !matches!(a.value().name(), "body" | "html"))
             .map(|a| a.id())
@@ -517,7 +538,12 @@ fn word_edit(text: &str, rng: &mut fastrand::Rng) -> Option<(String, String)> {
 
 /// Removes one of `elements` (text of at least `min` characters), chosen
 /// by `rng`; returns its text.
-fn removed(html: &mut Html, rng: &mut fastrand::Rng, elements: &[NodeId], min: usize) -> Option<String> {
+fn removed(
+    html: &mut Html,
+    rng: &mut fastrand::Rng,
+    elements: &[NodeId],
+    min: usize,
+) -> Option<String> {
     let texts: Vec<(NodeId, String)> = elements
         .iter()
         .filter_map(|&id| {
@@ -666,7 +692,11 @@ fn edit_nav_links(html: &mut Html, rng: &mut fastrand::Rng) -> bool {
 /// `data-*` value changed, cache-busting queries on every `src` and
 /// stylesheet `href`.
 fn churn_attributes(html: &mut Html, rng: &mut fastrand::Rng) {
-    let ids: Vec<NodeId> = html.root_element().descendent_elements().map(|e| e.id()).collect();
+    let ids: Vec<NodeId> = html
+        .root_element()
+        .descendent_elements()
+        .map(|e| e.id())
+        .collect();
     let token = format!("x{:05x}", rng.u32(..0xfffff));
     for id in ids {
         let Some(mut node) = html.tree.get_mut(id) else {

@@ -67,7 +67,10 @@ async fn an_ad_block_inserted_in_the_header_changes_nothing() {
     let story = Story::start(&page("", "")).await;
     assert!(matches!(check(&story).await, Outcome::Baseline { .. }));
     let state = story.pipeline.store().state(&story.watch().name).unwrap();
-    assert!(state.anchor.is_some(), "the baseline remembers its container");
+    assert!(
+        state.anchor.is_some(),
+        "the baseline remembers its container"
+    );
 
     story.site.serve(&page(HEADER_AD, ""));
     let outcome = check(&story).await;
@@ -137,7 +140,9 @@ fn a_container_that_disappears_falls_back_to_detection() {
     assert!(after.anchor.is_some(), "the new container is remembered");
 
     // The container is there but holds another story: detected afresh too.
-    let other = page("", "").replace("harbour", "airport").replace("storm", "strike");
+    let other = page("", "")
+        .replace("harbour", "airport")
+        .replace("storm", "strike");
     let other = PARAGRAPHS
         .iter()
         .enumerate()
@@ -152,15 +157,24 @@ fn a_container_that_disappears_falls_back_to_detection() {
     );
 }
 
+/// Runs `redline check` in `dir` off the runtime, which serves the site.
+async fn run_check(dir: &std::path::Path) -> std::process::Output {
+    let mut command = redline(dir);
+    command.arg("check");
+    tokio::task::spawn_blocking(move || command.output().unwrap())
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn a_check_whose_container_disappeared_says_so_in_the_log() {
     let site = Site::start(&page("", "")).await;
     let setup = Setup::new(&watch("harbour", &site.url(), ""));
-    let first = redline(setup.dir.path()).arg("check").output().unwrap();
+    let first = run_check(setup.dir.path()).await;
     assert!(first.status.success(), "{first:?}");
 
     site.serve(&redesigned());
-    let second = redline(setup.dir.path()).arg("check").output().unwrap();
+    let second = run_check(setup.dir.path()).await;
     assert!(second.status.success(), "{second:?}");
     let log = String::from_utf8_lossy(&second.stderr);
     let line = log

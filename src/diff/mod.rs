@@ -97,7 +97,11 @@ pub fn compare(old: &Article, new: &Article, options: &DiffOptions) -> Report {
         new_quotes: quotes::keys(new.blocks.iter().map(|b| b.text.as_str())),
         report: Report {
             headline,
-            titles: title_changes(old.titles.as_ref(), new.titles.as_ref(), &options.ignore_text),
+            titles: title_changes(
+                old.titles.as_ref(),
+                new.titles.as_ref(),
+                &options.ignore_text,
+            ),
             byline: field_change(
                 old.byline.as_deref(),
                 new.byline.as_deref(),
@@ -195,11 +199,7 @@ fn field_change(old: Option<&str>, new: Option<&str>, ignore: &[Regex]) -> Optio
 /// appeared or disappeared. When either version predates the titles (an
 /// upgrade), nothing is reported, whatever the other holds: the old version
 /// never looked for them, so their absence there says nothing.
-fn title_changes(
-    old: Option<&Titles>,
-    new: Option<&Titles>,
-    ignore: &[Regex],
-) -> Vec<TitleChange> {
+fn title_changes(old: Option<&Titles>, new: Option<&Titles>, ignore: &[Regex]) -> Vec<TitleChange> {
     let (Some(old), Some(new)) = (old, new) else {
         return Vec::new();
     };
@@ -419,7 +419,11 @@ mod tests {
         let cases = [
             // Stored before titles were kept, against a new extraction:
             // the headline's meaning changed, nothing is compared.
-            (version("Old meta headline", None), version("Visible", Some(("Og", "T"))), "no change"),
+            (
+                version("Old meta headline", None),
+                version("Visible", Some(("Og", "T"))),
+                "no change",
+            ),
             // Both old: headlines compare as they always did.
             (version("A", None), version("B", None), "headline changed"),
             // Both know the titles: a title present in both and different.
@@ -429,8 +433,16 @@ mod tests {
                 "og:title changed",
             ),
             // Removed or added while the other side knew the field.
-            (version("H", Some(("Og", "T"))), version("H", Some(("", "T"))), "og:title changed"),
-            (version("H", Some(("", "T"))), version("H2", Some(("Og", "T2"))), "headline changed, og:title changed, page title changed"),
+            (
+                version("H", Some(("Og", "T"))),
+                version("H", Some(("", "T"))),
+                "og:title changed",
+            ),
+            (
+                version("H", Some(("", "T"))),
+                version("H2", Some(("Og", "T2"))),
+                "headline changed, og:title changed, page title changed",
+            ),
         ];
         for (old, new, want) in cases {
             let report = compare(&old, &new, &DiffOptions::default());

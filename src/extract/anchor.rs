@@ -348,7 +348,8 @@ fn locate(page: &Html, options: &ExtractOptions, article: &Article) -> Option<An
     if total * 2 < body_text.len() {
         return None;
     }
-    let holds = |e: &ElementRef<'_>| held.get(&e.id()).copied().unwrap_or(0) as f64 >= HOLDS * total as f64;
+    let holds =
+        |e: &ElementRef<'_>| held.get(&e.id()).copied().unwrap_or(0) as f64 >= HOLDS * total as f64;
     let mut container = body;
     while let Some(child) = container.child_elements().find(holds) {
         container = child;

@@ -90,9 +90,16 @@ fn is_logo(h1: ElementRef<'_>) -> bool {
             .flatten()
             .any(|hint| {
                 let hint = hint.to_ascii_lowercase();
-                ["logo", "brand", "masthead", "site-title", "site-name", "sitename"]
-                    .iter()
-                    .any(|w| hint.contains(w))
+                [
+                    "logo",
+                    "brand",
+                    "masthead",
+                    "site-title",
+                    "site-name",
+                    "sitename",
+                ]
+                .iter()
+                .any(|w| hint.contains(w))
             })
     };
     let parent = h1.parent().and_then(ElementRef::wrap);
@@ -289,8 +296,16 @@ mod tests {
             ),
             ("Short - Site", None, "Short - Site"),
             ("No separator at all", None, "No separator at all"),
-            ("Daily Planet — Rates rise", Some("Daily Planet"), "Rates rise"),
-            ("Rates rise | DAILY PLANET", Some("Daily Planet"), "Rates rise"),
+            (
+                "Daily Planet — Rates rise",
+                Some("Daily Planet"),
+                "Rates rise",
+            ),
+            (
+                "Rates rise | DAILY PLANET",
+                Some("Daily Planet"),
+                "Rates rise",
+            ),
             (
                 "Rates rise again - Business - Paper Online",
                 None,
@@ -301,11 +316,7 @@ mod tests {
             assert_eq!(strip_site_name(title, site, &[]), want, "{title}");
         }
         assert_eq!(
-            strip_site_name(
-                "Rates rise - Business - The Paper",
-                None,
-                &["Rates rise"]
-            ),
+            strip_site_name("Rates rise - Business - The Paper", None, &["Rates rise"]),
             "Rates rise"
         );
     }
