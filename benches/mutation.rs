@@ -296,8 +296,8 @@ struct Page {
     paragraphs: Vec<NodeId>,
     /// `li` elements whose text is one of the body's blocks.
     items: Vec<NodeId>,
-    /// The `h1` whose text is the visible headline.
-    headline: Option<NodeId>,
+    /// The `h1`s whose text is the visible headline.
+    headlines: Vec<NodeId>,
 }
 
 impl Page {
@@ -306,7 +306,7 @@ impl Page {
         let text_of = |e: &ElementRef<'_>| normalize_text(&e.text().collect::<String>());
         let mut paragraphs = Vec::new();
         let mut items = Vec::new();
-        let mut headline = None;
+        let mut headlines = Vec::new();
         for element in html.root_element().descendent_elements() {
             let tag = element.value().name();
             if !matches!(tag, "p" | "li" | "h1") {
@@ -319,8 +319,8 @@ impl Page {
             match tag {
                 "p" if blocks.contains(text.as_str()) => paragraphs.push(element.id()),
                 "li" if blocks.contains(text.as_str()) => items.push(element.id()),
-                "h1" if headline.is_none() && article.headline.as_deref() == Some(&text) => {
-                    headline = Some(element.id());
+                "h1" if article.headline.as_deref() == Some(&text) => {
+                    headlines.push(element.id());
                 }
                 _ => {}
             }
@@ -329,7 +329,7 @@ impl Page {
             html,
             paragraphs,
             items,
-            headline,
+            headlines,
         }
     }
 
@@ -349,8 +349,7 @@ impl Page {
         };
         match kind {
             Kind::Number => {
-                let (node, new) = self.edit_text(&mut html, rng, &self.paragraphs, number_edit)?;
-                let _ = node;
+                let (_, new) = self.edit_text(&mut html, rng, &self.paragraphs, number_edit)?;
                 Some(article(html.html(), new))
             }
             Kind::Word => {
@@ -358,8 +357,12 @@ impl Page {
                 Some(article(html.html(), new))
             }
             Kind::Headline => {
-                let h1 = self.headline?;
-                let (_, new) = self.edit_text(&mut html, rng, &[h1], word_edit)?;
+                // Pages repeat the headline (a sticky bar, a hidden copy):
+                // an edit made in the CMS changes every copy.
+                let (node, new) = self.edit_text(&mut html, rng, &self.headlines, word_edit)?;
+                let edited = html.tree.get(node)?.value().as_text()?.to_string();
+                let old = self.html.tree.get(node)?.value().as_text()?.to_string();
+                retext_all(&mut html, &old, &edited);
                 Some(article(html.html(), new))
             }
             Kind::AppendedBold => {
@@ -440,9 +443,12 @@ impl Page {
                 n / 1000,
                 n % 1000
             );
-            match self.headline {
-                Some(h1) => insert_after(&mut html, h1, &raw),
-                None => prepend(&mut html, body_id(&html)?, &raw),
+            match self.headlines.first() {
+                Some(&h1) => insert_after(&mut html, h1, &raw),
+                None => {
+                    let body = body_id(&html)?;
+                    prepend(&mut html, body, &raw);
+                }
             }
             Some(with_raw(&html))
         };
@@ -475,6 +481,23 @@ impl Page {
     }
 }
 
+/// Gives every text node whose text is `old` the text `new`.
+fn retext_all(html: &mut Html, old: &str, new: &str) {
+    let ids: Vec<NodeId> = html
+        .tree
+        .nodes()
+        .filter(|n| n.value().as_text().is_some_and(|t| &**t == old))
+        .map(|n| n.id())
+        .collect();
+    for id in ids {
+        if let Some(mut node) = html.tree.get_mut(id)
+            && let Node::Text(text) = node.value()
+        {
+            text.text = StrTendril::from(new);
+        }
+    }
+}
+
 /// "12" → "13" in a text with a number: the new text and the new number.
 fn number_edit(text: &str, rng: &mut fastrand::Rng) -> Option<(String, String)> {
     let runs: Vec<(usize, usize)> = digit_runs(text);
@@ -489,36 +512,40 @@ fn number_edit(text: &str, rng: &mut fastrand::Rng) -> Option<(String, String)> 
 
 /// The runs of ASCII digits in a text, up to nine digits long.
 fn digit_runs(text: &str) -> Vec<(usize, usize)> {
+    runs(text, |b| b.is_ascii_digit())
+        .into_iter()
+        .filter(|(start, end)| end - start <= 9)
+        .collect()
+}
+
+/// The maximal runs of bytes that `keep` accepts, as byte ranges.
+fn runs(text: &str, keep: fn(u8) -> bool) -> Vec<(usize, usize)> {
     let bytes = text.as_bytes();
-    let mut runs = Vec::new();
+    let mut found = Vec::new();
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i].is_ascii_digit() {
+        if keep(bytes[i]) {
             let start = i;
-            while i < bytes.len() && bytes[i].is_ascii_digit() {
+            while i < bytes.len() && keep(bytes[i]) {
                 i += 1;
             }
-            if i - start <= 9 {
-                runs.push((start, i));
-            }
+            found.push((start, i));
         } else {
             i += 1;
         }
     }
-    runs
+    found
 }
 
 /// A word of five letters or more replaced by another: the new text and
 /// the new word.
 fn word_edit(text: &str, rng: &mut fastrand::Rng) -> Option<(String, String)> {
-    let words: Vec<(usize, &str)> = text
-        .split(|c: char| !c.is_ascii_alphabetic())
-        .scan(0usize, |at, w| {
-            let start = *at;
-            *at += w.len() + 1;
-            Some((start, w))
-        })
-        .filter(|(_, w)| w.len() >= 5)
+    // Runs of ASCII letters: bytes of other characters are never ASCII, so
+    // the runs start and end on character boundaries.
+    let words: Vec<(usize, &str)> = runs(text, |b| b.is_ascii_alphabetic())
+        .into_iter()
+        .filter(|(start, end)| end - start >= 5)
+        .map(|(start, end)| (start, &text[start..end]))
         .collect();
     if words.is_empty() {
         return None;

@@ -11,6 +11,7 @@
 
 use scraper::ElementRef;
 
+use super::hints;
 use crate::article::normalize_text;
 
 /// Headlines longer than this (in bytes) are a block of text set as `h1`.
@@ -62,7 +63,7 @@ pub(crate) fn candidate(h1: ElementRef<'_>) -> Option<Candidate> {
                 in_article = true
             }
             "nav" => in_banner = true,
-            "header" if !in_article => in_banner = true,
+            "header" if !in_article && is_site_banner(ancestor) => in_banner = true,
             _ if ["navigation", "banner", "menubar", "menu"]
                 .iter()
                 .any(|r| role.eq_ignore_ascii_case(r)) =>
@@ -72,7 +73,8 @@ pub(crate) fn candidate(h1: ElementRef<'_>) -> Option<Candidate> {
             _ => {}
         }
     }
-    let furniture = (in_banner && !in_article) || is_logo(h1) || links_home(h1, &text);
+    let furniture =
+        (in_banner && !in_article) || is_hidden(h1) || is_logo(h1) || links_home(h1, &text);
     Some(Candidate {
         text,
         in_article,
@@ -80,27 +82,60 @@ pub(crate) fn candidate(h1: ElementRef<'_>) -> Option<Candidate> {
     })
 }
 
+/// Whether a `header` outside any article is the site's banner rather than
+/// the article's own header (which pages often set outside `<article>`):
+/// the banner holds the navigation or the logo.
+fn is_site_banner(header: ElementRef<'_>) -> bool {
+    header.descendent_elements().any(|e| {
+        let v = e.value();
+        v.name() == "nav"
+            || v.attr("role")
+                .is_some_and(|r| r.eq_ignore_ascii_case("navigation"))
+            || marked_as(e, &["logo", "brand"])
+    })
+}
+
+/// Whether the page hides the `h1` from readers (a copy kept for search
+/// engines or screen readers).
+fn is_hidden(h1: ElementRef<'_>) -> bool {
+    let v = h1.value();
+    v.attr("hidden").is_some()
+        || v.attr("aria-hidden")
+            .is_some_and(|a| a.eq_ignore_ascii_case("true"))
+        || v.attr("style").is_some_and(hints::is_hidden_style)
+        || marked_as(
+            h1,
+            &["hidden", "sr-only", "screen-reader", "visuallyhidden"],
+        )
+}
+
+/// Whether an element's class or id contains one of `words`.
+fn marked_as(element: ElementRef<'_>, words: &[&str]) -> bool {
+    let v = element.value();
+    [v.attr("class"), v.attr("id")]
+        .into_iter()
+        .flatten()
+        .any(|hint| {
+            let hint = hint.to_ascii_lowercase();
+            words.iter().any(|w| hint.contains(w))
+        })
+}
+
 /// Whether the `h1`, its parent or anything inside it is marked as the
 /// site's logo or brand.
 fn is_logo(h1: ElementRef<'_>) -> bool {
     let marked = |e: ElementRef<'_>| {
-        let v = e.value();
-        [v.attr("class"), v.attr("id")]
-            .into_iter()
-            .flatten()
-            .any(|hint| {
-                let hint = hint.to_ascii_lowercase();
-                [
-                    "logo",
-                    "brand",
-                    "masthead",
-                    "site-title",
-                    "site-name",
-                    "sitename",
-                ]
-                .iter()
-                .any(|w| hint.contains(w))
-            })
+        marked_as(
+            e,
+            &[
+                "logo",
+                "brand",
+                "masthead",
+                "site-title",
+                "site-name",
+                "sitename",
+            ],
+        )
     };
     let parent = h1.parent().and_then(ElementRef::wrap);
     std::iter::once(h1)
@@ -181,12 +216,18 @@ pub(crate) fn choose(
 
 /// The share of words two titles have in common (Dice's coefficient over
 /// their lowercased word sets): 1.0 for the same words, 0.0 for none.
+/// Scripts written without spaces count each character as a word.
 pub(crate) fn similarity(a: &str, b: &str) -> f64 {
     let set = |text: &str| -> std::collections::HashSet<String> {
-        text.split(|c: char| !c.is_alphanumeric())
-            .filter(|w| !w.is_empty())
-            .map(str::to_lowercase)
-            .collect()
+        let mut words = std::collections::HashSet::new();
+        for word in text.split(|c: char| !c.is_alphanumeric()) {
+            if word.chars().any(unspaced) {
+                words.extend(word.chars().map(String::from));
+            } else if !word.is_empty() {
+                words.insert(word.to_lowercase());
+            }
+        }
+        words
     };
     let (a, b) = (set(a), set(b));
     if a.is_empty() || b.is_empty() {
@@ -194,6 +235,17 @@ pub(crate) fn similarity(a: &str, b: &str) -> f64 {
     }
     let common = a.intersection(&b).count();
     2.0 * common as f64 / (a.len() + b.len()) as f64
+}
+
+/// Whether a character belongs to a script written without spaces between
+/// words (Chinese, Japanese, Thai…).
+fn unspaced(c: char) -> bool {
+    matches!(c,
+        '\u{0E00}'..='\u{0EFF}' // Thai, Lao
+        | '\u{3040}'..='\u{30FF}' // Hiragana, Katakana
+        | '\u{3400}'..='\u{4DBF}' // CJK extension A
+        | '\u{4E00}'..='\u{9FFF}' // CJK unified ideographs
+        | '\u{F900}'..='\u{FAFF}') // CJK compatibility ideographs
 }
 
 /// "Headline | Site" → "Headline": the document title without the site's
@@ -269,11 +321,28 @@ mod tests {
             ),
             // Only a section name: no visible headline among the h1s.
             (r#"<div><h1>Politics</h1></div>"#, None),
+            // The article's header outside <article>; a hidden copy.
+            (
+                r#"<header class="site"><nav><a href="/a">A</a></nav></header>
+                   <h1 class="sr-only">Council approves the new library budget</h1>
+                   <header class="hero"><h1>Council approves new library budget</h1></header>"#,
+                Some("Council approves new library budget"),
+            ),
         ];
         for (body, want) in cases {
             let got = choose(&candidates(body), &title, Some("Daily Planet"));
             assert_eq!(got.as_deref(), want, "{body}");
         }
+    }
+
+    #[test]
+    fn titles_without_spaces_compare_by_character() {
+        assert!(
+            similarity(
+                "DeepMind新电脑已可利用记忆自学",
+                "Marmalade新电脑已可利用记忆自学"
+            ) > 0.8
+        );
     }
 
     #[test]
