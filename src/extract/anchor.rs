@@ -55,6 +55,9 @@ const LOCATING_TEXT: usize = 20;
 /// The share of the located article text the container must hold.
 const HOLDS: f64 = 0.9;
 
+/// How many kinds of child element an anchor remembers.
+const MAX_CHILD_KINDS: usize = 64;
+
 /// How many ancestors above the located container are tried when
 /// detection inside it does not give the page's result.
 const CLIMBS: usize = 3;
@@ -71,6 +74,13 @@ pub struct Anchor {
     pub sketch: Vec<u64>,
     /// The body's length in characters.
     pub chars: usize,
+    /// The kinds of element (tag and classes) the container held when the
+    /// article was first found there. A child of the container unlike all
+    /// of them is new furniture beside the article (a promo, a widget) and
+    /// is left out, so that it cannot move the article's boundary; new
+    /// paragraphs are like the old ones and stay.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub children: Vec<Step>,
 }
 
 /// One element of an anchor's path.
@@ -155,11 +165,19 @@ fn at_anchor(page: &Html, options: &ExtractOptions, anchor: &Anchor) -> Result<A
     let candidates = find(page, anchor);
     let mut why = Fallback::Gone;
     for container in candidates {
-        let reason = match article_of(page, options, outside_of(container)) {
+        let mut outside = outside_of(container);
+        outside.extend(unfamiliar_children(container, &anchor.children));
+        let reason = match article_of(page, options, outside) {
             Ok(article) => match plausible(anchor, &article) {
                 Ok(()) => {
+                    // The children stay those of the first sighting: what
+                    // was left out as unfamiliar must stay so.
+                    let next = Anchor {
+                        children: anchor.children.clone(),
+                        ..anchor_of(container, &article)
+                    };
                     return Ok(Anchored {
-                        anchor: Some(anchor_of(container, &article)),
+                        anchor: Some(next),
                         article,
                         fallback: None,
                     });
@@ -270,6 +288,36 @@ fn outside_of(container: ElementRef<'_>) -> HashSet<NodeId> {
     outside
 }
 
+/// The container's child elements that resemble none of `known`, and have
+/// text. A child resembles a known kind with its tag and at least half of
+/// its classes, or with its tag and no class at all: bare content (a new
+/// `<p>` typed into the article) is the article's, while a widget comes
+/// with classes of its own. With no `known` kinds (an anchor stored
+/// without them), none.
+fn unfamiliar_children(container: ElementRef<'_>, known: &[Step]) -> Vec<NodeId> {
+    if known.is_empty() {
+        return Vec::new();
+    }
+    container
+        .child_elements()
+        .filter(|child| {
+            let v = child.value();
+            let classes: HashSet<&str> = v.classes().collect();
+            let familiar = known.iter().any(|k| {
+                let common = k
+                    .classes
+                    .iter()
+                    .filter(|c| classes.contains(c.as_str()))
+                    .count();
+                let union = k.classes.len() + classes.len() - common;
+                k.tag == v.name() && (classes.is_empty() || union == 0 || common * 2 >= union)
+            });
+            !familiar && child.text().any(|t| !t.trim().is_empty())
+        })
+        .map(|child| child.id())
+        .collect()
+}
+
 /// Whether the article read inside the container is plausibly the one the
 /// anchor sketched: most of its text shared, its size within bounds.
 fn plausible(anchor: &Anchor, article: &Article) -> Result<(), String> {
@@ -300,19 +348,20 @@ fn anchor_of(container: ElementRef<'_>, article: &Article) -> Anchor {
     let mut path: Vec<Step> = std::iter::once(container)
         .chain(container.ancestors().filter_map(ElementRef::wrap))
         .take_while(|e| !matches!(e.value().name(), "body" | "html"))
-        .map(|e| {
-            let value = e.value();
-            let mut classes: Vec<String> = value.classes().map(str::to_string).collect();
-            classes.sort();
-            Step {
-                tag: value.name().to_string(),
-                id: value.id().map(str::to_string),
-                classes,
-                nth: nth_of(e),
-            }
-        })
+        .map(|e| step_of(e, nth_of(e)))
         .collect();
     path.reverse();
+    let mut children: Vec<Step> = Vec::new();
+    for child in container.child_elements() {
+        let step = step_of(child, 0);
+        if children.len() < MAX_CHILD_KINDS
+            && !children
+                .iter()
+                .any(|c| c.tag == step.tag && c.classes == step.classes)
+        {
+            children.push(step);
+        }
+    }
     let mut sketch: Vec<u64> = shingles(article).into_iter().collect();
     sketch.sort_unstable();
     sketch.truncate(SKETCH);
@@ -320,6 +369,20 @@ fn anchor_of(container: ElementRef<'_>, article: &Article) -> Anchor {
         path,
         sketch,
         chars: chars(article),
+        children,
+    }
+}
+
+/// The step an element makes, at place `nth`.
+fn step_of(element: ElementRef<'_>, nth: usize) -> Step {
+    let value = element.value();
+    let mut classes: Vec<String> = value.classes().map(str::to_string).collect();
+    classes.sort();
+    Step {
+        tag: value.name().to_string(),
+        id: value.id().map(str::to_string),
+        classes,
+        nth,
     }
 }
 
@@ -354,6 +417,11 @@ fn locate(page: &Html, options: &ExtractOptions, article: &Article) -> Option<An
     while let Some(child) = container.child_elements().find(holds) {
         container = child;
     }
+    // A body that is one paragraph grows by paragraphs beside it: its
+    // container is the paragraph's parent.
+    while is_text_level(container.value().name()) {
+        container = container.parent().and_then(ElementRef::wrap)?;
+    }
     for _ in 0..=CLIMBS {
         if container.id() == body.id() {
             return None;
@@ -365,6 +433,32 @@ fn locate(page: &Html, options: &ExtractOptions, article: &Article) -> Option<An
         container = container.parent().and_then(ElementRef::wrap)?;
     }
     None
+}
+
+/// Whether elements of this tag hold text rather than blocks of it.
+fn is_text_level(tag: &str) -> bool {
+    matches!(
+        tag,
+        "p" | "h1"
+            | "h2"
+            | "h3"
+            | "h4"
+            | "h5"
+            | "h6"
+            | "li"
+            | "blockquote"
+            | "pre"
+            | "span"
+            | "a"
+            | "b"
+            | "strong"
+            | "em"
+            | "i"
+            | "font"
+            | "td"
+            | "dd"
+            | "figcaption"
+    )
 }
 
 /// The body's length in characters.
