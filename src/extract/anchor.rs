@@ -35,7 +35,7 @@ const SHINGLE: usize = 3;
 
 /// The least share of the previous version's sketch the container's text
 /// must still hold: most of an article survives any real revision.
-const MIN_SHARED: f64 = 0.5;
+const MIN_SHARED: f64 = 0.7;
 
 /// The bounds of the container's new size as a multiple of the previous
 /// one: beyond them it holds something else (a collapsed teaser, a whole
@@ -194,7 +194,9 @@ fn at_anchor(page: &Html, options: &ExtractOptions, anchor: &Anchor) -> Result<A
     Err(why)
 }
 
-/// The elements most like the anchor's container, most similar first.
+/// The elements most like the anchor's container: the few most alike in
+/// their path, the one holding most of the sketched text first (a page's
+/// sections often share one template), then by path.
 fn find<'a>(page: &'a Html, anchor: &Anchor) -> Vec<ElementRef<'a>> {
     let Some(last) = anchor.path.last() else {
         return Vec::new();
@@ -208,7 +210,16 @@ fn find<'a>(page: &'a Html, anchor: &Anchor) -> Vec<ElementRef<'a>> {
         .collect();
     // Stable: among equals, the first in the document.
     scored.sort_by(|a, b| b.0.total_cmp(&a.0));
-    scored.into_iter().take(TRIES).map(|(_, e)| e).collect()
+    scored.truncate(TRIES);
+    let mut ranked: Vec<(f64, f64, ElementRef<'a>)> = scored
+        .into_iter()
+        .map(|(path, e)| {
+            let words: Vec<String> = e.text().flat_map(words_of).collect();
+            (shared(&anchor.sketch, &shingles_of(&words)), path, e)
+        })
+        .collect();
+    ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then(b.1.total_cmp(&a.1)));
+    ranked.into_iter().map(|(_, _, e)| e).collect()
 }
 
 /// How much `element`'s path below `body` resembles `path`, from 0 to 1,
@@ -290,9 +301,9 @@ fn outside_of(container: ElementRef<'_>) -> HashSet<NodeId> {
 
 /// The container's child elements that resemble none of `known`, and have
 /// text. A child resembles a known kind with its tag and at least half of
-/// its classes, or with its tag and no class at all: bare content (a new
-/// `<p>` typed into the article) is the article's, while a widget comes
-/// with classes of its own. With no `known` kinds (an anchor stored
+/// their classes, or with its tag when either has no class at all: bare
+/// content (a new `<p>` typed into the article) is the article's, a bare
+/// element may gain a class, while a widget comes with classes of its own. With no `known` kinds (an anchor stored
 /// without them), none.
 fn unfamiliar_children(container: ElementRef<'_>, known: &[Step]) -> Vec<NodeId> {
     if known.is_empty() {
@@ -310,7 +321,8 @@ fn unfamiliar_children(container: ElementRef<'_>, known: &[Step]) -> Vec<NodeId>
                     .filter(|c| classes.contains(c.as_str()))
                     .count();
                 let union = k.classes.len() + classes.len() - common;
-                k.tag == v.name() && (classes.is_empty() || union == 0 || common * 2 >= union)
+                k.tag == v.name()
+                    && (classes.is_empty() || k.classes.is_empty() || common * 2 >= union)
             });
             !familiar && child.text().any(|t| !t.trim().is_empty())
         })
@@ -321,14 +333,8 @@ fn unfamiliar_children(container: ElementRef<'_>, known: &[Step]) -> Vec<NodeId>
 /// Whether the article read inside the container is plausibly the one the
 /// anchor sketched: most of its text shared, its size within bounds.
 fn plausible(anchor: &Anchor, article: &Article) -> Result<(), String> {
-    let shingles = shingles(article);
     if !anchor.sketch.is_empty() {
-        let kept = anchor
-            .sketch
-            .iter()
-            .filter(|h| shingles.contains(h))
-            .count();
-        let shared = kept as f64 / anchor.sketch.len() as f64;
+        let shared = shared(&anchor.sketch, &shingles(article));
         if shared < MIN_SHARED {
             return Err(format!(
                 "it shares {:.0}% of the previous version's text",
@@ -466,15 +472,35 @@ fn chars(article: &Article) -> usize {
     article.blocks.iter().map(|b| b.text.chars().count()).sum()
 }
 
+/// The share of a sketch's hashes found in `shingles` (1 for an empty
+/// sketch: a body too short to sketch says nothing).
+fn shared(sketch: &[u64], shingles: &HashSet<u64>) -> f64 {
+    if sketch.is_empty() {
+        return 1.0;
+    }
+    let kept = sketch.iter().filter(|h| shingles.contains(h)).count();
+    kept as f64 / sketch.len() as f64
+}
+
 /// The hashes of the body's three-word shingles, words lowercased.
 fn shingles(article: &Article) -> HashSet<u64> {
     let words: Vec<String> = article
         .blocks
         .iter()
-        .flat_map(|b| b.text.split(|c: char| !c.is_alphanumeric()))
+        .flat_map(|b| words_of(&b.text))
+        .collect();
+    shingles_of(&words)
+}
+
+/// The words of a text, lowercased.
+fn words_of(text: &str) -> impl Iterator<Item = String> + '_ {
+    text.split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
         .map(str::to_lowercase)
-        .collect();
+}
+
+/// The hashes of the three-word shingles of `words`.
+fn shingles_of(words: &[String]) -> HashSet<u64> {
     words
         .windows(SHINGLE)
         .map(|w| fnv1a(w.join(" ").as_bytes()))
