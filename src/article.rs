@@ -297,3 +297,41 @@ pub fn normalize_text(text: &str) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn article(titles: Option<Titles>) -> Article {
+        Article {
+            headline: Some("Rates rise".into()),
+            titles,
+            byline: Some("Ann Lee".into()),
+            blocks: vec![Block::new(BlockKind::Paragraph, "The bank raised rates.")],
+            ..Article::default()
+        }
+    }
+
+    /// A version stored before titles were kept keeps the digest in its
+    /// file name: an article without titles hashes exactly the bytes it
+    /// hashed before titles existed, and this value pins that down.
+    #[test]
+    fn fingerprints_of_versions_without_titles_are_unchanged() {
+        assert_eq!(
+            article(None).fingerprint().0,
+            "c40aec5f3254d3320899c41d0aec36e6"
+        );
+    }
+
+    #[test]
+    fn known_titles_count_in_the_fingerprint() {
+        let known = article(Some(Titles::default()));
+        assert_ne!(known.fingerprint(), article(None).fingerprint());
+        let mut retitled = known.clone();
+        retitled.titles = Some(Titles {
+            og: Some("Rates rise again".into()),
+            ..Titles::default()
+        });
+        assert_ne!(retitled.fingerprint(), known.fingerprint());
+    }
+}

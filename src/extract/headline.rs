@@ -220,12 +220,21 @@ pub(crate) fn choose(
 pub(crate) fn similarity(a: &str, b: &str) -> f64 {
     let set = |text: &str| -> std::collections::HashSet<String> {
         let mut words = std::collections::HashSet::new();
-        for word in text.split(|c: char| !c.is_alphanumeric()) {
-            if word.chars().any(unspaced) {
-                words.extend(word.chars().map(String::from));
-            } else if !word.is_empty() {
-                words.insert(word.to_lowercase());
+        let mut word = String::new();
+        for c in text.chars() {
+            if c.is_alphanumeric() && !unspaced(c) {
+                word.extend(c.to_lowercase());
+                continue;
             }
+            if !word.is_empty() {
+                words.insert(std::mem::take(&mut word));
+            }
+            if unspaced(c) {
+                words.insert(c.to_string());
+            }
+        }
+        if !word.is_empty() {
+            words.insert(word);
         }
         words
     };
