@@ -24,14 +24,11 @@ use ego_tree::NodeId;
 use scraper::{ElementRef, Html};
 use serde::{Deserialize, Serialize};
 
-use super::{ExtractError, ExtractOptions, article_of, dom};
+use super::{ExtractError, ExtractOptions, article_of, dom, sketch};
 use crate::article::Article;
 
 /// How many shingle hashes an anchor's text sketch keeps.
 const SKETCH: usize = 64;
-
-/// Words per shingle of the sketch.
-const SHINGLE: usize = 3;
 
 /// The least share of the previous version's sketch the container's text
 /// must still hold: most of an article survives any real revision.
@@ -214,8 +211,12 @@ fn find<'a>(page: &'a Html, anchor: &Anchor) -> Vec<ElementRef<'a>> {
     let mut ranked: Vec<(f64, f64, ElementRef<'a>)> = scored
         .into_iter()
         .map(|(path, e)| {
-            let words: Vec<String> = e.text().flat_map(words_of).collect();
-            (shared(&anchor.sketch, &shingles_of(&words)), path, e)
+            let words: Vec<String> = e.text().flat_map(sketch::words_of).collect();
+            (
+                sketch::shared(&anchor.sketch, &sketch::shingles_of(&words)),
+                path,
+                e,
+            )
         })
         .collect();
     ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then(b.1.total_cmp(&a.1)));
@@ -334,7 +335,7 @@ fn unfamiliar_children(container: ElementRef<'_>, known: &[Step]) -> Vec<NodeId>
 /// anchor sketched: most of its text shared, its size within bounds.
 fn plausible(anchor: &Anchor, article: &Article) -> Result<(), String> {
     if !anchor.sketch.is_empty() {
-        let shared = shared(&anchor.sketch, &shingles(article));
+        let shared = sketch::shared(&anchor.sketch, &sketch::shingles(article));
         if shared < MIN_SHARED {
             return Err(format!(
                 "it shares {:.0}% of the previous version's text",
@@ -368,9 +369,7 @@ fn anchor_of(container: ElementRef<'_>, article: &Article) -> Anchor {
             children.push(step);
         }
     }
-    let mut sketch: Vec<u64> = shingles(article).into_iter().collect();
-    sketch.sort_unstable();
-    sketch.truncate(SKETCH);
+    let sketch = sketch::of(article, SKETCH);
     Anchor {
         path,
         sketch,
@@ -470,47 +469,4 @@ fn is_text_level(tag: &str) -> bool {
 /// The body's length in characters.
 fn chars(article: &Article) -> usize {
     article.blocks.iter().map(|b| b.text.chars().count()).sum()
-}
-
-/// The share of a sketch's hashes found in `shingles` (1 for an empty
-/// sketch: a body too short to sketch says nothing).
-fn shared(sketch: &[u64], shingles: &HashSet<u64>) -> f64 {
-    if sketch.is_empty() {
-        return 1.0;
-    }
-    let kept = sketch.iter().filter(|h| shingles.contains(h)).count();
-    kept as f64 / sketch.len() as f64
-}
-
-/// The hashes of the body's three-word shingles, words lowercased.
-fn shingles(article: &Article) -> HashSet<u64> {
-    let words: Vec<String> = article
-        .blocks
-        .iter()
-        .flat_map(|b| words_of(&b.text))
-        .collect();
-    shingles_of(&words)
-}
-
-/// The words of a text, lowercased.
-fn words_of(text: &str) -> impl Iterator<Item = String> + '_ {
-    text.split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-}
-
-/// The hashes of the three-word shingles of `words`.
-fn shingles_of(words: &[String]) -> HashSet<u64> {
-    words
-        .windows(SHINGLE)
-        .map(|w| fnv1a(w.join(" ").as_bytes()))
-        .collect()
-}
-
-/// FNV-1a, 64 bits: a hash fixed by its definition, so that sketches
-/// stored by one build compare with another's.
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
-    })
 }

@@ -25,6 +25,7 @@ mod headline;
 mod hints;
 mod meta;
 mod score;
+mod sketch;
 mod stats;
 
 use std::collections::HashSet;
