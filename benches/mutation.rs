@@ -322,6 +322,7 @@ impl Page {
         let mut paragraphs = Vec::new();
         let mut items = Vec::new();
         let mut headlines = Vec::new();
+        let page_text = normalize_text(&html.root_element().text().collect::<String>());
         for element in html.root_element().descendent_elements() {
             let tag = element.value().name();
             if !matches!(tag, "p" | "li" | "h1") {
@@ -331,9 +332,12 @@ impl Page {
             if text.is_empty() {
                 continue;
             }
+            // A text the page repeats (a list item also in a menu) could
+            // name an element outside the body: such texts are not edited.
+            let unique = page_text.matches(text.as_str()).count() == 1;
             match tag {
-                "p" if blocks.contains(text.as_str()) => paragraphs.push(element.id()),
-                "li" if blocks.contains(text.as_str()) => items.push(element.id()),
+                "p" if unique && blocks.contains(text.as_str()) => paragraphs.push(element.id()),
+                "li" if unique && blocks.contains(text.as_str()) => items.push(element.id()),
                 "h1" if article.headline.as_deref() == Some(&text) => {
                     headlines.push(element.id());
                 }
