@@ -21,9 +21,18 @@ use unicode_normalization::UnicodeNormalization;
 /// One version of a watched article, as extracted from a page.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Article {
-    /// The article's headline, when the page has one.
+    /// The visible headline: what a reader sees at the top of the article
+    /// (its `h1`), else the document's `<title>` without the site's name.
+    /// Versions stored before [`Article::titles`] existed hold the headline
+    /// the page's metadata gave instead (JSON-LD or `og:title` first).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub headline: Option<String>,
+    /// The titles the page's metadata gives the article, each kept as it
+    /// is. `None` marks a version stored before redline kept them: for such
+    /// a version neither these titles nor the headline (whose meaning
+    /// changed with them) are known, and comparisons leave them out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub titles: Option<Titles>,
     /// Who wrote it ("Fredrik Vold"), without a leading "By".
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub byline: Option<String>,
@@ -43,6 +52,26 @@ pub struct Article {
     pub language: Option<String>,
     /// The body, in reading order.
     pub blocks: Vec<Block>,
+}
+
+/// The titles in a page's metadata, besides the visible headline. Each is
+/// entity-decoded and normalised like body text; `None` when the page does
+/// not state it. Newsrooms often change one and not the others (the SEO
+/// title stays while the display headline is rewritten), so each is
+/// compared on its own.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Titles {
+    /// `<meta property="og:title">`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub og: Option<String>,
+    /// The `headline` of the page's JSON-LD article entity (`Article`,
+    /// `NewsArticle`, `BlogPosting`…; never a `WebSite`, `Organization` or
+    /// `BreadcrumbList`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub json_ld: Option<String>,
+    /// The document's `<title>`, whole (site name included).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document: Option<String>,
 }
 
 /// One unit of the body: a paragraph, heading, list item, quote, caption or
@@ -101,9 +130,18 @@ pub enum Style {
 
 impl Article {
     /// A digest of everything a reader would call the article's content:
-    /// headline, byline and body with its emphasis. Metadata that pages
-    /// re-stamp on every request (times, canonical URL) is left out, so a
-    /// re-served or re-timestamped page has the same fingerprint.
+    /// headline, titles, byline and body with its emphasis. Metadata that
+    /// pages re-stamp on every request (times, canonical URL) is left out,
+    /// so a re-served or re-timestamped page has the same fingerprint.
+    ///
+    /// The titles count because a change to any of them is reported, and a
+    /// check compares only when fingerprints differ. They are hashed only
+    /// when known, so a version stored before they existed keeps the digest
+    /// its file name holds. After an upgrade the new extraction's digest
+    /// differs from the stored one; the comparison then leaves out what the
+    /// old version did not know (see `diff::compare`), finds nothing, and
+    /// the check stores the new version silently as its baseline: an
+    /// upgrade never alerts.
     pub fn fingerprint(&self) -> Fingerprint {
         let mut hasher = blake3::Hasher::new();
         let mut field = |bytes: &[u8]| {
@@ -113,6 +151,14 @@ impl Article {
         };
         field(self.headline.as_deref().unwrap_or("").as_bytes());
         field(self.byline.as_deref().unwrap_or("").as_bytes());
+        if let Some(titles) = &self.titles {
+            // A marker first, so that known-but-empty titles differ from
+            // unknown ones.
+            field(b"titles");
+            for title in [&titles.og, &titles.json_ld, &titles.document] {
+                field(title.as_deref().unwrap_or("").as_bytes());
+            }
+        }
         for block in &self.blocks {
             field(block.kind.as_str().as_bytes());
             field(block.text.as_bytes());
@@ -250,4 +296,42 @@ pub fn normalize_text(text: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn article(titles: Option<Titles>) -> Article {
+        Article {
+            headline: Some("Rates rise".into()),
+            titles,
+            byline: Some("Ann Lee".into()),
+            blocks: vec![Block::new(BlockKind::Paragraph, "The bank raised rates.")],
+            ..Article::default()
+        }
+    }
+
+    /// A version stored before titles were kept keeps the digest in its
+    /// file name: an article without titles hashes exactly the bytes it
+    /// hashed before titles existed, and this value pins that down.
+    #[test]
+    fn fingerprints_of_versions_without_titles_are_unchanged() {
+        assert_eq!(
+            article(None).fingerprint().0,
+            "c40aec5f3254d3320899c41d0aec36e6"
+        );
+    }
+
+    #[test]
+    fn known_titles_count_in_the_fingerprint() {
+        let known = article(Some(Titles::default()));
+        assert_ne!(known.fingerprint(), article(None).fingerprint());
+        let mut retitled = known.clone();
+        retitled.titles = Some(Titles {
+            og: Some("Rates rise again".into()),
+            ..Titles::default()
+        });
+        assert_ne!(retitled.fingerprint(), known.fingerprint());
+    }
 }

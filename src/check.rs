@@ -49,7 +49,8 @@ pub use analysis::STABLE_CHECKS;
 #[derive(Debug)]
 pub enum Outcome {
     /// The first successful check: the article was stored as the baseline
-    /// and nothing is reported.
+    /// and nothing is reported. Also the first check after an upgrade whose
+    /// only difference is what the new version knows (its titles).
     Baseline {
         /// The stored version (1 for a new watch).
         version: u32,
@@ -417,6 +418,7 @@ impl Pipeline {
             base: state.current_version,
             above: state.announced.max(state.current_version).unwrap_or(0),
             shrink: state.shrink.take(),
+            anchor: state.anchor.clone(),
             keep_versions: self.keep_versions,
             dry_run: self.dry_run,
             now,
@@ -428,12 +430,14 @@ impl Pipeline {
         .await
         .map_err(|e| CheckError::Task(e.to_string()))?;
         state.shrink = analysed.shrink;
+        let anchor = analysed.anchor;
         let outcome = self.hand_over(watch, state, analysed.verdict?, now).await?;
         // Validators are kept only once the page was fully processed, so a
         // failed analysis is retried with a full fetch, not answered by 304.
         state.url = watch.display_url();
         state.etag = page.validators.etag;
         state.last_modified = page.validators.last_modified;
+        state.anchor = anchor;
         Ok(match (outcome, caught_up) {
             (Outcome::Unchanged, Some(caught_up)) => caught_up,
             (outcome, _) => outcome,

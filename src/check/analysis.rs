@@ -20,7 +20,7 @@ use super::announce::Tag;
 use crate::article::Article;
 use crate::charset::{EncodingDifference, encoding_only_difference};
 use crate::diff::{self, DiffOptions};
-use crate::extract::{self, ExtractOptions, Implausible};
+use crate::extract::{self, Anchor, ExtractOptions, Implausible};
 use crate::report::Report;
 use crate::store::{NewVersion, Shrink, Snapshot, Store, StoredReport, VersionInfo};
 use crate::watchlist::Watch;
@@ -70,6 +70,8 @@ pub(super) struct Analysed {
     pub verdict: Result<Verdict, CheckError>,
     /// The refused shrink to remember (`None` once the page was taken).
     pub shrink: Option<Shrink>,
+    /// Where the article was found this time, for the next check.
+    pub anchor: Option<Anchor>,
 }
 
 /// Everything the blocking analysis needs, owned.
@@ -92,6 +94,8 @@ pub(super) struct Analysis {
     pub keep_versions: Option<usize>,
     /// Store nothing (`check --dry-run`): report what a check would store.
     pub dry_run: bool,
+    /// Where the article was found at the last check.
+    pub anchor: Option<Anchor>,
     /// When the check started: a new version's capture time.
     pub now: DateTime<Utc>,
 }
@@ -99,12 +103,20 @@ pub(super) struct Analysis {
 impl Analysis {
     /// Runs the analysis.
     pub fn run(mut self) -> Analysed {
-        let mut shrink = self.shrink.take();
-        let verdict = self.judge(&mut shrink);
-        Analysed { verdict, shrink }
+        let (mut shrink, mut anchor) = (self.shrink.take(), None);
+        let verdict = self.judge(&mut shrink, &mut anchor);
+        Analysed {
+            verdict,
+            shrink,
+            anchor,
+        }
     }
 
-    fn judge(mut self, shrink: &mut Option<Shrink>) -> Result<Verdict, CheckError> {
+    fn judge(
+        mut self,
+        shrink: &mut Option<Shrink>,
+        anchor: &mut Option<Anchor>,
+    ) -> Result<Verdict, CheckError> {
         let options = ExtractOptions {
             selector: self.watch.selector.as_ref().map(|s| s.selector.clone()),
             ignore: self
@@ -115,8 +127,15 @@ impl Analysis {
                 .collect(),
         };
         let html = std::mem::take(&mut self.html);
-        let article = extract::extract(&html, &options)?;
+        // Where the last check found the article, while it plausibly still
+        // holds it: furniture changing around it cannot move the boundary.
+        let extracted = extract::extract_at(&html, &options, self.anchor.as_ref())?;
         drop(html);
+        if let Some(why) = &extracted.fallback {
+            tracing::info!(watch = %self.watch.name, reason = %why, "detecting the article afresh");
+        }
+        *anchor = extracted.anchor;
+        let article = extracted.article;
         let name = &self.watch.name;
         let versions = self.store.versions(name)?;
         let Some(base) = self.base_snapshot(&versions)? else {
@@ -174,6 +193,15 @@ impl Analysis {
         *shrink = None;
         let report = self.compare(&base.article, &article);
         if report.is_empty() {
+            // A version stored before titles were kept differs only in its
+            // digest: it is replaced silently, so that later title changes
+            // are compared against a version that knows them.
+            if base.article.titles.is_none() && article.titles.is_some() {
+                let stored = self.keep(self.new_version(article, None))?;
+                return Ok(Verdict::Baseline {
+                    version: stored.version,
+                });
+            }
             // Only invisible or masked differences: not a change, not stored.
             return Ok(Verdict::Unchanged);
         }

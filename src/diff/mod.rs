@@ -29,8 +29,10 @@ use std::ops::Range;
 
 use regex::Regex;
 
-use crate::article::{Article, Block, BlockKind};
-use crate::report::{Change, Finding, NoteKind, NoteStatus, Report, TextChange};
+use crate::article::{Article, Block, BlockKind, Titles};
+use crate::report::{
+    Change, Finding, NoteKind, NoteStatus, Report, TextChange, TitleChange, TitleKind,
+};
 use align::BlockOp;
 use normalize::Token;
 use pairing::Bag;
@@ -51,7 +53,8 @@ pub struct DiffOptions {
 /// run of added or removed blocks, edited block (or split/merge), moved
 /// block, restyled passage and new or changed note; a note is reported as
 /// a note and never also as added text. `headline` and `byline` are set
-/// when they changed; `findings` name the numbers and quotations that
+/// when they changed, and `titles` lists the metadata titles that changed
+/// (see `title_changes` for versions stored before titles were kept); `findings` name the numbers and quotations that
 /// changed inside kept text. Identical versions give an empty report.
 ///
 /// ```
@@ -67,20 +70,36 @@ pub struct DiffOptions {
 /// ```
 pub fn compare(old: &Article, new: &Article, options: &DiffOptions) -> Report {
     // Most checks find the article untouched: say so without tokenising it.
-    if old.headline == new.headline && old.byline == new.byline && old.blocks == new.blocks {
+    if old.headline == new.headline
+        && old.titles == new.titles
+        && old.byline == new.byline
+        && old.blocks == new.blocks
+    {
         return Report::default();
     }
     let old_blocks = prepare(&old.blocks, &options.ignore_text);
     let new_blocks = prepare(&new.blocks, &options.ignore_text);
+    // The headline's meaning changed when the titles came: it is compared
+    // only between versions that agree on whether they know the titles.
+    let headline = if old.titles.is_some() == new.titles.is_some() {
+        field_change(
+            old.headline.as_deref(),
+            new.headline.as_deref(),
+            &options.ignore_text,
+        )
+    } else {
+        None
+    };
     let mut builder = Builder {
         old: &old_blocks,
         new: &new_blocks,
         old_quotes: quotes::keys(old.blocks.iter().map(|b| b.text.as_str())),
         new_quotes: quotes::keys(new.blocks.iter().map(|b| b.text.as_str())),
         report: Report {
-            headline: field_change(
-                old.headline.as_deref(),
-                new.headline.as_deref(),
+            headline,
+            titles: title_changes(
+                old.titles.as_ref(),
+                new.titles.as_ref(),
                 &options.ignore_text,
             ),
             byline: field_change(
@@ -170,6 +189,27 @@ fn field_change(old: Option<&str>, new: Option<&str>, ignore: &[Regex]) -> Optio
         new: new.to_string(),
         segments,
     })
+}
+
+/// The changes of the metadata titles, in [`TitleKind::ALL`]'s order.
+///
+/// The rule for versions of different ages: a title is compared only when
+/// both versions know the titles ([`Article::titles`] is `Some`). Then a
+/// title present in both and different is a change, and so is one that
+/// appeared or disappeared. When either version predates the titles (an
+/// upgrade), nothing is reported, whatever the other holds: the old version
+/// never looked for them, so their absence there says nothing.
+fn title_changes(old: Option<&Titles>, new: Option<&Titles>, ignore: &[Regex]) -> Vec<TitleChange> {
+    let (Some(old), Some(new)) = (old, new) else {
+        return Vec::new();
+    };
+    TitleKind::ALL
+        .into_iter()
+        .filter_map(|kind| {
+            let change = field_change(kind.of(old), kind.of(new), ignore)?;
+            Some(TitleChange { kind, change })
+        })
+        .collect()
 }
 
 /// Turns block operations into the report's changes and findings.
@@ -352,6 +392,61 @@ impl Builder<'_, '_> {
                     text: q,
                 });
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn version(headline: &str, titles: Option<(&str, &str)>) -> Article {
+        Article {
+            headline: Some(headline.into()),
+            titles: titles.map(|(og, document)| Titles {
+                og: (!og.is_empty()).then(|| og.into()),
+                json_ld: None,
+                document: Some(document.into()),
+            }),
+            ..Article::default()
+        }
+    }
+
+    /// The rule for versions of different ages, as a table: what an old
+    /// version did not know never reads as a change.
+    #[test]
+    fn titles_and_headline_compare_only_when_both_versions_know_them() {
+        let cases = [
+            // Stored before titles were kept, against a new extraction:
+            // the headline's meaning changed, nothing is compared.
+            (
+                version("Old meta headline", None),
+                version("Visible", Some(("Og", "T"))),
+                "no change",
+            ),
+            // Both old: headlines compare as they always did.
+            (version("A", None), version("B", None), "headline changed"),
+            // Both know the titles: a title present in both and different.
+            (
+                version("H", Some(("Og", "T"))),
+                version("H", Some(("Og 2", "T"))),
+                "og:title changed",
+            ),
+            // Removed or added while the other side knew the field.
+            (
+                version("H", Some(("Og", "T"))),
+                version("H", Some(("", "T"))),
+                "og:title changed",
+            ),
+            (
+                version("H", Some(("", "T"))),
+                version("H2", Some(("Og", "T2"))),
+                "headline changed, og:title changed, page title changed",
+            ),
+        ];
+        for (old, new, want) in cases {
+            let report = compare(&old, &new, &DiffOptions::default());
+            assert_eq!(report.summary(), want, "{old:?} → {new:?}");
         }
     }
 }

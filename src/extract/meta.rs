@@ -1,21 +1,30 @@
-//! The article's metadata: headline, byline, published and modified times,
-//! canonical address and language, from meta tags, JSON-LD, microdata and
-//! the page itself; and JSON-LD's `articleBody`, which content detection
-//! uses as a cross-check.
+//! The article's metadata: the visible headline and the metadata titles,
+//! byline, published and modified times, canonical address and language,
+//! from meta tags, JSON-LD, microdata and the page itself; and JSON-LD's
+//! `articleBody`, which content detection uses as a cross-check.
+//!
+//! Every text field is entity-decoded (JSON-LD strings often carry
+//! `&#8216;` or `&amp;`, and meta attributes are sometimes encoded twice)
+//! and normalised like body text, so that an encoding change never reads
+//! as an edit.
 //!
 //! This module reads attributes and small texts in one pass over the page.
-//! It must not touch the body's blocks: choosing the body is `score`'s job.
+//! It must not touch the body's blocks: choosing the body is `score`'s job,
+//! and which `h1` is the headline is `headline`'s.
 
 use scraper::{ElementRef, Html};
 use serde_json::Value;
 
-use crate::article::normalize_text;
+use super::headline::{self, Candidate};
+use crate::article::{Titles, normalize_text};
 
 /// What the page says about its article, before the body is chosen.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub(crate) struct Metadata {
-    /// The headline.
+    /// The visible headline.
     pub headline: Option<String>,
+    /// The metadata titles.
+    pub titles: Titles,
     /// The author(s), without a leading "By".
     pub byline: Option<String>,
     /// When it was first published, as the page states it.
@@ -36,8 +45,9 @@ pub(crate) struct Metadata {
 struct Found {
     og_title: Option<String>,
     twitter_title: Option<String>,
+    site_name: Option<String>,
     title: Option<String>,
-    h1: Option<String>,
+    h1s: Vec<Candidate>,
     author_meta: Option<String>,
     author_page: Option<String>,
     author_class: Option<String>,
@@ -59,36 +69,61 @@ pub(crate) fn read(html: &Html) -> Metadata {
     for element in root.descendent_elements() {
         visit(element, &mut found);
     }
-    let headline = found
-        .ld
-        .headline
-        .take()
-        .or(found.og_title)
-        .or(found.twitter_title)
-        .or(found.h1.clone())
-        .or_else(|| found.title.as_deref().map(strip_site_name))
-        .map(|h| normalize_text(&h));
+    let titles = Titles {
+        og: found.og_title.as_deref().and_then(clean_text),
+        json_ld: found.ld.headline.as_deref().and_then(clean_text),
+        document: found.title.as_deref().and_then(clean_text),
+    };
+    let headline = visible_headline(&found, &titles);
+    let field = |value: Option<String>| value.as_deref().and_then(clean_text);
     Metadata {
-        headline: headline.filter(|h| !h.is_empty()),
+        headline,
+        titles,
         byline: found
             .ld
             .byline
             .or(found.author_meta)
             .or(found.author_page)
             .or(found.author_class)
+            .and_then(|b| clean_text(&b))
             .and_then(clean_byline),
-        published: found
-            .published_meta
-            .or(found.ld.published)
-            .or(found.time_element),
-        modified: found.modified_meta.or(found.ld.modified),
-        canonical_url: found.canonical.or(found.og_url).or(found.ld.canonical_url),
-        language: found
-            .lang
-            .or(found.ld.language)
-            .or(found.locale.map(|l| l.replace('_', "-"))),
+        published: field(
+            found
+                .published_meta
+                .or(found.ld.published)
+                .or(found.time_element),
+        ),
+        modified: field(found.modified_meta.or(found.ld.modified)),
+        canonical_url: field(found.canonical.or(found.og_url).or(found.ld.canonical_url)),
+        language: field(
+            found
+                .lang
+                .or(found.ld.language)
+                .or(found.locale.map(|l| l.replace('_', "-"))),
+        ),
         article_body: found.ld.article_body,
     }
+}
+
+/// The headline a reader sees: the article's `h1`, else the document title
+/// without the site's name, else a metadata title.
+fn visible_headline(found: &Found, titles: &Titles) -> Option<String> {
+    let site = found.site_name.as_deref().and_then(clean_text);
+    let twitter = found.twitter_title.as_deref().and_then(clean_text);
+    let stated: Vec<&str> = [&titles.og, &titles.json_ld, &twitter]
+        .into_iter()
+        .filter_map(|t| t.as_deref())
+        .collect();
+    let document = titles
+        .document
+        .as_deref()
+        .map(|t| headline::strip_site_name(t, site.as_deref(), &stated));
+    let mut compared = stated.clone();
+    compared.extend(document.as_deref());
+    headline::choose(&found.h1s, &compared, site.as_deref())
+        .or(document)
+        .or_else(|| stated.first().map(|t| t.to_string()))
+        .filter(|h| !h.is_empty())
 }
 
 /// Looks at one element for any metadata it carries.
@@ -103,7 +138,7 @@ fn visit(element: ElementRef<'_>, found: &mut Found) {
             }
         }
         "title" if found.title.is_none() => found.title = text_of(element),
-        "h1" if found.h1.is_none() => found.h1 = text_of(element),
+        "h1" => found.h1s.extend(headline::candidate(element)),
         "time" if found.time_element.is_none() => {
             found.time_element = value.attr("datetime").and_then(non_empty);
         }
@@ -202,6 +237,7 @@ fn visit_meta(element: ElementRef<'_>, found: &mut Found) {
     let slot = match key.as_str() {
         "og:title" => &mut found.og_title,
         "twitter:title" => &mut found.twitter_title,
+        "og:site_name" | "application-name" => &mut found.site_name,
         "author" | "article:author" | "parsely-author" | "sailthru.author" | "dc.creator" => {
             if content.starts_with("http") {
                 return;
@@ -256,7 +292,8 @@ fn read_json_ld(value: &Value, ld: &mut Metadata) {
     }
 }
 
-/// Whether a JSON-LD `@type` names a kind of article.
+/// Whether a JSON-LD `@type` names a kind of article, or a `WebPage`
+/// (read for dates and language only, never for the headline).
 fn is_article_type(kind: Option<&Value>) -> bool {
     match kind {
         Some(Value::String(s)) => {
@@ -270,10 +307,10 @@ fn is_article_type(kind: Option<&Value>) -> bool {
 fn read_article_object(object: &serde_json::Map<String, Value>, ld: &mut Metadata) {
     let text = |key: &str| object.get(key).and_then(Value::as_str).and_then(non_empty);
     let is_page = object.get("@type").and_then(Value::as_str) == Some("WebPage");
-    // A WebPage object only fills what a real article object did not.
-    let headline = text("headline").or_else(|| if is_page { None } else { text("name") });
-    if headline.is_some() && (ld.headline.is_none() || !is_page) {
-        ld.headline = headline;
+    // The headline is the article entity's, the first one's when a page
+    // states several: a WebPage's name is the document title again.
+    if !is_page && ld.headline.is_none() {
+        ld.headline = text("headline").or_else(|| text("name"));
     }
     if ld.byline.is_none() {
         ld.byline = object.get("author").and_then(author_names);
@@ -344,18 +381,21 @@ fn clean_byline(byline: String) -> Option<String> {
     Some(trimmed.to_string())
 }
 
-/// "Headline | Site" → "Headline": the `<title>` often ends with the site's
-/// name after a separator.
-fn strip_site_name(title: &str) -> String {
-    for separator in [" | ", " – ", " — ", " - ", " :: ", " · "] {
-        if let Some(at) = title.rfind(separator) {
-            let head = &title[..at];
-            if head.split_whitespace().count() >= 3 {
-                return head.to_string();
-            }
-        }
-    }
-    title.to_string()
+/// A metadata text entity-decoded and normalised; `None` when empty.
+///
+/// The page's parser already decoded attributes and text once, but JSON-LD
+/// strings are JSON, not HTML, and some pages encode meta attributes twice:
+/// what is still an entity is decoded by parsing it as an HTML fragment,
+/// which knows every entity the HTML standard names.
+fn clean_text(text: &str) -> Option<String> {
+    let decoded = if text.contains('&') {
+        let fragment = Html::parse_fragment(text);
+        fragment.root_element().text().collect::<String>()
+    } else {
+        text.to_string()
+    };
+    let text = normalize_text(&decoded);
+    (!text.is_empty()).then_some(text)
 }
 
 #[cfg(test)]
@@ -363,18 +403,49 @@ mod tests {
     use super::*;
 
     #[test]
-    fn site_names_are_stripped_from_titles() {
-        let cases = [
-            (
-                "Binance Agreed to Hand Data | Cryptonews",
-                "Binance Agreed to Hand Data",
-            ),
-            ("Short - Site", "Short - Site"),
-            ("No separator at all", "No separator at all"),
-        ];
-        for (title, want) in cases {
-            assert_eq!(strip_site_name(title), want);
-        }
+    fn titles_with_entities_decode() {
+        let page = Html::parse_document(
+            r#"<html><head><title>Ruling &amp;amp; reaction | Site</title>
+            <meta property="og:title" content="The &amp;#8216;quiet&amp;#8217; ruling">
+            <script type="application/ld+json">{"@type":"NewsArticle",
+            "headline":"The &#8216;quiet&#8217; ruling &amp; its fallout",
+            "author":{"name":"Ann&#233;e Lee"}}</script></head>
+            <body><article><h1>The &#8216;quiet&#8217;   ruling</h1></article></body></html>"#,
+        );
+        let meta = read(&page);
+        assert_eq!(meta.headline.as_deref(), Some("The ‘quiet’ ruling"));
+        assert_eq!(meta.titles.og.as_deref(), Some("The ‘quiet’ ruling"));
+        assert_eq!(
+            meta.titles.json_ld.as_deref(),
+            Some("The ‘quiet’ ruling & its fallout")
+        );
+        assert_eq!(
+            meta.titles.document.as_deref(),
+            Some("Ruling & reaction | Site")
+        );
+        assert_eq!(meta.byline.as_deref(), Some("Année Lee"));
+    }
+
+    #[test]
+    fn the_json_ld_headline_is_the_article_entity_s() {
+        let page = Html::parse_document(
+            r#"<html><head><script type="application/ld+json">[
+            {"@type":"WebSite","name":"Daily Planet","headline":"Daily Planet"},
+            {"@type":"BreadcrumbList","name":"Home > Politics"},
+            {"@type":"WebPage","name":"Rates rise | Daily Planet"},
+            {"@type":"NewsArticle","headline":"Rates rise"}]</script></head><body></body></html>"#,
+        );
+        assert_eq!(read(&page).titles.json_ld.as_deref(), Some("Rates rise"));
+    }
+
+    #[test]
+    fn without_an_article_h1_the_title_loses_its_site_name() {
+        let page = Html::parse_document(
+            r#"<html><head><title>Rates rise again | Daily Planet</title>
+            <meta property="og:site_name" content="Daily Planet"></head>
+            <body><header><h1><a href="/">Daily Planet</a></h1></header><p>Text.</p></body></html>"#,
+        );
+        assert_eq!(read(&page).headline.as_deref(), Some("Rates rise again"));
     }
 
     #[test]

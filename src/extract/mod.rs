@@ -12,9 +12,12 @@
 //! words mean), `stats` (text statistics per node), `score` (which part is
 //! the article), `furniture` (counters, date lines, prompts and teaser
 //! widgets inside the chosen column), `detect` (strict to loose passes and
-//! the JSON-LD cross-check), `blocks` (rendering to blocks with emphasis), `meta`
-//! (metadata), `guard` (plausibility of a result), `folder` (bulk runs).
+//! the JSON-LD cross-check), `blocks` (rendering to blocks with emphasis),
+//! `meta` (metadata), `headline` (the visible headline), `guard`
+//! (plausibility of a result), `anchor` (extraction from where the previous
+//! version's article was), `folder` (bulk runs).
 
+mod anchor;
 mod blocks;
 mod bounds;
 mod detect;
@@ -22,9 +25,11 @@ mod dom;
 mod folder;
 mod furniture;
 mod guard;
+mod headline;
 mod hints;
 mod meta;
 mod score;
+mod sketch;
 mod stats;
 
 use std::collections::HashSet;
@@ -32,6 +37,7 @@ use std::collections::HashSet;
 use scraper::selector::ToCss;
 use scraper::{Html, Selector};
 
+pub use anchor::{Anchor, Anchored, Fallback, extract_at};
 pub use bounds::{MAX_ATTRIBUTES, MAX_DEPTH, MAX_NODES, MIN_NODES, bound, node_budget};
 pub use folder::{FolderRun, extract_folder};
 pub use guard::{Implausible, PageKind, check_plausible, stand_in_kind};
@@ -87,18 +93,30 @@ pub fn extract(html: &str, options: &ExtractOptions) -> Result<Article, ExtractE
     // Hostile shapes (deep nesting, millions of tags or attributes) are cut
     // down first: the parser's cost grows with them faster than with size.
     let page = Html::parse_document(&bound(html));
-    let metadata = meta::read(&page);
-    let mut ignored = HashSet::new();
+    article_of(&page, options, HashSet::new())
+}
+
+/// The article of a parsed page, detection leaving out the elements in
+/// `outside` (with their subtrees) as well as the watch's ignored ones.
+/// Metadata is always read from the whole page.
+fn article_of(
+    page: &Html,
+    options: &ExtractOptions,
+    outside: HashSet<ego_tree::NodeId>,
+) -> Result<Article, ExtractError> {
+    let metadata = meta::read(page);
+    let mut ignored = outside;
     for selector in &options.ignore {
         ignored.extend(page.select(selector).map(|e| e.id()));
     }
     let mut blocks = match &options.selector {
-        Some(selector) => by_selector(&page, selector, &ignored)?,
-        None => detect::detect(&page, &ignored, &metadata),
+        Some(selector) => by_selector(page, selector, &ignored)?,
+        None => detect::detect(page, &ignored, &metadata),
     };
     drop_repeated_headline(&mut blocks, metadata.headline.as_deref());
     let article = Article {
         headline: metadata.headline,
+        titles: Some(metadata.titles),
         byline: metadata.byline,
         published: metadata.published,
         modified: metadata.modified,

@@ -43,6 +43,10 @@ pub struct Alert {
 /// What an [`Alert`] reports.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "alerts are few and short-lived; boxing the report would only add indirection"
+)]
 pub enum Event {
     /// The article changed from one stored version to another, or went
     /// back to an earlier one (`reverted`).

@@ -19,9 +19,13 @@ pub use render::{Format, RenderContext, html_changes, html_fragment, render};
 /// Everything that changed between an old and a new version of an article.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Report {
-    /// The headline, when it changed.
+    /// The visible headline, when it changed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub headline: Option<TextChange>,
+    /// The metadata titles that changed (`og:title`, the JSON-LD headline,
+    /// the document's `<title>`), in that order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub titles: Vec<TitleChange>,
     /// The byline, when it changed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub byline: Option<TextChange>,
@@ -46,6 +50,56 @@ pub struct TextChange {
     /// value was added or removed as a whole.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub segments: Vec<Segment>,
+}
+
+/// A metadata title's value before and after.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TitleChange {
+    /// Which title.
+    pub kind: TitleKind,
+    /// Its values and the edit.
+    #[serde(flatten)]
+    pub change: TextChange,
+}
+
+/// The metadata titles a page gives an article besides its visible
+/// headline (see [`crate::article::Titles`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TitleKind {
+    /// `og:title`.
+    OgTitle,
+    /// The JSON-LD article's `headline`.
+    JsonLdHeadline,
+    /// The document's `<title>`.
+    DocumentTitle,
+}
+
+impl TitleKind {
+    /// Every kind, in the order reports list them.
+    pub const ALL: [TitleKind; 3] = [
+        TitleKind::OgTitle,
+        TitleKind::JsonLdHeadline,
+        TitleKind::DocumentTitle,
+    ];
+
+    /// The title as a reader names it, capitalised for a heading.
+    pub fn label(self) -> &'static str {
+        match self {
+            TitleKind::OgTitle => "og:title",
+            TitleKind::JsonLdHeadline => "JSON-LD headline",
+            TitleKind::DocumentTitle => "Page title",
+        }
+    }
+
+    /// This title's value in `titles`.
+    pub fn of(self, titles: &crate::article::Titles) -> Option<&str> {
+        match self {
+            TitleKind::OgTitle => titles.og.as_deref(),
+            TitleKind::JsonLdHeadline => titles.json_ld.as_deref(),
+            TitleKind::DocumentTitle => titles.document.as_deref(),
+        }
+    }
 }
 
 /// One change to the body. Positions are indexes into the old and new
@@ -274,7 +328,25 @@ impl Report {
 
     /// Whether nothing changed.
     pub fn is_empty(&self) -> bool {
-        self.headline.is_none() && self.byline.is_none() && self.changes.is_empty()
+        self.headline.is_none()
+            && self.titles.is_empty()
+            && self.byline.is_none()
+            && self.changes.is_empty()
+    }
+
+    /// The whole fields that changed, each with its label, in the order
+    /// reports show them: the visible headline first, then the metadata
+    /// titles, then the byline.
+    pub fn field_changes(&self) -> Vec<(&'static str, &TextChange)> {
+        let mut fields = Vec::new();
+        if let Some(headline) = &self.headline {
+            fields.push(("Headline", headline));
+        }
+        fields.extend(self.titles.iter().map(|t| (t.kind.label(), &t.change)));
+        if let Some(byline) = &self.byline {
+            fields.push(("Byline", byline));
+        }
+        fields
     }
 
     /// Counts the report's changes and findings by kind.

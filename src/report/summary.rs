@@ -4,7 +4,7 @@
 //! Plain functions of the report's counts and notes; they must not look at
 //! the text of the changes.
 
-use super::{Change, NoteKind, NoteStatus, Report};
+use super::{Change, NoteKind, NoteStatus, Report, TitleKind};
 use crate::article::Style;
 
 impl Report {
@@ -16,6 +16,9 @@ impl Report {
         let mut parts: Vec<String> = Vec::new();
         if self.headline.is_some() {
             parts.push("headline changed".into());
+        }
+        for title in &self.titles {
+            parts.push(format!("{} changed", title.kind.lowercase()));
         }
         if self.byline.is_some() {
             parts.push("byline changed".into());
@@ -55,6 +58,9 @@ impl Report {
         let mut clauses: Vec<String> = Vec::new();
         if self.headline.is_some() {
             clauses.push("the headline changed".into());
+        }
+        for title in &self.titles {
+            clauses.push(format!("the {} changed", title.kind.lowercase()));
         }
         if self.byline.is_some() {
             clauses.push("the byline changed".into());
@@ -154,6 +160,17 @@ impl NoteKind {
             NoteKind::Update => "update notes",
             NoteKind::Correction => "corrections",
             NoteKind::EditorsNote => "editor's notes",
+        }
+    }
+}
+
+impl TitleKind {
+    /// The title as named inside a sentence: "og:title", "page title".
+    fn lowercase(self) -> &'static str {
+        match self {
+            TitleKind::OgTitle => "og:title",
+            TitleKind::JsonLdHeadline => "JSON-LD headline",
+            TitleKind::DocumentTitle => "page title",
         }
     }
 }

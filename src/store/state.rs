@@ -58,6 +58,10 @@ pub struct WatchState {
     /// The page's returns to earlier versions, oldest first, for `history`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub returns: Vec<Return>,
+    /// Where the article was found at the last successful check, so that
+    /// the next one extracts from the same place (see `extract::anchor`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub anchor: Option<crate::extract::Anchor>,
 }
 
 /// A refused extraction seen again and again.

@@ -75,7 +75,7 @@ pub fn fragment(report: &Report, ctx: &RenderContext) -> String {
 }
 
 /// The report's changes only, without title, context or lead sentence:
-/// notes first, findings, headline and byline, then the body's changes
+/// notes first, findings, the headline, titles and byline, then the body's changes
 /// block by block. For a message that writes its own heading.
 pub fn changes(report: &Report) -> String {
     let mut out = String::new();
@@ -99,10 +99,8 @@ pub fn changes(report: &Report) -> String {
         let list = format!("<ul style=\"margin:0 0 10px 0;padding-left:18px\">\n{items}</ul>\n");
         out += &labelled("Findings", &list, bar::FINDINGS);
     }
-    for (name, field) in [("Headline", &report.headline), ("Byline", &report.byline)] {
-        if let Some(field) = field {
-            out += &labelled(&format!("{name} changed"), &text_change(field), bar::QUIET);
-        }
+    for (name, field) in report.field_changes() {
+        out += &labelled(&format!("{name} changed"), &text_change(field), bar::QUIET);
     }
     for change in report
         .changes

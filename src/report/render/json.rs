@@ -9,7 +9,9 @@
 //!   "summary": "+7 paragraphs, 3 edits, 1 update note",
 //!   "counts": { "added", "removed", "edited", "moved", "emphasised",
 //!               "deemphasised", "notes", "numbers", "quotes_added", "quotes_removed" },
-//!   "headline": { "old", "new", "segments"? },   // only when it changed
+//!   "headline": { "old", "new", "segments"? },   // the visible headline, only when it changed
+//!   "titles": [ { "kind": "og_title" | "json_ld_headline" | "document_title",
+//!                 "old", "new", "segments"? } ],  // only the titles that changed
 //!   "byline":   { "old", "new", "segments"? },   // only when it changed
 //!   "changes": [ { "type": "added" | "removed" | "edited" | "moved" | "emphasised"
 //!                  | "deemphasised" | "note", ... } ],

@@ -58,10 +58,8 @@ pub(crate) fn render(report: &Report, ctx: &RenderContext, m: &dyn Marks) -> Str
         section(&mut out, change, m);
     }
     findings(&mut out, &report.findings, m);
-    for (label, field) in [("Headline", &report.headline), ("Byline", &report.byline)] {
-        if let Some(field) = field {
-            text_change(&mut out, label, field, m);
-        }
+    for (label, field) in report.field_changes() {
+        text_change(&mut out, label, field, m);
     }
     for change in report
         .changes

@@ -1,0 +1,473 @@
+//! Stable extraction across versions: a watch remembers where its article
+//! was found, and later checks extract from the same place while it still
+//! plausibly holds the article.
+//!
+//! A monitor has what an extractor does not: the previous version of the
+//! same page. Detection alone weighs the whole page every time, so an ad
+//! block inserted in the page's header or a promo set beside the article
+//! can move its boundary and read as an edit. An [`Anchor`] names the
+//! container the article was found in (its path of tags, ids and classes
+//! from `<body>`) and sketches its text. The next extraction finds that
+//! container again and runs the same detection inside it only, so that
+//! furniture around it cannot enter. When the container is gone, or what
+//! it now holds shares too little text with the previous version or has a
+//! very different size, detection runs on the whole page afresh and the
+//! result says why ([`Fallback`]).
+//!
+//! This module reuses detection as it is (`detect`, through the module's
+//! `article_of`) and must not score nodes itself. It is pure: the caller
+//! keeps the anchor between checks and logs the fallbacks.
+
+use std::collections::{HashMap, HashSet};
+
+use ego_tree::NodeId;
+use scraper::{ElementRef, Html};
+use serde::{Deserialize, Serialize};
+
+use super::{ExtractError, ExtractOptions, article_of, dom, sketch};
+use crate::article::Article;
+
+/// How many shingle hashes an anchor's text sketch keeps.
+const SKETCH: usize = 64;
+
+/// The least share of the previous version's sketch the container's text
+/// must still hold: most of an article survives any real revision.
+const MIN_SHARED: f64 = 0.7;
+
+/// The bounds of the container's new size as a multiple of the previous
+/// one: beyond them it holds something else (a collapsed teaser, a whole
+/// new page section).
+const SIZE_BOUNDS: (f64, f64) = (0.5, 3.0);
+
+/// The least path similarity for an element to be tried as the container.
+const MIN_PATH: f64 = 0.4;
+
+/// How many of the most similar elements are tried as the container.
+const TRIES: usize = 3;
+
+/// Text nodes shorter than this (in bytes, normalised) do not locate the
+/// article: "Share" or "News" occur anywhere.
+const LOCATING_TEXT: usize = 20;
+
+/// The share of the located article text the container must hold.
+const HOLDS: f64 = 0.9;
+
+/// How many kinds of child element an anchor remembers.
+const MAX_CHILD_KINDS: usize = 64;
+
+/// How many ancestors above the located container are tried when
+/// detection inside it does not give the page's result.
+const CLIMBS: usize = 3;
+
+/// Where a watch's article was found on its page, kept in the watch's
+/// state between checks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Anchor {
+    /// The container's path below `<body>`, outermost first; its last step
+    /// is the container itself.
+    pub path: Vec<Step>,
+    /// A sketch of the article's text: the smallest hashes (FNV-1a, stable
+    /// across builds) of its three-word shingles, sorted.
+    pub sketch: Vec<u64>,
+    /// The body's length in characters.
+    pub chars: usize,
+    /// The kinds of element (tag and classes) the container held when the
+    /// article was first found there. A child of the container unlike all
+    /// of them is new furniture beside the article (a promo, a widget) and
+    /// is left out, so that it cannot move the article's boundary; new
+    /// paragraphs are like the old ones and stay.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub children: Vec<Step>,
+}
+
+/// One element of an anchor's path.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Step {
+    /// Its local name.
+    pub tag: String,
+    /// Its `id`, when it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Its classes, sorted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub classes: Vec<String>,
+    /// Its place among its parent's children of the same tag, from 0.
+    pub nth: usize,
+}
+
+/// An extraction and where it was made.
+#[derive(Debug, Clone)]
+pub struct Anchored {
+    /// The article.
+    pub article: Article,
+    /// Where the article was found, for the next extraction; `None` when it
+    /// cannot be pinned to one container (a watch's selector, a body taken
+    /// from JSON-LD, detection that differs inside any container).
+    pub anchor: Option<Anchor>,
+    /// Why the anchor given was not used, when it was not.
+    pub fallback: Option<Fallback>,
+}
+
+/// Why an extraction detected the article afresh instead of reading it
+/// where the previous version's was.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Fallback {
+    /// No element of the page resembles the container any more.
+    #[error("the article's container is gone from the page")]
+    Gone,
+    /// The container is there but no longer holds the article.
+    #[error("the article's container no longer holds the article: {0}")]
+    Implausible(String),
+}
+
+/// Extracts the article, from where `anchor` says the previous version's
+/// was when it still plausibly holds it, else by detection on the whole
+/// page; and returns the anchor for the next extraction.
+///
+/// # Errors
+///
+/// As [`super::extract`], for the page's fresh extraction.
+pub fn extract_at(
+    html: &str,
+    options: &ExtractOptions,
+    anchor: Option<&Anchor>,
+) -> Result<Anchored, ExtractError> {
+    // Bounded as `extract` bounds it: a hostile page costs no more here.
+    let page = Html::parse_document(&super::bound(html));
+    if options.selector.is_some() {
+        // A watch's selector is its own anchor.
+        let article = article_of(&page, options, HashSet::new())?;
+        return Ok(Anchored {
+            article,
+            anchor: None,
+            fallback: None,
+        });
+    }
+    let fallback = match anchor.map(|a| at_anchor(&page, options, a)) {
+        Some(Ok(anchored)) => return Ok(anchored),
+        Some(Err(why)) => Some(why),
+        None => None,
+    };
+    let article = article_of(&page, options, HashSet::new())?;
+    let anchor = locate(&page, options, &article);
+    Ok(Anchored {
+        article,
+        anchor,
+        fallback,
+    })
+}
+
+/// The extraction inside the container `anchor` names, when one of the
+/// page's elements resembles it and plausibly holds the article.
+fn at_anchor(page: &Html, options: &ExtractOptions, anchor: &Anchor) -> Result<Anchored, Fallback> {
+    let candidates = find(page, anchor);
+    let mut why = Fallback::Gone;
+    for container in candidates {
+        let mut outside = outside_of(container);
+        outside.extend(unfamiliar_children(container, &anchor.children));
+        let reason = match article_of(page, options, outside) {
+            Ok(article) => match plausible(anchor, &article) {
+                Ok(()) => {
+                    // The children stay those of the first sighting: what
+                    // was left out as unfamiliar must stay so.
+                    let next = Anchor {
+                        children: anchor.children.clone(),
+                        ..anchor_of(container, &article)
+                    };
+                    return Ok(Anchored {
+                        anchor: Some(next),
+                        article,
+                        fallback: None,
+                    });
+                }
+                Err(reason) => reason,
+            },
+            Err(e) => e.to_string(),
+        };
+        // The most similar element's reason is the one worth telling.
+        if why == Fallback::Gone {
+            why = Fallback::Implausible(reason);
+        }
+    }
+    Err(why)
+}
+
+/// The elements most like the anchor's container: the few most alike in
+/// their path, the one holding most of the sketched text first (a page's
+/// sections often share one template), then by path.
+fn find<'a>(page: &'a Html, anchor: &Anchor) -> Vec<ElementRef<'a>> {
+    let Some(last) = anchor.path.last() else {
+        return Vec::new();
+    };
+    let body = dom::body_of(page);
+    let mut scored: Vec<(f64, ElementRef<'a>)> = body
+        .descendent_elements()
+        .filter(|e| e.value().name() == last.tag)
+        .map(|e| (path_similarity(&anchor.path, e, body.id()), e))
+        .filter(|(score, _)| *score >= MIN_PATH)
+        .collect();
+    // Stable: among equals, the first in the document.
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+    scored.truncate(TRIES);
+    let mut ranked: Vec<(f64, f64, ElementRef<'a>)> = scored
+        .into_iter()
+        .map(|(path, e)| {
+            let words: Vec<String> = e.text().flat_map(sketch::words_of).collect();
+            (
+                sketch::shared(&anchor.sketch, &sketch::shingles_of(&words)),
+                path,
+                e,
+            )
+        })
+        .collect();
+    ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then(b.1.total_cmp(&a.1)));
+    ranked.into_iter().map(|(_, _, e)| e).collect()
+}
+
+/// How much `element`'s path below `body` resembles `path`, from 0 to 1,
+/// compared from the container up: a page that changed above the article
+/// loses little, and a wrapper inserted on the way costs only the levels
+/// above it.
+fn path_similarity(path: &[Step], element: ElementRef<'_>, body: NodeId) -> f64 {
+    let ancestors = std::iter::once(element).chain(
+        element
+            .ancestors()
+            .filter_map(ElementRef::wrap)
+            .take_while(|a| a.id() != body),
+    );
+    let mut depth = 0;
+    let mut sum = 0.0;
+    let mut steps = path.iter().rev();
+    for ancestor in ancestors {
+        depth += 1;
+        if let Some(step) = steps.next() {
+            sum += step_similarity(step, ancestor);
+        }
+    }
+    sum / depth.max(path.len()) as f64
+}
+
+/// How much an element resembles one step of a path: its tag must match;
+/// its id, classes and place add to it.
+fn step_similarity(step: &Step, element: ElementRef<'_>) -> f64 {
+    let value = element.value();
+    if value.name() != step.tag {
+        return 0.0;
+    }
+    let id = f64::from(u8::from(value.id() == step.id.as_deref()));
+    let classes: HashSet<&str> = value.classes().collect();
+    let common = step
+        .classes
+        .iter()
+        .filter(|c| classes.contains(c.as_str()))
+        .count();
+    let union = step.classes.len() + classes.len() - common;
+    let class = if union == 0 {
+        1.0
+    } else {
+        common as f64 / union as f64
+    };
+    let place = f64::from(u8::from(nth_of(element) == step.nth));
+    0.4 + 0.25 * id + 0.25 * class + 0.1 * place
+}
+
+/// The element's place among its parent's children of the same tag.
+fn nth_of(element: ElementRef<'_>) -> usize {
+    let tag = element.value().name();
+    element
+        .prev_siblings()
+        .filter_map(ElementRef::wrap)
+        .filter(|s| s.value().name() == tag)
+        .count()
+}
+
+/// Every element outside `container`'s subtree that detection would walk:
+/// the other children of each of its ancestors up to `<body>`.
+fn outside_of(container: ElementRef<'_>) -> HashSet<NodeId> {
+    let mut outside = HashSet::new();
+    let mut on_path = container.id();
+    for ancestor in container.ancestors().filter_map(ElementRef::wrap) {
+        outside.extend(
+            ancestor
+                .child_elements()
+                .map(|c| c.id())
+                .filter(|&id| id != on_path),
+        );
+        if ancestor.value().name() == "body" {
+            break;
+        }
+        on_path = ancestor.id();
+    }
+    outside
+}
+
+/// The container's child elements that resemble none of `known`, and have
+/// text. A child resembles a known kind with its tag and at least half of
+/// their classes, or with its tag when either has no class at all: bare
+/// content (a new `<p>` typed into the article) is the article's, a bare
+/// element may gain a class, while a widget comes with classes of its own. With no `known` kinds (an anchor stored
+/// without them), none.
+fn unfamiliar_children(container: ElementRef<'_>, known: &[Step]) -> Vec<NodeId> {
+    if known.is_empty() {
+        return Vec::new();
+    }
+    container
+        .child_elements()
+        .filter(|child| {
+            let v = child.value();
+            let classes: HashSet<&str> = v.classes().collect();
+            let familiar = known.iter().any(|k| {
+                let common = k
+                    .classes
+                    .iter()
+                    .filter(|c| classes.contains(c.as_str()))
+                    .count();
+                let union = k.classes.len() + classes.len() - common;
+                k.tag == v.name()
+                    && (classes.is_empty() || k.classes.is_empty() || common * 2 >= union)
+            });
+            !familiar && child.text().any(|t| !t.trim().is_empty())
+        })
+        .map(|child| child.id())
+        .collect()
+}
+
+/// Whether the article read inside the container is plausibly the one the
+/// anchor sketched: most of its text shared, its size within bounds.
+fn plausible(anchor: &Anchor, article: &Article) -> Result<(), String> {
+    if !anchor.sketch.is_empty() {
+        let shared = sketch::shared(&anchor.sketch, &sketch::shingles(article));
+        if shared < MIN_SHARED {
+            return Err(format!(
+                "it shares {:.0}% of the previous version's text",
+                shared * 100.0
+            ));
+        }
+    }
+    let ratio = chars(article) as f64 / anchor.chars.max(1) as f64;
+    if ratio < SIZE_BOUNDS.0 || ratio > SIZE_BOUNDS.1 {
+        return Err(format!("its text is {ratio:.2} times as long as before"));
+    }
+    Ok(())
+}
+
+/// The anchor of `article` found in `container`.
+fn anchor_of(container: ElementRef<'_>, article: &Article) -> Anchor {
+    let mut path: Vec<Step> = std::iter::once(container)
+        .chain(container.ancestors().filter_map(ElementRef::wrap))
+        .take_while(|e| !matches!(e.value().name(), "body" | "html"))
+        .map(|e| step_of(e, nth_of(e)))
+        .collect();
+    path.reverse();
+    let mut children: Vec<Step> = Vec::new();
+    for child in container.child_elements() {
+        let step = step_of(child, 0);
+        if children.len() < MAX_CHILD_KINDS
+            && !children
+                .iter()
+                .any(|c| c.tag == step.tag && c.classes == step.classes)
+        {
+            children.push(step);
+        }
+    }
+    let sketch = sketch::of(article, SKETCH);
+    Anchor {
+        path,
+        sketch,
+        chars: chars(article),
+        children,
+    }
+}
+
+/// The step an element makes, at place `nth`.
+fn step_of(element: ElementRef<'_>, nth: usize) -> Step {
+    let value = element.value();
+    let mut classes: Vec<String> = value.classes().map(str::to_string).collect();
+    classes.sort();
+    Step {
+        tag: value.name().to_string(),
+        id: value.id().map(str::to_string),
+        classes,
+        nth,
+    }
+}
+
+/// The container of a freshly detected article: the deepest element that
+/// holds nearly all of the page text the body was made of, moved up while
+/// detection inside it does not give the same body. `None` when the body
+/// is not the page's text (a JSON-LD stand-in) or no container gives it.
+fn locate(page: &Html, options: &ExtractOptions, article: &Article) -> Option<Anchor> {
+    let body_text = article.body_text();
+    let body = dom::body_of(page);
+    let mut held: HashMap<NodeId, usize> = HashMap::new();
+    let mut total = 0;
+    for node in body.descendants() {
+        let Some(text) = node.value().as_text() else {
+            continue;
+        };
+        let text = crate::article::normalize_text(text);
+        if text.len() < LOCATING_TEXT || !body_text.contains(&text) {
+            continue;
+        }
+        total += text.len();
+        for ancestor in node.ancestors() {
+            *held.entry(ancestor.id()).or_default() += text.len();
+        }
+    }
+    if total * 2 < body_text.len() {
+        return None;
+    }
+    let holds =
+        |e: &ElementRef<'_>| held.get(&e.id()).copied().unwrap_or(0) as f64 >= HOLDS * total as f64;
+    let mut container = body;
+    while let Some(child) = container.child_elements().find(holds) {
+        container = child;
+    }
+    // A body that is one paragraph grows by paragraphs beside it: its
+    // container is the paragraph's parent.
+    while is_text_level(container.value().name()) {
+        container = container.parent().and_then(ElementRef::wrap)?;
+    }
+    for _ in 0..=CLIMBS {
+        if container.id() == body.id() {
+            return None;
+        }
+        let inside = article_of(page, options, outside_of(container));
+        if inside.is_ok_and(|a| a.blocks == article.blocks) {
+            return Some(anchor_of(container, article));
+        }
+        container = container.parent().and_then(ElementRef::wrap)?;
+    }
+    None
+}
+
+/// Whether elements of this tag hold text rather than blocks of it.
+fn is_text_level(tag: &str) -> bool {
+    matches!(
+        tag,
+        "p" | "h1"
+            | "h2"
+            | "h3"
+            | "h4"
+            | "h5"
+            | "h6"
+            | "li"
+            | "blockquote"
+            | "pre"
+            | "span"
+            | "a"
+            | "b"
+            | "strong"
+            | "em"
+            | "i"
+            | "font"
+            | "td"
+            | "dd"
+            | "figcaption"
+    )
+}
+
+/// The body's length in characters.
+fn chars(article: &Article) -> usize {
+    article.blocks.iter().map(|b| b.text.chars().count()).sum()
+}

@@ -1,0 +1,96 @@
+//! A text's sketch: the hashes of its three-word shingles, and the few
+//! smallest of them kept as a sample that later versions are measured
+//! against (the share of the sample a new text still holds estimates how
+//! much of the old text it kept).
+//!
+//! Hashes are FNV-1a, fixed by their definition, so that a sketch stored
+//! by one build compares with another build's. This module knows texts and
+//! articles only, not pages.
+
+use std::collections::HashSet;
+
+use crate::article::Article;
+
+/// Words per shingle.
+const SHINGLE: usize = 3;
+
+/// The `size` smallest shingle hashes of the article's body, sorted.
+pub(crate) fn of(article: &Article, size: usize) -> Vec<u64> {
+    let mut sketch: Vec<u64> = shingles(article).into_iter().collect();
+    sketch.sort_unstable();
+    sketch.truncate(size);
+    sketch
+}
+
+/// The share of a sketch's hashes found in `shingles` (1 for an empty
+/// sketch: a body too short to sketch says nothing).
+pub(crate) fn shared(sketch: &[u64], shingles: &HashSet<u64>) -> f64 {
+    if sketch.is_empty() {
+        return 1.0;
+    }
+    let kept = sketch.iter().filter(|h| shingles.contains(h)).count();
+    kept as f64 / sketch.len() as f64
+}
+
+/// The hashes of the body's three-word shingles, words lowercased.
+pub(crate) fn shingles(article: &Article) -> HashSet<u64> {
+    let words: Vec<String> = article
+        .blocks
+        .iter()
+        .flat_map(|b| words_of(&b.text))
+        .collect();
+    shingles_of(&words)
+}
+
+/// The words of a text, lowercased.
+pub(crate) fn words_of(text: &str) -> impl Iterator<Item = String> + '_ {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+}
+
+/// The hashes of the three-word shingles of `words`.
+pub(crate) fn shingles_of(words: &[String]) -> HashSet<u64> {
+    words
+        .windows(SHINGLE)
+        .map(|w| fnv1a(w.join(" ").as_bytes()))
+        .collect()
+}
+
+/// FNV-1a, 64 bits.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::article::{Block, BlockKind};
+
+    fn article(text: &str) -> Article {
+        Article {
+            blocks: vec![Block::new(BlockKind::Paragraph, text)],
+            ..Article::default()
+        }
+    }
+
+    #[test]
+    fn a_sketch_measures_how_much_text_was_kept() {
+        let old =
+            article("the harbour reopened on saturday after the storm tore through the coast");
+        let sketch = of(&old, 64);
+        assert_eq!(shared(&sketch, &shingles(&old)), 1.0);
+        let edited =
+            article("the harbour reopened on sunday after the storm tore through the coast");
+        let kept = shared(&sketch, &shingles(&edited));
+        assert!(kept > 0.5 && kept < 1.0, "{kept}");
+        assert_eq!(
+            shared(&sketch, &shingles(&article("something else entirely"))),
+            0.0
+        );
+        // The hash is fixed by its definition: stored sketches stay valid.
+        assert_eq!(fnv1a(b"a"), 0xaf63_dc4c_8601_ec8c);
+    }
+}

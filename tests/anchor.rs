@@ -1,0 +1,188 @@
+//! Stable extraction across versions, through the real pipeline: a watch
+//! extracts from where its article was found, so that furniture inserted
+//! around it (an ad block in the page's header, a promo beside the
+//! article) changes nothing, and a container that disappears sends
+//! detection back to the whole page, which the log says.
+
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use chrono::Utc;
+use redline::check::Outcome;
+use redline::extract::{ExtractOptions, Fallback, extract, extract_at};
+use support::{Setup, Site, Story, redline, watch};
+
+/// The story's paragraphs: prose, with commas, as detection expects.
+const PARAGRAPHS: [&str; 5] = [
+    "The harbour reopened on Saturday morning, three days after the storm tore through the coast, and the first ferries left on time.",
+    "Crews worked through the night to clear the wreckage, said the harbour master, who thanked volunteers, fishermen and the coast guard.",
+    "Damage to the eastern pier is still being assessed, and engineers expect repairs to take several weeks, perhaps longer if the weather turns.",
+    "Local businesses, many of which had closed for the week, said they were relieved, although some had lost stock, equipment and bookings.",
+    "The council will meet on Monday to discuss emergency funding, a spokesperson said, adding that residents could apply for support online.",
+];
+
+/// A news page: site header with navigation, the article in a main
+/// column, a sidebar and a footer. `header_extra` goes at the end of the
+/// header, `beside` right after the article in the main column.
+fn page(header_extra: &str, beside: &str) -> String {
+    let paragraphs: String = PARAGRAPHS.iter().map(|p| format!("<p>{p}</p>\n")).collect();
+    format!(
+        r#"<!DOCTYPE html><html lang="en"><head><title>Harbour reopens after the storm | Coast News</title>
+<meta property="og:title" content="Harbour reopens after the storm">
+<meta property="og:site_name" content="Coast News"></head>
+<body>
+<header class="site-header"><a class="logo" href="/">Coast News</a>
+<nav><ul><li><a href="/world">World</a></li><li><a href="/local">Local</a></li><li><a href="/sport">Sport</a></li></ul></nav>
+{header_extra}</header>
+<div class="layout">
+<div class="main-column">
+<article class="story">
+<h1>Harbour reopens after the storm</h1>
+<p class="byline">By Claire Martin</p>
+{paragraphs}</article>
+{beside}
+</div>
+<aside class="sidebar"><h3>Most read</h3><ul><li><a href="/a">Storm warning issued</a></li><li><a href="/b">Ferry timetable</a></li></ul></aside>
+</div>
+<footer><p>© Coast News</p></footer>
+</body></html>"#
+    )
+}
+
+/// An ad block of the kind that once read as "+1 paragraph: NEWS".
+const HEADER_AD: &str = r#"<div class="ad-banner"><p>NEWS</p><p>Breaking coverage, live updates, analysis and opinion from our reporters, all day, every day, on every device you own.</p></div>"#;
+
+/// A promo beside the article, as much prose as a paragraph of it.
+const BESIDE: &str = r#"<div class="promo"><p>Our newsroom relies on readers like you, and every subscription, however small, keeps independent reporting alive in this region.</p><p>Subscribe today, and get our award-winning journalism, every morning, in your inbox, for less than the price of a coffee.</p></div>"#;
+
+/// Checks the watch of `story` once and returns the outcome.
+async fn check(story: &Story) -> Outcome {
+    let checked = story.pipeline.check(story.watch(), Utc::now()).await;
+    checked.result.expect("the check succeeds")
+}
+
+#[tokio::test]
+async fn an_ad_block_inserted_in_the_header_changes_nothing() {
+    let story = Story::start(&page("", "")).await;
+    assert!(matches!(check(&story).await, Outcome::Baseline { .. }));
+    let state = story.pipeline.store().state(&story.watch().name).unwrap();
+    assert!(
+        state.anchor.is_some(),
+        "the baseline remembers its container"
+    );
+
+    story.site.serve(&page(HEADER_AD, ""));
+    let outcome = check(&story).await;
+    assert!(matches!(outcome, Outcome::Unchanged), "{outcome:?}");
+}
+
+#[tokio::test]
+async fn a_block_inserted_beside_the_article_leaves_the_extraction_unchanged() {
+    let story = Story::start(&page("", "")).await;
+    assert!(matches!(check(&story).await, Outcome::Baseline { .. }));
+
+    story.site.serve(&page("", BESIDE));
+    let outcome = check(&story).await;
+    assert!(matches!(outcome, Outcome::Unchanged), "{outcome:?}");
+    assert_eq!(
+        story
+            .pipeline
+            .store()
+            .versions(&story.watch().name)
+            .unwrap()
+            .len(),
+        1
+    );
+
+    // An edit inside the article is still seen through the anchor.
+    let edited = page("", BESIDE).replace("three days", "four days");
+    story.site.serve(&edited);
+    let Outcome::Changed { report, .. } = check(&story).await else {
+        panic!("the edit inside the article was missed")
+    };
+    assert_eq!(report.summary(), "1 edit, 1 number changed");
+}
+
+#[test]
+fn the_anchor_keeps_what_detection_found_and_ignores_a_promo_beside_it() {
+    let options = ExtractOptions::default();
+    let first = extract_at(&page("", ""), &options, None).unwrap();
+    assert_eq!(first.article, extract(&page("", ""), &options).unwrap());
+    let anchor = first.anchor.expect("the article sits in one container");
+    assert_eq!(anchor.path.last().map(|s| s.tag.as_str()), Some("article"));
+
+    let second = extract_at(&page(HEADER_AD, BESIDE), &options, Some(&anchor)).unwrap();
+    assert_eq!(second.fallback, None);
+    assert_eq!(second.article.blocks, first.article.blocks);
+}
+
+/// The same story after a redesign: no `article` element any more.
+fn redesigned() -> String {
+    page("", "")
+        .replace("<article class=\"story\">", "<section class=\"post-body\">")
+        .replace("</article>", "</section>")
+}
+
+#[test]
+fn a_container_that_disappears_falls_back_to_detection() {
+    let options = ExtractOptions::default();
+    let anchor = extract_at(&page("", ""), &options, None)
+        .unwrap()
+        .anchor
+        .unwrap();
+    let after = extract_at(&redesigned(), &options, Some(&anchor)).unwrap();
+    assert_eq!(after.fallback, Some(Fallback::Gone));
+    assert_eq!(
+        after.article.blocks,
+        extract(&redesigned(), &options).unwrap().blocks
+    );
+    assert!(after.anchor.is_some(), "the new container is remembered");
+
+    // The container is there but holds another story: detected afresh too.
+    let other = page("", "")
+        .replace("harbour", "airport")
+        .replace("storm", "strike");
+    let other = PARAGRAPHS
+        .iter()
+        .enumerate()
+        .fold(other, |page, (i, p)| {
+            page.replace(p, &format!("Another story, paragraph {i}, about trains, buses, timetables and fares in the city."))
+        });
+    let after = extract_at(&other, &options, Some(&anchor)).unwrap();
+    assert!(
+        matches!(after.fallback, Some(Fallback::Implausible(_))),
+        "{:?}",
+        after.fallback
+    );
+}
+
+/// Runs `redline check` in `dir` off the runtime, which serves the site.
+async fn run_check(dir: &std::path::Path) -> std::process::Output {
+    let mut command = redline(dir);
+    command.arg("check");
+    tokio::task::spawn_blocking(move || command.output().unwrap())
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_check_whose_container_disappeared_says_so_in_the_log() {
+    let site = Site::start(&page("", "")).await;
+    let setup = Setup::new(&watch("harbour", &site.url(), ""));
+    let first = run_check(setup.dir.path()).await;
+    assert!(first.status.success(), "{first:?}");
+
+    site.serve(&redesigned());
+    let second = run_check(setup.dir.path()).await;
+    assert!(second.status.success(), "{second:?}");
+    let log = String::from_utf8_lossy(&second.stderr);
+    let line = log
+        .lines()
+        .find(|l| l.contains("detecting the article afresh"))
+        .unwrap_or_else(|| panic!("no fallback in the log:\n{log}"));
+    assert!(line.contains("harbour"), "{line}");
+    assert!(line.contains("container is gone"), "{line}");
+    // The same article, found again elsewhere: no change to report.
+    assert!(second.stdout.is_empty(), "{second:?}");
+}
