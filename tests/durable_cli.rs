@@ -109,6 +109,23 @@ async fn issue9_2_accept_takes_the_refused_page_now() {
     assert_eq!(code, Some(0), "{err}");
 }
 
+/// Waits until a running daemon holds the store's lock, so that a command
+/// run next meets it there (and does not take the store first).
+async fn wait_for_store_lock(setup: &Setup) {
+    let path = setup.store_dir().join(".lock");
+    for _ in 0..100 {
+        if let Ok(file) = std::fs::File::open(&path) {
+            match file.try_lock() {
+                Err(std::fs::TryLockError::WouldBlock) => return,
+                Ok(()) => file.unlock().unwrap(),
+                Err(e) => panic!("cannot test the store's lock: {e:?}"),
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the daemon never took the store's lock");
+}
+
 #[tokio::test]
 async fn issue9_2_accept_beside_a_running_daemon_is_honoured_at_its_next_check() {
     let site = Site::start(&article_page(14, "long")).await;
@@ -120,6 +137,7 @@ async fn issue9_2_accept_beside_a_running_daemon_is_honoured_at_its_next_check()
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
+    wait_for_store_lock(&setup).await;
     let (code, out, err) = call(&setup, &["accept", "story"]).await;
     let mut stored = 0;
     for _ in 0..50 {
