@@ -207,7 +207,10 @@ impl Pipeline {
         drive: Drive,
         metrics: Metrics,
     ) -> Result<Self, SetupError> {
-        let store = Arc::new(Store::open(&watchlist.settings.snapshots)?);
+        let store = Arc::new(Store::open_shard(
+            &watchlist.settings.snapshots,
+            watchlist.settings.shard,
+        )?);
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         let parts = Parts {
             store,
@@ -655,8 +658,8 @@ impl Parts {
                         options.first_retry = Duration::ZERO;
                         options.max_retry = Duration::ZERO;
                     }
-                    let root = self.store.root();
-                    Some(Arc::new(Mailer::open(email.clone(), root, options)?))
+                    let dir = self.store.outbox_dir("email");
+                    Some(Arc::new(Mailer::open(email.clone(), &dir, options)?))
                 }
                 None => None,
             },

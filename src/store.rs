@@ -6,6 +6,8 @@
 //! ```text
 //! snapshots/
 //!   .lock                       held by the one process that may write
+//!                               (shared by the instances of a sharded run)
+//!   .lock-<I>-of-<N>            held by shard I of N (see `Store::open_shard`)
 //!   <watch>/state.json          validators, last check, failure streak
 //!   <watch>/versions/000001-<fingerprint>.json   one file per distinct version
 //! ```
@@ -23,7 +25,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::article::{Article, Fingerprint};
-use crate::watchlist::WatchName;
+use crate::watchlist::{Shard, WatchName};
 
 /// The version of the on-disk format, written into every file.
 pub const SCHEMA: u32 = 1;
@@ -146,8 +148,10 @@ pub struct WatchState {
 #[derive(Debug)]
 pub struct Store {
     root: PathBuf,
-    /// The open lock file; the lock is released when it is dropped.
-    _lock: Option<File>,
+    /// The share of the watches this store's writer takes.
+    shard: Option<Shard>,
+    /// The open lock files; the locks are released when they are dropped.
+    _locks: Vec<File>,
 }
 
 impl Store {
@@ -158,22 +162,29 @@ impl Store {
     /// [`StoreError::Locked`] when another process writes the store, or an
     /// I/O error when the folder cannot be made.
     pub fn open(root: &Path) -> Result<Self, StoreError> {
+        Self::open_shard(root, None)
+    }
+
+    /// Opens the store at `root` for writing as `shard` of a sharded run.
+    /// The instances of one run share the store: each holds `.lock` shared
+    /// and its own `.lock-I-of-N` exclusively, so two instances of one shard
+    /// are refused, and so is an unsharded writer beside any of them (it
+    /// holds `.lock` exclusively). Their watch folders are disjoint by
+    /// construction, as each watch belongs to one shard.
+    ///
+    /// # Errors
+    ///
+    /// As [`Store::open`].
+    pub fn open_shard(root: &Path, shard: Option<Shard>) -> Result<Self, StoreError> {
         fs::create_dir_all(root).map_err(io_error("create", root))?;
-        let lock_path = root.join(".lock");
-        let lock = File::options()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&lock_path)
-            .map_err(io_error("open", &lock_path))?;
-        match lock.try_lock() {
-            Ok(()) => {}
-            Err(fs::TryLockError::WouldBlock) => return Err(StoreError::Locked(root.to_owned())),
-            Err(fs::TryLockError::Error(e)) => return Err(io_error("lock", &lock_path)(e)),
+        let mut locks = vec![lock(root, ".lock", shard.is_some())?];
+        if let Some(shard) = shard {
+            locks.push(lock(root, &format!(".lock-{}", shard.tag()), false)?);
         }
         Ok(Store {
             root: root.to_owned(),
-            _lock: Some(lock),
+            shard,
+            _locks: locks,
         })
     }
 
@@ -181,13 +192,26 @@ impl Store {
     pub fn open_read_only(root: &Path) -> Self {
         Store {
             root: root.to_owned(),
-            _lock: None,
+            shard: None,
+            _locks: Vec::new(),
         }
     }
 
     /// The store's folder.
     pub fn root(&self) -> &Path {
         &self.root
+    }
+
+    /// The folder of a delivery channel's outbox (`channel`: "email"):
+    /// `.outbox/<channel>`, or `.outbox/shard-I-of-N/<channel>` for a shard,
+    /// so that the instances sharing a store never deliver each other's
+    /// alerts.
+    pub fn outbox_dir(&self, channel: &str) -> PathBuf {
+        let outbox = self.root.join(".outbox");
+        match self.shard {
+            Some(shard) => outbox.join(format!("shard-{}", shard.tag())).join(channel),
+            None => outbox.join(channel),
+        }
     }
 
     fn watch_dir(&self, watch: &WatchName) -> PathBuf {
@@ -331,6 +355,27 @@ impl Store {
     }
 }
 
+/// Opens and locks `root/name` without waiting: exclusively, or `shared`.
+fn lock(root: &Path, name: &str, shared: bool) -> Result<File, StoreError> {
+    let path = root.join(name);
+    let file = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(io_error("open", &path))?;
+    let locked = if shared {
+        file.try_lock_shared()
+    } else {
+        file.try_lock()
+    };
+    match locked {
+        Ok(()) => Ok(file),
+        Err(fs::TryLockError::WouldBlock) => Err(StoreError::Locked(root.to_owned())),
+        Err(fs::TryLockError::Error(e)) => Err(io_error("lock", &path)(e)),
+    }
+}
+
 fn version_file_name(version: u32, fingerprint: &Fingerprint) -> String {
     format!(
         "{version:06}-{}.json",
@@ -443,6 +488,21 @@ mod tests {
             Store::open(dir.path()),
             Err(StoreError::Locked(_))
         ));
+    }
+
+    #[test]
+    fn shards_share_a_store_but_not_a_shard() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let shard = |i| Some(Shard::new(i, 2).expect("shard"));
+        let first = Store::open_shard(dir.path(), shard(0)).expect("shard 0");
+        let second = Store::open_shard(dir.path(), shard(1)).expect("shard 1 beside it");
+        let locked = |r: Result<Store, StoreError>| matches!(r, Err(StoreError::Locked(_)));
+        assert!(locked(Store::open_shard(dir.path(), shard(0))));
+        assert!(
+            locked(Store::open(dir.path())),
+            "an unsharded writer beside shards"
+        );
+        assert_ne!(first.outbox_dir("email"), second.outbox_dir("email"));
     }
 
     #[test]
