@@ -117,12 +117,13 @@ fn main() {
     }
     let baseline = start.elapsed();
     let settle_cpu = common::cpu_time_of(&pid);
-    std::thread::sleep(Duration::from_secs(5));
+    // Blocking-pool threads of the baseline linger 10 s before they end.
+    std::thread::sleep(Duration::from_secs(15));
     let (cpu, wakes, sampled) = (common::cpu_time_of(&pid), wakeups(&pid), Instant::now());
     std::thread::sleep(Duration::from_secs(seconds));
     let minutes = sampled.elapsed().as_secs_f64() / 60.0;
     let idle_cpu = (common::cpu_time_of(&pid) - cpu).as_secs_f64();
-    let idle_wakes = wakeups(&pid) - wakes;
+    let idle_wakes = wakeups(&pid).saturating_sub(wakes);
     let rss = common::status_mib(&pid, "VmRSS");
     let peak = common::status_mib(&pid, "VmHWM");
     let requests_while_idle = served.load(Ordering::Relaxed) - count;

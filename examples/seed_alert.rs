@@ -32,7 +32,7 @@ fn seed_alert() -> anyhow::Result<Alert> {
         watch: WatchName::parse("binance-russia-data").map_err(anyhow::Error::msg)?,
         url: "https://cryptonews.com/news/binance-regional-head-agreed-hand-client-data-russia-after-meeting-report.htm".into(),
         time: "2022-04-25T08:41:00Z".parse()?,
-        event: Event::Changed { headline: new.headline.clone(), from_version: 1, to_version: 2, report },
+        event: Event::Changed { headline: new.headline.clone(), from_version: 1, to_version: 2, report, reverted: false },
     })
 }
 

@@ -3,20 +3,27 @@
 //! both call [`Pipeline::check`].
 //!
 //! Ordering is what makes a crash harmless. A new version is written to the
-//! store before its alert is handed to the channels, and the watch's state
-//! records the version as announced only after that hand-off. A crash in
-//! between leaves a stored version that is newer than the last announced
-//! one; the next check finds it and announces it then, under the same alert
-//! id, so the outbox can tell it apart from a new alert.
+//! store (with its change report) before its alert is handed to the
+//! channels, and the watch's state records the version as announced only
+//! after that hand-off. A crash in between leaves stored versions newer
+//! than the last announced one; the next check announces each of them, in
+//! order, before it looks at the page, under the same alert ids, so the
+//! outbox can tell a repeat from a new alert. A "recovered" alert closes a
+//! failure streak only once it was handed over.
 //!
 //! CPU work (parsing, extraction, diffing) and the store's file I/O run
 //! together in one blocking task, bounded by a semaphore, never on the async
 //! workers. This module must not know how alerts are delivered or how
 //! reports are rendered.
 
+mod analysis;
+mod announce;
+mod assemble;
+mod streak;
+
 use std::collections::HashSet;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 use tokio::sync::Semaphore;
@@ -24,14 +31,19 @@ use tokio::task::JoinSet;
 
 use crate::article::Article;
 use crate::diff::{self, DiffOptions};
-use crate::extract::{self, ExtractError, ExtractOptions, Implausible};
+use crate::extract::{ExtractError, Implausible};
 use crate::fetch::{FetchError, Fetched, Fetcher, Validators};
 use crate::metrics::Metrics;
-use crate::notify::email::{EmailError, Mailer, MailerOptions};
-use crate::notify::{Alert, Event, Notifier, NotifyError};
+use crate::notify::email::EmailError;
+use crate::notify::{Alert, Notifier, NotifyError};
 use crate::report::Report;
 use crate::store::{Store, StoreError, WatchState};
 use crate::watchlist::{Watch, WatchName, Watchlist};
+use analysis::{Analysis, Verdict};
+use announce::Move;
+use assemble::{Parts, email_key};
+
+pub use analysis::STABLE_CHECKS;
 
 /// How one check ended.
 #[derive(Debug)]
@@ -57,11 +69,21 @@ pub enum Outcome {
         /// What changed (boxed: it is large and the other outcomes are not).
         report: Box<Report>,
     },
-    /// The page went back to a version already seen and announced: no alert
-    /// (a page flip-flopping between A/B versions alerts once per version).
+    /// The page went back to a version stored earlier (a correction
+    /// withdrawn, a paragraph restored). The first time the page makes a
+    /// given move it is alerted; a page flip-flopping between two versions
+    /// alerts once per direction, not at every check.
     Reverted {
+        /// The headline of the version on the page now.
+        headline: Option<String>,
+        /// The version the page left.
+        from: u32,
         /// The earlier version the page shows again.
         to: u32,
+        /// Whether this move was alerted now (false: alerted before).
+        alerted: bool,
+        /// What changed from `from` to `to`.
+        report: Box<Report>,
     },
 }
 
@@ -359,6 +381,7 @@ impl Pipeline {
         state: &mut WatchState,
         now: DateTime<Utc>,
     ) -> Result<Outcome, CheckError> {
+        let caught_up = self.catch_up(watch, state, now).await?;
         // Validators belong to an address: after the watch's URL is edited
         // they would ask the wrong question.
         let validators = if state.url == watch.url.as_str() {
@@ -377,7 +400,7 @@ impl Pipeline {
         };
         self.metrics.fetched(started.elapsed(), bytes);
         let page = match fetched? {
-            Fetched::NotModified => return Ok(Outcome::NotModified),
+            Fetched::NotModified => return Ok(caught_up.unwrap_or(Outcome::NotModified)),
             Fetched::Page(page) => page,
         };
         let permit = self
@@ -391,233 +414,164 @@ impl Pipeline {
             watch: watch.clone(),
             html: page.html,
             url: page.final_url.to_string(),
-            announced: state.announced,
-            current: state.current_version,
+            base: state.current_version,
+            above: state.announced.max(state.current_version).unwrap_or(0),
+            shrink: state.shrink.take(),
             keep_versions: self.keep_versions,
             dry_run: self.dry_run,
             now,
         };
-        let outcome = tokio::task::spawn_blocking(move || {
+        let analysed = tokio::task::spawn_blocking(move || {
             let _permit = permit;
             analysis.run()
         })
         .await
-        .map_err(|e| CheckError::Task(e.to_string()))??;
-        self.announce(watch, &outcome, now).await?;
+        .map_err(|e| CheckError::Task(e.to_string()))?;
+        state.shrink = analysed.shrink;
+        let outcome = self.hand_over(watch, state, analysed.verdict?, now).await?;
         // Validators are kept only once the page was fully processed, so a
         // failed analysis is retried with a full fetch, not answered by 304.
         state.url = watch.url.to_string();
         state.etag = page.validators.etag;
         state.last_modified = page.validators.last_modified;
-        match &outcome {
-            Outcome::Baseline { version }
-            | Outcome::Reverted { to: version }
-            | Outcome::Changed { to: version, .. } => {
-                state.current_version = Some(*version);
-                state.announced = state.announced.max(Some(*version));
-            }
-            Outcome::NotModified | Outcome::Unchanged => {}
-        }
-        Ok(outcome)
-    }
-
-    async fn announce(
-        &self,
-        watch: &Watch,
-        outcome: &Outcome,
-        now: DateTime<Utc>,
-    ) -> Result<(), CheckError> {
-        let Outcome::Changed {
-            headline,
-            from,
-            to,
-            report,
-        } = outcome
-        else {
-            return Ok(());
-        };
-        if self.dry_run {
-            return Ok(());
-        }
-        let alert = Alert {
-            id: format!("{}/v{to}", watch.name),
-            watch: watch.name.clone(),
-            url: watch.url.to_string(),
-            time: now,
-            event: Event::Changed {
-                headline: headline.clone(),
-                from_version: *from,
-                to_version: *to,
-                report: Report::clone(report),
-            },
-        };
-        self.notifier.send(alert, watch).await?;
-        Ok(())
-    }
-
-    /// Records the check in the watch's state, turns failure streaks into
-    /// one "failing" and one "recovered" alert, and saves the state.
-    async fn settle(
-        &self,
-        watch: &Watch,
-        mut state: WatchState,
-        result: Result<Outcome, CheckError>,
-        now: DateTime<Utc>,
-    ) -> Result<Outcome, CheckError> {
-        state.last_check = Some(now);
-        let event = match &result {
-            Ok(outcome) => {
-                state.last_outcome = Some(outcome.word().to_owned());
-                let recovered = state.failure_alerted.then(|| Event::Recovered {
-                    failures: state.failures,
-                    since: state.failing_since.unwrap_or(now),
-                });
-                state.failures = 0;
-                state.failing_since = None;
-                state.last_error = None;
-                state.failure_alerted = false;
-                recovered
-            }
-            Err(error) => {
-                let reason = crate::error_chain(error);
-                state.last_outcome = Some("failed".to_owned());
-                state.failures += 1;
-                let since = *state.failing_since.get_or_insert(now);
-                state.last_error = Some(reason.clone());
-                let due = state.failures >= self.failure_alert_after && !state.failure_alerted;
-                due.then_some(Event::Failing {
-                    reason,
-                    failures: state.failures,
-                    since,
-                })
-            }
-        };
-        if let Some(event) = event {
-            let kind = if matches!(event, Event::Failing { .. }) {
-                "failing"
-            } else {
-                "recovered"
-            };
-            let since = state.failing_since.unwrap_or(now);
-            let alert = Alert {
-                id: format!("{}/{kind}/{}", watch.name, since.timestamp()),
-                watch: watch.name.clone(),
-                url: watch.url.to_string(),
-                time: now,
-                event,
-            };
-            let is_failing = kind == "failing";
-            match self.notifier.send(alert, watch).await {
-                Ok(()) => state.failure_alerted = is_failing,
-                Err(e) => {
-                    tracing::error!(watch = %watch.name, error = %crate::error_chain(&e), "cannot hand over the {kind} alert; will try again at the next check")
-                }
-            }
-        }
-        let name = watch.name.clone();
-        if let Err(e) = self
-            .on_store(move |store| store.save_state(&name, &state))
-            .await
-        {
-            tracing::error!(watch = %watch.name, error = %crate::error_chain(&e), "cannot save the watch's state");
-            return result.and(Err(e));
-        }
-        result
-    }
-}
-
-/// The blocking part of a check: extract, compare with the current version,
-/// store what is new. Owns everything it touches so that it can run on a
-/// blocking thread; `scraper::Html` lives and dies inside [`extract::extract`].
-struct Analysis {
-    store: Arc<Store>,
-    watch: Watch,
-    html: String,
-    url: String,
-    /// The newest version whose alert was handed over.
-    announced: Option<u32>,
-    /// The version the page showed at the last successful check.
-    current: Option<u32>,
-    /// How many versions to keep (`None`: all).
-    keep_versions: Option<usize>,
-    /// Store nothing: report the version a real check would store.
-    dry_run: bool,
-    now: DateTime<Utc>,
-}
-
-impl Analysis {
-    fn run(mut self) -> Result<Outcome, CheckError> {
-        let options = ExtractOptions {
-            selector: self.watch.selector.as_ref().map(|s| s.selector.clone()),
-            ignore: self
-                .watch
-                .ignore
-                .iter()
-                .map(|s| s.selector.clone())
-                .collect(),
-        };
-        let article = extract::extract(&self.html, &options)?;
-        drop(std::mem::take(&mut self.html));
-        let name = &self.watch.name;
-        let current = match self.current {
-            Some(version) => Some(self.store.load(name, version)?),
-            None => self.store.latest(name)?,
-        };
-        let Some(current) = current else {
-            return Ok(Outcome::Baseline {
-                version: self.keep(article)?,
-            });
-        };
-        extract::check_plausible(&current.article, &article)?;
-        let fingerprint = article.fingerprint();
-        if fingerprint == current.fingerprint {
-            return Ok(Outcome::Unchanged);
-        }
-        let options = DiffOptions {
-            ignore_text: self.watch.ignore_text.clone(),
-        };
-        let report = diff::compare(&current.article, &article, &options);
-        if report.is_empty() {
-            // Only invisible or masked differences: not a change, not stored.
-            return Ok(Outcome::Unchanged);
-        }
-        let seen = self
-            .store
-            .versions(name)?
-            .into_iter()
-            .find(|v| fingerprint.0.starts_with(&v.fingerprint.0));
-        let headline = article.headline.clone();
-        let to = match seen {
-            Some(earlier) if Some(earlier.version) <= self.announced => {
-                return Ok(Outcome::Reverted {
-                    to: earlier.version,
-                });
-            }
-            // Stored by a check that stopped before announcing it.
-            Some(unannounced) => unannounced.version,
-            None => self.keep(article)?,
-        };
-        Ok(Outcome::Changed {
-            headline,
-            from: current.version,
-            to,
-            report: Box::new(report),
+        Ok(match (outcome, caught_up) {
+            (Outcome::Unchanged, Some(caught_up)) => caught_up,
+            (outcome, _) => outcome,
         })
     }
 
-    /// Stores `article` as the watch's next version (pruning old ones) and
-    /// returns its number; a dry run only says which number it would get.
-    fn keep(&self, article: Article) -> Result<u32, CheckError> {
-        let name = &self.watch.name;
+    /// Announces, in order, every stored version above the last announced
+    /// one (left by a check that stopped between storing and announcing),
+    /// and returns the last as a change. A state that records nothing
+    /// announced (new, or moved aside) takes every stored version as
+    /// announced: their alerts went out, or were never due, before it.
+    async fn catch_up(
+        &self,
+        watch: &Watch,
+        state: &mut WatchState,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Outcome>, CheckError> {
+        let Some(announced) = state.announced else {
+            let name = watch.name.clone();
+            let newest = self
+                .on_store(move |store| Ok(store.versions(&name)?.last().map(|v| v.version)))
+                .await?;
+            state.announced = newest;
+            return Ok(None);
+        };
+        let (store_watch, mut last) = (watch.clone(), None);
+        let moves = self
+            .on_store(move |store| announce::unannounced(store, &store_watch, announced))
+            .await?;
+        for step in moves {
+            tracing::info!(watch = %watch.name, from = step.from.version, to = step.to.version, "announcing a version stored by an earlier check");
+            self.send(step.alert(watch, now), watch).await?;
+            state.announced = Some(step.to.version);
+            state.current_version = Some(step.to.version);
+            state.remember_alerted(step.from.version, step.to.version);
+            last = Some(Outcome::Changed {
+                headline: step.headline,
+                from: step.from.version,
+                to: step.to.version,
+                report: Box::new(step.report),
+            });
+        }
+        Ok(last)
+    }
+
+    /// Hands the verdict's alert (if any) to the channels and records in
+    /// `state` what the page shows now; nothing is recorded when the
+    /// hand-off fails, so the next check tries again.
+    async fn hand_over(
+        &self,
+        watch: &Watch,
+        state: &mut WatchState,
+        verdict: Verdict,
+        now: DateTime<Utc>,
+    ) -> Result<Outcome, CheckError> {
+        let outcome = match verdict {
+            Verdict::Baseline { version } => {
+                state.announced = state.announced.max(Some(version));
+                state.current_version = Some(version);
+                Outcome::Baseline { version }
+            }
+            Verdict::Unchanged => Outcome::Unchanged,
+            Verdict::Changed {
+                from,
+                to,
+                headline,
+                report,
+            } => {
+                let step = Move {
+                    from,
+                    to,
+                    headline,
+                    report,
+                    reverted: false,
+                };
+                self.send(step.alert(watch, now), watch).await?;
+                let (from, to) = (step.from.version, step.to.version);
+                state.announced = state.announced.max(Some(to));
+                state.current_version = Some(to);
+                state.remember_alerted(from, to);
+                Outcome::Changed {
+                    headline: step.headline,
+                    from,
+                    to,
+                    report: Box::new(step.report),
+                }
+            }
+            Verdict::Returned {
+                from,
+                to,
+                headline,
+                report,
+            } => {
+                let step = Move {
+                    from,
+                    to,
+                    headline,
+                    report,
+                    reverted: true,
+                };
+                self.hand_over_return(watch, state, step, now).await?
+            }
+        };
+        Ok(outcome)
+    }
+
+    /// Hands `alert` to the watch's channels; a dry run sends nothing.
+    async fn send(&self, alert: Alert, watch: &Watch) -> Result<(), NotifyError> {
         if self.dry_run {
-            let newest = self.store.versions(name)?.last().map_or(0, |v| v.version);
-            return Ok(newest + 1);
+            return Ok(());
         }
-        let stored = self.store.add_version(name, article, &self.url, self.now)?;
-        if let Some(keep) = self.keep_versions {
-            self.store.prune(name, keep)?;
+        self.notifier.send(alert, watch).await
+    }
+
+    /// A return to an earlier version: alerted the first time the page
+    /// makes this move, recorded every time.
+    async fn hand_over_return(
+        &self,
+        watch: &Watch,
+        state: &mut WatchState,
+        step: Move,
+        now: DateTime<Utc>,
+    ) -> Result<Outcome, CheckError> {
+        let (from, to) = (step.from.version, step.to.version);
+        let alerted = !state.was_alerted(from, to);
+        if alerted {
+            self.send(step.alert(watch, now), watch).await?;
+            state.remember_alerted(from, to);
         }
-        Ok(stored.version)
+        state.remember_return(now, from, to);
+        state.current_version = Some(to);
+        Ok(Outcome::Reverted {
+            headline: step.headline,
+            from,
+            to,
+            alerted,
+            report: Box::new(step.report),
+        })
     }
 }
 
@@ -627,61 +581,4 @@ pub fn compare_versions(old: &Article, new: &Article, watch: Option<&Watch>) -> 
         ignore_text: watch.map(|w| w.ignore_text.clone()).unwrap_or_default(),
     };
     diff::compare(old, new, &options)
-}
-
-/// What a reload carries over from the running pipeline into the next.
-struct Parts {
-    store: Arc<Store>,
-    cpu: Arc<Semaphore>,
-    /// `Some(mailer)` to keep the running email channel (or its absence),
-    /// `None` to build one from the watchlist.
-    mailer: Option<Option<Arc<Mailer>>>,
-    drive: Drive,
-    metrics: Metrics,
-}
-
-impl Parts {
-    /// The pipeline `watchlist`'s settings describe, on these parts.
-    fn assemble(self, watchlist: &Watchlist) -> Result<Pipeline, SetupError> {
-        let settings = &watchlist.settings;
-        let fetcher = Fetcher::new(settings)?;
-        let mailer = match self.mailer {
-            Some(kept) => kept,
-            None => match &watchlist.email {
-                Some(email) => {
-                    let mut options = MailerOptions {
-                        timezone: settings.timezone,
-                        metrics: self.metrics.clone(),
-                        ..MailerOptions::default()
-                    };
-                    if self.drive == Drive::OnePass {
-                        options.first_retry = Duration::ZERO;
-                        options.max_retry = Duration::ZERO;
-                    }
-                    let dir = self.store.outbox_dir("email");
-                    Some(Arc::new(Mailer::open(email.clone(), &dir, options)?))
-                }
-                None => None,
-            },
-        };
-        Ok(Pipeline {
-            fetcher,
-            store: self.store,
-            notifier: Notifier::new(mailer).with_metrics(self.metrics.clone()),
-            cpu: self.cpu,
-            failure_alert_after: settings.failure_alert_after,
-            keep_versions: settings.keep_versions,
-            drive: self.drive,
-            email_key: email_key(watchlist),
-            metrics: self.metrics,
-            dry_run: false,
-        })
-    }
-}
-
-/// What the email channel is built from, in words. The settings' debug
-/// output names the password's source, never the password, so comparing
-/// it compares everything that matters.
-fn email_key(watchlist: &Watchlist) -> String {
-    format!("{:?} {}", watchlist.email, watchlist.settings.timezone)
 }

@@ -9,13 +9,21 @@
 //!                               (shared by the instances of a sharded run)
 //!   .lock-<I>-of-<N>            held by shard I of N (see `Store::open_shard`)
 //!   <watch>/state.json          validators, last check, failure streak
-//!   <watch>/versions/000001-<fingerprint>.json   one file per distinct version
+//!   <watch>/accept              present while `redline accept` waits for a check
+//!   <watch>/versions/000001-<fingerprint>.json         one file per distinct version
+//!   <watch>/versions/000002-<fingerprint>.report.json  its change report (schema of
+//!                                                      `report::render`'s JSON)
 //! ```
 //!
 //! Every write goes through [`write_atomic`]: a crash leaves the old file or
-//! the new one, never half of either. Version files are never rewritten;
-//! only retention deletes them. This module must not fetch, extract or
-//! compare: it stores what it is given and answers what it holds.
+//! the new one, never half of either. A version's report is written before
+//! the version itself, so a version never exists without its report (a
+//! store from before reports were kept has none, and readers recompute).
+//! Version files are never rewritten and their numbers never reused; only
+//! retention deletes them. Temporary files left by a killed writer are
+//! removed when the store is opened for writing. This module must not
+//! fetch, extract or compare: it stores what it is given and answers what
+//! it holds.
 
 use std::fs::{self, File};
 use std::io::{self, Write};
@@ -25,7 +33,15 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::article::{Article, Fingerprint};
+use crate::report::{self, Format, RenderContext};
 use crate::watchlist::{Shard, WatchName};
+
+mod reports;
+mod state;
+
+pub use reports::StoredReport;
+use reports::report_file_name;
+pub use state::{Return, STATE_MEMORY, Shrink, WatchState};
 
 /// The version of the on-disk format, written into every file.
 pub const SCHEMA: u32 = 1;
@@ -100,46 +116,22 @@ pub struct VersionInfo {
     pub path: PathBuf,
 }
 
-/// A watch's check state: what must survive a restart.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct WatchState {
-    /// The on-disk format version.
-    pub schema: u32,
-    /// The address last checked (a changed URL resets the validators).
-    #[serde(default)]
-    pub url: String,
-    /// The `ETag` of the last full response.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub etag: Option<String>,
-    /// The `Last-Modified` of the last full response.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_modified: Option<String>,
-    /// When the last check finished.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_check: Option<DateTime<Utc>>,
-    /// How the last check ended, in a word ("changed", "unchanged", …).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_outcome: Option<String>,
-    /// The version the page showed at the last successful check.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub current_version: Option<u32>,
-    /// The newest version whose alert was handed to the channels. A stored
-    /// version newer than this was never announced (the check stopped after
-    /// storing it) and is announced by the next check.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub announced: Option<u32>,
-    /// Failed checks in a row.
-    #[serde(default)]
-    pub failures: u32,
-    /// When the current failure streak began.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub failing_since: Option<DateTime<Utc>>,
-    /// The last failure's message.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_error: Option<String>,
-    /// Whether a "failing" alert was sent for the current streak.
-    #[serde(default)]
-    pub failure_alerted: bool,
+/// A version to store.
+#[derive(Debug)]
+pub struct NewVersion<'a> {
+    /// The extracted article.
+    pub article: Article,
+    /// Where it was fetched from.
+    pub url: &'a str,
+    /// When it was first seen.
+    pub captured_at: DateTime<Utc>,
+    /// Its change report (none for a baseline).
+    pub report: Option<StoredReport>,
+    /// The highest number ever given out for this watch, as far as the
+    /// caller knows: the new number is above it even when the versions
+    /// holding those numbers were moved aside, so that no number (and no
+    /// alert about it) is ever reused.
+    pub above: u32,
 }
 
 /// The snapshot store. Opened for writing it holds an exclusive lock on the
@@ -181,6 +173,13 @@ impl Store {
         if let Some(shard) = shard {
             locks.push(lock(root, &format!(".lock-{}", shard.tag()), false)?);
         }
+        // Only the lock holder writes, so every temporary file is the
+        // leftover of a writer that was killed mid-write. The shards of a
+        // shared store (maybe on several machines) cannot tell whose a
+        // leftover is: they leave them, which is harmless (never read).
+        if shard.is_none() {
+            remove_temporaries(root, 2);
+        }
         Ok(Store {
             root: root.to_owned(),
             shard,
@@ -207,11 +206,7 @@ impl Store {
     /// so that the instances sharing a store never deliver each other's
     /// alerts.
     pub fn outbox_dir(&self, channel: &str) -> PathBuf {
-        let outbox = self.root.join(".outbox");
-        match self.shard {
-            Some(shard) => outbox.join(format!("shard-{}", shard.tag())).join(channel),
-            None => outbox.join(channel),
-        }
+        outbox_dir(&self.root, self.shard, channel)
     }
 
     fn watch_dir(&self, watch: &WatchName) -> PathBuf {
@@ -249,6 +244,41 @@ impl Store {
         let dir = self.watch_dir(watch);
         fs::create_dir_all(&dir).map_err(io_error("create", &dir))?;
         write_json(&dir.join("state.json"), state)
+    }
+
+    /// Asks the next check of `watch` to take the page as it is, even when
+    /// the quality guard would refuse it (`redline accept`). A file of its
+    /// own, so that it can be asked for beside a running daemon, which
+    /// holds the lock.
+    ///
+    /// # Errors
+    ///
+    /// An I/O error writing the request.
+    pub fn request_accept(&self, watch: &WatchName) -> Result<(), StoreError> {
+        let dir = self.watch_dir(watch);
+        fs::create_dir_all(&dir).map_err(io_error("create", &dir))?;
+        // An empty file needs no temporary copy: a crash leaves it or not.
+        let path = dir.join("accept");
+        File::create(&path).map_err(io_error("write", &path))?;
+        Ok(())
+    }
+
+    /// Whether the page's next text is to be taken as it is.
+    pub fn accept_requested(&self, watch: &WatchName) -> bool {
+        self.watch_dir(watch).join("accept").exists()
+    }
+
+    /// Withdraws the request of [`Store::request_accept`] (it was honoured).
+    ///
+    /// # Errors
+    ///
+    /// An I/O error removing the request.
+    pub fn clear_accept(&self, watch: &WatchName) -> Result<(), StoreError> {
+        let path = self.watch_dir(watch).join("accept");
+        match fs::remove_file(&path) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(io_error("delete", &path)(e)),
+            _ => Ok(()),
+        }
     }
 
     /// The watch's stored versions, oldest first.
@@ -309,8 +339,37 @@ impl Store {
         }
     }
 
-    /// Stores `article` as the watch's next version and returns it. The file
-    /// is complete on disk before this returns.
+    /// The number the next version of `watch` gets: one above every number
+    /// stored or ever used (`new.above`), so a number is never reused.
+    fn next_number(&self, watch: &WatchName, new: &NewVersion<'_>) -> Result<u32, StoreError> {
+        let last = self.versions(watch)?.last().map_or(0, |v| v.version);
+        Ok(last.max(new.above) + 1)
+    }
+
+    /// The snapshot [`Store::add_version`] would store, without writing
+    /// anything: what a dry run reports.
+    ///
+    /// # Errors
+    ///
+    /// When the watch's versions cannot be listed.
+    pub fn would_add(
+        &self,
+        watch: &WatchName,
+        new: NewVersion<'_>,
+    ) -> Result<Snapshot, StoreError> {
+        Ok(Snapshot {
+            schema: SCHEMA,
+            version: self.next_number(watch, &new)?,
+            captured_at: new.captured_at,
+            url: new.url.to_owned(),
+            fingerprint: new.article.fingerprint(),
+            article: new.article,
+        })
+    }
+
+    /// Stores a new version above every number the watch used and returns
+    /// it. Its report is written first, then the version: both are
+    /// complete on disk before this returns.
     ///
     /// # Errors
     ///
@@ -318,24 +377,35 @@ impl Store {
     pub fn add_version(
         &self,
         watch: &WatchName,
-        article: Article,
-        url: &str,
-        captured_at: DateTime<Utc>,
+        new: NewVersion<'_>,
     ) -> Result<Snapshot, StoreError> {
         let dir = self.versions_dir(watch);
         fs::create_dir_all(&dir).map_err(io_error("create", &dir))?;
-        let version = self.versions(watch)?.last().map_or(1, |v| v.version + 1);
-        let fingerprint = article.fingerprint();
+        let version = self.next_number(watch, &new)?;
         let snapshot = Snapshot {
             schema: SCHEMA,
             version,
-            captured_at,
-            url: url.to_owned(),
-            fingerprint,
-            article,
+            captured_at: new.captured_at,
+            url: new.url.to_owned(),
+            fingerprint: new.article.fingerprint(),
+            article: new.article,
         };
-        let path = dir.join(version_file_name(version, &snapshot.fingerprint));
-        write_json(&path, &snapshot)?;
+        let version = snapshot.version;
+        let name = version_file_name(version, &snapshot.fingerprint);
+        if let Some(stored) = &new.report {
+            let (from, to) = (format!("v{}", stored.from), format!("v{version}"));
+            let context = RenderContext {
+                watch: Some(watch.as_str()),
+                url: Some(&snapshot.url),
+                headline: snapshot.article.headline.as_deref(),
+                from: Some(&from),
+                to: Some(&to),
+            };
+            let json = report::render(&stored.report, &context, Format::Json);
+            let path = dir.join(report_file_name(&name));
+            write_atomic(&path, json.as_bytes()).map_err(io_error("write", &path))?;
+        }
+        write_json(&dir.join(name), &snapshot)?;
         Ok(snapshot)
     }
 
@@ -349,9 +419,23 @@ impl Store {
         let versions = self.versions(watch)?;
         let excess = versions.len().saturating_sub(keep.max(1));
         for info in &versions[..excess] {
+            // The report first: a version is never left without its report.
+            if let Some(name) = info.path.file_name().and_then(|n| n.to_str()) {
+                let _ = fs::remove_file(info.path.with_file_name(report_file_name(name)));
+            }
             fs::remove_file(&info.path).map_err(io_error("delete", &info.path))?;
         }
         Ok(excess)
+    }
+}
+
+/// The outbox folder of `channel` for `shard` in the store at `root` (see
+/// [`Store::outbox_dir`]).
+pub fn outbox_dir(root: &Path, shard: Option<Shard>, channel: &str) -> PathBuf {
+    let outbox = root.join(".outbox");
+    match shard {
+        Some(shard) => outbox.join(format!("shard-{}", shard.tag())).join(channel),
+        None => outbox.join(channel),
     }
 }
 
@@ -376,6 +460,56 @@ fn lock(root: &Path, name: &str, shared: bool) -> Result<File, StoreError> {
     }
 }
 
+/// Removes the temporary files (`.<name>.<pid>.tmp`) of interrupted
+/// writes in `dir` and, `depth` levels down, in its sub-folders. Called
+/// by the lock holder when it opens the store; a command that writes
+/// beside it without the lock (`outbox requeue`) may be mid-write, so a
+/// file whose writer is still alive is left alone.
+pub fn remove_temporaries(dir: &Path, depth: u32) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if entry.file_type().is_ok_and(|t| t.is_dir()) {
+            if depth > 0 {
+                remove_temporaries(&path, depth - 1);
+            }
+        } else if name.starts_with('.') && name.ends_with(".tmp") && !writer_alive(&name, &entry) {
+            match fs::remove_file(&path) {
+                Ok(()) => {
+                    tracing::info!(file = %path.display(), "removed the leftover of an interrupted write")
+                }
+                Err(e) => {
+                    tracing::warn!(file = %path.display(), error = %e, "cannot remove the leftover of an interrupted write")
+                }
+            }
+        }
+    }
+}
+
+/// Whether the process that named temporary file `name` may still be
+/// writing it: its id (`.<file>.<pid>.tmp`) is a live process where
+/// `/proc` says so, else the file is younger than a minute.
+fn writer_alive(name: &str, entry: &fs::DirEntry) -> bool {
+    let pid = name
+        .strip_suffix(".tmp")
+        .and_then(|rest| rest.rsplit('.').next())
+        .filter(|pid| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()));
+    let proc = Path::new("/proc");
+    match pid {
+        Some(pid) if proc.join("self").exists() => {
+            pid != std::process::id().to_string() && proc.join(pid).exists()
+        }
+        _ => entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .is_ok_and(|t| t.elapsed().is_ok_and(|age| age.as_secs() < 60)),
+    }
+}
+
 fn version_file_name(version: u32, fingerprint: &Fingerprint) -> String {
     format!(
         "{version:06}-{}.json",
@@ -387,7 +521,12 @@ fn version_file_name(version: u32, fingerprint: &Fingerprint) -> String {
 fn parse_version_file_name(name: &str) -> Option<VersionInfo> {
     let stem = name.strip_suffix(".json")?;
     let (number, fingerprint) = stem.split_once('-')?;
-    if number.is_empty() || !number.bytes().all(|b| b.is_ascii_digit()) {
+    // Report files (`….report.json`) have a dot in what would be the
+    // fingerprint: they are not versions.
+    if number.is_empty()
+        || !number.bytes().all(|b| b.is_ascii_digit())
+        || !fingerprint.bytes().all(|b| b.is_ascii_alphanumeric())
+    {
         return None;
     }
     Some(VersionInfo {
@@ -448,6 +587,17 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
 mod tests {
     use super::*;
     use crate::article::{Block, BlockKind};
+    use crate::report::{Change, Report};
+
+    fn new(article: Article) -> NewVersion<'static> {
+        NewVersion {
+            article,
+            url: "http://a/",
+            captured_at: Utc::now(),
+            report: None,
+            above: 0,
+        }
+    }
 
     fn article(text: &str) -> Article {
         Article {
@@ -462,13 +612,8 @@ mod tests {
         let store = Store::open(dir.path()).expect("open");
         let watch = WatchName::parse("story").expect("valid name");
         assert!(store.latest(&watch).expect("empty store").is_none());
-        let now = Utc::now();
-        let first = store
-            .add_version(&watch, article("one"), "http://a/", now)
-            .expect("v1");
-        let second = store
-            .add_version(&watch, article("two"), "http://a/", now)
-            .expect("v2");
+        let first = store.add_version(&watch, new(article("one"))).expect("v1");
+        let second = store.add_version(&watch, new(article("two"))).expect("v2");
         assert_eq!((first.version, second.version), (1, 2));
         let listed = store.versions(&watch).expect("list");
         assert_eq!(listed.iter().map(|v| v.version).collect::<Vec<_>>(), [1, 2]);
@@ -478,6 +623,35 @@ mod tests {
             store.load(&watch, 9),
             Err(StoreError::NoSuchVersion { .. })
         ));
+    }
+
+    #[test]
+    fn reports_are_kept_beside_their_versions_and_numbers_never_reused() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Store::open(dir.path()).expect("open");
+        let watch = WatchName::parse("story").expect("valid name");
+        store.add_version(&watch, new(article("one"))).expect("v1");
+        let report = Report {
+            changes: vec![Change::Added {
+                new_index: 1,
+                blocks: vec![Block::new(BlockKind::Paragraph, "two")],
+            }],
+            ..Report::default()
+        };
+        let v2 = NewVersion {
+            report: Some(StoredReport {
+                from: 1,
+                report: report.clone(),
+            }),
+            above: 6,
+            ..new(article("one two"))
+        };
+        assert_eq!(store.add_version(&watch, v2).expect("v7").version, 7);
+        let listed = store.versions(&watch).expect("list");
+        assert_eq!(listed.iter().map(|v| v.version).collect::<Vec<_>>(), [1, 7]);
+        assert_eq!(store.report(&listed[0]).expect("read"), None);
+        let stored = store.report(&listed[1]).expect("read").expect("kept");
+        assert_eq!((stored.from, stored.report), (1, report));
     }
 
     #[test]
@@ -510,12 +684,14 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let store = Store::open(dir.path()).expect("open");
         let watch = WatchName::parse("story").expect("valid name");
-        store
-            .add_version(&watch, article("one"), "http://a/", Utc::now())
-            .expect("v1");
+        store.add_version(&watch, new(article("one"))).expect("v1");
         let versions = dir.path().join("story/versions");
-        fs::write(versions.join(".000002-abc.json.123.tmp"), b"{half").expect("write");
+        let leftover = versions.join(".000002-abc.json.9999999.tmp");
+        fs::write(&leftover, b"{half").expect("write");
         assert_eq!(store.versions(&watch).expect("list").len(), 1);
+        drop(store);
+        let _store = Store::open(dir.path()).expect("open");
+        assert!(!leftover.exists(), "cleaned when the store opens");
     }
 
     #[test]
@@ -524,9 +700,7 @@ mod tests {
         let store = Store::open(dir.path()).expect("open");
         let watch = WatchName::parse("story").expect("valid name");
         for text in ["a", "b", "c", "d"] {
-            store
-                .add_version(&watch, article(text), "http://a/", Utc::now())
-                .expect("add");
+            store.add_version(&watch, new(article(text))).expect("add");
         }
         assert_eq!(store.prune(&watch, 2).expect("prune"), 2);
         let left: Vec<_> = store
@@ -537,9 +711,7 @@ mod tests {
             .collect();
         assert_eq!(left, [3, 4]);
         // Numbering continues after pruning.
-        let next = store
-            .add_version(&watch, article("e"), "http://a/", Utc::now())
-            .expect("add");
+        let next = store.add_version(&watch, new(article("e"))).expect("add");
         assert_eq!(next.version, 5);
     }
 }

@@ -400,6 +400,7 @@ async fn a_hostile_page_yields_nothing_executable_and_no_injected_header() {
                 ],
                 ..Report::default()
             },
+            reverted: false,
         },
     };
     mailer

@@ -169,8 +169,9 @@ fn progress_bar(watches: usize, quiet: bool) -> ProgressBar {
 }
 
 /// Delivers what the checks queued for email, once; digests wait for their
-/// schedule. Returns whether everything queued was delivered.
-async fn deliver_email(pipeline: &Pipeline) -> bool {
+/// schedule. Returns whether everything queued was delivered and no
+/// refused alert waits for a person to deal with it.
+pub(super) async fn deliver_email(pipeline: &Pipeline) -> bool {
     let Some(mailer) = pipeline.notifier().mailer() else {
         return true;
     };
@@ -184,7 +185,7 @@ async fn deliver_email(pipeline: &Pipeline) -> bool {
                     "email delivery"
                 );
             }
-            delivery.deferred + delivery.rejected == 0
+            delivery.deferred + delivery.rejected == 0 && no_refused_mail(mailer)
         }
         Err(e) => {
             tracing::error!(
@@ -196,21 +197,45 @@ async fn deliver_email(pipeline: &Pipeline) -> bool {
     }
 }
 
-/// Logs each result and prints the report of each change on standard
-/// output. Returns whether any check failed.
-fn print_reports(results: &[Checked], format: OutputFormat) -> Result<bool, Failed> {
+/// Whether no refused alert waits in the outbox; one that does is said,
+/// with the way back, so that it keeps `check` failing until dealt with.
+fn no_refused_mail(mailer: &crate::notify::email::Mailer) -> bool {
+    let refused = mailer.rejected().map_or(0, |r| r.len());
+    if refused > 0 {
+        tracing::error!(
+            refused,
+            "email alerts refused by the server wait in the outbox; `redline outbox` lists them, `redline outbox requeue --all` sends them again, `redline outbox discard --all` sets them aside"
+        );
+    }
+    refused == 0
+}
+
+/// Logs each result and prints the report of each change (or alerted
+/// return to an earlier version) on standard output. Returns whether any
+/// check failed.
+pub(super) fn print_reports(results: &[Checked], format: OutputFormat) -> Result<bool, Failed> {
     let mut out = std::io::stdout().lock();
     let mut failed = false;
     for checked in results {
         daemon::log_checked(checked);
         failed |= checked.result.is_err();
-        if let Ok(pipeline::Outcome::Changed {
-            headline,
-            from,
-            to,
-            report,
-        }) = &checked.result
-        {
+        let shown = match &checked.result {
+            Ok(pipeline::Outcome::Changed {
+                headline,
+                from,
+                to,
+                report,
+            })
+            | Ok(pipeline::Outcome::Reverted {
+                headline,
+                from,
+                to,
+                report,
+                alerted: true,
+            }) => Some((headline, from, to, report)),
+            _ => None,
+        };
+        if let Some((headline, from, to, report)) = shown {
             let (from, to) = (format!("v{from}"), format!("v{to}"));
             let context = RenderContext {
                 watch: Some(checked.watch.as_str()),

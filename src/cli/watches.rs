@@ -79,7 +79,12 @@ pub fn list(path: &Path, args: ListArgs) -> Outcome {
     let now = Utc::now();
     let mut rows = Vec::new();
     for watch in &watchlist.watches {
-        let state = store.state(&watch.name)?;
+        // One damaged file must not hide every other watch: it is named,
+        // and its watch listed with what can still be read.
+        let state = store.state(&watch.name).unwrap_or_else(|e| {
+            eprintln!("redline: {e}");
+            Default::default()
+        });
         let versions = store.versions(&watch.name)?.len();
         rows.push(Row::new(watch, &watchlist.settings, state, versions, now));
     }

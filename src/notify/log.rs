@@ -24,8 +24,14 @@ pub fn write(alert: &Alert) {
             from_version,
             to_version,
             report,
+            reverted,
         } => {
             let counts = report.counts();
+            let what = if *reverted {
+                "article reverted to an earlier version"
+            } else {
+                "article changed"
+            };
             tracing::info!(
                 target: TARGET,
                 watch, url, alert = %id,
@@ -34,8 +40,8 @@ pub fn write(alert: &Alert) {
                 summary = %report.summary(),
                 added = counts.added, removed = counts.removed,
                 edited = counts.edited, moved = counts.moved,
-                notes = counts.notes,
-                "article changed"
+                notes = counts.notes, reverted = *reverted,
+                "{what}"
             );
         }
         Event::Failing {

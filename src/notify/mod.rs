@@ -18,6 +18,7 @@ use crate::metrics::Metrics;
 use crate::report::Report;
 use crate::watchlist::{Channel, Watch, WatchName};
 use email::Mailer;
+use outbox::Put;
 
 pub mod log;
 
@@ -25,7 +26,9 @@ pub mod log;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Alert {
     /// Unique and stable: the same event always has the same id, so that a
-    /// retried delivery can be recognised (e.g. `binance-russia/v3`).
+    /// retried delivery can be recognised, and never reused for another
+    /// event (it names the versions' fingerprints, e.g.
+    /// `binance-russia/v2-1f0c…/v3-9ab2…`).
     pub id: String,
     /// The watch this alert is about.
     pub watch: WatchName,
@@ -41,7 +44,8 @@ pub struct Alert {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Event {
-    /// The article changed from one stored version to another.
+    /// The article changed from one stored version to another, or went
+    /// back to an earlier one (`reverted`).
     Changed {
         /// The article's headline in the new version.
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -52,6 +56,10 @@ pub enum Event {
         to_version: u32,
         /// What changed.
         report: Report,
+        /// Whether `to_version` is an earlier version the page shows again
+        /// (a correction withdrawn, a paragraph restored).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        reverted: bool,
     },
     /// The watch's checks have failed several times in a row.
     Failing {
@@ -132,11 +140,21 @@ impl Notifier {
                 .ok_or_else(|| NotifyError::NoEmail(watch.name.clone()))?;
             let (queued, recipients) = (alert.clone(), watch.email.clone());
             // The outbox syncs to disk: keep that off the async workers.
-            tokio::task::spawn_blocking(move || mailer.enqueue(&queued, &recipients))
+            let put = tokio::task::spawn_blocking(move || mailer.enqueue(&queued, &recipients))
                 .await
                 .map_err(|e| NotifyError::Outbox(e.to_string()))?
                 .map_err(|e| NotifyError::Outbox(crate::error_chain(&e)))?;
-            self.metrics.alert_queued("email");
+            // Ids are never reused, so a repeat is the same alert handed
+            // over again (after a crash); still, a dropped alert is said.
+            match put {
+                Put::Queued => self.metrics.alert_queued("email"),
+                Put::AlreadyQueued => {
+                    tracing::info!(alert = %alert.id, "email alert already queued; not queued twice")
+                }
+                Put::AlreadySent => {
+                    tracing::warn!(alert = %alert.id, "email alert was delivered before; not sent again")
+                }
+            }
         }
         if watch.notify.contains(&Channel::Log) {
             log::write(&alert);

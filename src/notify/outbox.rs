@@ -7,12 +7,16 @@
 //! <dir>/<key>.json          an entry waiting for delivery (or its retry time)
 //! <dir>/rejected/<key>.json an entry the receiver refused for good, kept for inspection
 //! <dir>/sent/<key>          an empty marker: this id was delivered, never send it again
+//! <dir>/discarded/<key>.json a refused entry a person dismissed
 //! ```
 //!
-//! Every write is atomic ([`crate::store::write_atomic`]). Delivery is
-//! marked in two steps, first the `sent` marker, then the entry's removal,
-//! so that a crash between them leaves a marker that makes the entry
-//! disappear on the next read instead of being delivered twice. This module
+//! Every write is atomic ([`crate::store::write_atomic`]), and opening the
+//! outbox removes the temporary files of writes a crash interrupted.
+//! Delivery is marked in two steps, first the `sent` marker, then the
+//! entry's removal, so that a crash between them leaves a marker that makes
+//! the entry disappear on the next read instead of being delivered twice.
+//! The marker is one file creation, so that the moment between a server's
+//! acceptance and its record is as short as a system call. This module
 //! must not know what the items mean or how they are delivered: it keeps
 //! them, answers which are due, and records outcomes.
 
@@ -26,7 +30,7 @@ use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::store::write_atomic;
+use crate::store::{remove_temporaries, write_atomic};
 
 /// The version of the entry file format.
 pub const SCHEMA: u32 = 1;
@@ -119,12 +123,21 @@ impl<T: Serialize + DeserializeOwned> Outbox<T> {
             let path = dir.join(sub);
             fs::create_dir_all(&path).map_err(err("create", &path))?;
         }
-        let outbox = Outbox {
-            dir: dir.to_owned(),
-            item: PhantomData,
-        };
+        // The outbox is opened by the one process holding the store's
+        // lock: a temporary file here is the leftover of a killed writer.
+        remove_temporaries(dir, 1);
+        let outbox = Outbox::at(dir);
         outbox.forget_old_markers();
         Ok(outbox)
+    }
+
+    /// The outbox in `dir` as it is, without creating or cleaning anything:
+    /// for commands that look at it beside a running daemon.
+    pub fn at(dir: &Path) -> Self {
+        Outbox {
+            dir: dir.to_owned(),
+            item: PhantomData,
+        }
     }
 
     /// The outbox's folder.
@@ -201,9 +214,13 @@ impl<T: Serialize + DeserializeOwned> Outbox<T> {
                 .map_err(io::Error::other)
                 .and_then(|b| serde_json::from_slice::<Entry<T>>(&b).map_err(io::Error::other))
             {
-                Ok(entry) if self.was_sent(&entry.id) => {
-                    fs::remove_file(&path).map_err(err("remove", &path))?;
-                }
+                Ok(entry) if self.was_sent(&entry.id) => match fs::remove_file(&path) {
+                    // Another reader (a command beside the daemon) got there first.
+                    Err(e) if e.kind() != io::ErrorKind::NotFound => {
+                        return Err(err("remove", &path)(e));
+                    }
+                    _ => {}
+                },
                 Ok(entry) => entries.push(entry),
                 Err(e) => {
                     let aside = self.dir.join("rejected").join(name);
@@ -236,8 +253,35 @@ impl<T: Serialize + DeserializeOwned> Outbox<T> {
     ///
     /// When the marker cannot be written or the entry removed.
     pub fn delivered(&self, id: &str) -> Result<(), OutboxError> {
+        self.mark_sent(id)?;
+        self.settle_sent(id)
+    }
+
+    /// Writes `id`'s `sent` marker: one file creation, visible to the next
+    /// process at once. An empty file needs no temporary copy (a crash
+    /// leaves it or nothing), which keeps the moment between a server's
+    /// acceptance and this record as short as it can be.
+    ///
+    /// # Errors
+    ///
+    /// When the marker cannot be created.
+    pub fn mark_sent(&self, id: &str) -> Result<(), OutboxError> {
         let marker = self.sent_path(id);
-        write_atomic(&marker, b"").map_err(err("write", &marker))?;
+        fs::File::create(&marker).map_err(err("write", &marker))?;
+        Ok(())
+    }
+
+    /// Finishes what [`Outbox::mark_sent`] began: makes the marker durable
+    /// against a power cut and removes the entry.
+    ///
+    /// # Errors
+    ///
+    /// When the folder cannot be synced or the entry removed.
+    pub fn settle_sent(&self, id: &str) -> Result<(), OutboxError> {
+        let sent = self.dir.join("sent");
+        if let Ok(folder) = fs::File::open(&sent) {
+            folder.sync_all().map_err(err("sync", &sent))?;
+        }
         self.remove(id)
     }
 
@@ -316,6 +360,24 @@ impl<T: Serialize + DeserializeOwned> Outbox<T> {
         Ok(true)
     }
 
+    /// Moves a refused entry to `discarded/`: a person saw it and chose not
+    /// to send it. Returns whether `id` was refused.
+    ///
+    /// # Errors
+    ///
+    /// When the entry cannot be moved.
+    pub fn discard(&self, id: &str) -> Result<bool, OutboxError> {
+        let name = format!("{}.json", file_key(id));
+        let aside = self.dir.join("rejected").join(&name);
+        if !aside.exists() {
+            return Ok(false);
+        }
+        let dir = self.dir.join("discarded");
+        fs::create_dir_all(&dir).map_err(err("create", &dir))?;
+        fs::rename(&aside, dir.join(&name)).map_err(err("move", &aside))?;
+        Ok(true)
+    }
+
     /// The entries that were refused for good.
     ///
     /// # Errors
@@ -324,8 +386,16 @@ impl<T: Serialize + DeserializeOwned> Outbox<T> {
     pub fn rejected(&self) -> Result<Vec<Entry<T>>, OutboxError> {
         let dir = self.dir.join("rejected");
         let mut out = Vec::new();
-        for dirent in fs::read_dir(&dir).map_err(err("list", &dir))? {
+        let listing = match fs::read_dir(&dir) {
+            Ok(listing) => listing,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(out),
+            Err(e) => return Err(err("list", &dir)(e)),
+        };
+        for dirent in listing {
             let path = dirent.map_err(err("list", &dir))?.path();
+            if path.extension().is_none_or(|x| x != "json") {
+                continue;
+            }
             if let Ok(entry) = fs::read(&path)
                 .map_err(io::Error::other)
                 .and_then(|b| serde_json::from_slice(&b).map_err(io::Error::other))
@@ -448,6 +518,22 @@ mod tests {
         assert!(!outbox.requeue("b", later).expect("requeue"));
         assert!(outbox.rejected().expect("rejected").is_empty());
         assert_eq!(outbox.due(later).expect("due").len(), 2);
+    }
+
+    #[test]
+    fn stale_temporaries_are_removed_at_open_and_discarded_entries_kept() {
+        let (dir, outbox) = outbox();
+        let leftover = outbox.dir().join(".a.json.9999999.tmp");
+        fs::write(&leftover, b"{half").expect("write");
+        let outbox: Outbox<String> = Outbox::open(&dir.path().join("mail")).expect("open");
+        assert!(!leftover.exists());
+        let now = Utc::now();
+        outbox.put("a", &"x".to_owned(), now).expect("put");
+        let entry = outbox.due(now).expect("due").remove(0);
+        outbox.reject(entry, "550").expect("reject");
+        assert!(outbox.discard("a").expect("discard"));
+        assert!(outbox.rejected().expect("rejected").is_empty());
+        assert!(outbox.dir().join("discarded/a.json").exists());
     }
 
     #[test]

@@ -68,8 +68,13 @@ fn the_man_page_renders() {
     }
 }
 
+/// How many versions of `name` the store holds (a version's stored report
+/// beside it is not a version).
 fn versions(setup: &Setup, name: &str) -> usize {
-    std::fs::read_dir(setup.store_dir().join(name).join("versions")).map_or(0, |d| d.count())
+    let name = redline::watchlist::WatchName::parse(name).unwrap();
+    redline::store::Store::open_read_only(&setup.store_dir())
+        .versions(&name)
+        .map_or(0, |v| v.len())
 }
 
 #[tokio::test]

@@ -233,6 +233,9 @@ enum Outcome<S> {
 
 fn handle(stream: TcpStream, shared: &Arc<Shared>) -> std::io::Result<()> {
     let remote = stream.peer_addr()?.ip();
+    // Replies go out at once, as a mail server's do: Nagle's algorithm
+    // would hold each small reply for the client's delayed ACK.
+    stream.set_nodelay(true)?;
     let mut builder = SessionBuilder::new("smtp.test");
     if shared.options.mode == Mode::StartTls {
         builder.enable_start_tls();
@@ -358,6 +361,7 @@ pub fn seed_alert() -> Alert {
             from_version: 1,
             to_version: 2,
             report,
+            reverted: false,
         },
     }
 }

@@ -117,6 +117,7 @@ mod tests {
                 from_version: 1,
                 to_version: 2,
                 report: Report::default(),
+                reverted: false,
             },
         };
         let item = Pending {

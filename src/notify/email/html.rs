@@ -82,6 +82,7 @@ fn page(title: &str, body: &str, footer: &str) -> String {
 /// One alert: kicker, linked headline, sentence, notes, then the changes.
 fn section(alert: &Alert, out: &mut String, top: bool) {
     let (kicker, colour) = match &alert.event {
+        Event::Changed { reverted: true, .. } => ("Reverted", "#8250df"),
         Event::Changed { .. } => ("Updated", "#0969da"),
         Event::Failing { .. } => ("Checks failing", "#a40e26"),
         Event::Recovered { .. } => ("Recovered", "#0b5b1f"),
@@ -157,6 +158,7 @@ mod tests {
                 from_version: 1,
                 to_version: 2,
                 report,
+                reverted: false,
             },
         }
     }

@@ -162,6 +162,9 @@ impl Mailer {
             path: threads.clone(),
             source,
         })?;
+        // Opened under the store's lock: a temporary file is a killed
+        // writer's leftover.
+        crate::store::remove_temporaries(&threads, 0);
         Ok(Mailer {
             smtp,
             mail: Outbox::open(&dir.join("mail"))?,
@@ -298,23 +301,13 @@ impl Mailer {
     ///
     /// When the outbox cannot be read or written.
     pub fn gather_digests(&self, now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>, EmailError> {
-        let (ready, next) = digest::due(&self.digests.entries()?, now, self.options.timezone);
-        for d in ready {
-            // Queue first, then mark the members handed over: a crash in
-            // between gathers the same members again under the same id, and
-            // the marks make a re-emitted member alert a no-op.
-            self.mail.put(&d.id, &d.mail, now)?;
-            for member in &d.members {
-                self.digests.delivered(member)?;
-            }
-            tracing::info!(digest = %d.id, alerts = d.members.len(), "email digest queued");
-        }
-        Ok(next)
+        gather(&self.mail, &self.digests, now, self.options.timezone)
     }
 
     /// One delivery pass over the messages due at `now`. Stops early when
     /// `shutdown` fires (between messages, never inside an SMTP exchange,
-    /// so that an accepted message is always recorded as sent).
+    /// so that an accepted message is always recorded as sent). Outbox
+    /// files are read and written on blocking threads.
     ///
     /// # Errors
     ///
@@ -327,41 +320,48 @@ impl Mailer {
         let _pass = self.delivering.lock().await;
         let mut done = Delivery::default();
         let mut server_down: Option<String> = None;
-        for entry in self.mail.due(now)? {
+        let mail = self.mail.clone();
+        for entry in off_workers(move || mail.due(now)).await? {
             if shutdown.is_some_and(CancellationToken::is_cancelled) {
                 break;
             }
             // Once the server itself failed, the rest of the pass would fail
             // alike: defer them without knocking again.
             if let Some(error) = &server_down {
-                self.defer(entry, error, now)?;
+                self.defer(entry, error, now).await?;
                 done.deferred += 1;
                 continue;
             }
             let message = match message::build(&entry.id, &entry.item, &self.settings.from) {
                 Ok(m) => m,
                 Err(e) => {
-                    self.refuse(entry, &transport::reason(&e))?;
+                    self.refuse(entry, &transport::reason(&e)).await?;
                     done.rejected += 1;
                     continue;
                 }
             };
             match lettre::AsyncTransport::send(&self.smtp, message).await {
                 Ok(_) => {
-                    self.mail.delivered(&entry.id)?;
-                    tracing::info!(message = %entry.id, attempts = entry.attempts + 1, "email delivered");
+                    // The marker first and at once, on this thread: it is one
+                    // file creation, and every moment between the server's
+                    // acceptance and this record is a moment in which a
+                    // crash sends the message twice.
+                    self.mail.mark_sent(&entry.id)?;
+                    let (mail, id) = (self.mail.clone(), entry.id.clone());
+                    off_workers(move || mail.settle_sent(&id)).await?;
+                    tracing::info!(alert = %entry.id, attempts = entry.attempts + 1, "email delivered");
                     done.sent += 1;
                 }
                 Err(e) => match transport::classify(&e) {
                     transport::Failure::Permanent(error) => {
-                        self.refuse(entry, &error)?;
+                        self.refuse(entry, &error).await?;
                         done.rejected += 1;
                     }
                     transport::Failure::Transient(error) => {
                         if e.status().is_none() {
                             server_down = Some(error.clone());
                         }
-                        self.defer(entry, &error, now)?;
+                        self.defer(entry, &error, now).await?;
                         done.deferred += 1;
                     }
                 },
@@ -370,26 +370,33 @@ impl Mailer {
         Ok(done)
     }
 
-    fn defer(&self, entry: Entry<Mail>, error: &str, now: DateTime<Utc>) -> Result<(), EmailError> {
+    async fn defer(
+        &self,
+        entry: Entry<Mail>,
+        error: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), EmailError> {
         let wait = transport::backoff(
             entry.attempts + 1,
             self.options.first_retry,
             self.options.max_retry,
         );
         let next = now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::MAX);
-        let entry = self.mail.retry_at(entry, error, next)?;
+        let (mail, reason) = (self.mail.clone(), error.to_owned());
+        let entry = off_workers(move || mail.retry_at(entry, &reason, next)).await?;
         if entry.attempts >= LOUD_AFTER {
-            tracing::error!(message = %entry.id, attempts = entry.attempts, %error, retry_at = %next, "email still undelivered; kept in the outbox");
+            tracing::error!(alert = %entry.id, attempts = entry.attempts, %error, retry_at = %next, "email still undelivered; kept in the outbox");
         } else {
-            tracing::warn!(message = %entry.id, attempts = entry.attempts, %error, retry_at = %next, "email delivery failed; will retry");
+            tracing::warn!(alert = %entry.id, attempts = entry.attempts, %error, retry_at = %next, "email delivery failed; will retry");
         }
         Ok(())
     }
 
-    fn refuse(&self, entry: Entry<Mail>, error: &str) -> Result<(), EmailError> {
+    async fn refuse(&self, entry: Entry<Mail>, error: &str) -> Result<(), EmailError> {
         let id = entry.id.clone();
-        let kept = self.mail.reject(entry, error)?;
-        tracing::error!(message = %id, %error, kept = %kept.display(), "email REFUSED by the server for good; not retried, kept for inspection");
+        let (mail, reason) = (self.mail.clone(), error.to_owned());
+        let kept = off_workers(move || mail.reject(entry, &reason)).await?;
+        tracing::error!(alert = %id, %error, kept = %kept.display(), "email REFUSED by the server for good; not retried, kept for inspection; `redline outbox` lists it and `redline outbox requeue` sends it again");
         Ok(())
     }
 
@@ -399,17 +406,24 @@ impl Mailer {
     pub async fn run(&self, shutdown: CancellationToken) {
         loop {
             let now = Utc::now();
-            let next_digest = self.gather_digests(now).unwrap_or_else(|e| {
-                tracing::error!(error = %e, "email digests could not be gathered; retrying");
-                None
-            });
+            let (mail, digests, zone) = (
+                self.mail.clone(),
+                self.digests.clone(),
+                self.options.timezone,
+            );
+            let next_digest = off_workers(move || gather(&mail, &digests, now, zone))
+                .await
+                .unwrap_or_else(|e| {
+                    tracing::error!(error = %e, "email digests could not be gathered; retrying");
+                    None
+                });
             match self.deliver_due(now, Some(&shutdown)).await {
                 Ok(d) => self.options.metrics.emails(d.sent, d.deferred, d.rejected),
                 Err(e) => tracing::error!(error = %e, "email delivery pass failed; retrying"),
             }
-            let next_retry = self
-                .mail
-                .entries()
+            let mail = self.mail.clone();
+            let next_retry = off_workers(move || mail.entries())
+                .await
                 .ok()
                 .and_then(|es| es.iter().map(|e| e.next_attempt).min());
             let wake = [next_digest, next_retry].into_iter().flatten().min();
@@ -427,4 +441,43 @@ impl Mailer {
             }
         }
     }
+}
+
+/// Queues the digests of `digests` due at `now` as mail in `mail`; returns
+/// the earliest time a digest not yet due will be.
+fn gather(
+    mail: &Outbox<Mail>,
+    digests: &Outbox<digest::Pending>,
+    now: DateTime<Utc>,
+    zone: Tz,
+) -> Result<Option<DateTime<Utc>>, EmailError> {
+    let (ready, next) = digest::due(&digests.entries()?, now, zone);
+    for d in ready {
+        // Queue first, then mark the members handed over: a crash in
+        // between gathers the same members again under the same id, and
+        // the marks make a re-emitted member alert a no-op.
+        mail.put(&d.id, &d.mail, now)?;
+        for member in &d.members {
+            digests.delivered(member)?;
+        }
+        tracing::info!(digest = %d.id, alerts = d.members.len(), "email digest queued");
+    }
+    Ok(next)
+}
+
+/// Runs outbox file work on a blocking thread: it reads, writes and syncs
+/// files, which must not stall the async workers.
+async fn off_workers<T: Send + 'static, E: Into<EmailError> + Send + 'static>(
+    work: impl FnOnce() -> Result<T, E> + Send + 'static,
+) -> Result<T, EmailError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| {
+            EmailError::Outbox(OutboxError {
+                action: "run",
+                path: PathBuf::new(),
+                source: std::io::Error::other(e),
+            })
+        })?
+        .map_err(Into::into)
 }

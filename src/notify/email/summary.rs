@@ -70,6 +70,20 @@ pub fn headline(alert: &Alert) -> String {
 pub fn subject(alert: &Alert) -> String {
     let title = shorten(&headline(alert), SUBJECT_HEADLINE_CHARS);
     match &alert.event {
+        Event::Changed {
+            report,
+            reverted: true,
+            to_version,
+            ..
+        } => {
+            let counts = subject_counts(report);
+            let back = format!("back to version {to_version}");
+            if counts.is_empty() {
+                format!("Reverted: {title} ({back})")
+            } else {
+                format!("Reverted: {title} ({back}; {counts})")
+            }
+        }
         Event::Changed { report, .. } => {
             let verb = if is_correction(report) {
                 "Corrected"

@@ -1,0 +1,281 @@
+//! The blocking part of a check: extract the page, compare it with the
+//! version the page showed last, and store what is new. It runs on a
+//! blocking thread and owns everything it touches; `scraper::Html` lives
+//! and dies inside [`extract::extract`].
+//!
+//! The order of the questions is what keeps a watch from failing for good:
+//! a page that is a version already stored is the page as it was (a
+//! return), whatever the quality guard would say of it; only a new text is
+//! judged for plausibility, and a new text the guard refuses is accepted
+//! once it stayed the same over [`STABLE_CHECKS`] checks, or when a person
+//! asked for it (`redline accept`). This module must not hand alerts over:
+//! it says what it found as a [`Verdict`].
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use super::CheckError;
+use super::announce::Tag;
+use crate::article::Article;
+use crate::diff::{self, DiffOptions};
+use crate::extract::{self, ExtractOptions, Implausible};
+use crate::report::Report;
+use crate::store::{NewVersion, Shrink, Snapshot, Store, StoredReport, VersionInfo};
+use crate::watchlist::Watch;
+
+/// How many checks in a row must see the same refused shrink before it is
+/// taken as the new article: a page cut short by a fault rarely comes back
+/// identical three times, a rewrite does.
+pub const STABLE_CHECKS: u32 = 3;
+
+/// What the analysis found.
+#[derive(Debug)]
+pub(super) enum Verdict {
+    /// No version was stored: this one is the baseline.
+    Baseline {
+        /// Its number.
+        version: u32,
+    },
+    /// The article is the version the page showed last.
+    Unchanged,
+    /// A new version, stored.
+    Changed {
+        /// The version compared with (shown last).
+        from: Tag,
+        /// The new version.
+        to: Tag,
+        /// The new version's headline.
+        headline: Option<String>,
+        /// What changed.
+        report: Report,
+    },
+    /// The page shows a version stored earlier again.
+    Returned {
+        /// The version the page left.
+        from: Tag,
+        /// The earlier version it shows again.
+        to: Tag,
+        /// That version's headline.
+        headline: Option<String>,
+        /// What changed from `from` to `to`.
+        report: Report,
+    },
+}
+
+/// The verdict and the refused-shrink record to keep in the state.
+pub(super) struct Analysed {
+    /// What was found, or why the page cannot be taken.
+    pub verdict: Result<Verdict, CheckError>,
+    /// The refused shrink to remember (`None` once the page was taken).
+    pub shrink: Option<Shrink>,
+}
+
+/// Everything the blocking analysis needs, owned.
+pub(super) struct Analysis {
+    /// The store versions are read from and written to.
+    pub store: Arc<Store>,
+    /// The watch checked.
+    pub watch: Watch,
+    /// The page, decoded; dropped as soon as it is extracted.
+    pub html: String,
+    /// The address it came from, after redirects.
+    pub url: String,
+    /// The version the page showed at the last successful check.
+    pub base: Option<u32>,
+    /// The highest version number the state knows of.
+    pub above: u32,
+    /// The refused shrink seen at the previous checks.
+    pub shrink: Option<Shrink>,
+    /// How many versions to keep (`None`: all).
+    pub keep_versions: Option<usize>,
+    /// Store nothing (`check --dry-run`): report what a check would store.
+    pub dry_run: bool,
+    /// When the check started: a new version's capture time.
+    pub now: DateTime<Utc>,
+}
+
+impl Analysis {
+    /// Runs the analysis.
+    pub fn run(mut self) -> Analysed {
+        let mut shrink = self.shrink.take();
+        let verdict = self.judge(&mut shrink);
+        Analysed { verdict, shrink }
+    }
+
+    fn judge(mut self, shrink: &mut Option<Shrink>) -> Result<Verdict, CheckError> {
+        let options = ExtractOptions {
+            selector: self.watch.selector.as_ref().map(|s| s.selector.clone()),
+            ignore: self
+                .watch
+                .ignore
+                .iter()
+                .map(|s| s.selector.clone())
+                .collect(),
+        };
+        let html = std::mem::take(&mut self.html);
+        let article = extract::extract(&html, &options)?;
+        drop(html);
+        let name = &self.watch.name;
+        let versions = self.store.versions(name)?;
+        let Some(base) = self.base_snapshot(&versions)? else {
+            let stored = self.keep(self.new_version(article, None))?;
+            return Ok(Verdict::Baseline {
+                version: stored.version,
+            });
+        };
+        let fingerprint = article.fingerprint();
+        if fingerprint == base.fingerprint {
+            *shrink = None;
+            return Ok(Verdict::Unchanged);
+        }
+        // A version already stored is the page as it once was: never a
+        // fault, whatever its length.
+        let seen = versions
+            .iter()
+            .find(|v| fingerprint.0.starts_with(&v.fingerprint.0));
+        if let Some(seen) = seen {
+            *shrink = None;
+            let earlier = self.store.load(name, seen.version)?;
+            let report = self.compare(&base.article, &earlier.article);
+            if report.is_empty() {
+                return Ok(Verdict::Unchanged);
+            }
+            return Ok(Verdict::Returned {
+                from: Tag::of(&base),
+                to: Tag::of(&earlier),
+                headline: earlier.article.headline,
+                report,
+            });
+        }
+        self.judge_new(base, article, shrink)
+    }
+
+    /// A text never stored: judged for plausibility (unless a person asked
+    /// for it to be taken), compared, and stored with its report.
+    fn judge_new(
+        &self,
+        base: Snapshot,
+        article: Article,
+        shrink: &mut Option<Shrink>,
+    ) -> Result<Verdict, CheckError> {
+        let name = &self.watch.name;
+        let accept = self.store.accept_requested(name);
+        if !accept && let Err(why) = extract::check_plausible(&base.article, &article) {
+            self.stable_shrink(shrink, &article.fingerprint().0, why)?;
+        }
+        *shrink = None;
+        let report = self.compare(&base.article, &article);
+        if report.is_empty() {
+            // Only invisible or masked differences: not a change, not stored.
+            return Ok(Verdict::Unchanged);
+        }
+        let headline = article.headline.clone();
+        let stored_report = StoredReport {
+            from: base.version,
+            report: report.clone(),
+        };
+        let stored = self.keep(self.new_version(article, Some(stored_report)))?;
+        if self.dry_run {
+            return Ok(Verdict::Changed {
+                from: Tag::of(&base),
+                to: Tag::of(&stored),
+                headline,
+                report,
+            });
+        }
+        if accept {
+            self.store.clear_accept(name)?;
+            tracing::info!(watch = %name, version = stored.version, "page accepted as asked");
+        }
+        if let Some(keep) = self.keep_versions {
+            self.store.prune(name, keep)?;
+        }
+        Ok(Verdict::Changed {
+            from: Tag::of(&base),
+            to: Tag::of(&stored),
+            headline,
+            report,
+        })
+    }
+
+    /// Counts a refused text seen again; passes once it stayed the same
+    /// over [`STABLE_CHECKS`] checks and is a shrink (a stand-in page or
+    /// another page altogether is never taken on its persistence alone).
+    fn stable_shrink(
+        &self,
+        shrink: &mut Option<Shrink>,
+        fingerprint: &str,
+        why: Implausible,
+    ) -> Result<(), CheckError> {
+        let checks = match shrink {
+            Some(s) if s.fingerprint == fingerprint => s.checks + 1,
+            _ => 1,
+        };
+        let shrinking = matches!(
+            why,
+            Implausible::Collapsed { .. } | Implausible::NoParagraphs { .. }
+        );
+        if shrinking && checks >= STABLE_CHECKS {
+            tracing::info!(watch = %self.watch.name, checks, "a shorter article stayed the same over several checks; taking it as the new version");
+            return Ok(());
+        }
+        *shrink = Some(Shrink {
+            fingerprint: fingerprint.to_owned(),
+            checks,
+        });
+        Err(why.into())
+    }
+
+    /// The version the page showed last. When the state names a version
+    /// that is gone (moved aside as a damaged file's message advises), the
+    /// newest stored version stands in; `None` when nothing is stored.
+    fn base_snapshot(&self, versions: &[VersionInfo]) -> Result<Option<Snapshot>, CheckError> {
+        let named = self
+            .base
+            .and_then(|b| versions.iter().find(|v| v.version == b));
+        let info = match (named, self.base) {
+            (Some(info), _) => info,
+            (None, Some(missing)) => {
+                let Some(newest) = versions.last() else {
+                    return Ok(None);
+                };
+                tracing::warn!(watch = %self.watch.name, missing, instead = newest.version, "the version the page showed last is gone from the store; comparing with the newest stored version");
+                newest
+            }
+            (None, None) => match versions.last() {
+                Some(newest) => newest,
+                None => return Ok(None),
+            },
+        };
+        Ok(Some(self.store.load(&self.watch.name, info.version)?))
+    }
+
+    fn compare(&self, old: &Article, new: &Article) -> Report {
+        let options = DiffOptions {
+            ignore_text: self.watch.ignore_text.clone(),
+        };
+        diff::compare(old, new, &options)
+    }
+
+    /// Stores `new` as the watch's next version; a dry run stores nothing
+    /// and answers with the version a real check would have stored.
+    fn keep(&self, new: NewVersion<'_>) -> Result<Snapshot, CheckError> {
+        let name = &self.watch.name;
+        Ok(if self.dry_run {
+            self.store.would_add(name, new)?
+        } else {
+            self.store.add_version(name, new)?
+        })
+    }
+
+    fn new_version(&self, article: Article, report: Option<StoredReport>) -> NewVersion<'_> {
+        NewVersion {
+            article,
+            url: &self.url,
+            captured_at: self.now,
+            report,
+            above: self.above,
+        }
+    }
+}

@@ -1,0 +1,168 @@
+//! Alerts about versions: their ids, and the catch-up that announces every
+//! stored version the state does not record as announced, in order, before
+//! a new page is compared.
+//!
+//! An id names the versions by number and fingerprint
+//! (`story/v2-1f0c…/v3-9ab2…`), so it is the same whenever the same move is
+//! announced again (a check that stopped between storing and recording, the
+//! outbox then drops the repeat) and different for any other move, even
+//! after the store was reset or a version moved aside: a delivered id never
+//! swallows a new alert. This module must not fetch or extract.
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+
+use crate::check::compare_versions;
+use crate::notify::{Alert, Event};
+use crate::report::Report;
+use crate::store::{Snapshot, Store, StoreError, VersionInfo};
+use crate::watchlist::Watch;
+
+/// A version as alert ids name it: number and fingerprint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Tag {
+    pub version: u32,
+    /// The fingerprint's first 16 characters, as in the version's file name.
+    pub fingerprint: String,
+}
+
+impl Tag {
+    pub fn of(snapshot: &Snapshot) -> Tag {
+        Tag::new(snapshot.version, &snapshot.fingerprint.0)
+    }
+
+    fn info(info: &VersionInfo) -> Tag {
+        Tag::new(info.version, &info.fingerprint.0)
+    }
+
+    fn new(version: u32, fingerprint: &str) -> Tag {
+        Tag {
+            version,
+            fingerprint: fingerprint.chars().take(16).collect(),
+        }
+    }
+}
+
+impl fmt::Display for Tag {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "v{}-{}", self.version, self.fingerprint)
+    }
+}
+
+/// A move between two versions, to be announced.
+#[derive(Debug)]
+pub(super) struct Move {
+    pub from: Tag,
+    pub to: Tag,
+    pub headline: Option<String>,
+    pub report: Report,
+    /// Whether `to` is a version the page showed before.
+    pub reverted: bool,
+}
+
+impl Move {
+    /// The alert announcing this move.
+    pub fn alert(&self, watch: &Watch, time: DateTime<Utc>) -> Alert {
+        let kind = if self.reverted { "revert/" } else { "" };
+        Alert {
+            id: format!("{}/{kind}{}/{}", watch.name, self.from, self.to),
+            watch: watch.name.clone(),
+            url: watch.url.to_string(),
+            time,
+            event: Event::Changed {
+                headline: self.headline.clone(),
+                from_version: self.from.version,
+                to_version: self.to.version,
+                report: self.report.clone(),
+                reverted: self.reverted,
+            },
+        }
+    }
+}
+
+/// The stored versions above `announced`, oldest first, each as the move
+/// that made it: from the version its stored report names (else the
+/// stored version before it) to itself. A version with nothing before it
+/// is a baseline and needs no alert.
+///
+/// # Errors
+///
+/// When the store cannot be read or a version to announce is damaged (its
+/// message says to move it aside, after which the rest are announced).
+pub(super) fn unannounced(
+    store: &Store,
+    watch: &Watch,
+    announced: u32,
+) -> Result<Vec<Move>, StoreError> {
+    let versions = store.versions(&watch.name)?;
+    let mut moves = Vec::new();
+    for (index, info) in versions.iter().enumerate() {
+        if info.version <= announced || index == 0 {
+            continue;
+        }
+        let new = store.load(&watch.name, info.version)?;
+        let stored = store.report(info).ok().flatten();
+        let from_info = stored
+            .as_ref()
+            .and_then(|s| versions.iter().find(|v| v.version == s.from))
+            .unwrap_or(&versions[index - 1]);
+        let report = match stored {
+            Some(stored) if stored.from == from_info.version => stored.report,
+            _ => {
+                let old = store.load(&watch.name, from_info.version)?;
+                compare_versions(&old.article, &new.article, Some(watch))
+            }
+        };
+        moves.push(Move {
+            from: Tag::info(from_info),
+            to: Tag::of(&new),
+            headline: new.article.headline,
+            report,
+            reverted: false,
+        });
+    }
+    Ok(moves)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::watchlist::Watchlist;
+    use chrono::Utc;
+
+    fn watch() -> Watch {
+        let text = "[[watch]]\nname = \"story\"\nurl = \"https://example.org/a\"\n";
+        let list = Watchlist::parse(text, std::path::Path::new("w.toml")).expect("valid");
+        list.watches[0].clone()
+    }
+
+    fn step(from: (u32, &str), to: (u32, &str), reverted: bool) -> Move {
+        Move {
+            from: Tag::new(from.0, from.1),
+            to: Tag::new(to.0, to.1),
+            headline: None,
+            report: Report::default(),
+            reverted,
+        }
+    }
+
+    #[test]
+    fn ids_name_both_versions_and_never_repeat_for_another_move() {
+        let (w, now) = (watch(), Utc::now());
+        let id = |s: Move| s.alert(&w, now).id;
+        let first = id(step((1, "aaaa"), (2, "bbbb"), false));
+        assert_eq!(first, "story/v1-aaaa/v2-bbbb");
+        // The same move announced again (after a crash) is the same alert.
+        assert_eq!(id(step((1, "aaaa"), (2, "bbbb"), false)), first);
+        // Version 2 again after a reset, with another text: another alert.
+        assert_ne!(id(step((1, "aaaa"), (2, "cccc"), false)), first);
+        assert_eq!(
+            id(step((2, "bbbb"), (1, "aaaa"), true)),
+            "story/revert/v2-bbbb/v1-aaaa"
+        );
+        // Fingerprints are cut to the 16 characters of the file names.
+        let long = "0123456789abcdef0123";
+        assert_eq!(Tag::new(3, long).to_string(), "v3-0123456789abcdef");
+    }
+}

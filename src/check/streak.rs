@@ -1,0 +1,118 @@
+//! A watch's failure streak: one "failing" alert when checks keep failing,
+//! one "recovered" alert when they work again, and the state saved after
+//! every check. The streak closes only once its "recovered" alert was
+//! handed over, and both alerts' ids name the streak's start, so a retry is
+//! the same alert. This module must not decide whether a check failed: it
+//! is given the result.
+
+use chrono::{DateTime, Utc};
+
+use super::{CheckError, Outcome, Pipeline};
+use crate::notify::{Alert, Event};
+use crate::store::WatchState;
+use crate::watchlist::Watch;
+
+impl Pipeline {
+    /// Records the check in the watch's state, turns failure streaks into
+    /// one "failing" and one "recovered" alert, and saves the state.
+    pub(super) async fn settle(
+        &self,
+        watch: &Watch,
+        mut state: WatchState,
+        result: Result<Outcome, CheckError>,
+        now: DateTime<Utc>,
+    ) -> Result<Outcome, CheckError> {
+        state.last_check = Some(now);
+        match &result {
+            Ok(outcome) => {
+                state.last_outcome = Some(outcome.word().to_owned());
+                self.close_streak(watch, &mut state, now).await;
+            }
+            Err(error) => self.extend_streak(watch, &mut state, error, now).await,
+        }
+        let name = watch.name.clone();
+        if let Err(e) = self
+            .on_store(move |store| store.save_state(&name, &state))
+            .await
+        {
+            tracing::error!(watch = %watch.name, error = %crate::error_chain(&e), "cannot save the watch's state");
+            return result.and(Err(e));
+        }
+        result
+    }
+
+    /// After a successful check: the streak ends, and when a "failing"
+    /// alert went out, it ends only once the "recovered" alert was handed
+    /// over (else the next successful check tries again). The alert's id
+    /// names the streak's start, so a retry is the same alert.
+    async fn close_streak(&self, watch: &Watch, state: &mut WatchState, now: DateTime<Utc>) {
+        if state.failure_alerted {
+            let since = state.failing_since.unwrap_or(now);
+            let event = Event::Recovered {
+                failures: state.failures,
+                since,
+            };
+            if !self
+                .send_streak_alert(watch, "recovered", since, event, now)
+                .await
+            {
+                return;
+            }
+        }
+        state.failures = 0;
+        state.failing_since = None;
+        state.last_error = None;
+        state.failure_alerted = false;
+    }
+
+    /// After a failed check: the streak grows, and reaching the threshold
+    /// sends its one "failing" alert.
+    async fn extend_streak(
+        &self,
+        watch: &Watch,
+        state: &mut WatchState,
+        error: &CheckError,
+        now: DateTime<Utc>,
+    ) {
+        let reason = crate::error_chain(error);
+        state.last_outcome = Some("failed".to_owned());
+        state.failures += 1;
+        let since = *state.failing_since.get_or_insert(now);
+        state.last_error = Some(reason.clone());
+        if state.failures >= self.failure_alert_after && !state.failure_alerted {
+            let event = Event::Failing {
+                reason,
+                failures: state.failures,
+                since,
+            };
+            state.failure_alerted = self
+                .send_streak_alert(watch, "failing", since, event, now)
+                .await;
+        }
+    }
+
+    /// Hands a failing or recovered alert over; returns whether it was.
+    async fn send_streak_alert(
+        &self,
+        watch: &Watch,
+        kind: &str,
+        since: DateTime<Utc>,
+        event: Event,
+        now: DateTime<Utc>,
+    ) -> bool {
+        let alert = Alert {
+            id: format!("{}/{kind}/{}", watch.name, since.timestamp()),
+            watch: watch.name.clone(),
+            url: watch.url.to_string(),
+            time: now,
+            event,
+        };
+        match self.notifier.send(alert, watch).await {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::error!(watch = %watch.name, error = %crate::error_chain(&e), "cannot hand over the {kind} alert; will try again at the next check");
+                false
+            }
+        }
+    }
+}
