@@ -350,8 +350,9 @@ impl Pipeline {
             // A dry run records nothing of the check, not even its state.
             Ok(mut state) if self.dry_run => self.run(watch, &mut state, now).await,
             Ok(mut state) => {
+                let loaded = state.clone();
                 let result = self.run(watch, &mut state, now).await;
-                self.settle(watch, state, result, now).await
+                self.settle(watch, loaded, state, result, now).await
             }
             Err(e) => Err(e),
         };
@@ -415,6 +416,7 @@ impl Pipeline {
             html: page.html,
             url: page.final_url.to_string(),
             base: state.current_version,
+            shown: state.shows.clone(),
             above: state.announced.max(state.current_version).unwrap_or(0),
             shrink: state.shrink.take(),
             keep_versions: self.keep_versions,
@@ -429,6 +431,10 @@ impl Pipeline {
         .map_err(|e| CheckError::Task(e.to_string()))?;
         state.shrink = analysed.shrink;
         let outcome = self.hand_over(watch, state, analysed.verdict?, now).await?;
+        // Kept only while it names the version the state says is shown.
+        state.shows = analysed
+            .shows
+            .filter(|s| Some(s.version) == state.current_version);
         // Validators are kept only once the page was fully processed, so a
         // failed analysis is retried with a full fetch, not answered by 304.
         state.url = watch.url.to_string();

@@ -9,6 +9,8 @@
 //!                               (shared by the instances of a sharded run)
 //!   .lock-<I>-of-<N>            held by shard I of N (see `Store::open_shard`)
 //!   <watch>/state.json          validators, last check, failure streak
+//!   <watch>/checked.json        the time of a later check that changed
+//!                               nothing else (written unsynced)
 //!   <watch>/accept              present while `redline accept` waits for a check
 //!   <watch>/versions/000001-<fingerprint>.json         one file per distinct version
 //!   <watch>/versions/000002-<fingerprint>.report.json  its change report (schema of
@@ -41,7 +43,7 @@ mod state;
 
 pub use reports::StoredReport;
 use reports::report_file_name;
-pub use state::{Return, STATE_MEMORY, Shrink, WatchState};
+pub use state::{Return, STATE_MEMORY, Shown, Shrink, WatchState};
 
 /// The version of the on-disk format, written into every file.
 pub const SCHEMA: u32 = 1;
@@ -224,15 +226,24 @@ impl Store {
     /// An I/O error, or [`StoreError::Corrupt`] when the file is unreadable.
     pub fn state(&self, watch: &WatchName) -> Result<WatchState, StoreError> {
         let path = self.watch_dir(watch).join("state.json");
-        match read_json(&path) {
+        let mut state = match read_json(&path) {
             Err(StoreError::Io { source, .. }) if source.kind() == io::ErrorKind::NotFound => {
-                Ok(WatchState {
+                WatchState {
                     schema: SCHEMA,
                     ..WatchState::default()
-                })
+                }
             }
-            other => other,
+            other => other?,
+        };
+        // A later check that changed nothing else left its time apart; an
+        // unreadable or older note is simply ignored.
+        let note = fs::read(self.watch_dir(watch).join(CHECK_NOTE)).ok();
+        let note = note.and_then(|bytes| serde_json::from_slice::<CheckNote>(&bytes).ok());
+        if let Some(note) = note.filter(|n| Some(n.at) > state.last_check) {
+            state.last_check = Some(note.at);
+            state.last_outcome = note.outcome;
         }
+        Ok(state)
     }
 
     /// Replaces the watch's check state, atomically.
@@ -241,9 +252,35 @@ impl Store {
     ///
     /// An I/O error; the previous state is then still in place.
     pub fn save_state(&self, watch: &WatchName, state: &WatchState) -> Result<(), StoreError> {
+        self.save_state_with(watch, state, Durability::Durable)
+    }
+
+    /// [`Store::save_state`], synced or not: a check that changed nothing
+    /// but its own time and outcome word need not wait for the disk.
+    ///
+    /// # Errors
+    ///
+    /// As [`Store::save_state`].
+    pub fn save_state_with(
+        &self,
+        watch: &WatchName,
+        state: &WatchState,
+        sync: Durability,
+    ) -> Result<(), StoreError> {
         let dir = self.watch_dir(watch);
         fs::create_dir_all(&dir).map_err(io_error("create", &dir))?;
-        write_json(&dir.join("state.json"), state)
+        match (sync, state.last_check) {
+            // Only the note is written, unsynced: state.json, which holds
+            // what the guarantees rest on, is not touched.
+            (Durability::Lazy, Some(at)) => {
+                let note = CheckNote {
+                    at,
+                    outcome: state.last_outcome.clone(),
+                };
+                write_json_with(&dir.join(CHECK_NOTE), &note, Durability::Lazy)
+            }
+            _ => write_json(&dir.join("state.json"), state),
+        }
     }
 
     /// Asks the next check of `watch` to take the page as it is, even when
@@ -545,9 +582,41 @@ fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T, StoreError>
 }
 
 fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), StoreError> {
+    write_json_with(path, value, Durability::Durable)
+}
+
+fn write_json_with<T: Serialize>(
+    path: &Path,
+    value: &T,
+    sync: Durability,
+) -> Result<(), StoreError> {
     let mut bytes = serde_json::to_vec_pretty(value).expect("store types always serialise to JSON");
     bytes.push(b'\n');
-    write_atomic(path, &bytes).map_err(io_error("write", path))
+    write_atomic_with(path, &bytes, sync).map_err(io_error("write", path))
+}
+
+/// The file beside `state.json` that holds the time of the last check when
+/// nothing else changed (see [`Durability::Lazy`]).
+const CHECK_NOTE: &str = "checked.json";
+
+/// The time and outcome word of a check that changed nothing else.
+#[derive(Debug, Serialize, Deserialize)]
+struct CheckNote {
+    at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    outcome: Option<String>,
+}
+
+/// Whether a write must survive a power cut once it returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Durability {
+    /// Synced, file and folder: versions, alerts' bookkeeping, validators.
+    Durable,
+    /// Atomic but not synced (the kernel writes it back within seconds):
+    /// for what a power cut may lose harmlessly. A state saved lazily
+    /// writes only the check's time and outcome word, to `checked.json`
+    /// beside `state.json`, which stays as last synced.
+    Lazy,
 }
 
 /// Writes `bytes` to `path` so that a crash at any moment leaves either the
@@ -559,6 +628,17 @@ fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), StoreError> {
 ///
 /// Any I/O error; the temporary file is removed and `path` is untouched.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    write_atomic_with(path, bytes, Durability::Durable)
+}
+
+/// [`write_atomic`], syncing only when `sync` is [`Durability::Durable`]; a lazy
+/// write is still all-or-nothing (rename), only maybe lost on power loss.
+///
+/// # Errors
+///
+/// As [`write_atomic`].
+pub fn write_atomic_with(path: &Path, bytes: &[u8], sync: Durability) -> io::Result<()> {
+    let durable = sync == Durability::Durable;
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -568,11 +648,13 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let result = (|| {
         let mut file = File::create(&temp)?;
         file.write_all(bytes)?;
-        file.sync_all()?;
+        if durable {
+            file.sync_all()?;
+        }
         fs::rename(&temp, path)?;
         // Syncing the folder makes the rename survive a power cut; not every
         // platform lets a folder be opened, so failure to open is not fatal.
-        if let Ok(folder) = File::open(dir) {
+        if durable && let Ok(folder) = File::open(dir) {
             folder.sync_all()?;
         }
         Ok(())
@@ -662,6 +744,32 @@ mod tests {
             Store::open(dir.path()),
             Err(StoreError::Locked(_))
         ));
+    }
+
+    #[test]
+    fn a_lazy_save_leaves_the_synced_state_and_notes_the_check_beside_it() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Store::open(dir.path()).expect("open");
+        let watch = WatchName::parse("story").expect("valid name");
+        let first = Utc::now();
+        let mut state = WatchState {
+            schema: SCHEMA,
+            etag: Some("\"a\"".to_owned()),
+            last_check: Some(first),
+            ..WatchState::default()
+        };
+        store.save_state(&watch, &state).expect("save");
+        let synced = fs::read(dir.path().join("story/state.json")).expect("read");
+        state.last_check = Some(first + chrono::Duration::seconds(60));
+        state.last_outcome = Some("unchanged".to_owned());
+        store
+            .save_state_with(&watch, &state, Durability::Lazy)
+            .expect("lazy save");
+        assert_eq!(
+            fs::read(dir.path().join("story/state.json")).expect("read"),
+            synced
+        );
+        assert_eq!(store.state(&watch).expect("state"), state);
     }
 
     #[test]

@@ -21,7 +21,7 @@ use crate::article::Article;
 use crate::diff::{self, DiffOptions};
 use crate::extract::{self, ExtractOptions, Implausible};
 use crate::report::Report;
-use crate::store::{NewVersion, Shrink, Snapshot, Store, StoredReport, VersionInfo};
+use crate::store::{NewVersion, Shown, Shrink, Snapshot, Store, StoredReport, VersionInfo};
 use crate::watchlist::Watch;
 
 /// How many checks in a row must see the same refused shrink before it is
@@ -69,6 +69,8 @@ pub(super) struct Analysed {
     pub verdict: Result<Verdict, CheckError>,
     /// The refused shrink to remember (`None` once the page was taken).
     pub shrink: Option<Shrink>,
+    /// The version the page shows now with its fingerprint, when known.
+    pub shows: Option<Shown>,
 }
 
 /// Everything the blocking analysis needs, owned.
@@ -83,6 +85,9 @@ pub(super) struct Analysis {
     pub url: String,
     /// The version the page showed at the last successful check.
     pub base: Option<u32>,
+    /// The fingerprint of `base`, from the state: an identical page is
+    /// answered without listing or reading the stored versions.
+    pub shown: Option<Shown>,
     /// The highest version number the state knows of.
     pub above: u32,
     /// The refused shrink seen at the previous checks.
@@ -99,11 +104,20 @@ impl Analysis {
     /// Runs the analysis.
     pub fn run(mut self) -> Analysed {
         let mut shrink = self.shrink.take();
-        let verdict = self.judge(&mut shrink);
-        Analysed { verdict, shrink }
+        let mut shows = None;
+        let verdict = self.judge(&mut shrink, &mut shows);
+        Analysed {
+            verdict,
+            shrink,
+            shows,
+        }
     }
 
-    fn judge(mut self, shrink: &mut Option<Shrink>) -> Result<Verdict, CheckError> {
+    fn judge(
+        mut self,
+        shrink: &mut Option<Shrink>,
+        shows: &mut Option<Shown>,
+    ) -> Result<Verdict, CheckError> {
         let options = ExtractOptions {
             selector: self.watch.selector.as_ref().map(|s| s.selector.clone()),
             ignore: self
@@ -116,15 +130,26 @@ impl Analysis {
         let html = std::mem::take(&mut self.html);
         let article = extract::extract(&html, &options)?;
         drop(html);
+        let fingerprint = article.fingerprint();
+        if let Some(shown) = &self.shown
+            && Some(shown.version) == self.base
+            && shown.fingerprint == fingerprint.0
+        {
+            *shrink = None;
+            *shows = Some(shown.clone());
+            return Ok(Verdict::Unchanged);
+        }
         let name = &self.watch.name;
         let versions = self.store.versions(name)?;
         let Some(base) = self.base_snapshot(&versions)? else {
             let stored = self.keep(self.new_version(article, None))?;
+            *shows = Some(Shown::of(&stored));
             return Ok(Verdict::Baseline {
                 version: stored.version,
             });
         };
-        let fingerprint = article.fingerprint();
+        // Until told otherwise, the page shows its base.
+        *shows = Some(Shown::of(&base));
         if fingerprint == base.fingerprint {
             *shrink = None;
             return Ok(Verdict::Unchanged);
@@ -141,6 +166,7 @@ impl Analysis {
             if report.is_empty() {
                 return Ok(Verdict::Unchanged);
             }
+            *shows = Some(Shown::of(&earlier));
             return Ok(Verdict::Returned {
                 from: Tag::of(&base),
                 to: Tag::of(&earlier),
@@ -148,7 +174,7 @@ impl Analysis {
                 report,
             });
         }
-        self.judge_new(base, article, shrink)
+        self.judge_new(base, article, &fingerprint.0, shrink, shows)
     }
 
     /// A text never stored: judged for plausibility (unless a person asked
@@ -157,12 +183,14 @@ impl Analysis {
         &self,
         base: Snapshot,
         article: Article,
+        fingerprint: &str,
         shrink: &mut Option<Shrink>,
+        shows: &mut Option<Shown>,
     ) -> Result<Verdict, CheckError> {
         let name = &self.watch.name;
         let accept = self.store.accept_requested(name);
         if !accept && let Err(why) = extract::check_plausible(&base.article, &article) {
-            self.stable_shrink(shrink, &article.fingerprint().0, why)?;
+            self.stable_shrink(shrink, fingerprint, why)?;
         }
         *shrink = None;
         let report = self.compare(&base.article, &article);
@@ -176,6 +204,7 @@ impl Analysis {
             report: report.clone(),
         };
         let stored = self.keep(self.new_version(article, Some(stored_report)))?;
+        *shows = Some(Shown::of(&stored));
         if self.dry_run {
             return Ok(Verdict::Changed {
                 from: Tag::of(&base),
