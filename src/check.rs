@@ -317,25 +317,27 @@ impl Pipeline {
         limit: usize,
         done: impl Fn(&Checked) + Clone + Send + 'static,
     ) -> Vec<Checked> {
-        let limit = Arc::new(Semaphore::new(limit));
+        // Checks start as others end, never more than `limit` in flight:
+        // a pass over many watches holds `limit` futures, not one per watch.
+        let mut pending = watches.into_iter().enumerate();
         let mut tasks = JoinSet::new();
-        for (index, watch) in watches.into_iter().enumerate() {
-            let (pipeline, limit, done) = (self.clone(), limit.clone(), done.clone());
-            tasks.spawn(async move {
-                let _permit = limit
-                    .acquire_owned()
-                    .await
-                    .expect("the semaphore is never closed");
-                let checked = pipeline.check(&watch, Utc::now()).await;
-                done(&checked);
-                (index, checked)
-            });
-        }
-        let mut results = Vec::new();
-        while let Some(joined) = tasks.join_next().await {
-            match joined {
-                Ok(result) => results.push(result),
-                Err(e) => tracing::error!("a check task failed: {e}"),
+        let mut results = Vec::with_capacity(pending.len());
+        loop {
+            while tasks.len() < limit.max(1) {
+                let Some((index, watch)) = pending.next() else {
+                    break;
+                };
+                let (pipeline, done) = (self.clone(), done.clone());
+                tasks.spawn(async move {
+                    let checked = pipeline.check(&watch, Utc::now()).await;
+                    done(&checked);
+                    (index, checked)
+                });
+            }
+            match tasks.join_next().await {
+                Some(Ok(result)) => results.push(result),
+                Some(Err(e)) => tracing::error!("a check task failed: {e}"),
+                None => break,
             }
         }
         results.sort_by_key(|(index, _)| *index);

@@ -97,7 +97,7 @@ async fn passes(served: &Served, count: usize, selector: Option<&str>) -> Vec<Ro
     }
     let (versions, bytes) = store_size(&watchlist.settings.snapshots);
     eprintln!(
-        "store after the passes ({} watches, selector {}): {versions} versions, {:.1} KiB on disk per version (state included)",
+        "store after the passes ({} watches, selector {}): {versions} versions, {:.1} KiB on disk per version (its report and the states included)",
         count,
         selector.unwrap_or("none"),
         bytes as f64 / 1024.0 / versions.max(1) as f64
@@ -118,7 +118,12 @@ fn store_size(root: &std::path::Path) -> (u64, u64) {
                 continue;
             }
             bytes += meta.len();
-            versions += u64::from(folder.ends_with("versions"));
+            // A changed version's report is stored beside it.
+            let report = entry
+                .file_name()
+                .to_string_lossy()
+                .ends_with(".report.json");
+            versions += u64::from(folder.ends_with("versions") && !report);
         }
     }
     (versions, bytes)
