@@ -18,10 +18,14 @@
 
 #![allow(clippy::unwrap_used, clippy::print_stdout, missing_docs)]
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
+
+use common::{cpu_time, peak_rss_mib};
 
 use axum::Router;
 use axum::extract::{Path as UrlPath, State};
@@ -91,33 +95,6 @@ fn load_pages() -> Vec<String> {
     pages
 }
 
-/// CPU time (user + system) of this process so far, from /proc.
-fn cpu_time() -> Duration {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let fields: Vec<&str> = stat
-        .rsplit(')')
-        .next()
-        .unwrap_or("")
-        .split_whitespace()
-        .collect();
-    let ticks: u64 = [11, 12]
-        .iter()
-        .filter_map(|&i| fields.get(i)?.parse::<u64>().ok())
-        .sum();
-    Duration::from_millis(ticks * 10)
-}
-
-/// Peak resident memory of this process so far, in MiB, from /proc.
-fn peak_rss_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let kib: f64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.split_whitespace().next()?.parse().ok())
-        .unwrap_or(0.0);
-    kib / 1024.0
-}
-
 struct Pass {
     name: &'static str,
     wall: Duration,
@@ -146,21 +123,6 @@ async fn pass(
         cpu: cpu_time() - cpu,
         outcomes,
     }
-}
-
-fn parse_only(pages: &[String], count: usize, threads: usize) -> Duration {
-    let start = Instant::now();
-    std::thread::scope(|scope| {
-        for t in 0..threads {
-            scope.spawn(move || {
-                for i in (t..count).step_by(threads) {
-                    let html = scraper::Html::parse_document(&pages[i % pages.len()]);
-                    std::hint::black_box(&html);
-                }
-            });
-        }
-    });
-    start.elapsed()
 }
 
 fn main() {
@@ -229,8 +191,9 @@ fn main() {
         (vec![first, cached, full], count)
     });
 
-    let parse_parallel = parse_only(&pages, count, threads);
-    let parse_single = parse_only(&pages, count, 1);
+    let page = |i: usize| pages[i % pages.len()].as_str();
+    let parse_parallel = common::parse_only(count, threads, &page);
+    let parse_single = common::parse_only(count, 1, &page);
     println!(
         "pipeline benchmark: {checked} watches on {HOSTS} loopback sites, {} distinct pages, {:.1} MiB of HTML per full pass, {threads} threads",
         pages.len(),

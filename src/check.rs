@@ -233,7 +233,10 @@ impl Pipeline {
         drive: Drive,
         metrics: Metrics,
     ) -> Result<Self, SetupError> {
-        let store = Arc::new(Store::open(&watchlist.settings.snapshots)?);
+        let store = Arc::new(Store::open_shard(
+            &watchlist.settings.snapshots,
+            watchlist.settings.shard,
+        )?);
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         let parts = Parts {
             store,
@@ -318,25 +321,27 @@ impl Pipeline {
         limit: usize,
         done: impl Fn(&Checked) + Clone + Send + 'static,
     ) -> Vec<Checked> {
-        let limit = Arc::new(Semaphore::new(limit));
+        // Checks start as others end, never more than `limit` in flight:
+        // a pass over many watches holds `limit` futures, not one per watch.
+        let mut pending = watches.into_iter().enumerate();
         let mut tasks = JoinSet::new();
-        for (index, watch) in watches.into_iter().enumerate() {
-            let (pipeline, limit, done) = (self.clone(), limit.clone(), done.clone());
-            tasks.spawn(async move {
-                let _permit = limit
-                    .acquire_owned()
-                    .await
-                    .expect("the semaphore is never closed");
-                let checked = pipeline.check(&watch, Utc::now()).await;
-                done(&checked);
-                (index, checked)
-            });
-        }
-        let mut results = Vec::new();
-        while let Some(joined) = tasks.join_next().await {
-            match joined {
-                Ok(result) => results.push(result),
-                Err(e) => tracing::error!("a check task failed: {e}"),
+        let mut results = Vec::with_capacity(pending.len());
+        loop {
+            while tasks.len() < limit.max(1) {
+                let Some((index, watch)) = pending.next() else {
+                    break;
+                };
+                let (pipeline, done) = (self.clone(), done.clone());
+                tasks.spawn(async move {
+                    let checked = pipeline.check(&watch, Utc::now()).await;
+                    done(&checked);
+                    (index, checked)
+                });
+            }
+            match tasks.join_next().await {
+                Some(Ok(result)) => results.push(result),
+                Some(Err(e)) => tracing::error!("a check task failed: {e}"),
+                None => break,
             }
         }
         results.sort_by_key(|(index, _)| *index);
@@ -351,8 +356,9 @@ impl Pipeline {
             // A dry run records nothing of the check, not even its state.
             Ok(mut state) if self.dry_run => self.run(watch, &mut state, now).await,
             Ok(mut state) => {
+                let loaded = state.clone();
                 let result = self.run(watch, &mut state, now).await;
-                self.settle(watch, state, result, now).await
+                self.settle(watch, loaded, state, result, now).await
             }
             Err(e) => Err(e),
         };
@@ -416,6 +422,7 @@ impl Pipeline {
             html: page.html,
             url: crate::watchlist::redacted(&page.final_url).to_string(),
             base: state.current_version,
+            shown: state.shows.clone(),
             above: state.announced.max(state.current_version).unwrap_or(0),
             shrink: state.shrink.take(),
             anchor: state.anchor.clone(),
@@ -432,6 +439,10 @@ impl Pipeline {
         state.shrink = analysed.shrink;
         let anchor = analysed.anchor;
         let outcome = self.hand_over(watch, state, analysed.verdict?, now).await?;
+        // Kept only while it names the version the state says is shown.
+        state.shows = analysed
+            .shows
+            .filter(|s| Some(s.version) == state.current_version);
         // Validators are kept only once the page was fully processed, so a
         // failed analysis is retried with a full fetch, not answered by 304.
         state.url = watch.display_url();

@@ -6,7 +6,11 @@
 //! ```text
 //! snapshots/
 //!   .lock                       held by the one process that may write
+//!                               (shared by the instances of a sharded run)
+//!   .lock-<I>-of-<N>            held by shard I of N (see `Store::open_shard`)
 //!   <watch>/state.json          validators, last check, failure streak
+//!   <watch>/checked.json        the time of a later check that changed
+//!                               nothing else (written unsynced)
 //!   <watch>/accept              present while `redline accept` waits for a check
 //!   <watch>/versions/000001-<fingerprint>.json         one file per distinct version
 //!   <watch>/versions/000002-<fingerprint>.report.json  its change report (schema of
@@ -32,14 +36,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::article::{Article, Fingerprint};
 use crate::report::{self, Format, RenderContext};
-use crate::watchlist::WatchName;
+use crate::watchlist::{Shard, WatchName};
 
 mod reports;
 mod state;
 
 pub use reports::StoredReport;
 use reports::report_file_name;
-pub use state::{Return, STATE_MEMORY, Shrink, WatchState};
+pub use state::{Return, STATE_MEMORY, Shown, Shrink, WatchState};
 
 /// The version of the on-disk format, written into every file.
 pub const SCHEMA: u32 = 1;
@@ -138,8 +142,10 @@ pub struct NewVersion<'a> {
 #[derive(Debug)]
 pub struct Store {
     root: PathBuf,
-    /// The open lock file; the lock is released when it is dropped.
-    _lock: Option<File>,
+    /// The share of the watches this store's writer takes.
+    shard: Option<Shard>,
+    /// The open lock files; the locks are released when they are dropped.
+    _locks: Vec<File>,
 }
 
 impl Store {
@@ -150,25 +156,36 @@ impl Store {
     /// [`StoreError::Locked`] when another process writes the store, or an
     /// I/O error when the folder cannot be made.
     pub fn open(root: &Path) -> Result<Self, StoreError> {
+        Self::open_shard(root, None)
+    }
+
+    /// Opens the store at `root` for writing as `shard` of a sharded run.
+    /// The instances of one run share the store: each holds `.lock` shared
+    /// and its own `.lock-I-of-N` exclusively, so two instances of one shard
+    /// are refused, and so is an unsharded writer beside any of them (it
+    /// holds `.lock` exclusively). Their watch folders are disjoint by
+    /// construction, as each watch belongs to one shard.
+    ///
+    /// # Errors
+    ///
+    /// As [`Store::open`].
+    pub fn open_shard(root: &Path, shard: Option<Shard>) -> Result<Self, StoreError> {
         fs::create_dir_all(root).map_err(io_error("create", root))?;
-        let lock_path = root.join(".lock");
-        let lock = File::options()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&lock_path)
-            .map_err(io_error("open", &lock_path))?;
-        match lock.try_lock() {
-            Ok(()) => {}
-            Err(fs::TryLockError::WouldBlock) => return Err(StoreError::Locked(root.to_owned())),
-            Err(fs::TryLockError::Error(e)) => return Err(io_error("lock", &lock_path)(e)),
+        let mut locks = vec![lock(root, ".lock", shard.is_some())?];
+        if let Some(shard) = shard {
+            locks.push(lock(root, &format!(".lock-{}", shard.tag()), false)?);
         }
         // Only the lock holder writes, so every temporary file is the
-        // leftover of a writer that was killed mid-write.
-        remove_temporaries(root, 2);
+        // leftover of a writer that was killed mid-write. The shards of a
+        // shared store (maybe on several machines) cannot tell whose a
+        // leftover is: they leave them, which is harmless (never read).
+        if shard.is_none() {
+            remove_temporaries(root, 2);
+        }
         Ok(Store {
             root: root.to_owned(),
-            _lock: Some(lock),
+            shard,
+            _locks: locks,
         })
     }
 
@@ -176,13 +193,22 @@ impl Store {
     pub fn open_read_only(root: &Path) -> Self {
         Store {
             root: root.to_owned(),
-            _lock: None,
+            shard: None,
+            _locks: Vec::new(),
         }
     }
 
     /// The store's folder.
     pub fn root(&self) -> &Path {
         &self.root
+    }
+
+    /// The folder of a delivery channel's outbox (`channel`: "email"):
+    /// `.outbox/<channel>`, or `.outbox/shard-I-of-N/<channel>` for a shard,
+    /// so that the instances sharing a store never deliver each other's
+    /// alerts.
+    pub fn outbox_dir(&self, channel: &str) -> PathBuf {
+        outbox_dir(&self.root, self.shard, channel)
     }
 
     fn watch_dir(&self, watch: &WatchName) -> PathBuf {
@@ -200,15 +226,24 @@ impl Store {
     /// An I/O error, or [`StoreError::Corrupt`] when the file is unreadable.
     pub fn state(&self, watch: &WatchName) -> Result<WatchState, StoreError> {
         let path = self.watch_dir(watch).join("state.json");
-        match read_json(&path) {
+        let mut state = match read_json(&path) {
             Err(StoreError::Io { source, .. }) if source.kind() == io::ErrorKind::NotFound => {
-                Ok(WatchState {
+                WatchState {
                     schema: SCHEMA,
                     ..WatchState::default()
-                })
+                }
             }
-            other => other,
+            other => other?,
+        };
+        // A later check that changed nothing else left its time apart; an
+        // unreadable or older note is simply ignored.
+        let note = fs::read(self.watch_dir(watch).join(CHECK_NOTE)).ok();
+        let note = note.and_then(|bytes| serde_json::from_slice::<CheckNote>(&bytes).ok());
+        if let Some(note) = note.filter(|n| Some(n.at) > state.last_check) {
+            state.last_check = Some(note.at);
+            state.last_outcome = note.outcome;
         }
+        Ok(state)
     }
 
     /// Replaces the watch's check state, atomically.
@@ -217,9 +252,35 @@ impl Store {
     ///
     /// An I/O error; the previous state is then still in place.
     pub fn save_state(&self, watch: &WatchName, state: &WatchState) -> Result<(), StoreError> {
+        self.save_state_with(watch, state, Durability::Durable)
+    }
+
+    /// [`Store::save_state`], synced or not: a check that changed nothing
+    /// but its own time and outcome word need not wait for the disk.
+    ///
+    /// # Errors
+    ///
+    /// As [`Store::save_state`].
+    pub fn save_state_with(
+        &self,
+        watch: &WatchName,
+        state: &WatchState,
+        sync: Durability,
+    ) -> Result<(), StoreError> {
         let dir = self.watch_dir(watch);
         fs::create_dir_all(&dir).map_err(io_error("create", &dir))?;
-        write_json(&dir.join("state.json"), state)
+        match (sync, state.last_check) {
+            // Only the note is written, unsynced: state.json, which holds
+            // what the guarantees rest on, is not touched.
+            (Durability::Lazy, Some(at)) => {
+                let note = CheckNote {
+                    at,
+                    outcome: state.last_outcome.clone(),
+                };
+                write_json_with(&dir.join(CHECK_NOTE), &note, Durability::Lazy)
+            }
+            _ => write_json(&dir.join("state.json"), state),
+        }
     }
 
     /// Asks the next check of `watch` to take the page as it is, even when
@@ -405,6 +466,37 @@ impl Store {
     }
 }
 
+/// The outbox folder of `channel` for `shard` in the store at `root` (see
+/// [`Store::outbox_dir`]).
+pub fn outbox_dir(root: &Path, shard: Option<Shard>, channel: &str) -> PathBuf {
+    let outbox = root.join(".outbox");
+    match shard {
+        Some(shard) => outbox.join(format!("shard-{}", shard.tag())).join(channel),
+        None => outbox.join(channel),
+    }
+}
+
+/// Opens and locks `root/name` without waiting: exclusively, or `shared`.
+fn lock(root: &Path, name: &str, shared: bool) -> Result<File, StoreError> {
+    let path = root.join(name);
+    let file = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(io_error("open", &path))?;
+    let locked = if shared {
+        file.try_lock_shared()
+    } else {
+        file.try_lock()
+    };
+    match locked {
+        Ok(()) => Ok(file),
+        Err(fs::TryLockError::WouldBlock) => Err(StoreError::Locked(root.to_owned())),
+        Err(fs::TryLockError::Error(e)) => Err(io_error("lock", &path)(e)),
+    }
+}
+
 /// Removes the temporary files (`.<name>.<pid>.tmp`) of interrupted
 /// writes in `dir` and, `depth` levels down, in its sub-folders. Called
 /// by the lock holder when it opens the store; a command that writes
@@ -490,9 +582,41 @@ fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T, StoreError>
 }
 
 fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), StoreError> {
+    write_json_with(path, value, Durability::Durable)
+}
+
+fn write_json_with<T: Serialize>(
+    path: &Path,
+    value: &T,
+    sync: Durability,
+) -> Result<(), StoreError> {
     let mut bytes = serde_json::to_vec_pretty(value).expect("store types always serialise to JSON");
     bytes.push(b'\n');
-    write_atomic(path, &bytes).map_err(io_error("write", path))
+    write_atomic_with(path, &bytes, sync).map_err(io_error("write", path))
+}
+
+/// The file beside `state.json` that holds the time of the last check when
+/// nothing else changed (see [`Durability::Lazy`]).
+const CHECK_NOTE: &str = "checked.json";
+
+/// The time and outcome word of a check that changed nothing else.
+#[derive(Debug, Serialize, Deserialize)]
+struct CheckNote {
+    at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    outcome: Option<String>,
+}
+
+/// Whether a write must survive a power cut once it returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Durability {
+    /// Synced, file and folder: versions, alerts' bookkeeping, validators.
+    Durable,
+    /// Atomic but not synced (the kernel writes it back within seconds):
+    /// for what a power cut may lose harmlessly. A state saved lazily
+    /// writes only the check's time and outcome word, to `checked.json`
+    /// beside `state.json`, which stays as last synced.
+    Lazy,
 }
 
 /// Writes `bytes` to `path` so that a crash at any moment leaves either the
@@ -504,6 +628,17 @@ fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), StoreError> {
 ///
 /// Any I/O error; the temporary file is removed and `path` is untouched.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    write_atomic_with(path, bytes, Durability::Durable)
+}
+
+/// [`write_atomic`], syncing only when `sync` is [`Durability::Durable`]; a lazy
+/// write is still all-or-nothing (rename), only maybe lost on power loss.
+///
+/// # Errors
+///
+/// As [`write_atomic`].
+pub fn write_atomic_with(path: &Path, bytes: &[u8], sync: Durability) -> io::Result<()> {
+    let durable = sync == Durability::Durable;
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -513,11 +648,13 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let result = (|| {
         let mut file = File::create(&temp)?;
         file.write_all(bytes)?;
-        file.sync_all()?;
+        if durable {
+            file.sync_all()?;
+        }
         fs::rename(&temp, path)?;
         // Syncing the folder makes the rename survive a power cut; not every
         // platform lets a folder be opened, so failure to open is not fatal.
-        if let Ok(folder) = File::open(dir) {
+        if durable && let Ok(folder) = File::open(dir) {
             folder.sync_all()?;
         }
         Ok(())
@@ -607,6 +744,47 @@ mod tests {
             Store::open(dir.path()),
             Err(StoreError::Locked(_))
         ));
+    }
+
+    #[test]
+    fn a_lazy_save_leaves_the_synced_state_and_notes_the_check_beside_it() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Store::open(dir.path()).expect("open");
+        let watch = WatchName::parse("story").expect("valid name");
+        let first = Utc::now();
+        let mut state = WatchState {
+            schema: SCHEMA,
+            etag: Some("\"a\"".to_owned()),
+            last_check: Some(first),
+            ..WatchState::default()
+        };
+        store.save_state(&watch, &state).expect("save");
+        let synced = fs::read(dir.path().join("story/state.json")).expect("read");
+        state.last_check = Some(first + chrono::Duration::seconds(60));
+        state.last_outcome = Some("unchanged".to_owned());
+        store
+            .save_state_with(&watch, &state, Durability::Lazy)
+            .expect("lazy save");
+        assert_eq!(
+            fs::read(dir.path().join("story/state.json")).expect("read"),
+            synced
+        );
+        assert_eq!(store.state(&watch).expect("state"), state);
+    }
+
+    #[test]
+    fn shards_share_a_store_but_not_a_shard() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let shard = |i| Some(Shard::new(i, 2).expect("shard"));
+        let first = Store::open_shard(dir.path(), shard(0)).expect("shard 0");
+        let second = Store::open_shard(dir.path(), shard(1)).expect("shard 1 beside it");
+        let locked = |r: Result<Store, StoreError>| matches!(r, Err(StoreError::Locked(_)));
+        assert!(locked(Store::open_shard(dir.path(), shard(0))));
+        assert!(
+            locked(Store::open(dir.path())),
+            "an unsharded writer beside shards"
+        );
+        assert_ne!(first.outbox_dir("email"), second.outbox_dir("email"));
     }
 
     #[test]

@@ -157,6 +157,25 @@ async fn chrome_only_changes_alert_nothing_and_store_nothing() {
 }
 
 #[tokio::test]
+async fn an_unchanged_article_is_answered_from_the_state_without_reading_the_version() {
+    let story = Story::start(SEED_V1).await;
+    let (site, pipeline, binance) = (&story.site, &story.pipeline, story.watch());
+    pipeline.check(binance, Utc::now()).await.result.unwrap();
+    // Damage the stored version: a check that read it would fail.
+    let versions = pipeline.store().versions(&binance.name).unwrap();
+    std::fs::write(&versions[0].path, "not json").unwrap();
+    site.serve(SEED_V1_CHROME);
+    let checked = pipeline.check(binance, Utc::now()).await;
+    assert!(
+        matches!(checked.result, Ok(Outcome::Unchanged)),
+        "{:?}",
+        checked.result
+    );
+    let state = pipeline.store().state(&binance.name).unwrap();
+    assert_eq!(state.shows.map(|s| s.version), Some(1));
+}
+
+#[tokio::test]
 async fn not_modified_costs_no_extraction_and_is_recorded() {
     let story = Story::start(SEED_V1).await;
     let (site, pipeline, binance) = (&story.site, &story.pipeline, story.watch());

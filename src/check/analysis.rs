@@ -22,7 +22,7 @@ use crate::charset::{EncodingDifference, encoding_only_difference};
 use crate::diff::{self, DiffOptions};
 use crate::extract::{self, Anchor, ExtractOptions, Implausible};
 use crate::report::Report;
-use crate::store::{NewVersion, Shrink, Snapshot, Store, StoredReport, VersionInfo};
+use crate::store::{NewVersion, Shown, Shrink, Snapshot, Store, StoredReport, VersionInfo};
 use crate::watchlist::Watch;
 
 /// How many checks in a row must see the same refused shrink before it is
@@ -72,6 +72,8 @@ pub(super) struct Analysed {
     pub shrink: Option<Shrink>,
     /// Where the article was found this time, for the next check.
     pub anchor: Option<Anchor>,
+    /// The version the page shows now with its fingerprint, when known.
+    pub shows: Option<Shown>,
 }
 
 /// Everything the blocking analysis needs, owned.
@@ -86,6 +88,9 @@ pub(super) struct Analysis {
     pub url: String,
     /// The version the page showed at the last successful check.
     pub base: Option<u32>,
+    /// The fingerprint of `base`, from the state: an identical page is
+    /// answered without listing or reading the stored versions.
+    pub shown: Option<Shown>,
     /// The highest version number the state knows of.
     pub above: u32,
     /// The refused shrink seen at the previous checks.
@@ -103,12 +108,14 @@ pub(super) struct Analysis {
 impl Analysis {
     /// Runs the analysis.
     pub fn run(mut self) -> Analysed {
-        let (mut shrink, mut anchor) = (self.shrink.take(), None);
-        let verdict = self.judge(&mut shrink, &mut anchor);
+        let mut shrink = self.shrink.take();
+        let (mut anchor, mut shows) = (None, None);
+        let verdict = self.judge(&mut shrink, &mut anchor, &mut shows);
         Analysed {
             verdict,
             shrink,
             anchor,
+            shows,
         }
     }
 
@@ -116,6 +123,7 @@ impl Analysis {
         mut self,
         shrink: &mut Option<Shrink>,
         anchor: &mut Option<Anchor>,
+        shows: &mut Option<Shown>,
     ) -> Result<Verdict, CheckError> {
         let options = ExtractOptions {
             selector: self.watch.selector.as_ref().map(|s| s.selector.clone()),
@@ -136,15 +144,26 @@ impl Analysis {
         }
         *anchor = extracted.anchor;
         let article = extracted.article;
+        let fingerprint = article.fingerprint();
+        if let Some(shown) = &self.shown
+            && Some(shown.version) == self.base
+            && shown.fingerprint == fingerprint.0
+        {
+            *shrink = None;
+            *shows = Some(shown.clone());
+            return Ok(Verdict::Unchanged);
+        }
         let name = &self.watch.name;
         let versions = self.store.versions(name)?;
         let Some(base) = self.base_snapshot(&versions)? else {
             let stored = self.keep(self.new_version(article, None))?;
+            *shows = Some(Shown::of(&stored));
             return Ok(Verdict::Baseline {
                 version: stored.version,
             });
         };
-        let fingerprint = article.fingerprint();
+        // Until told otherwise, the page shows its base.
+        *shows = Some(Shown::of(&base));
         if fingerprint == base.fingerprint {
             *shrink = None;
             return Ok(Verdict::Unchanged);
@@ -161,6 +180,7 @@ impl Analysis {
             if report.is_empty() {
                 return Ok(Verdict::Unchanged);
             }
+            *shows = Some(Shown::of(&earlier));
             return Ok(Verdict::Returned {
                 from: Tag::of(&base),
                 to: Tag::of(&earlier),
@@ -168,7 +188,7 @@ impl Analysis {
                 report,
             });
         }
-        self.judge_new(base, article, shrink)
+        self.judge_new(base, article, &fingerprint.0, shrink, shows)
     }
 
     /// A text never stored: judged for plausibility (unless a person asked
@@ -177,7 +197,9 @@ impl Analysis {
         &self,
         base: Snapshot,
         article: Article,
+        fingerprint: &str,
         shrink: &mut Option<Shrink>,
+        shows: &mut Option<Shown>,
     ) -> Result<Verdict, CheckError> {
         let name = &self.watch.name;
         // Mis-decoded text is a fault of the page's charset, not an edit.
@@ -188,7 +210,7 @@ impl Analysis {
         }
         let accept = self.store.accept_requested(name);
         if !accept && let Err(why) = extract::check_plausible(&base.article, &article) {
-            self.stable_shrink(shrink, &article.fingerprint().0, why)?;
+            self.stable_shrink(shrink, fingerprint, why)?;
         }
         *shrink = None;
         let report = self.compare(&base.article, &article);
@@ -211,6 +233,7 @@ impl Analysis {
             report: report.clone(),
         };
         let stored = self.keep(self.new_version(article, Some(stored_report)))?;
+        *shows = Some(Shown::of(&stored));
         if self.dry_run {
             return Ok(Verdict::Changed {
                 from: Tag::of(&base),

@@ -46,8 +46,8 @@ impl Parts {
                         options.first_retry = Duration::ZERO;
                         options.max_retry = Duration::ZERO;
                     }
-                    let root = self.store.root();
-                    Some(Arc::new(Mailer::open(email.clone(), root, options)?))
+                    let dir = self.store.outbox_dir("email");
+                    Some(Arc::new(Mailer::open(email.clone(), &dir, options)?))
                 }
                 None => None,
             },

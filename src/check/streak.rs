@@ -9,15 +9,18 @@ use chrono::{DateTime, Utc};
 
 use super::{CheckError, Outcome, Pipeline};
 use crate::notify::{Alert, Event};
-use crate::store::WatchState;
+use crate::store::{Durability, WatchState};
 use crate::watchlist::Watch;
 
 impl Pipeline {
     /// Records the check in the watch's state, turns failure streaks into
-    /// one "failing" and one "recovered" alert, and saves the state.
+    /// one "failing" and one "recovered" alert, and saves the state: synced
+    /// when anything but the check's time and outcome word changed from
+    /// `loaded` (the state as read before the check), else lazily.
     pub(super) async fn settle(
         &self,
         watch: &Watch,
+        loaded: WatchState,
         mut state: WatchState,
         result: Result<Outcome, CheckError>,
         now: DateTime<Utc>,
@@ -31,8 +34,13 @@ impl Pipeline {
             Err(error) => self.extend_streak(watch, &mut state, error, now).await,
         }
         let name = watch.name.clone();
+        let sync = if only_check_time_changed(&loaded, &state) {
+            Durability::Lazy
+        } else {
+            Durability::Durable
+        };
         if let Err(e) = self
-            .on_store(move |store| store.save_state(&name, &state))
+            .on_store(move |store| store.save_state_with(&name, &state, sync))
             .await
         {
             tracing::error!(watch = %watch.name, error = %crate::error_chain(&e), "cannot save the watch's state");
@@ -115,4 +123,14 @@ impl Pipeline {
             }
         }
     }
+}
+
+/// Whether `after` differs from `before` in the check's time and outcome
+/// word only: what a reader may see a little late, and a power cut may
+/// lose, at no cost (the next check writes them again).
+fn only_check_time_changed(before: &WatchState, after: &WatchState) -> bool {
+    let mut moved = before.clone();
+    moved.last_check = after.last_check;
+    moved.last_outcome.clone_from(&after.last_outcome);
+    moved == *after
 }

@@ -16,7 +16,7 @@ use crate::daemon;
 use crate::metrics::Metrics;
 use crate::report::{self, RenderContext};
 use crate::status;
-use crate::watchlist::{Channel, Watch, Watchlist};
+use crate::watchlist::{Channel, Shard, Watch, Watchlist};
 
 /// Arguments of `redline check`.
 #[derive(Debug, Args)]
@@ -30,6 +30,10 @@ pub struct CheckArgs {
     /// nothing (the store is only read, so this works beside a running daemon).
     #[arg(long)]
     dry_run: bool,
+    /// Check only this instance's share of the watches, I of N counting
+    /// from 0 (overrides `[settings] shard`).
+    #[arg(long, value_name = "I/N")]
+    shard: Option<Shard>,
 }
 
 /// Arguments of `redline run`.
@@ -39,11 +43,17 @@ pub struct RunArgs {
     /// (overrides `[settings] listen`; keep it on loopback).
     #[arg(long, value_name = "ADDR")]
     listen: Option<SocketAddr>,
+    /// Run only this instance's share of the watches, I of N counting from
+    /// 0 (overrides `[settings] shard`); N instances split one watchlist
+    /// and may share one store.
+    #[arg(long, value_name = "I/N")]
+    shard: Option<Shard>,
 }
 
 /// `redline run`.
 pub async fn run_daemon(path: &Path, args: RunArgs) -> Outcome {
-    let watchlist = load(path)?;
+    let mut watchlist = load(path)?;
+    watchlist.take_share(args.shard);
     let metrics = Metrics::default();
     let pipeline = Pipeline::observed(&watchlist, Drive::Daemon, metrics.clone())?;
     let shutdown = CancellationToken::new();
@@ -83,7 +93,8 @@ async fn stop_on_signal(shutdown: CancellationToken) {
 
 /// `redline check [NAME…]`; `quiet` hides the progress bar.
 pub async fn check(path: &Path, args: CheckArgs, quiet: bool) -> Outcome {
-    let watchlist = load(path)?;
+    let mut watchlist = load(path)?;
+    watchlist.take_share(args.shard);
     let selected = watchlist.select(&args.names).map_err(|unknown| {
         let names = watchlist.watches.iter().map(|w| w.name.as_str());
         unknown_watch(path, names, &unknown.join(", "), "check")

@@ -19,7 +19,7 @@ use serde_json::json;
 use super::check::{deliver_email, print_reports};
 use super::{Exit, Outcome, OutputFormat, bad_input, load};
 use crate::check::{Drive, Pipeline, SetupError};
-use crate::notify::email::{Mail, Mailer};
+use crate::notify::email::Mail;
 use crate::notify::outbox::{Entry, Outbox};
 use crate::store::{Store, StoreError};
 use crate::watchlist::WatchName;
@@ -71,6 +71,10 @@ pub struct OutboxArgs {
     /// How the list is printed.
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     format: OutputFormat,
+    /// The outbox of this shard of a sharded run (I/N; default:
+    /// `[settings] shard`, else the unsharded outbox).
+    #[arg(long, value_name = "I/N")]
+    shard: Option<crate::watchlist::Shard>,
 }
 
 /// What to do with the outbox (default: list it).
@@ -99,7 +103,8 @@ struct Pick {
 /// `redline outbox [list|requeue|discard]`.
 pub fn outbox(path: &Path, args: OutboxArgs) -> Outcome {
     let watchlist = load(path)?;
-    let dir = Mailer::outbox_dir(&watchlist.settings.snapshots).join("mail");
+    let shard = args.shard.or(watchlist.settings.shard);
+    let dir = crate::store::outbox_dir(&watchlist.settings.snapshots, shard, "email").join("mail");
     let outbox: Outbox<Mail> = Outbox::at(&dir);
     match args.action.unwrap_or(OutboxAction::List) {
         OutboxAction::List => list(&outbox, &dir, args.format),

@@ -38,9 +38,11 @@ use reload::{Reader, Requests, Trigger};
 
 pub use reload::DEBOUNCE;
 
-/// The longest the scheduler sleeps: it goes round its loop at least this
-/// often, so that `/healthz` can tell a live scheduler from a stuck one.
-pub const HEARTBEAT: Duration = Duration::from_secs(5);
+/// The longest the scheduler sleeps when nothing is due sooner. It need
+/// not wake to look alive (`/healthz` compares the clock with the time it
+/// said it would wake): this only bounds how long a jump of the wall clock
+/// can go unnoticed.
+pub const HEARTBEAT: Duration = Duration::from_secs(3600);
 /// How long checks in flight may take to finish once a stop is asked for.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
 
@@ -79,6 +81,8 @@ pub async fn run_with(
             .plan
             .next_due()
             .map_or(HEARTBEAT, |(_, due)| until(due).min(HEARTBEAT));
+        let wake = Utc::now() + chrono::Duration::from_std(wait).unwrap_or_default();
+        daemon.board.sleeping_until(wake);
         tokio::select! {
             () = shutdown.cancelled() => break,
             () = tokio::time::sleep(wait) => {}
@@ -167,9 +171,16 @@ impl Daemon {
     /// Reads the watchlist again and applies it, or keeps the one in force
     /// when the edit is invalid or its channels cannot be set up.
     async fn reload(&mut self, trigger: Trigger) {
-        let Some(next) = self.reader.read(trigger) else {
+        let Some(mut next) = self.reader.read(trigger) else {
             return;
         };
+        // The shard names the store's lock and outbox: it waits for a restart.
+        let asked = next.settings.shard;
+        next.settings.shard = self.current.settings.shard;
+        next.take_share(None);
+        if asked.is_some() && asked != next.settings.shard {
+            tracing::warn!("settings.shard changed; kept as before until a restart");
+        }
         let pipeline = match self.pipeline.reconfigured(&next) {
             Ok(pipeline) => pipeline,
             Err(e) => {

@@ -27,6 +27,10 @@ pub struct Board {
 pub struct View {
     /// When the scheduler last went round its loop (`None` before it ran).
     pub last_loop: Option<DateTime<Utc>>,
+    /// When the scheduler, going to sleep, said it would go round again
+    /// (`None` before it first slept). `/healthz` compares the clock with
+    /// this, so the loop need not wake just to look alive.
+    pub sleeping_until: Option<DateTime<Utc>>,
     /// The watchlist in force.
     pub watchlist: Option<Arc<Watchlist>>,
     /// The store the daemon writes.
@@ -69,6 +73,14 @@ impl Board {
         live.watchlist = Some(watchlist.clone());
         live.store = Some(store.to_owned());
         live.next_due = next_due;
+    }
+
+    /// Records that the scheduler sleeps until `wake`.
+    pub fn sleeping_until(&self, wake: DateTime<Utc>) {
+        self.live
+            .lock()
+            .expect("the board's lock is never poisoned")
+            .sleeping_until = Some(wake);
     }
 
     /// A copy of what was last published.

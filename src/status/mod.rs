@@ -27,8 +27,9 @@ use crate::store::{Store, StoreError};
 use crate::watchlist::WatchName;
 pub use board::{Board, View};
 
-/// `/healthz` answers 503 when the scheduler has not gone round its loop
-/// for this long (it does at least every [`crate::daemon::HEARTBEAT`]).
+/// `/healthz` answers 503 when the scheduler is this late: this long past
+/// the time it said it would wake (or past its last round, before it first
+/// slept).
 pub const STALE_AFTER: Duration = Duration::from_secs(30);
 /// How many changes the overview shows.
 const RECENT_CHANGES: usize = 10;
@@ -94,19 +95,23 @@ pub fn router(board: Board) -> Router {
 
 async fn healthz(State(board): State<Board>) -> Response {
     let now = Utc::now();
-    let Some(last) = board.view().last_loop else {
+    let view = board.view();
+    let Some(last) = view.last_loop else {
         return (
             StatusCode::SERVICE_UNAVAILABLE,
             "starting: the scheduler has not run yet\n",
         )
             .into_response();
     };
-    let age = (now - last).to_std().unwrap_or(Duration::ZERO);
+    // An idle scheduler sleeps until its next due check, hours maybe: it is
+    // late only once that time has passed without a round.
+    let wake = view.sleeping_until.map_or(last, |w| w.max(last));
+    let late = (now - wake).to_std().unwrap_or(Duration::ZERO);
     let stamp = last.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    if age > STALE_AFTER {
+    if late > STALE_AFTER {
         let text = format!(
-            "stale: the scheduler last ran at {stamp}, {}s ago\n",
-            age.as_secs()
+            "stale: the scheduler last ran at {stamp} and is {}s late\n",
+            late.as_secs()
         );
         return (StatusCode::SERVICE_UNAVAILABLE, text).into_response();
     }

@@ -29,6 +29,10 @@ pub struct WatchState {
     /// The version the page showed at the last successful check.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub current_version: Option<u32>,
+    /// The version the page showed last with its fingerprint, so that an
+    /// unchanged page is answered without reading the stored version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shows: Option<Shown>,
     /// The newest version whose alert was handed to the channels. A stored
     /// version newer than this was never announced (the check stopped after
     /// storing it) and is announced by the next check.
@@ -62,6 +66,25 @@ pub struct WatchState {
     /// the next one extracts from the same place (see `extract::anchor`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub anchor: Option<crate::extract::Anchor>,
+}
+
+/// A stored version and its fingerprint.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shown {
+    /// The version's number.
+    pub version: u32,
+    /// Its full content fingerprint.
+    pub fingerprint: String,
+}
+
+impl Shown {
+    /// What a stored snapshot is.
+    pub fn of(snapshot: &super::Snapshot) -> Self {
+        Shown {
+            version: snapshot.version,
+            fingerprint: snapshot.fingerprint.0.clone(),
+        }
+    }
 }
 
 /// A refused extraction seen again and again.

@@ -25,11 +25,13 @@ pub mod email;
 mod problems;
 mod raw;
 mod redact;
+mod shard;
 mod validate;
 mod validate_email;
 
 pub use problems::{FieldError, Problem, WatchlistError};
 pub use raw::{RawEmailSettings, RawList, RawWatchEmail};
+pub use shard::{Shard, ShardError};
 pub use validate_email::{validate_email, validate_watch_email};
 
 pub use redact::{redact_text, redacted};
@@ -129,6 +131,8 @@ pub struct Settings {
     pub keep_versions: Option<usize>,
     /// Where the daemon's status server listens (`None`: no server).
     pub listen: Option<std::net::SocketAddr>,
+    /// The share of the watches this instance takes (`None`: all of them).
+    pub shard: Option<Shard>,
 }
 
 impl Settings {
@@ -150,6 +154,7 @@ impl Settings {
             failure_alert_after: 3,
             keep_versions: None,
             listen: None,
+            shard: None,
         }
     }
 }
@@ -275,6 +280,18 @@ impl Watchlist {
             email: valid.email,
             watches: valid.watches,
         })
+    }
+
+    /// Keeps only this instance's share of the watches: `flag` (the command
+    /// line's `--shard`) overrides `[settings] shard`; with neither, every
+    /// watch stays.
+    pub fn take_share(&mut self, flag: Option<Shard>) {
+        if flag.is_some() {
+            self.settings.shard = flag;
+        }
+        if let Some(shard) = self.settings.shard {
+            self.watches.retain(|w| shard.owns(&w.name));
+        }
     }
 
     /// The watches whose names are in `names`, or all when `names` is empty.

@@ -134,6 +134,7 @@ pub(super) struct RawSettings {
     pub(super) failure_alert_after: Option<Spanned<i64>>,
     pub(super) keep_versions: Option<Spanned<i64>>,
     pub(super) listen: Option<Spanned<String>>,
+    pub(super) shard: Option<Spanned<String>>,
 }
 
 /// One `[[watch]]`.

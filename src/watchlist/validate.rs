@@ -139,6 +139,10 @@ fn validate_settings(raw: RawSettings, base: &Path, check: &mut Collector) -> Se
                 .map_err(|_| format!("`{a}` is not an address and port"))
         });
     }
+    if let Some(v) = &raw.shard {
+        let hint = Some("write I/N with I from 0, e.g. \"0/3\" for the first of three instances");
+        s.shard = check.parse(v, "settings.shard", hint, str::parse::<super::Shard>);
+    }
     s
 }
 

@@ -341,7 +341,7 @@ pub fn quick() -> MailerOptions {
 
 /// Opens a mailer on the store root `dir`.
 pub fn mailer(settings: EmailSettings, dir: &Path, options: MailerOptions) -> Mailer {
-    Mailer::open(settings, dir, options).unwrap()
+    Mailer::open(settings, &Mailer::outbox_dir(dir), options).unwrap()
 }
 
 /// The seed article's April 25 change alert, made as the pipeline makes

@@ -143,18 +143,18 @@ impl Mailer {
         store_root.join(".outbox").join("email")
     }
 
-    /// Builds the mailer: reads the password now and opens the outbox
-    /// under `store_root`.
+    /// Builds the mailer: reads the password now and opens the outbox in
+    /// `dir` ([`Mailer::outbox_dir`] of the store, or the store's
+    /// `outbox_dir("email")` for a shard).
     ///
     /// # Errors
     ///
     /// [`EmailError`] when the password, certificate or outbox is unusable.
     pub fn open(
         settings: EmailSettings,
-        store_root: &Path,
+        dir: &Path,
         options: MailerOptions,
     ) -> Result<Self, EmailError> {
-        let dir = Self::outbox_dir(store_root);
         let smtp = transport::build(&settings)?;
         let threads = dir.join("threads");
         std::fs::create_dir_all(&threads).map_err(|source| OutboxError {
