@@ -99,7 +99,21 @@ pub(crate) fn detect(
         _ => best,
     };
     drop_leading_datelines(&mut blocks);
+    drop_short_captions(&mut blocks);
     blocks
+}
+
+/// Captions with fewer words than this are a picture's label or credit.
+const MIN_CAPTION_WORDS: usize = 20;
+
+/// Removes short figure and table captions ("Foto: dpa", "Die Ministerin in
+/// Berlin. (REUTERS/Jane Doe)"): they describe a picture, not the story, and
+/// pages swap pictures and re-credit them freely. A long caption, as in a
+/// slideshow whose captions are the text, is kept.
+fn drop_short_captions(blocks: &mut Vec<Block>) {
+    blocks.retain(|b| {
+        b.kind != BlockKind::Caption || b.text.split_whitespace().nth(MIN_CAPTION_WORDS - 1).is_some()
+    });
 }
 
 /// Blocks at the head of the body before this many are checked for
