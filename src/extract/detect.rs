@@ -112,7 +112,11 @@ const MIN_CAPTION_WORDS: usize = 20;
 /// slideshow whose captions are the text, is kept.
 fn drop_short_captions(blocks: &mut Vec<Block>) {
     blocks.retain(|b| {
-        b.kind != BlockKind::Caption || b.text.split_whitespace().nth(MIN_CAPTION_WORDS - 1).is_some()
+        b.kind != BlockKind::Caption
+            || b.text
+                .split_whitespace()
+                .nth(MIN_CAPTION_WORDS - 1)
+                .is_some()
     });
 }
 

@@ -109,6 +109,17 @@ pub(crate) fn is_slug(id: &str) -> bool {
             .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_alphanumeric()))
 }
 
+/// Whether class and id words name an article's lead paragraph
+/// ("article-lead", "intro", "abstract", "standfirst", "chapo").
+pub(crate) fn is_lead(hints: &str) -> bool {
+    static LEAD: LazyLock<Regex> = LazyLock::new(|| {
+        pattern(
+            r"lead|intro|abstract|summary|standfirst|chapo|subheadline|excerpt|deck(?:$|[\s_-])",
+        )
+    });
+    LEAD.is_match(hints)
+}
+
 /// Whether class and id words name a comment thread.
 pub(crate) fn is_comments(hints: &str) -> bool {
     static COMMENTS: LazyLock<Regex> = LazyLock::new(|| pattern(r"comment|disqus|replies|respond"));
