@@ -100,6 +100,11 @@ pub(crate) fn detect(
     };
     drop_leading_datelines(&mut blocks);
     drop_short_captions(&mut blocks);
+    // Credits set as paragraphs of their own are captions by another
+    // markup; a body that is nothing else is left as it is.
+    if blocks.len() > 1 {
+        blocks.retain(|b| !hints::is_credit_line(&b.text));
+    }
     blocks
 }
 

@@ -161,6 +161,18 @@ pub(crate) fn class_weight(hints: &str) -> f64 {
     weight
 }
 
+/// Whether a block is a picture credit or a source line ("Foto: dpa",
+/// "(Bild: Jane Doe)", "Quelle: Landesregierung", "Crédits photos :
+/// Bestimage"): a label and a name, at most a dozen words.
+pub(crate) fn is_credit_line(text: &str) -> bool {
+    static CREDIT: LazyLock<Regex> = LazyLock::new(|| {
+        pattern(
+            r"^\(?\s*(?:fotos?|photos?|bild|bilder|bildquelle|titelbild|beitragsbild|quelle|credits?|cr[ée]dits? photos?|cr[ée]dit photo|images?|picture|imagen|fuente|zdj[eę]cie|[źz]r[óo]d[łl]o)\s*:",
+        )
+    });
+    text.split_whitespace().nth(12).is_none() && CREDIT.is_match(text)
+}
+
 /// Whether a short text is a byline or a dateline: it opens with "By",
 /// "Posted", "Published" or "Updated", or it is mostly a date.
 pub(crate) fn is_dateline(text: &str) -> bool {
@@ -308,6 +320,22 @@ mod tests {
         for (text, want) in cases {
             assert_eq!(is_dateline(text), want, "{text}");
         }
+    }
+
+    #[test]
+    fn credit_lines_and_leads_are_recognised() {
+        assert!(is_credit_line("Foto: Sean Gallup/Getty Images"));
+        assert!(is_credit_line("(Bild: Dieter Stork)"));
+        assert!(is_credit_line("Crédits photos : Bestimage"));
+        assert!(!is_credit_line(
+            "Photo shoots take time: we spent a week there."
+        ));
+        assert!(!is_credit_line(
+            "Quelle: the report says that the ministry knew of the risks for years before anyone acted"
+        ));
+        assert!(is_lead("article__abstract"));
+        assert!(is_lead("ts-intro"));
+        assert!(!is_lead("article-body"));
     }
 
     #[test]
