@@ -272,8 +272,8 @@ fn lead_before(dom: &Dom<'_>, page: &PageStats, first: usize) -> Option<usize> {
         // The nearest lead before the body wins; one that holds another
         // lead (a header holding the intro) gives way to the inner one.
         let lead = (ancestor + 1..first)
-            .filter(|&i| dom.nodes[i].end as usize <= first && is_lead(dom, page, i))
-            .last();
+            .rev()
+            .find(|&i| dom.nodes[i].end as usize <= first && is_lead(dom, page, i));
         if lead.is_some() {
             return lead;
         }
