@@ -110,11 +110,13 @@ pub(crate) fn is_slug(id: &str) -> bool {
 }
 
 /// Whether class and id words name an article's lead paragraph
-/// ("article-lead", "intro", "abstract", "standfirst", "chapo").
+/// ("article-lead", "intro", "abstract", "standfirst", "chapo", the German
+/// newsroom's "teaser"). Related-story teasers are link lists, which the
+/// caller rejects by their links.
 pub(crate) fn is_lead(hints: &str) -> bool {
     static LEAD: LazyLock<Regex> = LazyLock::new(|| {
         pattern(
-            r"lead|intro|abstract|summary|standfirst|chapo|subheadline|excerpt|deck(?:$|[\s_-])",
+            r"lead|intro|abstract|summary|standfirst|chapo|teaser|subheadline|excerpt|deck(?:$|[\s_-])",
         )
     });
     LEAD.is_match(hints)
@@ -335,6 +337,7 @@ mod tests {
         ));
         assert!(is_lead("article__abstract"));
         assert!(is_lead("ts-intro"));
+        assert!(is_lead("teaser-text"));
         assert!(!is_lead("article-body"));
     }
 
