@@ -1,5 +1,7 @@
 //! The driver of automatic detection: strict to loose passes over the page,
-//! and the cross-check of the result against JSON-LD's `articleBody`.
+//! the cross-check of the result against JSON-LD's `articleBody`, and the
+//! last trim of the kept blocks (leading datelines, short captions, credit
+//! lines), which reads block text only.
 //!
 //! Each pass is `stats` + `score` + `blocks` under one [`Strictness`]; this
 //! module only decides which pass's result to keep. It must not score nodes
