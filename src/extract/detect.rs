@@ -1,5 +1,7 @@
 //! The driver of automatic detection: strict to loose passes over the page,
-//! and the cross-check of the result against JSON-LD's `articleBody`.
+//! the cross-check of the result against JSON-LD's `articleBody`, and the
+//! last trim of the kept blocks (leading datelines, short captions, credit
+//! lines), which reads block text only.
 //!
 //! Each pass is `stats` + `score` + `blocks` under one [`Strictness`]; this
 //! module only decides which pass's result to keep. It must not score nodes
@@ -99,7 +101,30 @@ pub(crate) fn detect(
         _ => best,
     };
     drop_leading_datelines(&mut blocks);
+    drop_short_captions(&mut blocks);
+    // Credits set as paragraphs of their own are captions by another
+    // markup; a body that is nothing else is left as it is.
+    if blocks.len() > 1 {
+        blocks.retain(|b| !hints::is_credit_line(&b.text));
+    }
     blocks
+}
+
+/// Captions with fewer words than this are a picture's label or credit.
+const MIN_CAPTION_WORDS: usize = 20;
+
+/// Removes short figure and table captions ("Foto: dpa", "Die Ministerin in
+/// Berlin. (REUTERS/Jane Doe)"): they describe a picture, not the story, and
+/// pages swap pictures and re-credit them freely. A long caption, as in a
+/// slideshow whose captions are the text, is kept.
+fn drop_short_captions(blocks: &mut Vec<Block>) {
+    blocks.retain(|b| {
+        b.kind != BlockKind::Caption
+            || b.text
+                .split_whitespace()
+                .nth(MIN_CAPTION_WORDS - 1)
+                .is_some()
+    });
 }
 
 /// Blocks at the head of the body before this many are checked for

@@ -278,8 +278,11 @@ fn element_node<'a>(
         match name {
             "class" | "id" => {
                 // Ids made from a section's title would read as hints
-                // ("sharing-with-…" as a share bar).
-                if name == "id" && hints::is_slug(attr) {
+                // ("sharing-with-…" as a share bar), and a heading's id is
+                // an anchor for links into the text ("nav_results_1"),
+                // never a statement of what the heading is.
+                let heading = matches!(tag, "h1" | "h2" | "h3" | "h4" | "h5" | "h6");
+                if name == "id" && (heading || hints::is_slug(attr)) {
                     continue;
                 }
                 // Most elements have a class or an id, not both: borrowed.

@@ -109,6 +109,19 @@ pub(crate) fn is_slug(id: &str) -> bool {
             .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_alphanumeric()))
 }
 
+/// Whether class and id words name an article's lead paragraph
+/// ("article-lead", "intro", "abstract", "standfirst", "chapo", the German
+/// newsroom's "teaser"). Related-story teasers are link lists, which the
+/// caller rejects by their links.
+pub(crate) fn is_lead(hints: &str) -> bool {
+    static LEAD: LazyLock<Regex> = LazyLock::new(|| {
+        pattern(
+            r"lead|intro|abstract|summary|standfirst|chapo|teaser|subheadline|excerpt|deck(?:$|[\s_-])",
+        )
+    });
+    LEAD.is_match(hints)
+}
+
 /// Whether class and id words name a comment thread.
 pub(crate) fn is_comments(hints: &str) -> bool {
     static COMMENTS: LazyLock<Regex> = LazyLock::new(|| pattern(r"comment|disqus|replies|respond"));
@@ -148,6 +161,18 @@ pub(crate) fn class_weight(hints: &str) -> f64 {
         weight += 25.0;
     }
     weight
+}
+
+/// Whether a block is a picture credit or a source line ("Foto: dpa",
+/// "(Bild: Jane Doe)", "Quelle: Landesregierung", "Crédits photos :
+/// Bestimage"): a label and a name, at most a dozen words.
+pub(crate) fn is_credit_line(text: &str) -> bool {
+    static CREDIT: LazyLock<Regex> = LazyLock::new(|| {
+        pattern(
+            r"^\(?\s*(?:fotos?|photos?|bild|bilder|bildquelle|titelbild|beitragsbild|quelle|credits?|cr[ée]dits? photos?|cr[ée]dit photo|images?|picture|imagen|fuente|zdj[eę]cie|[źz]r[óo]d[łl]o)\s*:",
+        )
+    });
+    text.split_whitespace().nth(12).is_none() && CREDIT.is_match(text)
 }
 
 /// Whether a short text is a byline or a dateline: it opens with "By",
@@ -297,6 +322,23 @@ mod tests {
         for (text, want) in cases {
             assert_eq!(is_dateline(text), want, "{text}");
         }
+    }
+
+    #[test]
+    fn credit_lines_and_leads_are_recognised() {
+        assert!(is_credit_line("Foto: Sean Gallup/Getty Images"));
+        assert!(is_credit_line("(Bild: Dieter Stork)"));
+        assert!(is_credit_line("Crédits photos : Bestimage"));
+        assert!(!is_credit_line(
+            "Photo shoots take time: we spent a week there."
+        ));
+        assert!(!is_credit_line(
+            "Quelle: the report says that the ministry knew of the risks for years before anyone acted"
+        ));
+        assert!(is_lead("article__abstract"));
+        assert!(is_lead("ts-intro"));
+        assert!(is_lead("teaser-text"));
+        assert!(!is_lead("article-body"));
     }
 
     #[test]

@@ -37,10 +37,13 @@ pub(crate) struct Selection {
 /// Chooses the article in `dom`, whose statistics are `page`.
 pub(crate) fn select(dom: &Dom<'_>, page: &PageStats, strictness: Strictness) -> Selection {
     let (scores, points) = score_candidates(dom, page, strictness);
-    let roots = match best_candidate(dom, &scores) {
+    let mut roots = match best_candidate(dom, &scores) {
         Some(top) => with_siblings(dom, page, &scores, &points, top),
         None => vec![0],
     };
+    if let Some(lead) = lead_before(dom, page, roots[0]) {
+        roots.insert(0, lead);
+    }
     let mut skip = vec![false; dom.nodes.len()];
     for &root in &roots {
         mark_skips(dom, page, &scores, root, strictness, &mut skip);
@@ -252,6 +255,46 @@ fn with_siblings(
         }
     }
     roots
+}
+
+/// How many ancestors of the body are searched for its lead.
+const LEAD_LEVELS: usize = 4;
+
+/// The lead paragraph of the article whose body starts at `first`: an
+/// element just before the body, within a few ancestors of it, whose class
+/// calls it the lead, intro, abstract or summary. Article templates often
+/// set the lead in the article's header, apart from the body's container,
+/// where it would otherwise be lost; it is prose the reader sees first.
+fn lead_before(dom: &Dom<'_>, page: &PageStats, first: usize) -> Option<usize> {
+    let mut ancestor = first;
+    for _ in 0..LEAD_LEVELS {
+        ancestor = parent(dom, ancestor).filter(|&p| p != 0)?;
+        // The nearest lead before the body wins; one that holds another
+        // lead (a header holding the intro) gives way to the inner one.
+        let lead = (ancestor + 1..first)
+            .rev()
+            .find(|&i| dom.nodes[i].end as usize <= first && is_lead(dom, page, i));
+        if lead.is_some() {
+            return lead;
+        }
+    }
+    None
+}
+
+/// Whether the element at `index` is marked as a lead and holds prose.
+fn is_lead(dom: &Dom<'_>, page: &PageStats, index: usize) -> bool {
+    let role = dom.role(index);
+    if !matches!(role, Some(Role::Para | Role::Container | Role::Heading(_))) {
+        return false;
+    }
+    let s = &page.stats[index];
+    if s.chars < 40 || s.chars > 1500 || s.link_density() >= 0.25 {
+        return false;
+    }
+    // A container marked as a summary must read as prose: a market
+    // summary's quotes do not end a sentence.
+    hints::is_lead(&dom.nodes[index].hints)
+        && (role != Some(Role::Container) || ends_sentence(dom, index))
 }
 
 /// Whether the last text in a subtree ends a sentence.
