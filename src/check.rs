@@ -511,19 +511,7 @@ impl Pipeline {
                 Outcome::Baseline { version }
             }
             Verdict::Unchanged => Outcome::Unchanged,
-            Verdict::Changed {
-                from,
-                to,
-                headline,
-                report,
-            } => {
-                let step = Move {
-                    from,
-                    to,
-                    headline,
-                    report,
-                    reverted: false,
-                };
+            Verdict::Changed(step) => {
                 self.send(step.alert(watch, now), watch).await?;
                 let (from, to) = (step.from.version, step.to.version);
                 state.announced = state.announced.max(Some(to));
@@ -536,21 +524,7 @@ impl Pipeline {
                     report: Box::new(step.report),
                 }
             }
-            Verdict::Returned {
-                from,
-                to,
-                headline,
-                report,
-            } => {
-                let step = Move {
-                    from,
-                    to,
-                    headline,
-                    report,
-                    reverted: true,
-                };
-                self.hand_over_return(watch, state, step, now).await?
-            }
+            Verdict::Returned(step) => self.hand_over_return(watch, state, step, now).await?,
         };
         Ok(outcome)
     }

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use super::CheckError;
-use super::announce::Tag;
+use super::announce::{Move, Tag};
 use crate::article::Article;
 use crate::charset::{EncodingDifference, encoding_only_difference};
 use crate::diff::{self, DiffOptions};
@@ -40,28 +40,11 @@ pub(super) enum Verdict {
     },
     /// The article is the version the page showed last.
     Unchanged,
-    /// A new version, stored.
-    Changed {
-        /// The version compared with (shown last).
-        from: Tag,
-        /// The new version.
-        to: Tag,
-        /// The new version's headline.
-        headline: Option<String>,
-        /// What changed.
-        report: Report,
-    },
-    /// The page shows a version stored earlier again.
-    Returned {
-        /// The version the page left.
-        from: Tag,
-        /// The earlier version it shows again.
-        to: Tag,
-        /// That version's headline.
-        headline: Option<String>,
-        /// What changed from `from` to `to`.
-        report: Report,
-    },
+    /// A new version, stored: the move to announce.
+    Changed(Move),
+    /// The page shows a version stored earlier again: the move back
+    /// (`reverted`), announced once per distinct move.
+    Returned(Move),
 }
 
 /// The verdict and the refused-shrink record to keep in the state.
@@ -181,12 +164,13 @@ impl Analysis {
                 return Ok(Verdict::Unchanged);
             }
             *shows = Some(Shown::of(&earlier));
-            return Ok(Verdict::Returned {
+            return Ok(Verdict::Returned(Move {
                 from: Tag::of(&base),
                 to: Tag::of(&earlier),
                 headline: earlier.article.headline,
                 report,
-            });
+                reverted: true,
+            }));
         }
         self.judge_new(base, article, &fingerprint.0, shrink, shows)
     }
@@ -235,12 +219,13 @@ impl Analysis {
         let stored = self.keep(self.new_version(article, Some(stored_report)))?;
         *shows = Some(Shown::of(&stored));
         if self.dry_run {
-            return Ok(Verdict::Changed {
+            return Ok(Verdict::Changed(Move {
                 from: Tag::of(&base),
                 to: Tag::of(&stored),
                 headline,
                 report,
-            });
+                reverted: false,
+            }));
         }
         if accept {
             self.store.clear_accept(name)?;
@@ -249,12 +234,13 @@ impl Analysis {
         if let Some(keep) = self.keep_versions {
             self.store.prune(name, keep)?;
         }
-        Ok(Verdict::Changed {
+        Ok(Verdict::Changed(Move {
             from: Tag::of(&base),
             to: Tag::of(&stored),
             headline,
             report,
-        })
+            reverted: false,
+        }))
     }
 
     /// Counts a refused text seen again; passes once it stayed the same
