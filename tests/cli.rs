@@ -10,23 +10,7 @@ mod polish;
 #[path = "cli/watchlist.rs"]
 mod watchlist;
 
-use std::process::Output;
-
-use support::{SEED_V1, SEED_V2, Setup, Site, redline, watch};
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// Runs the binary off the async runtime's threads: it talks to a server
-/// that this test's runtime drives.
-async fn run(setup: &Setup, args: &[&str]) -> Output {
-    let mut command = redline(setup.dir.path());
-    command.args(args);
-    tokio::task::spawn_blocking(move || command.output().unwrap())
-        .await
-        .unwrap()
-}
+use support::{SEED_V1, SEED_V2, Setup, Site, redline, run, text, watch};
 
 #[tokio::test]
 async fn demo_prints_the_april_25_change_report() {

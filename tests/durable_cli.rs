@@ -8,23 +8,10 @@ mod email_support;
 mod support;
 
 use std::path::PathBuf;
-use std::process::Output;
 use std::time::Duration;
 
 use email_support::{Mode, Options, SmtpServer};
-use support::{SEED_V1, SEED_V2, Setup, Site, redline, watch};
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-async fn run(setup: &Setup, args: &[&str]) -> Output {
-    let mut command = redline(setup.dir.path());
-    command.args(args);
-    tokio::task::spawn_blocking(move || command.output().unwrap())
-        .await
-        .unwrap()
-}
+use support::{SEED_V1, SEED_V2, Setup, Site, redline, run, text, watch};
 
 /// Runs `args` and returns (exit code, stdout, stderr).
 async fn call(setup: &Setup, args: &[&str]) -> (Option<i32>, String, String) {

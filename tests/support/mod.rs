@@ -195,6 +195,21 @@ pub fn redline(dir: &Path) -> std::process::Command {
     command
 }
 
+/// Runs the binary with `args` in the setup's folder, off the async
+/// runtime's threads: it talks to a server that the test's runtime drives.
+pub async fn run(setup: &Setup, args: &[&str]) -> std::process::Output {
+    let mut command = redline(setup.dir.path());
+    command.args(args);
+    tokio::task::spawn_blocking(move || command.output().expect("the binary runs"))
+        .await
+        .expect("the blocking task is never cancelled")
+}
+
+/// Bytes a command printed, as text.
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
 /// The usual fixture of a pipeline test: one watch `binance` of a page on a
 /// loopback site, with a pipeline writing a temporary store.
 pub struct Story {
