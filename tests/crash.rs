@@ -17,7 +17,7 @@ use std::time::Duration;
 use email_support::{Mode, Options as SmtpOptions, SmtpServer};
 use redline::store::Store;
 use redline::watchlist::WatchName;
-use support::{SEED_V1, SEED_V1_CHROME, SEED_V2, Setup, Site, redline, watch};
+use support::{SEED_V1, SEED_V1_CHROME, SEED_V2, Setup, Site, redline, run, watch};
 
 const WATCHES: usize = 6;
 
@@ -81,11 +81,7 @@ async fn sigkill_at_any_moment_leaves_a_whole_store() {
     drop(store);
 
     // The next run picks up where the killed ones left off.
-    let mut command = redline(setup.dir.path());
-    command.arg("check");
-    let output = tokio::task::spawn_blocking(move || command.output().unwrap())
-        .await
-        .unwrap();
+    let output = run(&setup, &["check"]).await;
     assert_eq!(
         output.status.code(),
         Some(0),
@@ -187,11 +183,7 @@ async fn sigkill_with_email_announces_every_version_once() {
     // A last pass announces whatever the kills left unannounced and sends it.
     let mut logs = String::new();
     for _ in 0..2 {
-        let mut command = redline(setup.dir.path());
-        command.arg("check");
-        let output = tokio::task::spawn_blocking(move || command.output().unwrap())
-            .await
-            .unwrap();
+        let output = run(&setup, &["check"]).await;
         assert_eq!(
             output.status.code(),
             Some(0),

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use email_support::{Mode, Options, SmtpServer};
-use support::{SEED_V1, SEED_V2, Setup, Site, redline, run, text, watch};
+use support::{SEED_V1, SEED_V2, Setup, Site, article_page, redline, run, text, watch};
 
 /// Runs `args` and returns (exit code, stdout, stderr).
 async fn call(setup: &Setup, args: &[&str]) -> (Option<i32>, String, String) {
@@ -20,23 +20,6 @@ async fn call(setup: &Setup, args: &[&str]) -> (Option<i32>, String, String) {
         output.status.code(),
         text(&output.stdout),
         text(&output.stderr),
-    )
-}
-
-/// An article page of `paragraphs` paragraphs; `salt` varies the text.
-fn article_page(paragraphs: usize, salt: &str) -> String {
-    let body: String = (0..paragraphs)
-        .map(|i| {
-            format!(
-                "<p>Paragraph {i} on the harbour {salt}: the council met again on Tuesday and its \
-                 members debated the budget for the port, the schools and the coast roads until \
-                 late in the evening, the clerk said.</p>"
-            )
-        })
-        .collect();
-    format!(
-        "<html><head><title>Harbour budget</title></head><body><article>\
-         <h1>Council debates the harbour budget</h1>{body}</article></body></html>"
     )
 }
 

@@ -14,31 +14,13 @@ use redline::check::Pipeline;
 use redline::notify::Event;
 use redline::notify::email::{Mail, Mailer};
 use redline::notify::outbox::Outbox;
-use support::{Fault, SEED_V1, SEED_V2, Setup, Site, watch};
+use support::{Fault, SEED_V1, SEED_V2, Setup, Site, article_page, watch};
 
 /// The seed's second version with one more edit: a third distinct article.
 fn seed_v3() -> String {
     SEED_V2.replace(
         "Meanwhile, the exchange previously stated",
         "Meanwhile, the exchange had previously stated",
-    )
-}
-
-/// An article page of `paragraphs` paragraphs under one headline; `salt`
-/// makes distinct texts of the same length.
-pub fn article_page(paragraphs: usize, salt: &str) -> String {
-    let body: String = (0..paragraphs)
-        .map(|i| {
-            format!(
-                "<p>Paragraph {i} on the harbour {salt}: the council met again on Tuesday and its \
-                 members debated the budget for the port, the schools and the coast roads until \
-                 late in the evening, the clerk said.</p>"
-            )
-        })
-        .collect();
-    format!(
-        "<html><head><title>Harbour budget</title></head><body><nav><a href=\"/\">Home</a></nav>\
-         <article><h1>Council debates the harbour budget</h1>{body}</article></body></html>"
     )
 }
 

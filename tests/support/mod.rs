@@ -184,6 +184,24 @@ pub fn watch(name: &str, url: &str, extra: &str) -> String {
     format!("[[watch]]\nname = \"{name}\"\nurl = \"{url}\"\n{extra}\n")
 }
 
+/// An article page of `paragraphs` paragraphs under one headline; `salt`
+/// makes distinct texts of the same length.
+pub fn article_page(paragraphs: usize, salt: &str) -> String {
+    let body: String = (0..paragraphs)
+        .map(|i| {
+            format!(
+                "<p>Paragraph {i} on the harbour {salt}: the council met again on Tuesday and its \
+                 members debated the budget for the port, the schools and the coast roads until \
+                 late in the evening, the clerk said.</p>"
+            )
+        })
+        .collect();
+    format!(
+        "<html><head><title>Harbour budget</title></head><body><nav><a href=\"/\">Home</a></nav>\
+         <article><h1>Council debates the harbour budget</h1>{body}</article></body></html>"
+    )
+}
+
 /// The `redline` binary built for these tests.
 pub fn redline(dir: &Path) -> std::process::Command {
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_redline"));
