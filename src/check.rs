@@ -40,7 +40,8 @@ use crate::report::Report;
 use crate::store::{Store, StoreError, WatchState};
 use crate::watchlist::{Watch, WatchName, Watchlist};
 use analysis::{Analysis, Verdict};
-use announce::Move;
+// The feed of changes names and rebuilds moves as alerts do.
+pub(crate) use announce::{Move, Tag, stored_move};
 use assemble::{Parts, email_key};
 
 pub use analysis::STABLE_CHECKS;
@@ -358,6 +359,9 @@ impl Pipeline {
             Ok(mut state) => {
                 let loaded = state.clone();
                 let result = self.run(watch, &mut state, now).await;
+                // Before the state is saved: a crash in between repeats the
+                // announcement, and with it the feed's update.
+                crate::changefeed::after_check(self.store.clone(), watch, &loaded, &state).await;
                 self.settle(watch, loaded, state, result, now).await
             }
             Err(e) => Err(e),

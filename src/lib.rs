@@ -21,7 +21,8 @@ pub mod notify; // alerts and their channels (log, email)
 pub mod check; // the one place the stages meet: check one watch
 pub mod daemon; // schedules checks until stopped; reloads the watchlist
 pub mod metrics; // counters the pipeline feeds, served as Prometheus text
-pub mod status; // the optional status server: /healthz, /metrics, HTML pages
+pub mod changefeed; // the feed of changes: Atom documents of recent changes, in the store
+pub mod status; // the optional status server: /healthz, /metrics, HTML pages, feeds
 pub mod demo; // the offline demonstration's loopback web server
 pub mod cli; // the command line: definition and glue
 

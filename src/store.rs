@@ -203,6 +203,11 @@ impl Store {
         &self.root
     }
 
+    /// The share of the watches this store's writer takes (`None`: all).
+    pub fn shard(&self) -> Option<Shard> {
+        self.shard
+    }
+
     /// The folder of a delivery channel's outbox (`channel`: "email"):
     /// `.outbox/<channel>`, or `.outbox/shard-I-of-N/<channel>` for a shard,
     /// so that the instances sharing a store never deliver each other's
@@ -361,6 +366,16 @@ impl Store {
                 watch: watch.clone(),
                 version,
             })?;
+        read_json(&info.path)
+    }
+
+    /// Reads the stored version `info` names, without listing the folder
+    /// again (as [`Store::load`] does).
+    ///
+    /// # Errors
+    ///
+    /// An I/O error, or [`StoreError::Corrupt`].
+    pub fn load_info(&self, info: &VersionInfo) -> Result<Snapshot, StoreError> {
         read_json(&info.path)
     }
 

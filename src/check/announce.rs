@@ -17,11 +17,11 @@ use crate::check::compare_versions;
 use crate::notify::{Alert, Event};
 use crate::report::Report;
 use crate::store::{Snapshot, Store, StoreError, VersionInfo};
-use crate::watchlist::Watch;
+use crate::watchlist::{Watch, WatchName};
 
 /// A version as alert ids name it: number and fingerprint.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct Tag {
+pub(crate) struct Tag {
     pub version: u32,
     /// The fingerprint's first 16 characters, as in the version's file name.
     pub fingerprint: String,
@@ -32,7 +32,7 @@ impl Tag {
         Tag::new(snapshot.version, &snapshot.fingerprint.0)
     }
 
-    fn info(info: &VersionInfo) -> Tag {
+    pub fn info(info: &VersionInfo) -> Tag {
         Tag::new(info.version, &info.fingerprint.0)
     }
 
@@ -50,9 +50,10 @@ impl fmt::Display for Tag {
     }
 }
 
-/// A move between two versions, to be announced.
+/// A move between two versions, to be announced (or shown in the feed of
+/// changes, under the same id).
 #[derive(Debug)]
-pub(super) struct Move {
+pub(crate) struct Move {
     pub from: Tag,
     pub to: Tag,
     pub headline: Option<String>,
@@ -62,11 +63,16 @@ pub(super) struct Move {
 }
 
 impl Move {
+    /// The id of the alert announcing this move of `watch`'s page.
+    pub fn id(&self, watch: &WatchName) -> String {
+        let kind = if self.reverted { "revert/" } else { "" };
+        format!("{watch}/{kind}{}/{}", self.from, self.to)
+    }
+
     /// The alert announcing this move.
     pub fn alert(&self, watch: &Watch, time: DateTime<Utc>) -> Alert {
-        let kind = if self.reverted { "revert/" } else { "" };
         Alert {
-            id: format!("{}/{kind}{}/{}", watch.name, self.from, self.to),
+            id: self.id(&watch.name),
             watch: watch.name.clone(),
             url: watch.display_url(),
             time,
@@ -101,28 +107,47 @@ pub(super) fn unannounced(
         if info.version <= announced || index == 0 {
             continue;
         }
-        let new = store.load(&watch.name, info.version)?;
-        let stored = store.report(info).ok().flatten();
-        let from_info = stored
-            .as_ref()
-            .and_then(|s| versions.iter().find(|v| v.version == s.from))
-            .unwrap_or(&versions[index - 1]);
-        let report = match stored {
-            Some(stored) if stored.from == from_info.version => stored.report,
-            _ => {
-                let old = store.load(&watch.name, from_info.version)?;
-                compare_versions(&old.article, &new.article, Some(watch))
-            }
-        };
-        moves.push(Move {
-            from: Tag::info(from_info),
-            to: Tag::of(&new),
-            headline: new.article.headline,
-            report,
-            reverted: false,
-        });
+        moves.push(stored_move(store, Some(watch), &versions, index)?.0);
     }
     Ok(moves)
+}
+
+/// The move that made the stored version `versions[index]` (`index` > 0):
+/// from the version its stored report names (else the stored version
+/// before it) to itself, with that version. `watch`, when known, sets the
+/// comparison's options for a version stored without its report.
+///
+/// # Errors
+///
+/// When a version cannot be read.
+pub(crate) fn stored_move(
+    store: &Store,
+    watch: Option<&Watch>,
+    versions: &[VersionInfo],
+    index: usize,
+) -> Result<(Move, Snapshot), StoreError> {
+    let info = &versions[index];
+    let new = store.load_info(info)?;
+    let stored = store.report(info).ok().flatten();
+    let from_info = stored
+        .as_ref()
+        .and_then(|s| versions.iter().find(|v| v.version == s.from))
+        .unwrap_or(&versions[index.saturating_sub(1)]);
+    let report = match stored {
+        Some(stored) if stored.from == from_info.version => stored.report,
+        _ => {
+            let old = store.load_info(from_info)?;
+            compare_versions(&old.article, &new.article, watch)
+        }
+    };
+    let step = Move {
+        from: Tag::info(from_info),
+        to: Tag::of(&new),
+        headline: new.article.headline.clone(),
+        report,
+        reverted: false,
+    };
+    Ok((step, new))
 }
 
 #[cfg(test)]

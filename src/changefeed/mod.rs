@@ -1,0 +1,260 @@
+//! The feed of changes: Atom documents of recent changes with their
+//! marked-up diffs, so that any feed reader can follow a store.
+//!
+//! ```text
+//! snapshots/feed.atom              the newest changes of every watch
+//! snapshots/feed-<I>-of-<N>.atom   the same for shard I of N (shards share a store)
+//! snapshots/<watch>/feed.atom      the newest changes of one watch
+//! ```
+//!
+//! A feed holds the [`ENTRIES`] newest changes and returns, each under the
+//! id of the alert that announced it. A check that moved the page to
+//! another version rewrites the watch's feed whole from the store (its
+//! stored versions and reports, and the returns its state remembers) and
+//! merges it into the store's feed, before the watch's state is saved: a
+//! crash in between repeats the check's announcement, and with it the
+//! feed's update, so a feed never misses a change the store holds. A
+//! store's feed that is missing or unreadable is rebuilt from the watches'
+//! feeds, and theirs from the store. Writes are atomic, like every store
+//! file. It must not decide what changed: it shows what the store holds.
+
+mod atom;
+mod entries;
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use atom_syndication::{Entry, Feed};
+use chrono::Utc;
+
+use crate::store::{Store, StoreError, WatchState, write_atomic};
+use crate::watchlist::{Shard, Watch, WatchName};
+pub use atom::{About, MEDIA_TYPE};
+pub use entries::{Change, recent};
+
+/// How many changes a feed holds: the newest.
+pub const ENTRIES: usize = 50;
+
+/// A feed's file name, in the store and in a watch's folder.
+pub const FILE: &str = "feed.atom";
+
+/// Serialises the read-modify-write of a store's feed between the checks
+/// of one process. One process at most writes a store (or a shard's feed:
+/// see [`store_feed_path`]), so a lock in the process is enough.
+static STORE_FEED: Mutex<()> = Mutex::new(());
+
+/// Why a feed could not be made or written.
+#[derive(Debug, thiserror::Error)]
+pub enum FeedError {
+    /// The store could not be read.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The feed's file could not be written.
+    #[error("feed of changes: cannot write {}: {source}; the watch's next change writes it again", path.display())]
+    Write {
+        /// The feed's file.
+        path: PathBuf,
+        /// Why.
+        source: io::Error,
+    },
+    /// The Atom writer failed.
+    #[error("feed of changes: cannot write the atom document: {0}")]
+    Atom(#[from] atom_syndication::Error),
+}
+
+/// The store's feed: `feed.atom`, or `feed-I-of-N.atom` for a shard, as
+/// the instances of a sharded run share the store's folder.
+pub fn store_feed_path(root: &Path, shard: Option<Shard>) -> PathBuf {
+    match shard {
+        None => root.join(FILE),
+        Some(shard) => root.join(format!("feed-{}.atom", shard.tag())),
+    }
+}
+
+/// A watch's feed: `<watch>/feed.atom`.
+pub fn watch_feed_path(root: &Path, name: &WatchName) -> PathBuf {
+    root.join(name.as_str()).join(FILE)
+}
+
+/// Rewrites the feeds after a check that moved `watch`'s page to another
+/// version (`before` → `after`: its state as loaded and as it will be
+/// saved). Called before the state is saved; a feed that cannot be written
+/// is logged, and the watch's next change writes it whole again.
+pub async fn after_check(
+    store: Arc<Store>,
+    watch: &Watch,
+    before: &WatchState,
+    after: &WatchState,
+) {
+    // A baseline shows nothing new; an unchanged page changes nothing.
+    if before.current_version.is_none() || after.current_version == before.current_version {
+        return;
+    }
+    let (watch, state) = (watch.clone(), after.clone());
+    let done = tokio::task::spawn_blocking(move || {
+        record(&store, &watch, &state).map_err(|e| (watch.name, e))
+    })
+    .await;
+    match done {
+        Ok(Ok(())) => {}
+        Ok(Err((name, e))) => {
+            tracing::error!(watch = %name, error = %crate::error_chain(&e), "cannot update the feed of changes");
+        }
+        Err(e) => tracing::error!("the feed of changes' task failed: {e}"),
+    }
+}
+
+/// Rewrites `watch`'s feed from the store and `state` (its returns), and
+/// merges it into the store's feed. A watch that never changed gets no
+/// file.
+///
+/// # Errors
+///
+/// When the store cannot be read or a feed cannot be written.
+pub fn record(store: &Store, watch: &Watch, state: &WatchState) -> Result<(), FeedError> {
+    let changes = recent(store, &watch.name, Some(watch), &state.returns, ENTRIES)?;
+    let path = watch_feed_path(store.root(), &watch.name);
+    if changes.is_empty() && !path.exists() {
+        return Ok(());
+    }
+    let entries: Vec<Entry> = changes.iter().map(atom::entry).collect();
+    let about = About::watch(watch.name.as_str(), &watch.display_url());
+    write(&path, &atom::feed(&about, entries.clone(), Utc::now()))?;
+
+    let _only_writer = STORE_FEED.lock().unwrap_or_else(PoisonError::into_inner);
+    let path = store_feed_path(store.root(), store.shard());
+    let mut all = match read(&path) {
+        Some(feed) => feed.entries,
+        None => every_watch(store, store.shard(), &[])?,
+    };
+    all.retain(|e| atom::watch_of(e) != Some(watch.name.as_str()));
+    all.extend(entries);
+    atom::newest_first(&mut all, ENTRIES);
+    write(&path, &atom::feed(&About::store(), all, Utc::now()))
+}
+
+/// The store's feed as served: its file, else (a store whose watches have
+/// not changed since feeds were kept) made from the store without writing.
+/// `watches` (the watchlist in force) give the addresses shown.
+///
+/// # Errors
+///
+/// When the store cannot be read.
+pub fn store_document(
+    store: &Store,
+    shard: Option<Shard>,
+    watches: &[Watch],
+) -> Result<Vec<u8>, FeedError> {
+    if let Some(bytes) = read_bytes(&store_feed_path(store.root(), shard)) {
+        return Ok(bytes);
+    }
+    let entries = every_watch(store, shard, watches)?;
+    Ok(atom::to_bytes(&atom::feed(
+        &About::store(),
+        entries,
+        Utc::now(),
+    ))?)
+}
+
+/// A watch's feed as served: its file, else made from the store without
+/// writing.
+///
+/// # Errors
+///
+/// When the store cannot be read.
+pub fn watch_document(store: &Store, watch: &Watch) -> Result<Vec<u8>, FeedError> {
+    if let Some(bytes) = read_bytes(&watch_feed_path(store.root(), &watch.name)) {
+        return Ok(bytes);
+    }
+    let returns = store.state(&watch.name)?.returns;
+    let changes = recent(store, &watch.name, Some(watch), &returns, ENTRIES)?;
+    let entries = changes.iter().map(atom::entry).collect();
+    let about = About::watch(watch.name.as_str(), &watch.display_url());
+    Ok(atom::to_bytes(&atom::feed(&about, entries, Utc::now()))?)
+}
+
+/// The newest entries of every watch folder of the store (of `shard`):
+/// each from its feed's file, else from the store. `watches` give the
+/// address and options of the watches still in the watchlist.
+fn every_watch(
+    store: &Store,
+    shard: Option<Shard>,
+    watches: &[Watch],
+) -> Result<Vec<Entry>, FeedError> {
+    let root = store.root();
+    let folders = match fs::read_dir(root) {
+        Ok(folders) => folders,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(source) => {
+            return Err(StoreError::Io {
+                action: "list",
+                path: root.to_owned(),
+                source,
+            }
+            .into());
+        }
+    };
+    let mut all = Vec::new();
+    for folder in folders.flatten() {
+        // Hidden folders (the outbox) and files are not watches.
+        let Some(name) = folder
+            .file_name()
+            .to_str()
+            .and_then(|n| WatchName::parse(n).ok())
+        else {
+            continue;
+        };
+        if !folder.path().is_dir() || shard.is_some_and(|s| !s.owns(&name)) {
+            continue;
+        }
+        match read(&watch_feed_path(root, &name)) {
+            Some(feed) => all.extend(feed.entries),
+            None => {
+                let watch = watches.iter().find(|w| w.name == name);
+                let returns = store.state(&name)?.returns;
+                let changes = recent(store, &name, watch, &returns, ENTRIES)?;
+                all.extend(changes.iter().map(atom::entry));
+            }
+        }
+        // Bounded as it goes, so a store of many watches stays small here.
+        if all.len() > 4 * ENTRIES {
+            atom::newest_first(&mut all, ENTRIES);
+        }
+    }
+    atom::newest_first(&mut all, ENTRIES);
+    Ok(all)
+}
+
+/// A feed's file, parsed; `None` when it is missing or unreadable (it is
+/// then rebuilt, and an unreadable one said so).
+fn read(path: &Path) -> Option<Feed> {
+    let bytes = read_bytes(path)?;
+    match Feed::read_from(bytes.as_slice()) {
+        Ok(feed) => Some(feed),
+        Err(e) => {
+            tracing::warn!(file = %path.display(), "the feed of changes is unreadable ({e}); it is rebuilt from the store");
+            None
+        }
+    }
+}
+
+fn read_bytes(path: &Path) -> Option<Vec<u8>> {
+    match fs::read(path) {
+        Ok(bytes) => Some(bytes),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+        Err(e) => {
+            tracing::warn!(file = %path.display(), "cannot read the feed of changes ({e}); it is rebuilt from the store");
+            None
+        }
+    }
+}
+
+fn write(path: &Path, feed: &Feed) -> Result<(), FeedError> {
+    let bytes = atom::to_bytes(feed)?;
+    write_atomic(path, &bytes).map_err(|source| FeedError::Write {
+        path: path.to_owned(),
+        source,
+    })
+}
