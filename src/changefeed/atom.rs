@@ -202,7 +202,11 @@ mod tests {
             "story: Harbour & budget, changed (v1 → v2)"
         );
         assert_eq!(watch_of(&changed), Some("story"));
-        let back = entry(&change("story/revert/v2-bb/v1-aa", "2026-04-25T11:00:00Z", true));
+        let back = entry(&change(
+            "story/revert/v2-bb/v1-aa",
+            "2026-04-25T11:00:00Z",
+            true,
+        ));
         assert!(back.title.value.ends_with("went back to v2 (from v1)"));
         assert_eq!(
             back.content.and_then(|c| c.content_type).as_deref(),
@@ -213,15 +217,26 @@ mod tests {
     #[test]
     fn a_document_escapes_page_text_and_is_the_same_when_made_again() {
         let make = || {
-            let entries = vec![entry(&change("story/v1-aa/v2-bb", "2026-04-25T10:00:00Z", false))];
-            let feed = feed(&About::watch("story", "https://example.org/a"), entries, Utc::now());
+            let entries = vec![entry(&change(
+                "story/v1-aa/v2-bb",
+                "2026-04-25T10:00:00Z",
+                false,
+            ))];
+            let feed = feed(
+                &About::watch("story", "https://example.org/a"),
+                entries,
+                Utc::now(),
+            );
             String::from_utf8(to_bytes(&feed).expect("writes to memory")).expect("utf-8")
         };
         let xml = make();
         assert_eq!(xml, make());
         assert!(xml.contains("Harbour &amp; budget"), "{xml}");
         assert!(!xml.contains("x=<y>"), "{xml}");
-        assert!(xml.contains("<updated>2026-04-25T10:00:00+00:00</updated>"), "{xml}");
+        assert!(
+            xml.contains("<updated>2026-04-25T10:00:00+00:00</updated>"),
+            "{xml}"
+        );
         assert!(xml.contains("rel=\"self\""), "{xml}");
     }
 

@@ -2,13 +2,15 @@
 //! check, last change and health, and the reports of its changes.
 //!
 //! Reads only, through a store opened read-only (no lock: the daemon holds
-//! it). A change's report is made in one place, [`change_report`], so that
-//! it can read the report stored beside each version once the store keeps
-//! one. It must not render HTML.
+//! it), and through the [`Memo`] of what earlier views read. A change's
+//! report comes from one place, [`change_report`]: the report stored beside
+//! each version. It must not render HTML.
+
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use crate::check::compare_versions;
+use super::memo::Memo;
 use crate::report::Report;
 use crate::store::{Store, StoreError, VersionInfo};
 use crate::watchlist::Watch;
@@ -51,29 +53,32 @@ pub struct ChangeFacts {
     pub to: u32,
     /// When the new version was captured.
     pub at: DateTime<Utc>,
-    /// What changed.
-    pub report: Report,
+    /// What changed (shared with the memo that keeps it).
+    pub report: Arc<Report>,
 }
 
-/// The facts of `watch` in `store`.
+/// The facts of `watch` in `store`, whose stored versions are `versions`
+/// (oldest first).
 ///
 /// # Errors
 ///
-/// When its state or versions cannot be read.
+/// When its state or newest version cannot be read.
 pub fn watch_facts(
     store: &Store,
+    memo: &Memo,
     watch: &Watch,
+    versions: &[VersionInfo],
     next_due: Option<DateTime<Utc>>,
 ) -> Result<WatchFacts, StoreError> {
-    let state = store.state(&watch.name)?;
-    let versions = store.versions(&watch.name)?;
-    let last_change = match versions.as_slice() {
-        [.., _, newest] => Some(store.load(&watch.name, newest.version)?.captured_at),
-        _ => None,
+    let state = memo.state(store, &watch.name)?;
+    // A first version is a baseline, not a change.
+    let last_change = match versions.len() {
+        0 | 1 => None,
+        n => Some(memo.made(store, watch, versions, n - 1)?.at),
     };
     Ok(WatchFacts {
         name: watch.name.to_string(),
-        url: watch.url.to_string(),
+        url: watch.display_url(),
         last_check: state.last_check,
         last_change,
         last_outcome: state.last_outcome,
@@ -84,43 +89,49 @@ pub fn watch_facts(
     })
 }
 
-/// The changes of `watch`, newest first, at most `limit` of them.
+/// The changes of `watch`, newest first, at most `limit` of them: the
+/// change that made each stored version but the first.
 ///
 /// # Errors
 ///
 /// When a version cannot be read.
-pub fn changes(store: &Store, watch: &Watch, limit: usize) -> Result<Vec<ChangeFacts>, StoreError> {
-    let versions = store.versions(&watch.name)?;
+pub fn changes(
+    store: &Store,
+    memo: &Memo,
+    watch: &Watch,
+    versions: &[VersionInfo],
+    limit: usize,
+) -> Result<Vec<ChangeFacts>, StoreError> {
     let mut changes = Vec::new();
-    for pair in versions.windows(2).rev().take(limit) {
-        changes.push(change_report(store, watch, &pair[0], &pair[1])?);
+    for index in (1..versions.len()).rev().take(limit) {
+        changes.push(change_report(store, memo, watch, versions, index)?);
     }
     Ok(changes)
 }
 
-/// The report of the change from version `from` to version `to`. Made by
-/// comparing the two stored versions as a check does; the one place to
-/// switch to the report stored with each version.
+/// The report of the change that made `versions[index]`: the report
+/// stored beside it (from the version it names), else a comparison with
+/// the version before it, as its alert had it. The one place a page's
+/// change comes from.
 ///
 /// # Errors
 ///
-/// When either version cannot be read.
+/// When a version cannot be read.
 pub fn change_report(
     store: &Store,
+    memo: &Memo,
     watch: &Watch,
-    from: &VersionInfo,
-    to: &VersionInfo,
+    versions: &[VersionInfo],
+    index: usize,
 ) -> Result<ChangeFacts, StoreError> {
-    let old = store.load(&watch.name, from.version)?;
-    let new = store.load(&watch.name, to.version)?;
-    let report = compare_versions(&old.article, &new.article, Some(watch));
+    let made = memo.made(store, watch, versions, index)?;
     Ok(ChangeFacts {
         watch: watch.name.to_string(),
-        url: watch.url.to_string(),
-        headline: new.article.headline.clone(),
-        from: from.version,
-        to: to.version,
-        at: new.captured_at,
-        report,
+        url: watch.display_url(),
+        headline: made.headline.clone(),
+        from: made.from,
+        to: versions[index].version,
+        at: made.at,
+        report: made.report.clone(),
     })
 }

@@ -1,6 +1,7 @@
 //! The optional status server (`[settings] listen` or `run --listen`):
-//! `/healthz`, Prometheus `/metrics`, and read-only HTML pages of the
-//! watches and their recent changes (`/`, `/watch/NAME`).
+//! `/healthz`, Prometheus `/metrics`, read-only HTML pages of the
+//! watches and their recent changes (`/`, `/watch/NAME`), and the feeds of
+//! changes as Atom (`/feed.atom`, `/watch/NAME/feed.atom`).
 //!
 //! It reads what the daemon publishes on the [`Board`] and the store,
 //! opened read-only; it never writes, never starts a check and holds no
@@ -10,13 +11,16 @@
 
 mod board;
 mod facts;
+mod feeds;
+mod memo;
 mod page;
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::{FromRef, Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
@@ -83,14 +87,33 @@ pub async fn serve(
     Ok(bound)
 }
 
+/// What the handlers share: the daemon's board and what earlier views read.
+#[derive(Debug, Clone)]
+struct App {
+    board: Board,
+    memo: Arc<memo::Memo>,
+}
+
+impl FromRef<App> for Board {
+    fn from_ref(app: &App) -> Board {
+        app.board.clone()
+    }
+}
+
 /// The routes, on `board`.
 pub fn router(board: Board) -> Router {
+    let app = App {
+        board,
+        memo: Arc::default(),
+    };
     Router::new()
         .route("/", get(overview))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .route("/watch/{name}", get(watch))
-        .with_state(board)
+        .route("/feed.atom", get(feeds::store_feed))
+        .route("/watch/{name}/feed.atom", get(feeds::watch_feed))
+        .with_state(app)
 }
 
 async fn healthz(State(board): State<Board>) -> Response {
@@ -129,19 +152,22 @@ async fn metrics(State(board): State<Board>) -> Response {
         .into_response()
 }
 
-async fn overview(State(board): State<Board>) -> Response {
-    let view = board.view();
+async fn overview(State(app): State<App>) -> Response {
+    let view = app.board.view();
     let result = tokio::task::spawn_blocking(move || {
         let (Some(watchlist), Some(root)) = (&view.watchlist, &view.store) else {
             return Ok(None);
         };
-        let store = Store::open_read_only(root);
+        let (store, memo) = (Store::open_read_only(root), &app.memo);
         let mut rows = Vec::new();
         let mut changes = Vec::new();
         for watch in &watchlist.watches {
+            // One listing of the versions per watch and view; what they
+            // hold comes from the memo.
+            let versions = store.versions(&watch.name)?;
             let due = view.next_due.get(&watch.name).copied();
-            rows.push(facts::watch_facts(&store, watch, due)?);
-            changes.extend(facts::changes(&store, watch, 1)?);
+            rows.push(facts::watch_facts(&store, memo, watch, &versions, due)?);
+            changes.extend(facts::changes(&store, memo, watch, &versions, 1)?);
         }
         changes.sort_by_key(|c| std::cmp::Reverse(c.at));
         changes.truncate(RECENT_CHANGES);
@@ -156,8 +182,8 @@ async fn overview(State(board): State<Board>) -> Response {
     page_response(result)
 }
 
-async fn watch(State(board): State<Board>, Path(name): Path<String>) -> Response {
-    let view = board.view();
+async fn watch(State(app): State<App>, Path(name): Path<String>) -> Response {
+    let view = app.board.view();
     let result = tokio::task::spawn_blocking(move || {
         let (Some(watchlist), Some(root)) = (&view.watchlist, &view.store) else {
             return Ok(None);
@@ -168,10 +194,11 @@ async fn watch(State(board): State<Board>, Path(name): Path<String>) -> Response
         else {
             return Ok(None);
         };
-        let store = Store::open_read_only(root);
+        let (store, memo) = (Store::open_read_only(root), &app.memo);
+        let versions = store.versions(&watch.name)?;
         let due = view.next_due.get(&watch.name).copied();
-        let row = facts::watch_facts(&store, watch, due)?;
-        let changes = facts::changes(&store, watch, WATCH_CHANGES)?;
+        let row = facts::watch_facts(&store, memo, watch, &versions, due)?;
+        let changes = facts::changes(&store, memo, watch, &versions, WATCH_CHANGES)?;
         Ok::<_, StoreError>(Some(page::watch_page(Utc::now(), &row, &changes)))
     })
     .await;
