@@ -12,6 +12,7 @@
 //!   <watch>/checked.json        the time of a later check that changed
 //!                               nothing else (written unsynced)
 //!   <watch>/accept              present while `redline accept` waits for a check
+//!   feed.atom, <watch>/feed.atom  the feeds of changes (written by `changefeed`)
 //!   <watch>/versions/000001-<fingerprint>.json         one file per distinct version
 //!   <watch>/versions/000002-<fingerprint>.report.json  its change report (schema of
 //!                                                      `report::render`'s JSON)

@@ -7,6 +7,7 @@
 //! regenerating a feed gives every entry the id it had. It must not write
 //! or render.
 
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
@@ -98,8 +99,8 @@ fn returned(
         return Ok(None);
     };
     for info in [from, to] {
-        if !loaded.contains_key(&info.version) {
-            loaded.insert(info.version, store.load_info(info)?);
+        if let Entry::Vacant(slot) = loaded.entry(info.version) {
+            slot.insert(store.load_info(info)?);
         }
     }
     let (old, new) = (&loaded[&from.version], &loaded[&to.version]);
