@@ -168,9 +168,7 @@ pub fn watch_document(store: &Store, watch: &Watch) -> Result<Vec<u8>, FeedError
     if let Some(bytes) = read_bytes(&watch_feed_path(store.root(), &watch.name)) {
         return Ok(bytes);
     }
-    let returns = store.state(&watch.name)?.returns;
-    let changes = recent(store, &watch.name, Some(watch), &returns, ENTRIES)?;
-    let entries = changes.iter().map(atom::entry).collect();
+    let entries = made_from_store(store, &watch.name, Some(watch))?;
     let about = About::watch(watch.name.as_str(), &watch.display_url());
     Ok(atom::to_bytes(&atom::feed(&about, entries, Utc::now()))?)
 }
@@ -213,9 +211,13 @@ fn every_watch(
             Some(feed) => all.extend(feed.entries),
             None => {
                 let watch = watches.iter().find(|w| w.name == name);
-                let returns = store.state(&name)?.returns;
-                let changes = recent(store, &name, watch, &returns, ENTRIES)?;
-                all.extend(changes.iter().map(atom::entry));
+                // One damaged watch leaves the others' entries in the feed.
+                match made_from_store(store, &name, watch) {
+                    Ok(entries) => all.extend(entries),
+                    Err(e) => {
+                        tracing::warn!(watch = %name, error = %crate::error_chain(&e), "the feed of changes leaves this watch out");
+                    }
+                }
             }
         }
         // Bounded as it goes, so a store of many watches stays small here.
@@ -225,6 +227,17 @@ fn every_watch(
     }
     atom::newest_first(&mut all, ENTRIES);
     Ok(all)
+}
+
+/// The entries of the watch `name`, made from the store.
+fn made_from_store(
+    store: &Store,
+    name: &WatchName,
+    watch: Option<&Watch>,
+) -> Result<Vec<Entry>, StoreError> {
+    let returns = store.state(name)?.returns;
+    let changes = recent(store, name, watch, &returns, ENTRIES)?;
+    Ok(changes.iter().map(atom::entry).collect())
 }
 
 /// A feed's file, parsed; `None` when it is missing or unreadable (it is
@@ -257,4 +270,28 @@ fn write(path: &Path, feed: &Feed) -> Result<(), FeedError> {
         path: path.to_owned(),
         source,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_sharing_a_store_each_write_a_feed_of_their_own() {
+        let root = Path::new("snapshots");
+        assert_eq!(store_feed_path(root, None), root.join("feed.atom"));
+        let shard = Shard::new(1, 3).expect("a valid shard");
+        assert_eq!(
+            store_feed_path(root, Some(shard)),
+            root.join("feed-1-of-3.atom")
+        );
+        // Never a watch's folder: a watch name has no dot.
+        assert!(WatchName::parse("feed.atom").is_err());
+        assert!(WatchName::parse("feed-1-of-3.atom").is_err());
+        let name = WatchName::parse("story").expect("a valid name");
+        assert_eq!(
+            watch_feed_path(root, &name),
+            root.join("story").join("feed.atom")
+        );
+    }
 }
