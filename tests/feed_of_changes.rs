@@ -288,7 +288,7 @@ async fn the_status_server_serves_the_feeds_as_atom() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_password_in_the_watched_url_never_reaches_a_feed() {
+async fn a_password_in_the_watched_url_never_reaches_a_feed_or_a_status_page() {
     let site = Site::start(SEED_V1).await;
     let secret = "s3cr3t-pa55";
     let url = site
@@ -309,6 +309,14 @@ async fn a_password_in_the_watched_url_never_reaches_a_feed() {
     ];
     for path in ["/feed.atom", "/watch/binance/feed.atom"] {
         documents.push(server.get(path).await.2);
+    }
+    // The HTML pages too (they showed the address as written before).
+    for path in ["/", "/watch/binance"] {
+        let text = String::from_utf8(server.get(path).await.2).unwrap();
+        assert!(
+            !text.contains(secret) && text.contains("reader:***@"),
+            "{text}"
+        );
     }
     // And made again from the store by the status server.
     std::fs::remove_file(store_feed(&setup)).unwrap();
