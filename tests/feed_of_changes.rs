@@ -412,3 +412,29 @@ async fn status_pages_show_each_new_change_and_failure_at_the_next_view() {
     let text = page(server.get("/").await.2);
     assert!(text.contains("failing"), "{text}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_feed_keeps_only_the_newest_changes_newest_first() {
+    let site = Site::start(&article_page(3, "s0")).await;
+    let setup = Setup::new(&watch("story", &site.url(), ""));
+    let (pipeline, watchlist) = (setup.pipeline(), setup.watchlist());
+    check_all(&pipeline, &watchlist).await;
+    let changes = redline::changefeed::ENTRIES + 2;
+    for i in 1..=changes {
+        site.serve(&article_page(3, &format!("s{i}")));
+        check_all(&pipeline, &watchlist).await;
+    }
+    for path in [store_feed(&setup), watch_feed(&setup, "story")] {
+        let feed = parse_file(&path);
+        assert_eq!(feed.entries.len(), redline::changefeed::ENTRIES);
+        let newest = &feed.entries[0].title.as_ref().unwrap().content;
+        let to = format!("(v{changes} → v{})", changes + 1);
+        assert!(newest.ends_with(&to), "{newest}");
+        let times: Vec<_> = feed.entries.iter().map(|e| e.updated).collect();
+        assert!(times.windows(2).all(|w| w[0] >= w[1]), "{times:?}");
+        assert!(
+            !ids(&feed).iter().any(|id| id.contains("/v1-")),
+            "the oldest went"
+        );
+    }
+}
