@@ -108,7 +108,7 @@ async fn the_atom_feed_parses_and_its_entry_carries_the_seed_update_diff() {
         assert!(entry.updated.is_some() && feed.updated.is_some());
         assert_eq!(entry.links[0].href, site.url());
         let summary = &entry.summary.as_ref().unwrap().content;
-        assert!(summary.contains("paragraph"), "{summary}");
+        assert!(summary.contains("paragraphs were added"), "{summary}");
         // The diff itself: the added paragraph marked as inserted, the
         // edited words as deleted, as in the email.
         let html = body(entry);

@@ -1,6 +1,6 @@
 //! Changes → Atom (RFC 4287), with `atom_syndication`: one entry per
 //! change, its diff as HTML content drawn by the shared HTML renderer (the
-//! email's), its one-sentence account as the summary.
+//! email's), its one-sentence account (`Report::sentence`) as the summary.
 //!
 //! Pure: no I/O and no clock; the same changes always give the same
 //! document, byte for byte, so that a feed rebuilt from the store is the
@@ -82,11 +82,8 @@ pub fn entry(change: &Change) -> Entry {
             scheme: Some(WATCH_SCHEME.into()),
             label: None,
         }],
-        summary: Some(Text::plain(format!(
-            "{} {}",
-            change.report.summary(),
-            change.report.sentence()
-        ))),
+        // The title says what kind of change; the summary what changed.
+        summary: Some(Text::plain(change.report.sentence())),
         content: Some(Content {
             content_type: Some("html".into()),
             value: Some(html_fragment(&change.report, &context)),
