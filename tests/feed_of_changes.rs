@@ -438,3 +438,28 @@ async fn a_feed_keeps_only_the_newest_changes_newest_first() {
         );
     }
 }
+
+/// A state moved aside (as a damaged state's message advises) makes the
+/// next check look like a first one; the change it finds still reaches
+/// the feed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_found_after_the_state_was_moved_aside_reaches_the_feed() {
+    let site = Site::start(&article_page(4, "a")).await;
+    let setup = Setup::new(&watch("story", &site.url(), ""));
+    let (pipeline, watchlist) = (setup.pipeline(), setup.watchlist());
+    check_all(&pipeline, &watchlist).await;
+    site.serve(&article_page(4, "b"));
+    check_all(&pipeline, &watchlist).await;
+    std::fs::remove_file(setup.store_dir().join("story/state.json")).unwrap();
+    site.serve(&article_page(4, "c"));
+    let outcome = check_all(&pipeline, &watchlist).await.remove(0);
+    assert!(
+        matches!(outcome, Outcome::Changed { from: 2, to: 3, .. }),
+        "{outcome:?}"
+    );
+    for path in [store_feed(&setup), watch_feed(&setup, "story")] {
+        let ids = ids(&parse_file(&path));
+        assert_eq!(ids.len(), 2, "{ids:?}");
+        assert!(ids[0].starts_with("urn:redline:story/v2-"), "{ids:?}");
+    }
+}
