@@ -21,7 +21,6 @@ mod announce;
 mod assemble;
 mod streak;
 
-use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -137,6 +136,9 @@ pub struct Checked {
     pub url: String,
     /// How it went.
     pub result: Result<Outcome, CheckError>,
+    /// What the watch's state knows of the article's life after the check
+    /// (published, first seen, last changed): the adaptive schedule's input.
+    pub life: Option<crate::schedule::Life>,
 }
 
 /// How the pipeline is driven, which sets how undelivered email is retried.
@@ -280,29 +282,32 @@ impl Pipeline {
         &self.notifier
     }
 
+    /// The HTTP client checks fetch with (feeds are read through it too).
+    pub fn fetcher(&self) -> &Fetcher {
+        &self.fetcher
+    }
+
     /// Where this pipeline counts fetches and alerts.
     pub fn metrics(&self) -> &Metrics {
         &self.metrics
     }
 
-    /// Which of `names` have never been checked (no check recorded in the
-    /// store). Reads each watch's state on a blocking thread.
+    /// The stored check state of each of `names` (what the scheduler needs
+    /// to know: ever checked, the article's life). Reads on a blocking
+    /// thread.
     ///
     /// # Errors
     ///
     /// When a state file cannot be read.
-    pub async fn never_checked(
+    pub async fn states(
         &self,
         names: Vec<WatchName>,
-    ) -> Result<HashSet<WatchName>, CheckError> {
+    ) -> Result<Vec<(WatchName, WatchState)>, CheckError> {
         self.on_store(move |store| {
-            let mut fresh = HashSet::new();
-            for name in names {
-                if store.state(&name)?.last_check.is_none() {
-                    fresh.insert(name);
-                }
-            }
-            Ok(fresh)
+            names
+                .into_iter()
+                .map(|name| Ok((name.clone(), store.state(&name)?)))
+                .collect()
         })
         .await
     }
@@ -352,12 +357,14 @@ impl Pipeline {
     /// failure is recorded in the watch's state and returned.
     pub async fn check(&self, watch: &Watch, now: DateTime<Utc>) -> Checked {
         let name = watch.name.clone();
+        let mut life = None;
         let result = match self.on_store(move |store| store.state(&name)).await {
             // A dry run records nothing of the check, not even its state.
             Ok(mut state) if self.dry_run => self.run(watch, &mut state, now).await,
             Ok(mut state) => {
                 let loaded = state.clone();
                 let result = self.run(watch, &mut state, now).await;
+                life = state.life();
                 self.settle(watch, loaded, state, result, now).await
             }
             Err(e) => Err(e),
@@ -366,6 +373,7 @@ impl Pipeline {
             watch: watch.name.clone(),
             url: watch.display_url(),
             result,
+            life,
         }
     }
 
@@ -439,6 +447,9 @@ impl Pipeline {
         state.shrink = analysed.shrink;
         let anchor = analysed.anchor;
         let outcome = self.hand_over(watch, state, analysed.verdict?, now).await?;
+        // The article's life, for the adaptive schedule.
+        state.first_seen.get_or_insert(now);
+        state.published = analysed.published.or(state.published);
         // Kept only while it names the version the state says is shown.
         state.shows = analysed
             .shows
@@ -483,6 +494,7 @@ impl Pipeline {
             self.send(step.alert(watch, now), watch).await?;
             state.announced = Some(step.to.version);
             state.current_version = Some(step.to.version);
+            state.last_change = Some(now);
             state.remember_alerted(step.from.version, step.to.version);
             last = Some(Outcome::Changed {
                 headline: step.headline,
@@ -516,6 +528,7 @@ impl Pipeline {
                 let (from, to) = (step.from.version, step.to.version);
                 state.announced = state.announced.max(Some(to));
                 state.current_version = Some(to);
+                state.last_change = Some(now);
                 state.remember_alerted(from, to);
                 Outcome::Changed {
                     headline: step.headline,
@@ -554,6 +567,7 @@ impl Pipeline {
         }
         state.remember_return(now, from, to);
         state.current_version = Some(to);
+        state.last_change = Some(now);
         Ok(Outcome::Reverted {
             headline: step.headline,
             from,

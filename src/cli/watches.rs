@@ -122,6 +122,7 @@ impl<'a> Row<'a> {
             Some(_) => watch.schedule.next_due(
                 watch.name.as_str(),
                 now,
+                state.life().as_ref(),
                 settings.timezone,
                 settings.spread,
             ),

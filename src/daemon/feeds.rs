@@ -1,0 +1,222 @@
+//! The feeds the daemon follows: when each is read next, reading it
+//! through the pipeline's fetcher (following a page's link to its feed),
+//! and keeping its record of derived watches in the store.
+//!
+//! A feed that cannot be read is logged and tried again at its next
+//! refresh; its watches go on being checked. A feed removed from the
+//! watchlist has its watches retired. This module must not check a
+//! watch: it says which derived watches exist, and the plan does the rest.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+
+use chrono::{DateTime, Utc};
+use url::Url;
+
+use crate::feed::{self, Document, Entry, FeedError, Record};
+use crate::fetch::{Fetched, Fetcher, Validators};
+use crate::watchlist::{Feed, Shard, Watch};
+
+/// The feeds followed, with their records.
+#[derive(Debug, Default)]
+pub(super) struct Feeds {
+    tracked: Vec<Tracked>,
+    /// The store's root, where the records live.
+    root: PathBuf,
+    /// This instance's share of the derived watches.
+    shard: Option<Shard>,
+}
+
+/// One feed, its record and when it is read next.
+#[derive(Debug)]
+struct Tracked {
+    feed: Feed,
+    record: Record,
+    due: DateTime<Utc>,
+}
+
+impl Feeds {
+    /// Loads the records of `feeds` from the store at `root` (a feed
+    /// already followed in `before` keeps its next reading time, a new one
+    /// is read at once) and retires the watches of feeds no longer listed.
+    pub(super) async fn load(
+        feeds: &[Feed],
+        root: PathBuf,
+        shard: Option<Shard>,
+        now: DateTime<Utc>,
+        before: Feeds,
+    ) -> Feeds {
+        let (wanted, blocking_root) = (feeds.to_vec(), root.clone());
+        let loaded = tokio::task::spawn_blocking(move || {
+            retire_removed(&blocking_root, shard, &wanted, now);
+            wanted
+                .into_iter()
+                .filter_map(|feed| {
+                    let path = Record::path(&blocking_root, &feed.name, shard);
+                    match Record::load(&path) {
+                        Ok(record) => Some((feed, record)),
+                        Err(e) => {
+                            // Its record is left as it is, for a person to look at.
+                            tracing::error!(feed = %feed.name, "feed not followed: {}", crate::error_chain(&e));
+                            None
+                        }
+                    }
+                })
+                .collect::<Vec<_>>()
+        })
+        .await
+        .unwrap_or_default();
+        let tracked = loaded
+            .into_iter()
+            .map(|(feed, record)| {
+                let due = before
+                    .tracked
+                    .iter()
+                    .find(|t| t.feed.name == feed.name)
+                    .map_or(now, |t| t.due);
+                Tracked { feed, record, due }
+            })
+            .collect();
+        Feeds {
+            tracked,
+            root,
+            shard,
+        }
+    }
+
+    /// The watches of every active entry.
+    pub(super) fn watches(&self) -> Vec<Watch> {
+        self.tracked
+            .iter()
+            .flat_map(|t| t.record.watches(&t.feed))
+            .collect()
+    }
+
+    /// When the next feed is due to be read.
+    pub(super) fn next_due(&self) -> Option<DateTime<Utc>> {
+        self.tracked.iter().map(|t| t.due).min()
+    }
+
+    /// Reads the feeds due at `now`, takes in their entries and retires
+    /// what has aged. Returns whether the set of derived watches changed.
+    pub(super) async fn refresh(&mut self, fetcher: &Fetcher, now: DateTime<Utc>) -> bool {
+        let mut changed = false;
+        let shard = self.shard;
+        for tracked in self.tracked.iter_mut().filter(|t| t.due <= now) {
+            tracked.due =
+                now + chrono::Duration::from_std(tracked.feed.refresh).unwrap_or_default();
+            let mut record = tracked.record.clone();
+            let feed = &tracked.feed;
+            let mut new = Vec::new();
+            match read_feed(fetcher, &feed.url).await {
+                Ok((source, entries)) => {
+                    record.source = Some(crate::watchlist::redacted(&source).to_string());
+                    new = record.merge(feed, &entries, now, |name| {
+                        shard.is_none_or(|s| s.owns(name))
+                    });
+                }
+                Err(e) => {
+                    tracing::warn!(feed = %feed.name, url = %crate::watchlist::redacted(&feed.url), error = %crate::error_chain(&e), "feed not read; its watches go on");
+                    record.retire(feed, now);
+                }
+            }
+            if record == tracked.record {
+                continue;
+            }
+            log_changes(feed, &tracked.record, &record, &new);
+            let path = Record::path(&self.root, &feed.name, shard);
+            let to_save = record.clone();
+            let saved = tokio::task::spawn_blocking(move || to_save.save(&path)).await;
+            match saved {
+                Ok(Ok(())) => {
+                    let before: HashSet<_> = tracked
+                        .record
+                        .watches(feed)
+                        .into_iter()
+                        .map(|w| w.name)
+                        .collect();
+                    let after: HashSet<_> =
+                        record.watches(feed).into_iter().map(|w| w.name).collect();
+                    changed |= before != after;
+                    tracked.record = record;
+                }
+                // Not taken in: the next reading derives the same again.
+                Ok(Err(e)) => {
+                    tracing::error!(feed = %feed.name, "feed record not saved: {}", crate::error_chain(&e))
+                }
+                Err(e) => tracing::error!(feed = %feed.name, "feed record not saved: {e}"),
+            }
+        }
+        changed
+    }
+}
+
+/// The feed's address and entries: `url` when it is a feed, else the feed
+/// its page links to.
+async fn read_feed(fetcher: &Fetcher, url: &Url) -> Result<(Url, Vec<Entry>), FeedError> {
+    let mut url = url.clone();
+    // A page may name its feed; a feed's address must then be the feed.
+    for _ in 0..2 {
+        let page = match fetcher.fetch(&url, &Validators::default()).await? {
+            Fetched::Page(page) => page,
+            // Unasked-for: nothing new to read.
+            Fetched::NotModified => return Ok((url, Vec::new())),
+        };
+        match feed::read(&page.html, &page.final_url)? {
+            Document::Feed(entries) => return Ok((page.final_url, entries)),
+            Document::Page { feed } => url = feed,
+        }
+    }
+    Err(FeedError::NotAFeed {
+        url: crate::watchlist::redacted(&url).to_string(),
+        reason: "the page a feed link named is a page again".into(),
+    })
+}
+
+/// Logs the watches a reading added and retired.
+fn log_changes(feed: &Feed, before: &Record, after: &Record, new: &[crate::watchlist::WatchName]) {
+    for derived in after.entries.iter().filter(|d| new.contains(&d.name)) {
+        tracing::info!(feed = %feed.name, watch = %derived.name, url = %derived.url, title = derived.title.as_deref().unwrap_or(""), "feed entry watched");
+    }
+    for derived in after.entries.iter().filter(|d| !d.active()) {
+        if before
+            .entries
+            .iter()
+            .any(|b| b.name == derived.name && b.active())
+        {
+            tracing::info!(feed = %feed.name, watch = %derived.name, "feed entry retired");
+        }
+    }
+}
+
+/// Retires the watches of every feed whose record is in the store but
+/// which `feeds` no longer lists (this instance's records only).
+fn retire_removed(
+    root: &std::path::Path,
+    shard: Option<Shard>,
+    feeds: &[Feed],
+    now: DateTime<Utc>,
+) {
+    for (name, path) in Record::files(root) {
+        let ours = crate::watchlist::WatchName::parse(&name)
+            .is_ok_and(|n| Record::path(root, &n, shard) == path);
+        if !ours || feeds.iter().any(|f| f.name.as_str() == name) {
+            continue;
+        }
+        let mut record = match Record::load(&path) {
+            Ok(record) => record,
+            Err(e) => {
+                tracing::error!(feed = %name, "{}", crate::error_chain(&e));
+                continue;
+            }
+        };
+        if record.retire_all(now) {
+            match record.save(&path) {
+                Ok(()) => {
+                    tracing::info!(feed = %name, "feed removed from the watchlist; its watches are retired")
+                }
+                Err(e) => tracing::error!(feed = %name, "{}", crate::error_chain(&e)),
+            }
+        }
+    }
+}
