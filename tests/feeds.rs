@@ -1,0 +1,370 @@
+//! Feed watches on the adaptive schedule, end to end: a loopback newsroom
+//! serves an RSS feed, a home page whose Atom feed is found by
+//! autodiscovery, and the articles both list; a loopback SMTP server
+//! takes the alerts. The daemon's scheduling is stepped with a clock the
+//! test moves (`daemon::Rounds`), so two days of schedules run in moments
+//! and nothing sleeps.
+
+#![allow(clippy::unwrap_used, missing_docs)]
+
+mod email_support;
+mod support;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use chrono::{DateTime, Duration, Utc};
+use email_support::{Mode, Options, SmtpServer};
+use redline::check::{Drive, Pipeline};
+use redline::daemon::{Clock, Rounds};
+use redline::watchlist::{Watch, WatchName, Watchlist};
+use support::Setup;
+
+/// The simulated time the scheduler reads.
+#[derive(Debug)]
+struct FakeClock(Mutex<DateTime<Utc>>);
+
+impl Clock for FakeClock {
+    fn now(&self) -> DateTime<Utc> {
+        *self.0.lock().unwrap()
+    }
+}
+
+impl FakeClock {
+    fn set(&self, time: DateTime<Utc>) {
+        *self.0.lock().unwrap() = time;
+    }
+}
+
+/// One article the newsroom lists: its path, title, published time and
+/// paragraphs.
+#[derive(Debug, Clone)]
+struct Story {
+    slug: &'static str,
+    title: &'static str,
+    published: DateTime<Utc>,
+    extra: Option<&'static str>,
+}
+
+#[derive(Debug, Default)]
+struct Newsroom {
+    /// The RSS feed's stories, newest first.
+    rss: Vec<Story>,
+    /// The Atom feed's stories.
+    atom: Vec<Story>,
+}
+
+type Shared = Arc<Mutex<Newsroom>>;
+
+async fn start_newsroom(newsroom: Shared) -> String {
+    let app = Router::new()
+        .route("/rss.xml", get(rss))
+        .route("/atom.xml", get(atom))
+        .route("/home", get(home))
+        .route("/news/{slug}", get(article))
+        .with_state(newsroom);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{addr}")
+}
+
+async fn rss(State(newsroom): State<Shared>) -> Response {
+    let items: String = newsroom
+        .lock()
+        .unwrap()
+        .rss
+        .iter()
+        .map(|s| {
+            format!(
+                "<item><title>{}</title><link>/news/{}</link><pubDate>{}</pubDate></item>",
+                s.title,
+                s.slug,
+                s.published.to_rfc2822()
+            )
+        })
+        .collect();
+    let body = format!(
+        "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>Wire</title>{items}</channel></rss>"
+    );
+    ([(header::CONTENT_TYPE, "application/rss+xml")], body).into_response()
+}
+
+async fn atom(State(newsroom): State<Shared>) -> Response {
+    let entries: String = newsroom
+        .lock()
+        .unwrap()
+        .atom
+        .iter()
+        .map(|s| {
+            format!(
+                "<entry><title>{}</title><id>urn:{}</id><link rel=\"alternate\" href=\"/news/{}\"/>\
+                 <published>{}</published><updated>{}</updated></entry>",
+                s.title,
+                s.slug,
+                s.slug,
+                s.published.to_rfc3339(),
+                s.published.to_rfc3339()
+            )
+        })
+        .collect();
+    let body = format!(
+        "<?xml version=\"1.0\"?><feed xmlns=\"http://www.w3.org/2005/Atom\"><title>Desk</title>\
+         <id>urn:desk</id><updated>2026-12-01T00:00:00Z</updated>{entries}</feed>"
+    );
+    ([(header::CONTENT_TYPE, "application/atom+xml")], body).into_response()
+}
+
+/// The home page: no feed itself, it names its Atom feed.
+async fn home() -> Response {
+    let page = "<html><head><title>Desk</title>\
+        <link rel=\"alternate\" type=\"application/atom+xml\" title=\"Desk\" href=\"/atom.xml\">\
+        </head><body><p>Front page</p></body></html>";
+    ([(header::CONTENT_TYPE, "text/html")], page).into_response()
+}
+
+async fn article(State(newsroom): State<Shared>, Path(slug): Path<String>) -> Response {
+    let newsroom = newsroom.lock().unwrap();
+    let Some(story) = newsroom
+        .rss
+        .iter()
+        .chain(&newsroom.atom)
+        .find(|s| s.slug == slug)
+    else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let mut body: String = (0..6)
+        .map(|i| {
+            format!(
+                "<p>Paragraph {i} of {}: the council met again on Tuesday and its members \
+                 debated the budget for the port, the schools and the coast roads until late \
+                 in the evening, the clerk said.</p>",
+                story.title
+            )
+        })
+        .collect();
+    if let Some(extra) = story.extra {
+        body.push_str(&format!("<p><b>{extra}</b></p>"));
+    }
+    let page = format!(
+        "<html><head><title>{title}</title>\
+         <meta property=\"article:published_time\" content=\"{published}\"></head>\
+         <body><article><h1>{title}</h1>{body}</article></body></html>",
+        title = story.title,
+        published = story.published.to_rfc3339()
+    );
+    ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], page).into_response()
+}
+
+/// Every check of a run: when, which watch, how it ended.
+type Log = Vec<(DateTime<Utc>, WatchName, &'static str)>;
+
+/// Steps the scheduler from one due time to the next up to `until`,
+/// moving the clock to each, as the daemon's loop would wake.
+async fn run_until(rounds: &mut Rounds, clock: &FakeClock, until: DateTime<Utc>, log: &mut Log) {
+    for _ in 0..10_000 {
+        let Some(next) = rounds.next_due() else {
+            break;
+        };
+        if next > until {
+            break;
+        }
+        clock.set(next.max(clock.now()));
+        for checked in rounds.step().await {
+            let word = match &checked.result {
+                Ok(outcome) => outcome.word(),
+                Err(e) => panic!("{} failed: {e}", checked.watch),
+            };
+            log.push((clock.now(), checked.watch, word));
+        }
+    }
+    clock.set(until);
+}
+
+/// The checks of `watch` in `log` within `(from, to]`.
+fn checks_of(
+    log: &Log,
+    watch: &WatchName,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Vec<DateTime<Utc>> {
+    log.iter()
+        .filter(|(at, name, _)| name == watch && *at > from && *at <= to)
+        .map(|(at, _, _)| *at)
+        .collect()
+}
+
+fn names(watches: &[Watch]) -> Vec<WatchName> {
+    let mut names: Vec<WatchName> = watches.iter().map(|w| w.name.clone()).collect();
+    names.sort();
+    names
+}
+
+fn derived(watchlist: &Watchlist, feed: usize, base: &str, slug: &str) -> WatchName {
+    let url = url::Url::parse(&format!("{base}/news/{slug}")).unwrap();
+    watchlist.feeds[feed].derived_name(&url)
+}
+
+fn watchlist_text(base: &str, smtp: &SmtpServer, with_wire: bool) -> String {
+    let mut text = format!(
+        "spread = \"0s\"\n\n[email]\nserver = \"127.0.0.1:{}\"\nsecurity = \"none\"\n\
+         from = \"alerts@redline.test\"\nto = [\"desk@news.test\"]\ntimeout = \"5s\"\n\n",
+        smtp.addr.port()
+    );
+    if with_wire {
+        text.push_str(&format!(
+            "[[feed]]\nname = \"wire\"\nurl = \"{base}/rss.xml\"\nnotify = [\"email\"]\n\
+             refresh = \"1h\"\nretire_after = \"2days\"\n\n"
+        ));
+    }
+    text.push_str(&format!(
+        "[[feed]]\nname = \"desk\"\nurl = \"{base}/home\"\nnotify = [\"email\"]\n\
+         refresh = \"1h\"\nretire_after = \"2days\"\n"
+    ));
+    text
+}
+
+#[tokio::test]
+async fn feed_entries_are_watched_on_the_adaptive_schedule_alerted_on_change_and_retired() {
+    let t0: DateTime<Utc> = "2026-12-01T08:00:00Z".parse().unwrap();
+    let hours = |h: i64| t0 + Duration::hours(h);
+    let minutes = |m: i64| t0 + Duration::minutes(m);
+    let newsroom: Shared = Arc::default();
+    {
+        let mut n = newsroom.lock().unwrap();
+        n.rss.push(Story {
+            slug: "harbour",
+            title: "Harbour budget passes",
+            published: minutes(-10),
+            extra: None,
+        });
+        n.atom.push(Story {
+            slug: "bridge",
+            title: "Bridge repairs overrun",
+            published: hours(-20),
+            extra: None,
+        });
+    }
+    let base = start_newsroom(newsroom.clone()).await;
+    let smtp = SmtpServer::start(Options::new(Mode::Plain));
+    let setup = Setup::new(&watchlist_text(&base, &smtp, true));
+    let watchlist = setup.watchlist();
+    let harbour = derived(&watchlist, 0, &base, "harbour");
+    let bridge = derived(&watchlist, 1, &base, "bridge");
+    let ferry = derived(&watchlist, 0, &base, "ferry");
+    let pipeline = Pipeline::from_watchlist(&watchlist, Drive::OnePass).unwrap();
+    let clock = Arc::new(FakeClock(Mutex::new(t0)));
+    let mut rounds = Rounds::start(watchlist, pipeline, clock.clone()).await;
+    let mut log = Log::new();
+
+    // The first round reads both feeds (the Atom one through the home
+    // page's link) and takes each entry's baseline: no mail.
+    run_until(&mut rounds, &clock, t0, &mut log).await;
+    assert_eq!(names(&rounds.watches()), {
+        let mut both = vec![harbour.clone(), bridge.clone()];
+        both.sort();
+        both
+    });
+    let first: HashMap<_, _> = log.iter().map(|(_, n, w)| (n.clone(), *w)).collect();
+    assert_eq!(first[&harbour], "baseline");
+    assert_eq!(first[&bridge], "baseline");
+
+    // Three hours: the ten-minute-old story every 15 minutes, then hourly
+    // from the third hour of its life; the 20-hour-old one hourly.
+    run_until(&mut rounds, &clock, hours(3), &mut log).await;
+    let harbour_checks = checks_of(&log, &harbour, t0, hours(3));
+    assert_eq!(harbour_checks.len(), 12, "{harbour_checks:?}");
+    assert_eq!(harbour_checks[0], minutes(15));
+    assert_eq!(
+        checks_of(&log, &bridge, t0, hours(3)),
+        [hours(1), hours(2), hours(3)]
+    );
+    assert!(
+        smtp.received().is_empty(),
+        "baselines and unchanged checks send nothing"
+    );
+
+    // The bridge story is updated and the wire lists a new story.
+    {
+        let mut n = newsroom.lock().unwrap();
+        n.atom[0].extra = Some("Update: the council voted to cover the overrun.");
+        n.rss.insert(
+            0,
+            Story {
+                slug: "ferry",
+                title: "Ferry timetable changes",
+                published: hours(3),
+                extra: None,
+            },
+        );
+    }
+    run_until(&mut rounds, &clock, hours(5), &mut log).await;
+    // The change is alerted by email, once.
+    let mail = smtp.wait_for(1, std::time::Duration::from_secs(10)).await;
+    assert_eq!(mail.len(), 1);
+    let message = email_support::parse(&mail[0]);
+    let subject = message.subject().unwrap_or_default().to_owned();
+    assert!(subject.contains("Bridge repairs overrun"), "{subject}");
+    let changed: Vec<_> = log
+        .iter()
+        .filter(|(_, n, w)| *n == bridge && *w == "changed")
+        .collect();
+    assert_eq!(changed.len(), 1);
+    assert_eq!(changed[0].0, hours(4));
+    // The change made it young again: every 15 minutes after it.
+    assert_eq!(
+        checks_of(&log, &bridge, hours(4), hours(5)),
+        [minutes(255), minutes(270), minutes(285), minutes(300)]
+    );
+    // The new entry became a watch at the next reading and was baselined, not alerted.
+    let ferry_checks: Vec<_> = log.iter().filter(|(_, n, _)| *n == ferry).collect();
+    assert_eq!(ferry_checks[0].2, "baseline");
+    assert_eq!(ferry_checks[0].0, hours(4));
+    assert_eq!(rounds.watches().len(), 3);
+
+    // Two days on: the two first stories retired by age (from their
+    // published times), the ferry story still watched.
+    run_until(&mut rounds, &clock, hours(50), &mut log).await;
+    assert_eq!(names(&rounds.watches()), std::slice::from_ref(&ferry));
+    assert!(checks_of(&log, &bridge, hours(28), hours(50)).is_empty());
+    assert!(checks_of(&log, &harbour, hours(48), hours(50)).is_empty());
+    // Older, checked less: the harbour story's checks on its second day
+    // are three hours apart.
+    let second_day = checks_of(&log, &harbour, hours(24), hours(47));
+    assert!(
+        second_day
+            .windows(2)
+            .all(|w| w[1] - w[0] == Duration::hours(3)),
+        "{second_day:?}"
+    );
+    assert_eq!(smtp.received().len(), 1, "nothing else was alerted");
+
+    // `list` shows the derived watches under their feeds.
+    let listed = support::text(&support::run(&setup, &["list"]).await.stdout);
+    assert!(listed.contains("feed wire"), "{listed}");
+    assert!(listed.contains(ferry.as_str()), "{listed}");
+    assert!(listed.contains(&format!("retired {harbour}")), "{listed}");
+
+    // The wire feed leaves the watchlist: its watch is retired, and its
+    // record stays in the store's history.
+    std::fs::write(
+        &setup.path,
+        format!(
+            "[settings]\nsnapshots = \"snapshots\"\nper_host_interval = \"0s\"\n{}",
+            watchlist_text(&base, &smtp, false)
+        ),
+    )
+    .unwrap();
+    rounds.reload(setup.watchlist()).await;
+    assert!(rounds.watches().is_empty());
+    let record = std::fs::read_to_string(setup.store_dir().join(".feeds/wire.json")).unwrap();
+    let record: serde_json::Value = serde_json::from_str(&record).unwrap();
+    let entries = record["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 2);
+    assert!(entries.iter().all(|e| e["retired"].is_string()), "{record}");
+}
