@@ -368,3 +368,46 @@ async fn feed_entries_are_watched_on_the_adaptive_schedule_alerted_on_change_and
     assert_eq!(entries.len(), 2);
     assert!(entries.iter().all(|e| e["retired"].is_string()), "{record}");
 }
+
+#[tokio::test]
+async fn a_one_pass_check_checks_the_feeds_entries_too() {
+    let t0: DateTime<Utc> = "2026-12-01T08:00:00Z".parse().unwrap();
+    let newsroom: Shared = Arc::default();
+    newsroom.lock().unwrap().rss.push(Story {
+        slug: "harbour",
+        title: "Harbour budget passes",
+        published: t0,
+        extra: None,
+    });
+    let base = start_newsroom(newsroom.clone()).await;
+    let setup = Setup::new(&format!(
+        "[[feed]]\nname = \"wire\"\nurl = \"{base}/rss.xml\"\nnotify = [\"log\"]\n"
+    ));
+    let watchlist = setup.watchlist();
+    let harbour = derived(&watchlist, 0, &base, "harbour");
+    {
+        // The daemon reads the feed and takes the entry's baseline.
+        let pipeline = Pipeline::from_watchlist(&watchlist, Drive::OnePass).unwrap();
+        let clock = Arc::new(FakeClock(Mutex::new(t0)));
+        let mut rounds = Rounds::start(watchlist, pipeline, clock.clone()).await;
+        let mut log = Log::new();
+        // Within the spread window (a minute by default).
+        run_until(&mut rounds, &clock, t0 + Duration::minutes(1), &mut log).await;
+        assert_eq!(log.len(), 1);
+        assert_eq!((&log[0].1, log[0].2), (&harbour, "baseline"));
+    }
+    newsroom.lock().unwrap().rss[0].extra = Some("Update: the vote was 7 to 2.");
+    let checked = support::run(&setup, &["check", "--format", "json"]).await;
+    assert!(
+        checked.status.success(),
+        "{}",
+        support::text(&checked.stderr)
+    );
+    let report = support::text(&checked.stdout);
+    assert!(report.contains("the vote was 7 to 2"), "{report}");
+    let listed = support::run(&setup, &["list", "--format", "json"]).await;
+    let rows: serde_json::Value = serde_json::from_slice(&listed.stdout).unwrap();
+    assert_eq!(rows[0]["name"], harbour.as_str());
+    assert_eq!(rows[0]["feed"], "wire");
+    assert_eq!(rows[0]["versions"], 2);
+}

@@ -14,7 +14,7 @@ use url::Url;
 
 pub mod record;
 
-pub use record::{Derived, Record};
+pub use record::{Derived, Record, active_watches};
 
 /// One entry of a feed: an article to watch.
 #[derive(Debug, Clone, PartialEq, Eq)]

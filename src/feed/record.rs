@@ -220,6 +220,26 @@ impl Record {
     }
 }
 
+/// The watches of every active entry of `watchlist`'s feeds, as the
+/// store's records hold them (every shard's): what a one-pass `check`
+/// checks besides the watchlist's own watches. A damaged record is logged
+/// and skipped.
+pub fn active_watches(watchlist: &crate::watchlist::Watchlist) -> Vec<Watch> {
+    let files = Record::files(&watchlist.settings.snapshots);
+    let mut watches: Vec<Watch> = Vec::new();
+    for feed in &watchlist.feeds {
+        for (_, path) in files.iter().filter(|(name, _)| name == feed.name.as_str()) {
+            match Record::load(path) {
+                Ok(record) => watches.extend(record.watches(feed)),
+                Err(e) => tracing::error!(feed = %feed.name, "{}", crate::error_chain(&e)),
+            }
+        }
+    }
+    watches.sort_by(|a, b| a.name.cmp(&b.name));
+    watches.dedup_by(|a, b| a.name == b.name);
+    watches
+}
+
 fn io_error(action: &'static str, path: &Path, source: io::Error) -> StoreError {
     StoreError::Io {
         action,

@@ -36,7 +36,6 @@ pub(super) struct RawFeed {
     pub(super) limit: Option<Spanned<i64>>,
     pub(super) retire_after: Option<Spanned<String>>,
     pub(super) refresh: Option<Spanned<String>>,
-    pub(super) alert_new: Option<Spanned<bool>>,
 }
 
 /// A validated feed: where to read it and what its entries' watches take.
@@ -63,11 +62,9 @@ pub struct Feed {
     /// The age (from publication, else first sight) at which an entry's
     /// watch is retired: kept in the store's history, no longer checked.
     pub retire_after: Duration,
-    /// How often the feed itself is read.
+    /// How often the feed itself is read. A new entry is baselined at its
+    /// first check, never alerted.
     pub refresh: Duration,
-    /// Whether a new entry sends a "new article" alert (else it is only
-    /// baselined).
-    pub alert_new: bool,
 }
 
 impl Feed {
@@ -200,7 +197,6 @@ fn validate_feed(
         limit: limit.unwrap_or(Some(Feed::DEFAULT_LIMIT))?,
         retire_after: retire_after.unwrap_or(Some(Feed::DEFAULT_RETIRE_AFTER))?,
         refresh: refresh.unwrap_or(Some(Feed::DEFAULT_REFRESH))?,
-        alert_new: f.alert_new.as_ref().is_some_and(|v| *v.get_ref()),
     })
 }
 
@@ -228,7 +224,6 @@ mod tests {
         let feed = &list.feeds[0];
         assert_eq!(feed.schedule.as_str(), "adaptive");
         assert_eq!(feed.limit, super::Feed::DEFAULT_LIMIT);
-        assert!(!feed.alert_new);
         let entry = url::Url::parse("https://e.org/news/1").expect("valid");
         let watch = feed.watch(entry.clone());
         // Stable and unique: the same entry, the same name; another, another.
