@@ -411,3 +411,70 @@ async fn a_one_pass_check_checks_the_feeds_entries_too() {
     assert_eq!(rows[0]["feed"], "wire");
     assert_eq!(rows[0]["versions"], 2);
 }
+
+/// Waits (polling) until `done` holds, failing after a generous deadline:
+/// the running daemon's timing is not under test, only its effects.
+async fn eventually(what: &str, mut done: impl FnMut() -> bool) {
+    for _ in 0..300 {
+        if done() {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("timed out waiting until {what}");
+}
+
+fn versions(store: &std::path::Path, name: &WatchName) -> usize {
+    let store = redline::store::Store::open_read_only(store);
+    store.versions(name).unwrap().len()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_running_daemon_reads_its_feeds_and_retires_a_removed_one() {
+    let now = Utc::now();
+    let newsroom: Shared = Arc::default();
+    newsroom.lock().unwrap().rss.push(Story {
+        slug: "harbour",
+        title: "Harbour budget passes",
+        published: now,
+        extra: None,
+    });
+    let base = start_newsroom(newsroom.clone()).await;
+    let feed = format!(
+        "[[feed]]\nname = \"wire\"\nurl = \"{base}/rss.xml\"\nnotify = [\"log\"]\nrefresh = \"1s\"\n"
+    );
+    let setup = Setup::new(&format!("spread = \"0s\"\n\n{feed}"));
+    let watchlist = setup.watchlist();
+    let harbour = derived(&watchlist, 0, &base, "harbour");
+    let ferry = derived(&watchlist, 0, &base, "ferry");
+    let pipeline = setup.pipeline();
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let daemon = tokio::spawn(redline::daemon::run(watchlist, pipeline, shutdown.clone()));
+    let store = setup.store_dir();
+
+    eventually("the entry's baseline is stored", || {
+        versions(&store, &harbour) == 1
+    })
+    .await;
+    newsroom.lock().unwrap().rss.insert(
+        0,
+        Story {
+            slug: "ferry",
+            title: "Ferry timetable changes",
+            published: now,
+            extra: None,
+        },
+    );
+    eventually("a new entry is watched", || versions(&store, &ferry) == 1).await;
+
+    // The feed leaves the watchlist: the reload retires its watches.
+    let text = std::fs::read_to_string(&setup.path).unwrap();
+    std::fs::write(&setup.path, text.replace(&feed, "")).unwrap();
+    let record = store.join(".feeds/wire.json");
+    eventually("the removed feed's watches are retired", || {
+        std::fs::read_to_string(&record).is_ok_and(|text| text.matches("\"retired\"").count() == 2)
+    })
+    .await;
+    shutdown.cancel();
+    daemon.await.unwrap().unwrap();
+}

@@ -15,7 +15,7 @@ use url::Url;
 
 use crate::feed::{self, Document, Entry, FeedError, Record};
 use crate::fetch::{Fetched, Fetcher, Validators};
-use crate::watchlist::{Feed, Shard, Watch};
+use crate::watchlist::{Feed, Shard, Watch, WatchName};
 
 /// The feeds followed, with their records.
 #[derive(Debug, Default)]
@@ -97,63 +97,82 @@ impl Feeds {
         self.tracked.iter().map(|t| t.due).min()
     }
 
-    /// Reads the feeds due at `now`, takes in their entries and retires
-    /// what has aged. Returns whether the set of derived watches changed.
-    pub(super) async fn refresh(&mut self, fetcher: &Fetcher, now: DateTime<Utc>) -> bool {
-        let mut changed = false;
+    /// The feeds due to be read at `now`, each planned for its next
+    /// reading: the caller reads them ([`read`]) and hands each reading to
+    /// [`Feeds::take_in`].
+    pub(super) fn due(&mut self, now: DateTime<Utc>) -> Vec<(WatchName, Url)> {
+        self.tracked
+            .iter_mut()
+            .filter(|t| t.due <= now)
+            .map(|t| {
+                t.due = now + chrono::Duration::from_std(t.feed.refresh).unwrap_or_default();
+                (t.feed.name.clone(), t.feed.url.clone())
+            })
+            .collect()
+    }
+
+    /// Takes in a reading of feed `name` at `now`: new entries become
+    /// watches, aged ones retire (also when the reading failed), and the
+    /// record is saved. Returns whether the set of derived watches changed.
+    pub(super) async fn take_in(
+        &mut self,
+        name: &WatchName,
+        reading: Result<(Url, Vec<Entry>), FeedError>,
+        now: DateTime<Utc>,
+    ) -> bool {
         let shard = self.shard;
-        for tracked in self.tracked.iter_mut().filter(|t| t.due <= now) {
-            tracked.due =
-                now + chrono::Duration::from_std(tracked.feed.refresh).unwrap_or_default();
-            let mut record = tracked.record.clone();
-            let feed = &tracked.feed;
-            let mut new = Vec::new();
-            match read_feed(fetcher, &feed.url).await {
-                Ok((source, entries)) => {
-                    record.source = Some(crate::watchlist::redacted(&source).to_string());
-                    new = record.merge(feed, &entries, now, |name| {
-                        shard.is_none_or(|s| s.owns(name))
-                    });
-                }
-                Err(e) => {
-                    tracing::warn!(feed = %feed.name, url = %crate::watchlist::redacted(&feed.url), error = %crate::error_chain(&e), "feed not read; its watches go on");
-                    record.retire(feed, now);
-                }
+        // A feed dropped by a reload while it was read: nothing to take in.
+        let Some(tracked) = self.tracked.iter_mut().find(|t| t.feed.name == *name) else {
+            return false;
+        };
+        let (feed, mut record) = (&tracked.feed, tracked.record.clone());
+        let mut new = Vec::new();
+        match reading {
+            Ok((source, entries)) => {
+                record.source = Some(crate::watchlist::redacted(&source).to_string());
+                new = record.merge(feed, &entries, now, |n| shard.is_none_or(|s| s.owns(n)));
             }
-            if record == tracked.record {
-                continue;
-            }
-            log_changes(feed, &tracked.record, &record, &new);
-            let path = Record::path(&self.root, &feed.name, shard);
-            let to_save = record.clone();
-            let saved = tokio::task::spawn_blocking(move || to_save.save(&path)).await;
-            match saved {
-                Ok(Ok(())) => {
-                    let before: HashSet<_> = tracked
-                        .record
-                        .watches(feed)
-                        .into_iter()
-                        .map(|w| w.name)
-                        .collect();
-                    let after: HashSet<_> =
-                        record.watches(feed).into_iter().map(|w| w.name).collect();
-                    changed |= before != after;
-                    tracked.record = record;
-                }
-                // Not taken in: the next reading derives the same again.
-                Ok(Err(e)) => {
-                    tracing::error!(feed = %feed.name, "feed record not saved: {}", crate::error_chain(&e))
-                }
-                Err(e) => tracing::error!(feed = %feed.name, "feed record not saved: {e}"),
+            Err(e) => {
+                tracing::warn!(feed = %feed.name, url = %crate::watchlist::redacted(&feed.url), error = %crate::error_chain(&e), "feed not read; its watches go on");
+                record.retire(feed, now);
             }
         }
-        changed
+        if record == tracked.record {
+            return false;
+        }
+        log_changes(feed, &tracked.record, &record, &new);
+        let path = Record::path(&self.root, &feed.name, shard);
+        let to_save = record.clone();
+        match tokio::task::spawn_blocking(move || to_save.save(&path)).await {
+            Ok(Ok(())) => {
+                let names = |r: &Record| -> HashSet<WatchName> {
+                    r.watches(feed).into_iter().map(|w| w.name).collect()
+                };
+                let changed = names(&tracked.record) != names(&record);
+                tracked.record = record;
+                changed
+            }
+            // Not taken in: the next reading derives the same again.
+            Ok(Err(e)) => {
+                tracing::error!(feed = %feed.name, "feed record not saved: {}", crate::error_chain(&e));
+                false
+            }
+            Err(e) => {
+                tracing::error!(feed = %feed.name, "feed record not saved: {e}");
+                false
+            }
+        }
     }
 }
 
-/// The feed's address and entries: `url` when it is a feed, else the feed
-/// its page links to.
-async fn read_feed(fetcher: &Fetcher, url: &Url) -> Result<(Url, Vec<Entry>), FeedError> {
+/// Reads the feed at `url`: its address and entries, `url` itself when
+/// it is a feed, else the feed its page links to.
+///
+/// # Errors
+///
+/// When a document cannot be fetched or is neither a feed nor a page
+/// linking to one.
+pub(super) async fn read(fetcher: &Fetcher, url: &Url) -> Result<(Url, Vec<Entry>), FeedError> {
     let mut url = url.clone();
     // A page may name its feed; a feed's address must then be the feed.
     for _ in 0..2 {
@@ -174,7 +193,7 @@ async fn read_feed(fetcher: &Fetcher, url: &Url) -> Result<(Url, Vec<Entry>), Fe
 }
 
 /// Logs the watches a reading added and retired.
-fn log_changes(feed: &Feed, before: &Record, after: &Record, new: &[crate::watchlist::WatchName]) {
+fn log_changes(feed: &Feed, before: &Record, after: &Record, new: &[WatchName]) {
     for derived in after.entries.iter().filter(|d| new.contains(&d.name)) {
         tracing::info!(feed = %feed.name, watch = %derived.name, url = %derived.url, title = derived.title.as_deref().unwrap_or(""), "feed entry watched");
     }
@@ -198,8 +217,7 @@ fn retire_removed(
     now: DateTime<Utc>,
 ) {
     for (name, path) in Record::files(root) {
-        let ours = crate::watchlist::WatchName::parse(&name)
-            .is_ok_and(|n| Record::path(root, &n, shard) == path);
+        let ours = WatchName::parse(&name).is_ok_and(|n| Record::path(root, &n, shard) == path);
         if !ours || feeds.iter().any(|f| f.name.as_str() == name) {
             continue;
         }

@@ -100,8 +100,11 @@ pub async fn run_with(
                 daemon.reload(trigger).await;
             }
             Some((name, life)) = daemon.results.recv() => daemon.scheduler.checked(&name, life),
+            Some((name, reading)) = daemon.readings.recv() => {
+                daemon.scheduler.feed_read(&name, reading, &daemon.pipeline).await;
+            }
         }
-        daemon.round().await;
+        daemon.round();
     }
     daemon.checks.finish().await;
     Ok(())
@@ -120,7 +123,13 @@ struct Daemon {
     board: Board,
     /// The checks' results, as they end: the plan's input.
     results: mpsc::UnboundedReceiver<(WatchName, Option<Life>)>,
+    /// Where feed readings, made beside the loop, come back.
+    readings: mpsc::UnboundedReceiver<(WatchName, Reading)>,
+    read: mpsc::UnboundedSender<(WatchName, Reading)>,
 }
+
+/// A feed's address and entries, or why it could not be read.
+type Reading = Result<(url::Url, Vec<crate::feed::Entry>), crate::feed::FeedError>;
 
 impl Daemon {
     async fn start(
@@ -131,6 +140,7 @@ impl Daemon {
         clock: Arc<dyn Clock>,
     ) -> Self {
         let (done, results) = mpsc::unbounded_channel();
+        let (read, readings) = mpsc::unbounded_channel();
         let checks = Checks {
             tracker: TaskTracker::new(),
             limit: Arc::new(Semaphore::new(watchlist.settings.concurrency)),
@@ -159,15 +169,30 @@ impl Daemon {
             delivery,
             board,
             results,
+            readings,
+            read,
         };
         daemon.publish();
         daemon
     }
 
-    /// One round of the loop: reads the feeds that are due, then starts
-    /// the checks that are due.
-    async fn round(&mut self) {
-        self.scheduler.refresh_feeds(&self.pipeline).await;
+    /// One round of the loop: starts reading the feeds that are due
+    /// (beside the loop: a slow feed must not hold the checks up), then
+    /// starts the checks that are due.
+    fn round(&mut self) {
+        for (name, url) in self.scheduler.feeds_due() {
+            let (fetcher, read) = (self.pipeline.fetcher().clone(), self.read.clone());
+            let token = self.checks.shutdown.clone();
+            self.checks.tracker.spawn(async move {
+                tokio::select! {
+                    reading = feeds::read(&fetcher, &url) => {
+                        // The loop may be gone at shutdown: nothing to take in then.
+                        let _ = read.send((name, reading));
+                    }
+                    () = token.cancelled() => {}
+                }
+            });
+        }
         for watch in self.scheduler.take_due() {
             self.checks.start(watch, &self.pipeline);
         }

@@ -11,11 +11,13 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use url::Url;
 
 use super::Clock;
-use super::feeds::Feeds;
+use super::feeds::{self, Feeds};
 use super::plan::{Known, Plan};
 use crate::check::Pipeline;
+use crate::feed::{Entry, FeedError};
 use crate::schedule::Life;
 use crate::watchlist::{Watch, WatchName, Watchlist};
 
@@ -87,14 +89,33 @@ impl Scheduler {
             .update(&watches, &self.current.settings, now, &known);
     }
 
-    /// Reads the feeds that are due and plans the watches their entries
-    /// added or retired.
-    pub(super) async fn refresh_feeds(&mut self, pipeline: &Pipeline) {
+    /// The feeds due to be read now, each planned for its next reading.
+    pub(super) fn feeds_due(&mut self) -> Vec<(WatchName, Url)> {
         let now = self.clock.now();
-        if self.feeds.next_due().is_some_and(|due| due <= now)
-            && self.feeds.refresh(pipeline.fetcher(), now).await
-        {
+        self.feeds.due(now)
+    }
+
+    /// Takes in a reading of feed `name` and plans the watches its entries
+    /// added or retired.
+    pub(super) async fn feed_read(
+        &mut self,
+        name: &WatchName,
+        reading: Result<(Url, Vec<Entry>), FeedError>,
+        pipeline: &Pipeline,
+    ) {
+        let now = self.clock.now();
+        if self.feeds.take_in(name, reading, now).await {
             self.replan(pipeline).await;
+        }
+    }
+
+    /// Reads the feeds that are due, one after the other, and takes each
+    /// reading in (the round-by-round driver's way; the running daemon
+    /// reads them beside its loop).
+    pub(super) async fn refresh_feeds(&mut self, pipeline: &Pipeline) {
+        for (name, url) in self.feeds_due() {
+            let reading = feeds::read(pipeline.fetcher(), &url).await;
+            self.feed_read(&name, reading, pipeline).await;
         }
     }
 
