@@ -342,4 +342,32 @@ mod tests {
             [("wire".to_owned(), path.clone())]
         );
     }
+
+    #[test]
+    fn shards_split_a_feeds_entries_by_derived_name() {
+        let feed = feed("");
+        let entries: Vec<Entry> = (0..12).map(|i| entry(&format!("s{i}"), None)).collect();
+        let mut shares = Vec::new();
+        for text in ["0/2", "1/2"] {
+            let shard: Shard = text.parse().expect("valid shard");
+            let mut record = Record::default();
+            record.merge(&feed, &entries, at(0), |name| shard.owns(name));
+            shares.push(names(&record));
+        }
+        // Every entry is watched by exactly one of the two instances.
+        assert!(!shares[0].is_empty() && !shares[1].is_empty());
+        assert!(shares[0].iter().all(|n| !shares[1].contains(n)));
+        assert_eq!(shares[0].len() + shares[1].len(), entries.len());
+        // And each instance has its own record file.
+        let root = Path::new("/s");
+        let one: Shard = "1/2".parse().expect("valid shard");
+        assert_eq!(
+            Record::path(root, &feed.name, Some(one)),
+            Path::new("/s/.feeds/wire.1-of-2.json")
+        );
+    }
+
+    fn names(record: &Record) -> Vec<WatchName> {
+        record.entries.iter().map(|d| d.name.clone()).collect()
+    }
 }

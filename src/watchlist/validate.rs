@@ -89,23 +89,7 @@ fn validate_settings(raw: RawSettings, base: &Path, check: &mut Collector) -> Se
     if let Some(v) = &raw.snapshots {
         s.snapshots = base.join(v.get_ref());
     }
-    // The steps first: `schedule = "adaptive"` takes them.
-    if let Some(v) = &raw.adaptive {
-        s.adaptive = check.steps(v, "settings.adaptive").unwrap_or(s.adaptive);
-    }
-    if let Some(v) = &raw.schedule {
-        s.schedule = check
-            .policy(v, "settings.schedule", &s.adaptive)
-            .unwrap_or(s.schedule);
-    }
-    if let Some(v) = &raw.timezone {
-        let hint = Some("use an IANA time zone name such as \"UTC\" or \"Europe/Berlin\"");
-        s.timezone = check
-            .parse(v, "settings.timezone", hint, |z| {
-                Tz::from_str(z).map_err(|_| format!("unknown time zone `{z}`"))
-            })
-            .unwrap_or(s.timezone);
-    }
+    validate_schedules(&raw, &mut s, check);
     if let Some(v) = &raw.notify {
         s.notify = check.channels(v, "settings.notify").unwrap_or(s.notify);
     }
@@ -163,6 +147,29 @@ fn validate_settings(raw: RawSettings, base: &Path, check: &mut Collector) -> Se
         s.shard = check.parse(v, "settings.shard", hint, str::parse::<super::Shard>);
     }
     s
+}
+
+/// `[settings]`' schedule keys: the adaptive steps, the default policy
+/// (which may name them) and the time zone.
+fn validate_schedules(raw: &RawSettings, s: &mut Settings, check: &mut Collector) {
+    // The steps first: `schedule = "adaptive"` takes them.
+    if let Some(v) = &raw.adaptive
+        && let Some(adaptive) = check.steps(v, "settings.adaptive")
+    {
+        s.adaptive = adaptive;
+    }
+    if let Some(v) = &raw.schedule
+        && let Some(policy) = check.policy(v, "settings.schedule", &s.adaptive)
+    {
+        s.schedule = policy;
+    }
+    if let Some(v) = &raw.timezone {
+        let hint = Some("use an IANA time zone name such as \"UTC\" or \"Europe/Berlin\"");
+        let zone = check.parse(v, "settings.timezone", hint, |z| {
+            Tz::from_str(z).map_err(|_| format!("unknown time zone `{z}`"))
+        });
+        s.timezone = zone.unwrap_or(s.timezone);
+    }
 }
 
 fn validate_watches(
