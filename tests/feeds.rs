@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono::{DateTime, Duration, Utc};
@@ -57,6 +57,8 @@ struct Newsroom {
     rss: Vec<Story>,
     /// The Atom feed's stories.
     atom: Vec<Story>,
+    /// How many readings of the RSS feed were answered 304 Not Modified.
+    rss_not_modified: usize,
 }
 
 type Shared = Arc<Mutex<Newsroom>>;
@@ -74,10 +76,10 @@ async fn start_newsroom(newsroom: Shared) -> String {
     format!("http://{addr}")
 }
 
-async fn rss(State(newsroom): State<Shared>) -> Response {
+/// The RSS feed, with an ETag: a reading that sends it back is answered 304.
+async fn rss(State(newsroom): State<Shared>, headers: HeaderMap) -> Response {
+    let mut newsroom = newsroom.lock().unwrap();
     let items: String = newsroom
-        .lock()
-        .unwrap()
         .rss
         .iter()
         .map(|s| {
@@ -92,7 +94,23 @@ async fn rss(State(newsroom): State<Shared>) -> Response {
     let body = format!(
         "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>Wire</title>{items}</channel></rss>"
     );
-    ([(header::CONTENT_TYPE, "application/rss+xml")], body).into_response()
+    let etag = format!("\"{}\"", body.len());
+    if headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        == Some(&etag)
+    {
+        newsroom.rss_not_modified += 1;
+        return StatusCode::NOT_MODIFIED.into_response();
+    }
+    (
+        [
+            (header::CONTENT_TYPE, "application/rss+xml".to_owned()),
+            (header::ETAG, etag),
+        ],
+        body,
+    )
+        .into_response()
 }
 
 async fn atom(State(newsroom): State<Shared>) -> Response {
@@ -343,6 +361,9 @@ async fn feed_entries_are_watched_on_the_adaptive_schedule_alerted_on_change_and
         "{second_day:?}"
     );
     assert_eq!(smtp.received().len(), 1, "nothing else was alerted");
+    // An unchanged feed costs a 304: every hourly reading but those after
+    // the ferry story appeared.
+    assert!(newsroom.lock().unwrap().rss_not_modified > 40);
 
     // `list` shows the derived watches under their feeds.
     let listed = support::text(&support::run(&setup, &["list"]).await.stdout);

@@ -33,6 +33,32 @@ struct Tracked {
     feed: Feed,
     record: Record,
     due: DateTime<Utc>,
+    /// Where the feed was last read and the validators its server gave,
+    /// so that an unchanged feed costs a 304 (kept in memory: a restart
+    /// reads each feed in full once).
+    last: Option<(Url, Validators)>,
+}
+
+/// A reading to make: the feed and what its last reading left.
+#[derive(Debug, Clone)]
+pub(super) struct Ask {
+    /// The feed.
+    pub(super) name: WatchName,
+    /// Its address in the watchlist.
+    url: Url,
+    /// Where it was last read from, with that answer's validators.
+    last: Option<(Url, Validators)>,
+}
+
+/// A feed's reading.
+#[derive(Debug)]
+pub(super) struct Reading {
+    /// Where the feed was read (after a page's link and redirects).
+    source: Url,
+    /// Its entries; `None` when the server said it had not changed.
+    entries: Option<Vec<Entry>>,
+    /// The validators to send next time.
+    validators: Validators,
 }
 
 impl Feeds {
@@ -69,12 +95,15 @@ impl Feeds {
         let tracked = loaded
             .into_iter()
             .map(|(feed, record)| {
-                let due = before
-                    .tracked
-                    .iter()
-                    .find(|t| t.feed.name == feed.name)
-                    .map_or(now, |t| t.due);
-                Tracked { feed, record, due }
+                let kept = before.tracked.iter().find(|t| t.feed.name == feed.name);
+                // A feed whose address changed is read afresh.
+                let kept = kept.filter(|t| t.feed.url == feed.url);
+                Tracked {
+                    due: kept.map_or(now, |t| t.due),
+                    last: kept.and_then(|t| t.last.clone()),
+                    feed,
+                    record,
+                }
             })
             .collect();
         Feeds {
@@ -100,13 +129,17 @@ impl Feeds {
     /// The feeds due to be read at `now`, each planned for its next
     /// reading: the caller reads them ([`read`]) and hands each reading to
     /// [`Feeds::take_in`].
-    pub(super) fn due(&mut self, now: DateTime<Utc>) -> Vec<(WatchName, Url)> {
+    pub(super) fn due(&mut self, now: DateTime<Utc>) -> Vec<Ask> {
         self.tracked
             .iter_mut()
             .filter(|t| t.due <= now)
             .map(|t| {
                 t.due = now + chrono::Duration::from_std(t.feed.refresh).unwrap_or_default();
-                (t.feed.name.clone(), t.feed.url.clone())
+                Ask {
+                    name: t.feed.name.clone(),
+                    url: t.feed.url.clone(),
+                    last: t.last.clone(),
+                }
             })
             .collect()
     }
@@ -117,7 +150,7 @@ impl Feeds {
     pub(super) async fn take_in(
         &mut self,
         name: &WatchName,
-        reading: Result<(Url, Vec<Entry>), FeedError>,
+        reading: Result<Reading, FeedError>,
         now: DateTime<Utc>,
     ) -> bool {
         let shard = self.shard;
@@ -128,11 +161,23 @@ impl Feeds {
         let (feed, mut record) = (&tracked.feed, tracked.record.clone());
         let mut new = Vec::new();
         match reading {
-            Ok((source, entries)) => {
-                record.source = Some(crate::watchlist::redacted(&source).to_string());
-                new = record.merge(feed, &entries, now, |n| shard.is_none_or(|s| s.owns(n)));
+            Ok(reading) => {
+                record.source = Some(crate::watchlist::redacted(&reading.source).to_string());
+                tracked.last = Some((reading.source, reading.validators));
+                match reading.entries {
+                    Some(entries) => {
+                        new =
+                            record.merge(feed, &entries, now, |n| shard.is_none_or(|s| s.owns(n)));
+                    }
+                    None => {
+                        record.retire(feed, now);
+                    }
+                }
             }
             Err(e) => {
+                // The next reading starts again from the watchlist's
+                // address (a page's feed link may have moved).
+                tracked.last = None;
                 tracing::warn!(feed = %feed.name, url = %crate::watchlist::redacted(&feed.url), error = %crate::error_chain(&e), "feed not read; its watches go on");
                 record.retire(feed, now);
             }
@@ -165,25 +210,40 @@ impl Feeds {
     }
 }
 
-/// Reads the feed at `url`: its address and entries, `url` itself when
-/// it is a feed, else the feed its page links to.
+/// Makes the reading `ask` asks for: conditional on the last reading's
+/// validators, at the feed's address when the watchlist names a page that
+/// links to it.
 ///
 /// # Errors
 ///
 /// When a document cannot be fetched or is neither a feed nor a page
 /// linking to one.
-pub(super) async fn read(fetcher: &Fetcher, url: &Url) -> Result<(Url, Vec<Entry>), FeedError> {
-    let mut url = url.clone();
+pub(super) async fn read(fetcher: &Fetcher, ask: &Ask) -> Result<Reading, FeedError> {
+    let (mut url, mut validators) = ask
+        .last
+        .clone()
+        .unwrap_or_else(|| (ask.url.clone(), Validators::default()));
     // A page may name its feed; a feed's address must then be the feed.
     for _ in 0..2 {
-        let page = match fetcher.fetch(&url, &Validators::default()).await? {
+        let page = match fetcher.fetch(&url, &validators).await? {
             Fetched::Page(page) => page,
-            // Unasked-for: nothing new to read.
-            Fetched::NotModified => return Ok((url, Vec::new())),
+            Fetched::NotModified => {
+                return Ok(Reading {
+                    source: url,
+                    entries: None,
+                    validators,
+                });
+            }
         };
         match feed::read(&page.html, &page.final_url)? {
-            Document::Feed(entries) => return Ok((page.final_url, entries)),
-            Document::Page { feed } => url = feed,
+            Document::Feed(entries) => {
+                return Ok(Reading {
+                    source: page.final_url,
+                    entries: Some(entries),
+                    validators: page.validators,
+                });
+            }
+            Document::Page { feed } => (url, validators) = (feed, Validators::default()),
         }
     }
     Err(FeedError::NotAFeed {

@@ -128,8 +128,8 @@ struct Daemon {
     read: mpsc::UnboundedSender<(WatchName, Reading)>,
 }
 
-/// A feed's address and entries, or why it could not be read.
-type Reading = Result<(url::Url, Vec<crate::feed::Entry>), crate::feed::FeedError>;
+/// A feed's reading, or why it could not be read.
+type Reading = Result<feeds::Reading, crate::feed::FeedError>;
 
 impl Daemon {
     async fn start(
@@ -180,14 +180,14 @@ impl Daemon {
     /// (beside the loop: a slow feed must not hold the checks up), then
     /// starts the checks that are due.
     fn round(&mut self) {
-        for (name, url) in self.scheduler.feeds_due() {
+        for ask in self.scheduler.feeds_due() {
             let (fetcher, read) = (self.pipeline.fetcher().clone(), self.read.clone());
             let token = self.checks.shutdown.clone();
             self.checks.tracker.spawn(async move {
                 tokio::select! {
-                    reading = feeds::read(&fetcher, &url) => {
+                    reading = feeds::read(&fetcher, &ask) => {
                         // The loop may be gone at shutdown: nothing to take in then.
-                        let _ = read.send((name, reading));
+                        let _ = read.send((ask.name, reading));
                     }
                     () = token.cancelled() => {}
                 }

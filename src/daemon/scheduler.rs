@@ -11,13 +11,12 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use url::Url;
 
 use super::Clock;
-use super::feeds::{self, Feeds};
+use super::feeds::{self, Ask, Feeds, Reading};
 use super::plan::{Known, Plan};
 use crate::check::Pipeline;
-use crate::feed::{Entry, FeedError};
+use crate::feed::FeedError;
 use crate::schedule::Life;
 use crate::watchlist::{Watch, WatchName, Watchlist};
 
@@ -90,7 +89,7 @@ impl Scheduler {
     }
 
     /// The feeds due to be read now, each planned for its next reading.
-    pub(super) fn feeds_due(&mut self) -> Vec<(WatchName, Url)> {
+    pub(super) fn feeds_due(&mut self) -> Vec<Ask> {
         let now = self.clock.now();
         self.feeds.due(now)
     }
@@ -100,7 +99,7 @@ impl Scheduler {
     pub(super) async fn feed_read(
         &mut self,
         name: &WatchName,
-        reading: Result<(Url, Vec<Entry>), FeedError>,
+        reading: Result<Reading, FeedError>,
         pipeline: &Pipeline,
     ) {
         let now = self.clock.now();
@@ -113,9 +112,9 @@ impl Scheduler {
     /// reading in (the round-by-round driver's way; the running daemon
     /// reads them beside its loop).
     pub(super) async fn refresh_feeds(&mut self, pipeline: &Pipeline) {
-        for (name, url) in self.feeds_due() {
-            let reading = feeds::read(pipeline.fetcher(), &url).await;
-            self.feed_read(&name, reading, pipeline).await;
+        for ask in self.feeds_due() {
+            let reading = feeds::read(pipeline.fetcher(), &ask).await;
+            self.feed_read(&ask.name, reading, pipeline).await;
         }
     }
 
