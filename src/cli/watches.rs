@@ -24,9 +24,14 @@ pub fn validate(path: &Path) -> Outcome {
     for warning in warnings(&watchlist) {
         eprintln!("redline: warning: {}: {warning}", path.display());
     }
+    let feeds = match watchlist.feeds.len() {
+        0 => String::new(),
+        1 => ", 1 feed".to_owned(),
+        n => format!(", {n} feeds"),
+    };
     writeln!(
         std::io::stdout(),
-        "{}: valid, {} watch{}",
+        "{}: valid, {} watch{}{feeds}",
         path.display(),
         watchlist.watches.len(),
         if watchlist.watches.len() == 1 {
@@ -250,7 +255,7 @@ pub struct AddArgs {
     /// CSS selectors of parts to remove before comparing (repeatable).
     #[arg(long)]
     ignore: Vec<String>,
-    /// Crontab schedule (default: the watchlist's).
+    /// Crontab schedule, or `adaptive` (default: the watchlist's).
     #[arg(long)]
     schedule: Option<String>,
     /// Alert channels (repeatable; default: the watchlist's).

@@ -203,7 +203,7 @@ impl Daemon {
     fn publish(&self) {
         self.board.publish(
             self.scheduler.clock.now(),
-            &self.scheduler.current,
+            self.scheduler.shown(),
             self.pipeline.store().root(),
             self.scheduler.plan.due_times(),
         );

@@ -27,6 +27,9 @@ pub(super) struct Scheduler {
     pub(super) current: Arc<Watchlist>,
     pub(super) plan: Plan,
     feeds: Feeds,
+    /// The watchlist with the feeds' active watches among its watches:
+    /// what the status board shows, rebuilt only when the watches change.
+    shown: Arc<Watchlist>,
     /// Where every decision reads the time.
     pub(super) clock: Arc<dyn Clock>,
 }
@@ -39,8 +42,10 @@ impl Scheduler {
         pipeline: &Pipeline,
         clock: Arc<dyn Clock>,
     ) -> Self {
+        let current = Arc::new(watchlist);
         let mut scheduler = Scheduler {
-            current: Arc::new(watchlist),
+            shown: current.clone(),
+            current,
             plan: Plan::default(),
             feeds: Feeds::default(),
             clock,
@@ -71,6 +76,11 @@ impl Scheduler {
         self.replan(pipeline).await;
     }
 
+    /// The watchlist with the feeds' active watches among its own.
+    pub(super) fn shown(&self) -> &Arc<Watchlist> {
+        &self.shown
+    }
+
     /// Every watch checked now: the watchlist's and the feeds' active ones.
     pub(super) fn watches(&self) -> Vec<Watch> {
         let mut watches = self.current.watches.clone();
@@ -82,6 +92,14 @@ impl Scheduler {
     /// gone ones dropped, the others keeping their due times.
     async fn replan(&mut self, pipeline: &Pipeline) {
         let watches = self.watches();
+        self.shown = if self.current.feeds.is_empty() {
+            self.current.clone()
+        } else {
+            Arc::new(Watchlist {
+                watches: watches.clone(),
+                ..(*self.current).clone()
+            })
+        };
         let known = known(pipeline, &self.plan, &watches).await;
         let now = self.clock.now();
         self.plan
