@@ -414,7 +414,12 @@ impl Pipeline {
             _ => None,
         };
         self.metrics.fetched(started.elapsed(), bytes);
-        let page = match fetched? {
+        let fetched = fetched?;
+        // The article's life starts when a check first reaches it; a store
+        // from before this was kept starts it at its first check since,
+        // even one answered 304 (else an adaptive watch would never age).
+        state.first_seen.get_or_insert(now);
+        let page = match fetched {
             Fetched::NotModified => return Ok(caught_up.unwrap_or(Outcome::NotModified)),
             Fetched::Page(page) => page,
         };
@@ -447,8 +452,7 @@ impl Pipeline {
         state.shrink = analysed.shrink;
         let anchor = analysed.anchor;
         let outcome = self.hand_over(watch, state, analysed.verdict?, now).await?;
-        // The article's life, for the adaptive schedule.
-        state.first_seen.get_or_insert(now);
+        // The page's stated publication, for the adaptive schedule.
         state.published = analysed.published.or(state.published);
         // Kept only while it names the version the state says is shown.
         state.shows = analysed

@@ -359,3 +359,29 @@ async fn the_running_daemon_reads_its_feeds_and_retires_a_removed_one() {
     shutdown.cancel();
     daemon.await.unwrap().unwrap();
 }
+
+/// Regression: a store from before the article's life was kept, whose page
+/// answers 304, must still start its life (else an adaptive watch never ages).
+#[tokio::test]
+async fn a_life_starts_at_the_first_check_even_one_answered_304() {
+    let story = support::Story::start(support::SEED_V1).await;
+    let checked = story.pipeline.check(story.watch(), Utc::now()).await;
+    let life = checked.life.expect("a baseline starts the life");
+    // The seed page states its publication in its metadata.
+    assert_eq!(
+        life.published,
+        Some("2022-04-22T10:55:00Z".parse().unwrap())
+    );
+    // As an older store's state: no life recorded.
+    let path = story.setup.store_dir().join("binance/state.json");
+    let mut state: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    for key in ["first_seen", "published", "last_change"] {
+        state.as_object_mut().unwrap().remove(key);
+    }
+    std::fs::write(&path, state.to_string()).unwrap();
+    let later = Utc::now();
+    let again = story.pipeline.check(story.watch(), later).await;
+    assert_eq!(again.result.unwrap().word(), "not-modified");
+    assert_eq!(again.life.map(|l| l.first_seen), Some(later));
+}
