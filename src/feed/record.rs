@@ -177,9 +177,14 @@ impl Record {
     }
 
     /// Retires the active entries older than `retire_after`, then those
-    /// past the `limit` newest. Returns whether any was retired.
+    /// past the `limit` newest, and forgets retired entries older than
+    /// twice `retire_after` (so that a busy feed's record stays small; a
+    /// feed rarely lists an entry that old, and its versions stay in the
+    /// store). Returns whether any was retired.
     pub fn retire(&mut self, feed: &Feed, now: DateTime<Utc>) -> bool {
         let retire_after = chrono::Duration::from_std(feed.retire_after).unwrap_or_default();
+        self.entries
+            .retain(|d| d.active() || now - d.born() < retire_after * 2);
         let mut active: Vec<usize> = (0..self.entries.len())
             .filter(|i| self.entries[*i].active())
             .collect();
@@ -311,6 +316,14 @@ mod tests {
         assert_eq!(active(&record), ["c"]);
         assert!(record.retire(&feed, at(50)));
         assert!(active(&record).is_empty());
+        // Retired entries are forgotten once twice as old as retire_after.
+        record.retire(&feed, at(96));
+        let kept: Vec<_> = record
+            .entries
+            .iter()
+            .filter_map(|d| d.title.as_deref())
+            .collect();
+        assert_eq!(kept, ["c"]);
         // A watch derived elsewhere (another shard) is not this one's.
         let mut shard = Record::default();
         assert!(
