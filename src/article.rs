@@ -15,6 +15,7 @@
 //!   character boundaries, non-empty, sorted by `start`, and never overlap
 //!   another range of the same [`Style`].
 
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 use unicode_normalization::UnicodeNormalization;
 
@@ -40,6 +41,12 @@ pub struct Article {
     /// page gives machine-readable time).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub published: Option<String>,
+    /// [`Article::published`] read as a time, when the page states it in a
+    /// form a machine can read (ISO 8601 / RFC 3339 as in JSON-LD
+    /// `datePublished` and `article:published_time`, or RFC 2822). The
+    /// adaptive schedule counts an article's age from it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub published_at: Option<DateTime<Utc>>,
     /// When it was last modified, as the page states it. Pages re-stamp this
     /// freely, so it is kept for the record but never compared.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -126,6 +133,35 @@ pub enum Style {
     Bold,
     /// `<i>`, `<em>`, or an italic font style.
     Italic,
+}
+
+/// A time as pages state it in their metadata: RFC 3339 (`2024-01-02T03:04:05Z`,
+/// with or without fractions or the offset's colon), a date and time without
+/// offset (read as UTC), a bare date (midnight UTC) or RFC 2822. `None` for
+/// prose such as "April 25, 2024", which no machine-readable field holds.
+pub fn parse_time(text: &str) -> Option<DateTime<Utc>> {
+    let text = text.trim();
+    if let Ok(time) = DateTime::parse_from_rfc3339(text) {
+        return Some(time.to_utc());
+    }
+    for format in ["%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%d %H:%M:%S%.f%z"] {
+        if let Ok(time) = DateTime::parse_from_str(text, format) {
+            return Some(time.to_utc());
+        }
+    }
+    for format in [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M:%S",
+    ] {
+        if let Ok(time) = NaiveDateTime::parse_from_str(text, format) {
+            return Some(time.and_utc());
+        }
+    }
+    if let Ok(date) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        return date.and_hms_opt(0, 0, 0).map(|t| t.and_utc());
+    }
+    DateTime::parse_from_rfc2822(text).ok().map(|t| t.to_utc())
 }
 
 impl Article {
@@ -315,6 +351,37 @@ mod tests {
     /// A version stored before titles were kept keeps the digest in its
     /// file name: an article without titles hashes exactly the bytes it
     /// hashed before titles existed, and this value pins that down.
+    #[test]
+    fn published_times_are_read_from_the_forms_pages_use() {
+        let at = |text: &str| parse_time(text).map(|t| t.to_rfc3339());
+        let cases = [
+            ("2024-01-02T03:04:05Z", Some("2024-01-02T03:04:05+00:00")),
+            (
+                "2022-04-22T10:55:00+02:00",
+                Some("2022-04-22T08:55:00+00:00"),
+            ),
+            (
+                "2015-02-24T19:56:33.374Z",
+                Some("2015-02-24T19:56:33.374+00:00"),
+            ),
+            (
+                "2024-01-02T03:04:05+0100",
+                Some("2024-01-02T02:04:05+00:00"),
+            ),
+            ("2024-01-02T03:04:05", Some("2024-01-02T03:04:05+00:00")),
+            ("2024-01-02", Some("2024-01-02T00:00:00+00:00")),
+            (
+                "Tue, 02 Jan 2024 03:04:05 GMT",
+                Some("2024-01-02T03:04:05+00:00"),
+            ),
+            ("April 25, 2024", None),
+            ("", None),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(at(text).as_deref(), expected, "{text}");
+        }
+    }
+
     #[test]
     fn fingerprints_of_versions_without_titles_are_unchanged() {
         assert_eq!(

@@ -21,7 +21,6 @@ mod announce;
 mod assemble;
 mod streak;
 
-use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -138,6 +137,9 @@ pub struct Checked {
     pub url: String,
     /// How it went.
     pub result: Result<Outcome, CheckError>,
+    /// What the watch's state knows of the article's life after the check
+    /// (published, first seen, last changed): the adaptive schedule's input.
+    pub life: Option<crate::schedule::Life>,
 }
 
 /// How the pipeline is driven, which sets how undelivered email is retried.
@@ -281,29 +283,32 @@ impl Pipeline {
         &self.notifier
     }
 
+    /// The HTTP client checks fetch with (feeds are read through it too).
+    pub fn fetcher(&self) -> &Fetcher {
+        &self.fetcher
+    }
+
     /// Where this pipeline counts fetches and alerts.
     pub fn metrics(&self) -> &Metrics {
         &self.metrics
     }
 
-    /// Which of `names` have never been checked (no check recorded in the
-    /// store). Reads each watch's state on a blocking thread.
+    /// The stored check state of each of `names` (what the scheduler needs
+    /// to know: ever checked, the article's life). Reads on a blocking
+    /// thread.
     ///
     /// # Errors
     ///
     /// When a state file cannot be read.
-    pub async fn never_checked(
+    pub async fn states(
         &self,
         names: Vec<WatchName>,
-    ) -> Result<HashSet<WatchName>, CheckError> {
+    ) -> Result<Vec<(WatchName, WatchState)>, CheckError> {
         self.on_store(move |store| {
-            let mut fresh = HashSet::new();
-            for name in names {
-                if store.state(&name)?.last_check.is_none() {
-                    fresh.insert(name);
-                }
-            }
-            Ok(fresh)
+            names
+                .into_iter()
+                .map(|name| Ok((name.clone(), store.state(&name)?)))
+                .collect()
         })
         .await
     }
@@ -353,6 +358,7 @@ impl Pipeline {
     /// failure is recorded in the watch's state and returned.
     pub async fn check(&self, watch: &Watch, now: DateTime<Utc>) -> Checked {
         let name = watch.name.clone();
+        let mut life = None;
         let result = match self.on_store(move |store| store.state(&name)).await {
             // A dry run records nothing of the check, not even its state.
             Ok(mut state) if self.dry_run => self.run(watch, &mut state, now).await,
@@ -362,6 +368,7 @@ impl Pipeline {
                 // Before the state is saved: a crash in between repeats the
                 // announcement, and with it the feed's update.
                 crate::changefeed::after_check(self.store.clone(), watch, &loaded, &state).await;
+                life = state.life();
                 self.settle(watch, loaded, state, result, now).await
             }
             Err(e) => Err(e),
@@ -370,6 +377,7 @@ impl Pipeline {
             watch: watch.name.clone(),
             url: watch.display_url(),
             result,
+            life,
         }
     }
 
@@ -410,7 +418,12 @@ impl Pipeline {
             _ => None,
         };
         self.metrics.fetched(started.elapsed(), bytes);
-        let page = match fetched? {
+        let fetched = fetched?;
+        // The article's life starts when a check first reaches it; a store
+        // from before this was kept starts it at its first check since,
+        // even one answered 304 (else an adaptive watch would never age).
+        state.first_seen.get_or_insert(now);
+        let page = match fetched {
             Fetched::NotModified => return Ok(caught_up.unwrap_or(Outcome::NotModified)),
             Fetched::Page(page) => page,
         };
@@ -443,6 +456,8 @@ impl Pipeline {
         state.shrink = analysed.shrink;
         let anchor = analysed.anchor;
         let outcome = self.hand_over(watch, state, analysed.verdict?, now).await?;
+        // The page's stated publication, for the adaptive schedule.
+        state.published = analysed.published.or(state.published);
         // Kept only while it names the version the state says is shown.
         state.shows = analysed
             .shows
@@ -487,6 +502,7 @@ impl Pipeline {
             self.send(step.alert(watch, now), watch).await?;
             state.announced = Some(step.to.version);
             state.current_version = Some(step.to.version);
+            state.last_change = Some(now);
             state.remember_alerted(step.from.version, step.to.version);
             last = Some(Outcome::Changed {
                 headline: step.headline,
@@ -520,6 +536,7 @@ impl Pipeline {
                 let (from, to) = (step.from.version, step.to.version);
                 state.announced = state.announced.max(Some(to));
                 state.current_version = Some(to);
+                state.last_change = Some(now);
                 state.remember_alerted(from, to);
                 Outcome::Changed {
                     headline: step.headline,
@@ -558,6 +575,7 @@ impl Pipeline {
         }
         state.remember_return(now, from, to);
         state.current_version = Some(to);
+        state.last_change = Some(now);
         Ok(Outcome::Reverted {
             headline: step.headline,
             from,

@@ -7,7 +7,8 @@
 
 // The pipeline's stages, in order.
 pub mod watchlist; // watchlist.toml → validated, typed settings and watches
-pub mod schedule; // crontab expressions; spreading checks due together
+pub mod schedule; // crontab expressions and the adaptive policy; spreading checks due together
+pub mod feed; // RSS/Atom feeds whose entries become watches; their records in the store
 pub mod fetch; // one HTTP client: conditional GET, retries, politeness, size cap
 pub mod charset; // which charset a page is really in; mojibake repaired and recognised
 pub mod extract; // HTML → Article (headline, metadata, body blocks with emphasis)

@@ -1,5 +1,6 @@
-//! When each watch is due: crontab expressions and the spreading of checks
-//! that fall due at the same moment.
+//! When each watch is due: its schedule policy (a crontab expression or the
+//! [`adaptive`] policy) and the spreading of checks that fall due at the
+//! same moment.
 //!
 //! Pure: every function takes the current time as an argument and nothing
 //! here sleeps or reads a clock. The daemon owns the timers.
@@ -11,6 +12,10 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use croner::Cron;
 use croner::parser::{CronParser, Seconds, Year};
+
+mod adaptive;
+
+pub use adaptive::{Adaptive, Life, Step, StepError};
 
 /// A parsed crontab expression: five fields (minute hour day-of-month month
 /// day-of-week), an optional leading seconds field, or a `@hourly`-style
@@ -125,6 +130,103 @@ impl fmt::Display for Schedule {
     }
 }
 
+/// How a watch is scheduled: on a crontab line, or by the adaptive policy
+/// that follows the article's age.
+#[derive(Debug, Clone)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "one policy per watch; boxing the crontab pattern would only add indirection"
+)]
+pub enum Policy {
+    /// Checked at every firing of a crontab expression.
+    Cron(Schedule),
+    /// Checked often while the article is young, then less, then no more.
+    Adaptive(Adaptive),
+}
+
+impl Policy {
+    /// The word that names the adaptive policy in the watchlist.
+    pub const ADAPTIVE: &'static str = "adaptive";
+    /// The hint shown with a rejected policy.
+    pub const HINT: &'static str = "write \"adaptive\", or a crontab line: 5 fields (minute hour day-of-month month day-of-week), \
+         e.g. \"*/30 * * * *\", an optional leading seconds field, or @hourly, @daily, @weekly";
+
+    /// Reads `text`: the word `adaptive` (with `adaptive`'s steps) or a
+    /// crontab expression.
+    ///
+    /// # Errors
+    ///
+    /// A [`ScheduleError`] when `text` is neither.
+    pub fn parse(text: &str, adaptive: &Adaptive) -> Result<Self, ScheduleError> {
+        if text.trim() == Self::ADAPTIVE {
+            return Ok(Policy::Adaptive(adaptive.clone()));
+        }
+        Schedule::parse(text).map(Policy::Cron)
+    }
+
+    /// The policy as written: the crontab expression, or `adaptive`.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Policy::Cron(schedule) => schedule.as_str(),
+            Policy::Adaptive(_) => Self::ADAPTIVE,
+        }
+    }
+
+    /// Whether two policies schedule alike (same expression, same steps).
+    pub fn same_as(&self, other: &Policy) -> bool {
+        match (self, other) {
+            (Policy::Cron(a), Policy::Cron(b)) => a.as_str() == b.as_str(),
+            (Policy::Adaptive(a), Policy::Adaptive(b)) => a == b,
+            _ => false,
+        }
+    }
+
+    /// When a watch keyed `key` is next due after a check at `now`, shifted
+    /// by its stable [`spread_offset`] within `max_spread`. `life` is what
+    /// the adaptive policy needs (a cron schedule ignores it). `None` when
+    /// it is never due again.
+    pub fn next_due(
+        &self,
+        key: &str,
+        now: DateTime<Utc>,
+        life: Option<&Life>,
+        zone: Tz,
+        max_spread: Duration,
+    ) -> Option<DateTime<Utc>> {
+        match self {
+            Policy::Cron(schedule) => schedule.next_due(key, now, zone, max_spread),
+            Policy::Adaptive(adaptive) => {
+                let due = adaptive.next_after(life, now)?;
+                let period = (due - now).to_std().unwrap_or(Duration::from_secs(3600));
+                let offset = spread_offset(key, period, max_spread);
+                Some(due + chrono::Duration::from_std(offset).unwrap_or_default())
+            }
+        }
+    }
+
+    /// The offset of a watch keyed `key` within the spread window, for a
+    /// check due at once.
+    pub fn spread(
+        &self,
+        key: &str,
+        now: DateTime<Utc>,
+        zone: Tz,
+        max_spread: Duration,
+    ) -> Duration {
+        let period = match self {
+            Policy::Cron(schedule) => schedule.period_after(now, zone),
+            Policy::Adaptive(adaptive) => adaptive.steps().first().map(|step| step.every),
+        };
+        spread_offset(key, period.unwrap_or(Duration::from_secs(3600)), max_spread)
+    }
+}
+
+impl fmt::Display for Policy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// The delay after its due time at which a watch is checked, so that many
 /// watches on the same schedule do not all fire in the same second.
 ///
@@ -230,6 +332,25 @@ mod tests {
         assert!(distinct.len() > 40);
         // A once-a-minute schedule is spread over at most 15 seconds.
         assert!(spread_offset("x", Duration::from_secs(60), max) < Duration::from_secs(15));
+    }
+
+    #[test]
+    fn a_policy_is_adaptive_or_a_crontab_line() {
+        let steps = Adaptive::default();
+        let adaptive = Policy::parse("adaptive", &steps).expect("the word");
+        assert!(matches!(adaptive, Policy::Adaptive(_)));
+        assert_eq!(adaptive.to_string(), "adaptive");
+        let cron = Policy::parse("0 * * * *", &steps).expect("a crontab line");
+        assert_eq!(cron.as_str(), "0 * * * *");
+        assert!(!cron.same_as(&adaptive));
+        assert!(Policy::parse("adaptively", &steps).is_err());
+        // An adaptive due time is the step's interval plus the watch's spread.
+        let now = DateTime::from_timestamp(1_777_000_000, 0).expect("valid time");
+        let due = adaptive
+            .next_due("story", now, None, Tz::UTC, Duration::from_secs(60))
+            .expect("young");
+        assert!(due >= now + chrono::Duration::minutes(15));
+        assert!(due < now + chrono::Duration::minutes(16));
     }
 
     #[test]

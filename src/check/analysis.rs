@@ -57,6 +57,8 @@ pub(super) struct Analysed {
     pub anchor: Option<Anchor>,
     /// The version the page shows now with its fingerprint, when known.
     pub shows: Option<Shown>,
+    /// When the page says the article was published, when it says so.
+    pub published: Option<DateTime<Utc>>,
 }
 
 /// Everything the blocking analysis needs, owned.
@@ -92,13 +94,14 @@ impl Analysis {
     /// Runs the analysis.
     pub fn run(mut self) -> Analysed {
         let mut shrink = self.shrink.take();
-        let (mut anchor, mut shows) = (None, None);
-        let verdict = self.judge(&mut shrink, &mut anchor, &mut shows);
+        let (mut anchor, mut shows, mut published) = (None, None, None);
+        let verdict = self.judge(&mut shrink, &mut anchor, &mut shows, &mut published);
         Analysed {
             verdict,
             shrink,
             anchor,
             shows,
+            published,
         }
     }
 
@@ -107,6 +110,7 @@ impl Analysis {
         shrink: &mut Option<Shrink>,
         anchor: &mut Option<Anchor>,
         shows: &mut Option<Shown>,
+        published: &mut Option<DateTime<Utc>>,
     ) -> Result<Verdict, CheckError> {
         let options = ExtractOptions {
             selector: self.watch.selector.as_ref().map(|s| s.selector.clone()),
@@ -127,6 +131,7 @@ impl Analysis {
         }
         *anchor = extracted.anchor;
         let article = extracted.article;
+        *published = article.published_at;
         let fingerprint = article.fingerprint();
         if let Some(shown) = &self.shown
             && Some(shown.version) == self.base

@@ -94,6 +94,11 @@ async fn stop_on_signal(shutdown: CancellationToken) {
 /// `redline check [NAME…]`; `quiet` hides the progress bar.
 pub async fn check(path: &Path, args: CheckArgs, quiet: bool) -> Outcome {
     let mut watchlist = load(path)?;
+    // The feeds' active entries are checked like the watchlist's own
+    // watches; reading the feeds for new entries is the daemon's job.
+    watchlist
+        .watches
+        .extend(crate::feed::active_watches(&watchlist));
     watchlist.take_share(args.shard);
     let selected = watchlist.select(&args.names).map_err(|unknown| {
         let names = watchlist.watches.iter().map(|w| w.name.as_str());

@@ -19,6 +19,7 @@ mod check;
 mod demo;
 mod email;
 mod extract;
+mod feeds;
 mod repair;
 mod versions;
 mod watches;

@@ -24,9 +24,14 @@ pub fn validate(path: &Path) -> Outcome {
     for warning in warnings(&watchlist) {
         eprintln!("redline: warning: {}: {warning}", path.display());
     }
+    let feeds = match watchlist.feeds.len() {
+        0 => String::new(),
+        1 => ", 1 feed".to_owned(),
+        n => format!(", {n} feeds"),
+    };
     writeln!(
         std::io::stdout(),
-        "{}: valid, {} watch{}",
+        "{}: valid, {} watch{}{feeds}",
         path.display(),
         watchlist.watches.len(),
         if watchlist.watches.len() == 1 {
@@ -72,13 +77,57 @@ pub struct ListArgs {
 }
 
 /// `redline list`: each watch with its schedule and next due time, its
-/// stored versions, its health and its last check or error.
+/// stored versions, its health and its last check or error; then each
+/// feed with the watches derived from its entries.
 pub fn list(path: &Path, args: ListArgs) -> Outcome {
     let watchlist = load(path)?;
     let store = Store::open_read_only(&watchlist.settings.snapshots);
     let now = Utc::now();
+    let rows = rows_of(&watchlist.watches, &watchlist.settings, &store, now)?;
+    let feeds = super::feeds::listed(&watchlist, store.root());
+    let mut feed_rows = Vec::new();
+    for listed in &feeds {
+        feed_rows.push(rows_of(&listed.active, &watchlist.settings, &store, now)?);
+    }
+    let mut out = std::io::stdout().lock();
+    if args.format == DataFormat::Json {
+        let mut json: Vec<_> = rows.iter().map(Row::json).collect();
+        for (listed, derived) in feeds.iter().zip(&feed_rows) {
+            for row in derived {
+                let mut value = row.json();
+                value["feed"] = listed.feed.name.as_str().into();
+                json.push(value);
+            }
+            json.extend(listed.retired_json());
+        }
+        writeln!(out, "{}", serde_json::to_string_pretty(&json)?)?;
+        return Ok(Exit::Success);
+    }
+    for row in &rows {
+        writeln!(out, "{}", row.text(now))?;
+    }
+    for (listed, derived) in feeds.iter().zip(&feed_rows) {
+        writeln!(out, "{}", listed.heading())?;
+        for row in derived {
+            // Indented under the feed's heading.
+            writeln!(out, "  {}", row.text(now).replace('\n', "\n  "))?;
+        }
+        for line in listed.retired_lines(now) {
+            writeln!(out, "{line}")?;
+        }
+    }
+    Ok(Exit::Success)
+}
+
+/// The rows of `watches`, each with what the store says of it.
+fn rows_of<'a>(
+    watches: &'a [Watch],
+    settings: &Settings,
+    store: &Store,
+    now: DateTime<Utc>,
+) -> Result<Vec<Row<'a>>, super::Failed> {
     let mut rows = Vec::new();
-    for watch in &watchlist.watches {
+    for watch in watches {
         // One damaged file must not hide every other watch: it is named,
         // and its watch listed with what can still be read.
         let state = store.state(&watch.name).unwrap_or_else(|e| {
@@ -86,18 +135,9 @@ pub fn list(path: &Path, args: ListArgs) -> Outcome {
             Default::default()
         });
         let versions = store.versions(&watch.name)?.len();
-        rows.push(Row::new(watch, &watchlist.settings, state, versions, now));
+        rows.push(Row::new(watch, settings, state, versions, now));
     }
-    let mut out = std::io::stdout().lock();
-    if args.format == DataFormat::Json {
-        let json: Vec<_> = rows.iter().map(Row::json).collect();
-        writeln!(out, "{}", serde_json::to_string_pretty(&json)?)?;
-        return Ok(Exit::Success);
-    }
-    for row in &rows {
-        writeln!(out, "{}", row.text(now))?;
-    }
-    Ok(Exit::Success)
+    Ok(rows)
 }
 
 /// One watch as `list` shows it.
@@ -119,12 +159,20 @@ impl<'a> Row<'a> {
     ) -> Self {
         let next_due = match state.last_check {
             None => Some(now),
-            Some(_) => watch.schedule.next_due(
-                watch.name.as_str(),
-                now,
-                settings.timezone,
-                settings.spread,
-            ),
+            // The adaptive policy counts from the last check, as the daemon does.
+            Some(last) => {
+                let base = match watch.schedule {
+                    crate::schedule::Policy::Adaptive(_) => last,
+                    crate::schedule::Policy::Cron(_) => now,
+                };
+                watch.schedule.next_due(
+                    watch.name.as_str(),
+                    base,
+                    state.life().as_ref(),
+                    settings.timezone,
+                    settings.spread,
+                )
+            }
         };
         Row {
             watch,
@@ -207,7 +255,7 @@ pub struct AddArgs {
     /// CSS selectors of parts to remove before comparing (repeatable).
     #[arg(long)]
     ignore: Vec<String>,
-    /// Crontab schedule (default: the watchlist's).
+    /// Crontab schedule, or `adaptive` (default: the watchlist's).
     #[arg(long)]
     schedule: Option<String>,
     /// Alert channels (repeatable; default: the watchlist's).

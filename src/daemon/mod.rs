@@ -16,27 +16,34 @@
 //! [`Pipeline::check`], logs and counts what comes back, and publishes its
 //! plan on the status [`Board`].
 
+mod clock;
+mod feeds;
 mod plan;
 mod reload;
+mod rounds;
+mod scheduler;
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::check::{Checked, Outcome, Pipeline};
 use crate::notify::email::Mailer;
+use crate::schedule::Life;
 use crate::status::Board;
 use crate::watchlist::{Watch, WatchName, Watchlist};
-use plan::Plan;
 use reload::{Reader, Requests, Trigger};
+use scheduler::Scheduler;
 
+pub use clock::{Clock, SystemClock};
 pub use reload::DEBOUNCE;
+pub use rounds::Rounds;
 
 /// The longest the scheduler sleeps when nothing is due sooner. It need
 /// not wake to look alive (`/healthz` compares the clock with the time it
@@ -75,13 +82,15 @@ pub async fn run_with(
 ) -> anyhow::Result<()> {
     let mut requests = Requests::start(&watchlist.path)
         .map_err(|e| anyhow::anyhow!("cannot listen for SIGHUP: {e}"))?;
-    let mut daemon = Daemon::start(watchlist, pipeline, board, shutdown.clone()).await;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let mut daemon = Daemon::start(watchlist, pipeline, board, shutdown.clone(), clock).await;
     loop {
+        let now = daemon.scheduler.clock.now();
         let wait = daemon
-            .plan
+            .scheduler
             .next_due()
-            .map_or(HEARTBEAT, |(_, due)| until(due).min(HEARTBEAT));
-        let wake = Utc::now() + chrono::Duration::from_std(wait).unwrap_or_default();
+            .map_or(HEARTBEAT, |due| until(due, now).min(HEARTBEAT));
+        let wake = now + chrono::Duration::from_std(wait).unwrap_or_default();
         daemon.board.sleeping_until(wake);
         tokio::select! {
             () = shutdown.cancelled() => break,
@@ -89,6 +98,10 @@ pub async fn run_with(
             Some(first) = requests.recv() => {
                 let trigger = requests.settle(first).await;
                 daemon.reload(trigger).await;
+            }
+            Some((name, life)) = daemon.results.recv() => daemon.scheduler.checked(&name, life),
+            Some((name, reading)) = daemon.readings.recv() => {
+                daemon.scheduler.feed_read(&name, reading, &daemon.pipeline).await;
             }
         }
         daemon.round();
@@ -99,17 +112,24 @@ pub async fn run_with(
 
 /// The running daemon's state, owned by its loop.
 struct Daemon {
-    /// The watchlist in force.
-    current: Arc<Watchlist>,
+    /// The watchlist, feeds and plan in force.
+    scheduler: Scheduler,
     /// The pipeline new checks start with.
     pipeline: Pipeline,
-    plan: Plan,
     checks: Checks,
     /// The email channel's delivery loop.
     delivery: Delivery,
     reader: Reader,
     board: Board,
+    /// The checks' results, as they end: the plan's input.
+    results: mpsc::UnboundedReceiver<(WatchName, Option<Life>)>,
+    /// Where feed readings, made beside the loop, come back.
+    readings: mpsc::UnboundedReceiver<(WatchName, Reading)>,
+    read: mpsc::UnboundedSender<(WatchName, Reading)>,
 }
+
+/// A feed's reading, or why it could not be read.
+type Reading = Result<feeds::Reading, crate::feed::FeedError>;
 
 impl Daemon {
     async fn start(
@@ -117,42 +137,63 @@ impl Daemon {
         pipeline: Pipeline,
         board: Board,
         shutdown: CancellationToken,
+        clock: Arc<dyn Clock>,
     ) -> Self {
+        let (done, results) = mpsc::unbounded_channel();
+        let (read, readings) = mpsc::unbounded_channel();
         let checks = Checks {
             tracker: TaskTracker::new(),
             limit: Arc::new(Semaphore::new(watchlist.settings.concurrency)),
             running: Arc::default(),
             shutdown: shutdown.clone(),
+            clock: clock.clone(),
+            done,
         };
-        let mut plan = Plan::default();
-        let fresh = never_checked(&pipeline, &plan, &watchlist).await;
-        plan.update(&watchlist, Utc::now(), &fresh);
+        let reader = Reader::new(&watchlist.path);
+        let scheduler = Scheduler::start(watchlist, &pipeline, clock).await;
         let mut delivery = Delivery {
             mailer: None,
             stop: shutdown.child_token(),
             task: None,
         };
         delivery.switch(pipeline.notifier().mailer(), &checks.tracker, &shutdown);
-        tracing::info!(watches = watchlist.watches.len(), store = %pipeline.store().root().display(), "daemon started");
-        if let Some((name, due)) = plan.next_due() {
+        tracing::info!(watches = scheduler.watches().len(), feeds = scheduler.current.feeds.len(), store = %pipeline.store().root().display(), "daemon started");
+        if let Some((name, due)) = scheduler.plan.next_due() {
             tracing::info!(watch = %name, at = %due, "first check");
         }
         let daemon = Daemon {
-            reader: Reader::new(&watchlist.path),
-            current: Arc::new(watchlist),
+            scheduler,
+            reader,
             pipeline,
-            plan,
             checks,
             delivery,
             board,
+            results,
+            readings,
+            read,
         };
         daemon.publish();
         daemon
     }
 
-    /// One round of the loop: starts the checks that are due.
+    /// One round of the loop: starts reading the feeds that are due
+    /// (beside the loop: a slow feed must not hold the checks up), then
+    /// starts the checks that are due.
     fn round(&mut self) {
-        for watch in self.plan.take_due(Utc::now(), &self.current.settings) {
+        for ask in self.scheduler.feeds_due() {
+            let (fetcher, read) = (self.pipeline.fetcher().clone(), self.read.clone());
+            let token = self.checks.shutdown.clone();
+            self.checks.tracker.spawn(async move {
+                tokio::select! {
+                    reading = feeds::read(&fetcher, &ask) => {
+                        // The loop may be gone at shutdown: nothing to take in then.
+                        let _ = read.send((ask.name, reading));
+                    }
+                    () = token.cancelled() => {}
+                }
+            });
+        }
+        for watch in self.scheduler.take_due() {
             self.checks.start(watch, &self.pipeline);
         }
         self.publish();
@@ -161,10 +202,10 @@ impl Daemon {
     /// Tells the status board (and the metrics) when each watch is due.
     fn publish(&self) {
         self.board.publish(
-            Utc::now(),
-            &self.current,
+            self.scheduler.clock.now(),
+            self.scheduler.shown(),
             self.pipeline.store().root(),
-            self.plan.due_times(),
+            self.scheduler.plan.due_times(),
         );
     }
 
@@ -174,9 +215,10 @@ impl Daemon {
         let Some(mut next) = self.reader.read(trigger) else {
             return;
         };
+        let current = self.scheduler.current.clone();
         // The shard names the store's lock and outbox: it waits for a restart.
         let asked = next.settings.shard;
-        next.settings.shard = self.current.settings.shard;
+        next.settings.shard = current.settings.shard;
         next.take_share(None);
         if asked.is_some() && asked != next.settings.shard {
             tracing::warn!("settings.shard changed; kept as before until a restart");
@@ -191,15 +233,15 @@ impl Daemon {
                 return;
             }
         };
-        let waiting = reload::restart_only_changes(&self.current, &next);
+        let waiting = reload::restart_only_changes(&current, &next);
         if !waiting.is_empty() {
             tracing::warn!(
                 "{} changed; kept as before until a restart (the running store and status server stay where they are)",
                 waiting.join(", ")
             );
         }
-        let applied = reload::applied_changes(&self.current, &next);
-        if next.settings.concurrency != self.current.settings.concurrency {
+        let applied = reload::applied_changes(&current, &next);
+        if next.settings.concurrency != current.settings.concurrency {
             // Checks in flight keep their permits of the old bound.
             self.checks.limit = Arc::new(Semaphore::new(next.settings.concurrency));
         }
@@ -210,19 +252,19 @@ impl Daemon {
             &shutdown,
         );
         self.pipeline = pipeline;
-        if applied.contains(&"settings.timezone") || applied.contains(&"settings.spread") {
-            // Every due time was computed in the old zone or window.
-            self.plan = Plan::default();
-        }
-        let fresh = never_checked(&self.pipeline, &self.plan, &next).await;
-        self.plan.update(&next, Utc::now(), &fresh);
+        // Every due time was computed in the old zone or window.
+        let reset = applied.contains(&"settings.timezone") || applied.contains(&"settings.spread");
+        let (watches, feeds) = (next.watches.len(), next.feeds.len());
+        self.scheduler
+            .apply(Some(next), &self.pipeline, reset)
+            .await;
         tracing::info!(
             trigger = trigger.word(),
-            watches = next.watches.len(),
+            watches,
+            feeds,
             applied = %applied.join(", "),
             "watchlist reloaded"
         );
-        self.current = Arc::new(next);
         self.publish();
     }
 }
@@ -236,6 +278,10 @@ struct Checks {
     /// The watches with a check in flight.
     running: Arc<Mutex<HashSet<WatchName>>>,
     shutdown: CancellationToken,
+    /// The time each check starts at.
+    clock: Arc<dyn Clock>,
+    /// Where each check's result goes back to the plan.
+    done: mpsc::UnboundedSender<(WatchName, Option<Life>)>,
 }
 
 impl Checks {
@@ -253,12 +299,15 @@ impl Checks {
             self.running.clone(),
             self.shutdown.clone(),
         );
+        let (clock, done) = (self.clock.clone(), self.done.clone());
         self.tracker.spawn(async move {
             if let Ok(_permit) = limit.acquire_owned().await {
                 tokio::select! {
-                    checked = pipeline.check(&watch, Utc::now()) => {
+                    checked = pipeline.check(&watch, clock.now()) => {
                         log_checked(&checked);
                         pipeline.metrics().checked(&checked);
+                        // The loop may be gone at shutdown: nothing to plan then.
+                        let _ = done.send((checked.watch, checked.life));
                     }
                     () = token.cancelled() => tracing::info!(watch = %watch.name, "check abandoned at shutdown"),
                 }
@@ -343,30 +392,6 @@ pub fn log_checked(checked: &Checked) {
     }
 }
 
-fn until(due: DateTime<Utc>) -> Duration {
-    (due - Utc::now()).to_std().unwrap_or(Duration::ZERO)
-}
-
-/// The watches of `watchlist` new to `plan` that were never checked: they
-/// get their baseline at once rather than at their first scheduled firing,
-/// which may be hours away. A store that cannot say is taken as "checked",
-/// so the watch simply waits for its schedule.
-async fn never_checked(
-    pipeline: &Pipeline,
-    plan: &Plan,
-    watchlist: &Watchlist,
-) -> HashSet<WatchName> {
-    let new: Vec<WatchName> = watchlist
-        .watches
-        .iter()
-        .filter(|w| !plan.knows(&w.name))
-        .map(|w| w.name.clone())
-        .collect();
-    pipeline.never_checked(new).await.unwrap_or_else(|e| {
-        tracing::warn!(
-            "cannot read check state; new watches wait for their schedule: {}",
-            crate::error_chain(&e)
-        );
-        HashSet::new()
-    })
+fn until(due: DateTime<Utc>, now: DateTime<Utc>) -> Duration {
+    (due - now).to_std().unwrap_or(Duration::ZERO)
 }

@@ -1,21 +1,42 @@
-//! When each watch is next due: its cron schedule, shifted by its stable
+//! When each watch is next due: its schedule policy (a cron schedule or
+//! the adaptive policy fed by the checks' results), shifted by its stable
 //! spread offset, and "at once" for a watch never checked.
 //!
 //! A pure part of the daemon: it takes the time as an argument and never
-//! reads a clock, a file or the store.
+//! reads a clock, a file or the store. What the store knows of each watch
+//! comes in through [`Known`], and each check's result through
+//! [`Plan::checked`].
 
-use std::collections::{HashMap, HashSet};
-use std::time::Duration;
+use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 
-use crate::schedule;
-use crate::watchlist::{Settings, Watch, WatchName, Watchlist};
+use crate::schedule::{Life, Policy};
+use crate::watchlist::{Settings, Watch, WatchName};
 
 /// When each watch is next due.
 #[derive(Debug, Default)]
 pub(super) struct Plan {
-    entries: HashMap<WatchName, (Watch, DateTime<Utc>)>,
+    entries: HashMap<WatchName, Entry>,
+}
+
+/// One planned watch.
+#[derive(Debug)]
+struct Entry {
+    watch: Watch,
+    /// `None`: never due again (an adaptive watch past its last step).
+    due: Option<DateTime<Utc>>,
+    /// What the last check said of the article's life.
+    life: Option<Life>,
+}
+
+/// What the store says of a watch new to the plan.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Known {
+    /// Never checked: its baseline is taken at once.
+    pub(super) fresh: bool,
+    /// The article's life, from its state.
+    pub(super) life: Option<Life>,
 }
 
 impl Plan {
@@ -24,23 +45,43 @@ impl Plan {
         self.entries.contains_key(name)
     }
 
-    /// Takes in a (re)loaded watchlist: new watches are planned (at once
-    /// when in `fresh`, the never checked), removed ones dropped, and a
-    /// watch whose schedule is unchanged keeps its due time.
-    pub(super) fn update(
+    /// Takes in a (re)loaded list of watches: new ones are planned (at once
+    /// when `known` says they were never checked), removed ones dropped, and
+    /// a watch whose schedule policy is unchanged keeps its due time.
+    pub(super) fn update<'a>(
         &mut self,
-        watchlist: &Watchlist,
+        watches: impl IntoIterator<Item = &'a Watch>,
+        settings: &Settings,
         now: DateTime<Utc>,
-        fresh: &HashSet<WatchName>,
+        known: &HashMap<WatchName, Known>,
     ) {
         let mut entries = HashMap::new();
-        for watch in &watchlist.watches {
-            let due = match self.entries.remove(&watch.name) {
-                Some((old, due)) if old.schedule.as_str() == watch.schedule.as_str() => due,
-                _ if fresh.contains(&watch.name) => now + spread(watch, &watchlist.settings, now),
-                _ => next_due(watch, &watchlist.settings, now),
+        for watch in watches {
+            let entry = match self.entries.remove(&watch.name) {
+                Some(old) if old.watch.schedule.same_as(&watch.schedule) => Entry {
+                    watch: watch.clone(),
+                    ..old
+                },
+                Some(old) => Entry {
+                    due: next_due(watch, settings, now, old.life.as_ref()),
+                    watch: watch.clone(),
+                    life: old.life,
+                },
+                None => {
+                    let known = known.get(&watch.name).cloned().unwrap_or_default();
+                    let due = if known.fresh {
+                        Some(now + spread(watch, settings, now))
+                    } else {
+                        next_due(watch, settings, now, known.life.as_ref())
+                    };
+                    Entry {
+                        watch: watch.clone(),
+                        due,
+                        life: known.life,
+                    }
+                }
             };
-            entries.insert(watch.name.clone(), (watch.clone(), due));
+            entries.insert(watch.name.clone(), entry);
         }
         self.entries = entries;
     }
@@ -49,49 +90,148 @@ impl Plan {
     pub(super) fn next_due(&self) -> Option<(&WatchName, DateTime<Utc>)> {
         self.entries
             .iter()
-            .map(|(name, (_, due))| (name, *due))
+            .filter_map(|(name, entry)| Some((name, entry.due?)))
             .min_by_key(|(_, due)| *due)
     }
 
-    /// Every watch with its next due time.
+    /// Every watch still due some time, with its next due time.
     pub(super) fn due_times(&self) -> HashMap<WatchName, DateTime<Utc>> {
         self.entries
             .iter()
-            .map(|(name, (_, due))| (name.clone(), *due))
+            .filter_map(|(name, entry)| Some((name.clone(), entry.due?)))
             .collect()
     }
 
-    /// The watches due at `now`, each planned again for its next firing.
+    /// The watches due at `now`, each planned again for its next firing
+    /// (an adaptive one provisionally: its check's result replans it).
     pub(super) fn take_due(&mut self, now: DateTime<Utc>, settings: &Settings) -> Vec<Watch> {
         let mut due = Vec::new();
-        for (watch, at) in self.entries.values_mut() {
-            if *at <= now {
-                due.push(watch.clone());
-                *at = next_due(watch, settings, now);
+        for entry in self.entries.values_mut() {
+            if entry.due.is_some_and(|at| at <= now) {
+                due.push(entry.watch.clone());
+                entry.due = next_due(&entry.watch, settings, now, entry.life.as_ref());
             }
         }
         due
     }
+
+    /// Takes in a check's result: an adaptive watch is planned from the
+    /// article's life as the check left it (a change makes it young
+    /// again). `now` is when the check ended.
+    pub(super) fn checked(
+        &mut self,
+        name: &WatchName,
+        life: Option<Life>,
+        now: DateTime<Utc>,
+        settings: &Settings,
+    ) {
+        let Some(entry) = self.entries.get_mut(name) else {
+            return;
+        };
+        entry.life = life.or(entry.life);
+        if matches!(entry.watch.schedule, Policy::Adaptive(_)) {
+            entry.due = next_due(&entry.watch, settings, now, entry.life.as_ref());
+        }
+    }
 }
 
-/// The next firing of `watch` after `now`, shifted by its stable spread offset.
-fn next_due(watch: &Watch, settings: &Settings, now: DateTime<Utc>) -> DateTime<Utc> {
-    let zone = settings.timezone;
-    let Some(fire) = watch.schedule.next_after(now, zone) else {
+/// The next time `watch` is due after a check at `now`, shifted by its
+/// stable spread offset; `None` when its policy says never.
+fn next_due(
+    watch: &Watch,
+    settings: &Settings,
+    now: DateTime<Utc>,
+    life: Option<&Life>,
+) -> Option<DateTime<Utc>> {
+    let due = watch.schedule.next_due(
+        watch.name.as_str(),
+        now,
+        life,
+        settings.timezone,
+        settings.spread,
+    );
+    match (&watch.schedule, due) {
         // Validation refuses schedules that never fire; a year-long wait is
         // the safe reading of one that stops firing later.
-        return now + chrono::Duration::days(365);
-    };
-    fire + spread(watch, settings, now)
+        (Policy::Cron(_), None) => Some(now + chrono::Duration::days(365)),
+        (_, due) => due,
+    }
 }
 
 /// The watch's stable offset within the window over which checks due
 /// together are spread.
 fn spread(watch: &Watch, settings: &Settings, now: DateTime<Utc>) -> chrono::Duration {
-    let period = watch
-        .schedule
-        .period_after(now, settings.timezone)
-        .unwrap_or(Duration::from_secs(3600));
-    let offset = schedule::spread_offset(watch.name.as_str(), period, settings.spread);
+    let offset =
+        watch
+            .schedule
+            .spread(watch.name.as_str(), now, settings.timezone, settings.spread);
     chrono::Duration::from_std(offset).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::watchlist::Watchlist;
+    use std::path::Path;
+
+    fn watchlist() -> Watchlist {
+        let text = "[settings]\nspread = \"0s\"\n\
+            [[watch]]\nname = \"young\"\nurl = \"https://e.org/a\"\nschedule = \"adaptive\"\n\
+            [[watch]]\nname = \"hourly\"\nurl = \"https://e.org/b\"\nschedule = \"0 * * * *\"\n";
+        Watchlist::parse(text, Path::new("/w/watchlist.toml")).expect("valid")
+    }
+
+    fn at(minutes: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(1_777_000_000, 0).expect("valid time")
+            + chrono::Duration::minutes(minutes)
+    }
+
+    fn name(text: &str) -> WatchName {
+        WatchName::parse(text).expect("valid name")
+    }
+
+    #[test]
+    fn adaptive_watches_follow_the_article_life_the_checks_report() {
+        let list = watchlist();
+        let mut plan = Plan::default();
+        let fresh = Known {
+            fresh: true,
+            life: None,
+        };
+        let known = HashMap::from([(name("young"), fresh.clone()), (name("hourly"), fresh)]);
+        plan.update(&list.watches, &list.settings, at(0), &known);
+        // Both never checked: due at once.
+        let due: Vec<_> = plan.take_due(at(0), &list.settings);
+        assert_eq!(due.len(), 2);
+        let born = Life {
+            published: Some(at(-10)),
+            first_seen: at(0),
+            changed: None,
+        };
+        plan.checked(&name("young"), Some(born), at(0), &list.settings);
+        plan.checked(&name("hourly"), None, at(0), &list.settings);
+        let times = plan.due_times();
+        // Published ten minutes ago: every 15 minutes. The cron watch keeps its firing.
+        assert_eq!(times[&name("young")], at(15));
+        assert!(times[&name("hourly")] > at(0) && times[&name("hourly")] <= at(60));
+        // Four hours later (no change): hourly.
+        plan.checked(&name("young"), Some(born), at(240), &list.settings);
+        assert_eq!(plan.due_times()[&name("young")], at(300));
+        // A change at that check: young again.
+        let changed = Life {
+            changed: Some(at(240)),
+            ..born
+        };
+        plan.checked(&name("young"), Some(changed), at(240), &list.settings);
+        assert_eq!(plan.due_times()[&name("young")], at(255));
+        // Forty days without change: never due again.
+        plan.checked(
+            &name("young"),
+            Some(changed),
+            at(40 * 24 * 60),
+            &list.settings,
+        );
+        assert!(!plan.due_times().contains_key(&name("young")));
+        assert_eq!(plan.next_due().map(|(n, _)| n.as_str()), Some("hourly"));
+    }
 }

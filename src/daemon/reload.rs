@@ -230,8 +230,9 @@ pub(super) fn applied_changes(current: &Watchlist, next: &Watchlist) -> Vec<&'st
     // the password.
     let same =
         |a: &dyn std::fmt::Debug, b: &dyn std::fmt::Debug| format!("{a:?}") == format!("{b:?}");
-    let fields: [(&'static str, bool); 13] = [
+    let fields: [(&'static str, bool); 14] = [
         ("settings.schedule", same(&o.schedule, &n.schedule)),
+        ("settings.adaptive", o.adaptive == n.adaptive),
         ("settings.timezone", o.timezone == n.timezone),
         ("settings.notify", o.notify == n.notify),
         ("settings.user_agent", o.user_agent == n.user_agent),

@@ -118,6 +118,10 @@ fn article_of(
         headline: metadata.headline,
         titles: Some(metadata.titles),
         byline: metadata.byline,
+        published_at: metadata
+            .published
+            .as_deref()
+            .and_then(crate::article::parse_time),
         published: metadata.published,
         modified: metadata.modified,
         canonical_url: metadata.canonical_url,

@@ -428,7 +428,14 @@ fn is_html_type(content_type: &str) -> bool {
         .to_ascii_lowercase();
     matches!(
         essence.as_str(),
-        "text/html" | "application/xhtml+xml" | "text/plain" | "application/xml" | "text/xml"
+        "text/html"
+            | "application/xhtml+xml"
+            | "text/plain"
+            | "application/xml"
+            | "text/xml"
+            // Feeds are read by the same client as pages.
+            | "application/rss+xml"
+            | "application/atom+xml"
     )
 }
 

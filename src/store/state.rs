@@ -66,6 +66,17 @@ pub struct WatchState {
     /// the next one extracts from the same place (see `extract::anchor`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub anchor: Option<crate::extract::Anchor>,
+    /// When the article was published, as its page's metadata last said
+    /// (typed), for the adaptive schedule.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub published: Option<DateTime<Utc>>,
+    /// When a check first read the article (for a watch older than this
+    /// field: the first check that knew it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_seen: Option<DateTime<Utc>>,
+    /// When a change, or a return to an earlier version, was last stored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_change: Option<DateTime<Utc>>,
 }
 
 /// A stored version and its fingerprint.
@@ -112,6 +123,16 @@ pub struct Return {
 pub const STATE_MEMORY: usize = 200;
 
 impl WatchState {
+    /// What the adaptive schedule knows of the article's life; `None`
+    /// until a check read it.
+    pub fn life(&self) -> Option<crate::schedule::Life> {
+        self.first_seen.map(|first_seen| crate::schedule::Life {
+            published: self.published,
+            first_seen,
+            changed: self.last_change,
+        })
+    }
+
     /// Records that the move `from → to` was alerted.
     pub fn remember_alerted(&mut self, from: u32, to: u32) {
         if !self.was_alerted(from, to) {

@@ -1,7 +1,7 @@
 //! The watchlist: parsing and validating `watchlist.toml` into typed values.
 //!
 //! Configuration owns its schema: every table (`[settings]`, `[email]`,
-//! `[[watch]]` and a watch's `email = { … }`) has its raw shape in `raw`,
+//! `[[watch]]`, `[[feed]]` and a watch's `email = { … }`) has its raw shape in `raw`,
 //! its validated values here and in [`email`], and reports problems through
 //! the one collector of `problems`. Channels and the pipeline depend on
 //! these types, never the reverse.
@@ -19,9 +19,10 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use crate::schedule::Schedule;
+use crate::schedule::{Adaptive, Policy, Schedule};
 
 pub mod email;
+mod feed;
 mod problems;
 mod raw;
 mod redact;
@@ -29,6 +30,7 @@ mod shard;
 mod validate;
 mod validate_email;
 
+pub use feed::Feed;
 pub use problems::{FieldError, Problem, WatchlistError};
 pub use raw::{RawEmailSettings, RawList, RawWatchEmail};
 pub use shard::{Shard, ShardError};
@@ -98,6 +100,8 @@ pub struct Watchlist {
     pub email: Option<email::EmailSettings>,
     /// The watches, in file order.
     pub watches: Vec<Watch>,
+    /// The feeds whose entries become watches, in file order.
+    pub feeds: Vec<Feed>,
 }
 
 /// Global settings. Every default lives in [`Settings::default`] and nowhere else.
@@ -105,8 +109,10 @@ pub struct Watchlist {
 pub struct Settings {
     /// The snapshot store's folder (absolute, resolved against the watchlist's folder).
     pub snapshots: PathBuf,
-    /// The schedule of watches that set none.
-    pub schedule: Schedule,
+    /// The schedule policy of watches that set none.
+    pub schedule: Policy,
+    /// The steps of the `adaptive` schedule policy.
+    pub adaptive: Adaptive,
     /// The time zone in which schedules are read.
     pub timezone: Tz,
     /// The channels of watches that set none.
@@ -141,7 +147,10 @@ impl Settings {
     pub fn default_in(base: &Path) -> Self {
         Settings {
             snapshots: base.join("snapshots"),
-            schedule: Schedule::parse("*/30 * * * *").expect("the default schedule is valid"),
+            schedule: Policy::Cron(
+                Schedule::parse("*/30 * * * *").expect("the default schedule is valid"),
+            ),
+            adaptive: Adaptive::default(),
             timezone: Tz::UTC,
             notify: vec![Channel::Log],
             user_agent: default_user_agent(),
@@ -180,8 +189,8 @@ pub struct Watch {
     pub ignore: Vec<CssSelector>,
     /// Patterns of text masked before comparison (e.g. relative times).
     pub ignore_text: Vec<regex::Regex>,
-    /// When it is checked.
-    pub schedule: Schedule,
+    /// When it is checked: a crontab line or the adaptive policy.
+    pub schedule: Policy,
     /// Where its alerts go.
     pub notify: Vec<Channel>,
     /// Its email recipients and digest, over the `[email]` defaults.
@@ -279,6 +288,7 @@ impl Watchlist {
             settings: valid.settings,
             email: valid.email,
             watches: valid.watches,
+            feeds: valid.feeds,
         })
     }
 

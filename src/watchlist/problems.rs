@@ -14,7 +14,7 @@ use std::time::Duration;
 use toml::Spanned;
 
 use super::Channel;
-use crate::schedule::Schedule;
+use crate::schedule::{Adaptive, Policy, Schedule};
 
 /// One problem found while validating a watchlist, located by the byte span
 /// of the offending value so that the error can name its line.
@@ -175,6 +175,37 @@ impl Collector {
         self.parse(value, field, Some(Schedule::HINT), |s| {
             Schedule::parse(s).map_err(|e| e.to_string().trim_end_matches('.').to_owned())
         })
+    }
+
+    /// A schedule policy: `adaptive` (on `adaptive`'s steps) or a crontab line.
+    pub fn policy(
+        &mut self,
+        value: &Spanned<String>,
+        field: &str,
+        adaptive: &Adaptive,
+    ) -> Option<Policy> {
+        self.parse(value, field, Some(Policy::HINT), |s| {
+            Policy::parse(s, adaptive).map_err(|e| e.to_string().trim_end_matches('.').to_owned())
+        })
+    }
+
+    /// The steps of the adaptive policy, each `every INTERVAL until AGE`.
+    pub fn steps(&mut self, value: &super::RawList, field: &str) -> Option<Adaptive> {
+        let texts: Vec<&str> = value
+            .get_ref()
+            .iter()
+            .map(|s| s.get_ref().as_str())
+            .collect();
+        match Adaptive::parse(&texts) {
+            Ok(adaptive) => Some(adaptive),
+            Err(e) => {
+                // The span of the step at fault, else the whole list's.
+                let at = value.get_ref().iter().find(|s| *s.get_ref() == e.step);
+                let span = at.map_or(value.span(), |s| s.span());
+                self.fail_at(Some(span), field, e.to_string(), Some(Adaptive::HINT));
+                None
+            }
+        }
     }
 
     /// A whole number in `range`.

@@ -1,5 +1,6 @@
 //! The watchlist file's shape before validation: every table of it,
-//! `[settings]`, `[email]`, `[[watch]]` and a watch's `email = { … }`.
+//! `[settings]`, `[email]`, `[[watch]]` and a watch's `email = { … }`
+//! (`[[feed]]`'s shape is `feed`'s).
 //!
 //! Every value is `Spanned`, so that a problem found later can still name
 //! its line. Unknown keys are refused here (`deny_unknown_fields`). Each
@@ -25,6 +26,7 @@ pub(super) struct RawWatchlist {
     /// Whether the file has an `[email]` table, even one that could not be read.
     pub(super) has_email: bool,
     pub(super) watches: Vec<Spanned<RawWatch>>,
+    pub(super) feeds: Vec<Spanned<super::feed::RawFeed>>,
 }
 
 impl RawWatchlist {
@@ -48,10 +50,12 @@ impl RawWatchlist {
                     raw.has_email = true;
                     raw.email = shape(text, value, c);
                 }
-                "watch" => raw.watches = watches(text, value, c),
+                "watch" => raw.watches = tables(text, value, "watch", c),
+                "feed" => raw.feeds = tables(text, value, "feed", c),
                 other => {
-                    let message =
-                        format!("unknown table `{other}`, expected `settings`, `email` or `watch`");
+                    let message = format!(
+                        "unknown table `{other}`, expected `settings`, `email`, `watch` or `feed`"
+                    );
                     let hint = "check the spelling; the shipped watchlist.toml lists every key with a comment";
                     c.fail(Some(&key), other, message, Some(hint));
                 }
@@ -95,8 +99,13 @@ fn unknown_field(message: &str) -> Option<&str> {
         .map(|(key, _)| key)
 }
 
-/// The `[[watch]]` tables, each read on its own.
-fn watches(text: &str, value: Spanned<DeValue<'_>>, c: &mut Collector) -> Vec<Spanned<RawWatch>> {
+/// The `[[watch]]` or `[[feed]]` tables (`key`), each read on its own.
+fn tables<T: for<'de> Deserialize<'de>>(
+    text: &str,
+    value: Spanned<DeValue<'_>>,
+    key: &str,
+    c: &mut Collector,
+) -> Vec<Spanned<T>> {
     let span = value.span();
     match value.into_inner() {
         DeValue::Array(items) => items
@@ -104,12 +113,12 @@ fn watches(text: &str, value: Spanned<DeValue<'_>>, c: &mut Collector) -> Vec<Sp
             .filter_map(|item| shape(text, item.clone(), c))
             .collect(),
         _ => {
-            let hint = "write each watch as a [[watch]] table";
+            let hint = format!("write each {key} as a [[{key}]] table");
             c.fail_at(
                 Some(span),
-                "watch",
-                "`watch` is not a list of tables",
-                Some(hint),
+                key,
+                format!("`{key}` is not a list of tables"),
+                Some(&hint),
             );
             Vec::new()
         }
@@ -122,6 +131,7 @@ fn watches(text: &str, value: Spanned<DeValue<'_>>, c: &mut Collector) -> Vec<Sp
 pub(super) struct RawSettings {
     pub(super) snapshots: Option<Spanned<String>>,
     pub(super) schedule: Option<Spanned<String>>,
+    pub(super) adaptive: Option<RawList>,
     pub(super) timezone: Option<Spanned<String>>,
     pub(super) notify: Option<RawList>,
     pub(super) user_agent: Option<Spanned<String>>,

@@ -36,8 +36,19 @@ pub(super) fn validate(text: &str, path: &Path) -> Result<Validated, Vec<Problem
         .map(|settings| settings.resolve_paths(&base));
     let settings = validate_settings(raw.settings.unwrap_or_default(), &base, &mut c);
     let watches = validate_watches(&raw.watches, &settings, &mut c);
+    let feeds = super::feed::validate_feeds(&raw.feeds, &settings, &watches, &mut c);
     // The email channel needs the [email] table; say so where it is asked for.
     if !raw.has_email {
+        for feed in &feeds {
+            if feed.notify.contains(&Channel::Email) {
+                c.fail_at(
+                    None,
+                    &format!("feed.{}.notify", feed.name),
+                    "the email channel needs an [email] table",
+                    Some("add [email] with server, from and to (see README), or use notify = [\"log\"]"),
+                );
+            }
+        }
         for (watch, raw_watch) in watches.iter().zip(&raw.watches) {
             if watch.notify.contains(&Channel::Email) {
                 let span = raw_watch
@@ -59,6 +70,7 @@ pub(super) fn validate(text: &str, path: &Path) -> Result<Validated, Vec<Problem
             settings,
             email,
             watches,
+            feeds,
         });
     }
     Err(c.locate(text))
@@ -69,6 +81,7 @@ pub(super) struct Validated {
     pub(super) settings: Settings,
     pub(super) email: Option<EmailSettings>,
     pub(super) watches: Vec<Watch>,
+    pub(super) feeds: Vec<super::Feed>,
 }
 
 fn validate_settings(raw: RawSettings, base: &Path, check: &mut Collector) -> Settings {
@@ -76,17 +89,7 @@ fn validate_settings(raw: RawSettings, base: &Path, check: &mut Collector) -> Se
     if let Some(v) = &raw.snapshots {
         s.snapshots = base.join(v.get_ref());
     }
-    if let Some(v) = &raw.schedule {
-        s.schedule = check.schedule(v, "settings.schedule").unwrap_or(s.schedule);
-    }
-    if let Some(v) = &raw.timezone {
-        let hint = Some("use an IANA time zone name such as \"UTC\" or \"Europe/Berlin\"");
-        s.timezone = check
-            .parse(v, "settings.timezone", hint, |z| {
-                Tz::from_str(z).map_err(|_| format!("unknown time zone `{z}`"))
-            })
-            .unwrap_or(s.timezone);
-    }
+    validate_schedules(&raw, &mut s, check);
     if let Some(v) = &raw.notify {
         s.notify = check.channels(v, "settings.notify").unwrap_or(s.notify);
     }
@@ -146,6 +149,29 @@ fn validate_settings(raw: RawSettings, base: &Path, check: &mut Collector) -> Se
     s
 }
 
+/// `[settings]`' schedule keys: the adaptive steps, the default policy
+/// (which may name them) and the time zone.
+fn validate_schedules(raw: &RawSettings, s: &mut Settings, check: &mut Collector) {
+    // The steps first: `schedule = "adaptive"` takes them.
+    if let Some(v) = &raw.adaptive
+        && let Some(adaptive) = check.steps(v, "settings.adaptive")
+    {
+        s.adaptive = adaptive;
+    }
+    if let Some(v) = &raw.schedule
+        && let Some(policy) = check.policy(v, "settings.schedule", &s.adaptive)
+    {
+        s.schedule = policy;
+    }
+    if let Some(v) = &raw.timezone {
+        let hint = Some("use an IANA time zone name such as \"UTC\" or \"Europe/Berlin\"");
+        let zone = check.parse(v, "settings.timezone", hint, |z| {
+            Tz::from_str(z).map_err(|_| format!("unknown time zone `{z}`"))
+        });
+        s.timezone = zone.unwrap_or(s.timezone);
+    }
+}
+
 fn validate_watches(
     raw: &[Spanned<RawWatch>],
     settings: &Settings,
@@ -193,39 +219,90 @@ fn validate_watch(
     let name = check.parse(&w.name, &f("name"), Some(name_hint), WatchName::parse);
     let url_hint = "write a full address such as \"https://example.org/news/story\"";
     let url = check.parse(&w.url, &f("url"), Some(url_hint), parse_url);
+    let common = RawCommon {
+        selector: w.selector.as_ref(),
+        ignore: &w.ignore,
+        ignore_text: &w.ignore_text,
+        schedule: w.schedule.as_ref(),
+        notify: w.notify.as_ref(),
+        email: w.email.as_ref(),
+    };
+    let valid = validate_common(&common, label, settings.schedule.clone(), settings, check);
+    let (name, url, valid) = (name?, url?, valid?);
+    Some(Watch {
+        name,
+        url,
+        selector: valid.selector,
+        ignore: valid.ignore,
+        ignore_text: valid.ignore_text,
+        schedule: valid.schedule,
+        notify: valid.notify,
+        email: valid.email,
+    })
+}
+
+/// The keys a `[[watch]]` shares with a `[[feed]]` (whose values become
+/// its derived watches'), as written.
+pub(super) struct RawCommon<'a> {
+    pub(super) selector: Option<&'a Spanned<String>>,
+    pub(super) ignore: &'a [Spanned<String>],
+    pub(super) ignore_text: &'a [Spanned<String>],
+    pub(super) schedule: Option<&'a Spanned<String>>,
+    pub(super) notify: Option<&'a super::RawList>,
+    pub(super) email: Option<&'a super::RawWatchEmail>,
+}
+
+/// Those keys, validated.
+pub(super) struct Common {
+    pub(super) selector: Option<CssSelector>,
+    pub(super) ignore: Vec<CssSelector>,
+    pub(super) ignore_text: Vec<regex::Regex>,
+    pub(super) schedule: super::Policy,
+    pub(super) notify: Vec<Channel>,
+    pub(super) email: WatchEmail,
+}
+
+/// Validates the keys a watch and a feed share, under `label`; `schedule`
+/// is the policy when none is written. `None` when any is invalid.
+pub(super) fn validate_common(
+    w: &RawCommon<'_>,
+    label: &str,
+    schedule: super::Policy,
+    settings: &Settings,
+    check: &mut Collector,
+) -> Option<Common> {
+    let f = |key: &str| format!("{label}.{key}");
     let selector_hint = "try the selector with `redline extract URL --selector CSS`";
     // Every field is checked even after a bad one, so that one pass names
     // every problem of the watch.
-    let selector = match &w.selector {
+    let selector = match w.selector {
         Some(s) => check
             .parse(s, &f("selector"), Some(selector_hint), CssSelector::parse)
             .map(Some),
         None => Some(None),
     };
     let ignore_hint = "ignore takes CSS selectors such as \".newsletter-box\"";
-    let ignore = check.every(&w.ignore, |c, s| {
+    let ignore = check.every(w.ignore, |c, s| {
         c.parse(s, &f("ignore"), Some(ignore_hint), CssSelector::parse)
     });
     let regex_hint =
         "write a regular expression in single quotes, which keep backslashes: '\\d+ minutes ago'";
-    let ignore_text = check.every(&w.ignore_text, |c, s| {
+    let ignore_text = check.every(w.ignore_text, |c, s| {
         c.parse(s, &f("ignore_text"), Some(regex_hint), parse_regex)
     });
-    let schedule = match &w.schedule {
-        Some(s) => check.schedule(s, &f("schedule")),
-        None => Some(settings.schedule.clone()),
+    let schedule = match w.schedule {
+        Some(s) => check.policy(s, &f("schedule"), &settings.adaptive),
+        None => Some(schedule),
     };
-    let notify = match &w.notify {
+    let notify = match w.notify {
         Some(n) => check.channels(n, &f("notify")),
         None => Some(settings.notify.clone()),
     };
-    let email = match &w.email {
+    let email = match w.email {
         Some(raw) => watch_email(raw, &f("email"), check),
         None => Some(WatchEmail::default()),
     };
-    Some(Watch {
-        name: name?,
-        url: url?,
+    Some(Common {
         selector: selector?,
         ignore: ignore?,
         ignore_text: ignore_text?,
@@ -250,7 +327,7 @@ fn parse_regex(text: &str) -> Result<regex::Regex, String> {
     })
 }
 
-fn parse_url(text: &str) -> Result<Url, String> {
+pub(super) fn parse_url(text: &str) -> Result<Url, String> {
     let url = Url::parse(text).map_err(|e| format!("`{text}` is not a URL: {e}"))?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(format!("`{text}` is not an http or https address"));
