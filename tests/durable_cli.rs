@@ -109,11 +109,14 @@ async fn issue9_2_accept_beside_a_running_daemon_is_honoured_at_its_next_check()
         .unwrap();
     wait_for_store_lock(&setup).await;
     let (code, out, err) = call(&setup, &["accept", "story"]).await;
+    // The daemon stores the page, then removes the marker: wait for both,
+    // or a kill between the two would leave the marker behind.
+    let marker = setup.store_dir().join("story/accept");
     let mut stored = 0;
-    for _ in 0..50 {
+    for _ in 0..100 {
         tokio::time::sleep(Duration::from_millis(100)).await;
         stored = version_files(&setup, "story").len();
-        if stored == 2 {
+        if stored == 2 && !marker.exists() {
             break;
         }
     }
@@ -124,7 +127,7 @@ async fn issue9_2_accept_beside_a_running_daemon_is_honoured_at_its_next_check()
     assert_eq!(code, Some(0), "{out}\n{err}");
     assert!(out.contains("at its next check"), "{out}");
     assert_eq!(stored, 2, "the daemon took the shorter page");
-    assert!(!setup.store_dir().join("story/accept").exists());
+    assert!(!marker.exists());
 }
 
 #[tokio::test]
