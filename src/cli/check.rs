@@ -14,6 +14,7 @@ use super::{Exit, Failed, Outcome, OutputFormat, load, unknown_watch};
 use crate::check::{self as pipeline, Checked, Drive, Pipeline, SetupError};
 use crate::daemon;
 use crate::metrics::Metrics;
+use crate::notify::Outlet;
 use crate::report::{self, RenderContext};
 use crate::status;
 use crate::watchlist::{Channel, Shard, Watch, Watchlist};
@@ -118,7 +119,7 @@ pub async fn check(path: &Path, args: CheckArgs, quiet: bool) -> Outcome {
     if args.dry_run {
         tracing::info!("dry run: nothing was stored or sent");
     }
-    failed |= !deliver_email(&pipeline).await;
+    failed |= !deliver_queued(&pipeline).await;
     Ok(if failed { Exit::Failure } else { Exit::Success })
 }
 
@@ -168,43 +169,53 @@ fn progress_bar(watches: usize, quiet: bool) -> ProgressBar {
     bar
 }
 
-/// Delivers what the checks queued for email, once; digests wait for their
-/// schedule. Returns whether everything queued was delivered and no
-/// refused alert waits for a person to deal with it.
-pub(super) async fn deliver_email(pipeline: &Pipeline) -> bool {
-    let Some(mailer) = pipeline.notifier().mailer() else {
-        return true;
-    };
-    match mailer.flush().await {
-        Ok(delivery) => {
-            if delivery.sent + delivery.deferred + delivery.rejected > 0 {
-                tracing::info!(
-                    sent = delivery.sent,
-                    deferred = delivery.deferred,
-                    rejected = delivery.rejected,
-                    "email delivery"
-                );
+/// Delivers what the checks queued in every queued channel (email,
+/// webhooks, commands), once; email digests wait for their schedule.
+/// Returns whether everything queued was delivered and no refused alert
+/// waits for a person to deal with it.
+pub(super) async fn deliver_queued(pipeline: &Pipeline) -> bool {
+    let mut clean = true;
+    for outlet in pipeline.notifier().outlets() {
+        let channel = outlet.channel();
+        match outlet.flush().await {
+            Ok(delivery) => {
+                if delivery.sent + delivery.deferred + delivery.rejected > 0 {
+                    tracing::info!(
+                        %channel,
+                        sent = delivery.sent,
+                        deferred = delivery.deferred,
+                        rejected = delivery.rejected,
+                        "{} delivery", outlet.kind()
+                    );
+                }
+                clean &= delivery.deferred + delivery.rejected == 0 && no_refused(outlet.as_ref());
             }
-            delivery.deferred + delivery.rejected == 0 && no_refused_mail(mailer)
-        }
-        Err(e) => {
-            tracing::error!(
-                "email delivery failed; the alerts stay in the outbox: {}",
-                crate::error_chain(&e)
-            );
-            false
+            Err(e) => {
+                tracing::error!(
+                    %channel,
+                    "{} delivery failed; the alerts stay in the outbox: {}",
+                    outlet.kind(),
+                    crate::error_chain(&e)
+                );
+                clean = false;
+            }
         }
     }
+    clean
 }
 
-/// Whether no refused alert waits in the outbox; one that does is said,
-/// with the way back, so that it keeps `check` failing until dealt with.
-fn no_refused_mail(mailer: &crate::notify::email::Mailer) -> bool {
-    let refused = mailer.rejected().map_or(0, |r| r.len());
+/// Whether no refused alert waits in the channel's outbox; one that does
+/// is said, with the way back, so that it keeps `check` failing until
+/// dealt with.
+fn no_refused(outlet: &dyn Outlet) -> bool {
+    let refused = outlet.refused().unwrap_or(0);
     if refused > 0 {
+        let channel = outlet.channel();
         tracing::error!(
             refused,
-            "email alerts refused by the server wait in the outbox; `redline outbox` lists them, `redline outbox requeue --all` sends them again, `redline outbox discard --all` sets them aside"
+            %channel,
+            "{} alerts refused by the receiver wait in the outbox; `redline outbox` lists them, `redline outbox requeue --all` sends them again, `redline outbox discard --all` sets them aside",
+            outlet.kind()
         );
     }
     refused == 0

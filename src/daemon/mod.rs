@@ -30,7 +30,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::check::{Checked, Outcome, Pipeline};
-use crate::notify::email::Mailer;
+use crate::notify::Outlet;
 use crate::status::Board;
 use crate::watchlist::{Watch, WatchName, Watchlist};
 use plan::Plan;
@@ -105,7 +105,7 @@ struct Daemon {
     pipeline: Pipeline,
     plan: Plan,
     checks: Checks,
-    /// The email channel's delivery loop.
+    /// The queued channels' delivery loops.
     delivery: Delivery,
     reader: Reader,
     board: Board,
@@ -127,12 +127,8 @@ impl Daemon {
         let mut plan = Plan::default();
         let fresh = never_checked(&pipeline, &plan, &watchlist).await;
         plan.update(&watchlist, Utc::now(), &fresh);
-        let mut delivery = Delivery {
-            mailer: None,
-            stop: shutdown.child_token(),
-            task: None,
-        };
-        delivery.switch(pipeline.notifier().mailer(), &checks.tracker, &shutdown);
+        let mut delivery = Delivery::default();
+        delivery.switch(pipeline.notifier().outlets(), &checks.tracker, &shutdown);
         tracing::info!(watches = watchlist.watches.len(), store = %pipeline.store().root().display(), "daemon started");
         if let Some((name, due)) = plan.next_due() {
             tracing::info!(watch = %name, at = %due, "first check");
@@ -205,7 +201,7 @@ impl Daemon {
         }
         let shutdown = self.checks.shutdown.clone();
         self.delivery.switch(
-            pipeline.notifier().mailer(),
+            pipeline.notifier().outlets(),
             &self.checks.tracker,
             &shutdown,
         );
@@ -285,45 +281,62 @@ impl Checks {
     }
 }
 
-/// The email channel's delivery loop, restarted when a reload brings a new
-/// mailer. Two loops never run over the outbox at once: the new one starts
-/// when the old one has returned.
+/// The delivery loops of the queued channels (email, webhooks, commands),
+/// one per channel, each restarted when a reload brings a new one. Two
+/// loops never run over one outbox at once: a channel's new loop starts
+/// when its old one has returned.
+#[derive(Default)]
 struct Delivery {
-    mailer: Option<Arc<Mailer>>,
+    running: Vec<Loop>,
+}
+
+/// One channel's running delivery loop.
+struct Loop {
+    outlet: Arc<dyn Outlet>,
     stop: CancellationToken,
-    task: Option<JoinHandle<()>>,
+    task: JoinHandle<()>,
 }
 
 impl Delivery {
-    /// Runs `mailer`'s loop, stopping the running one if it is another.
+    /// Runs a loop for each of `outlets`: a running one is kept, a channel
+    /// rebuilt by a reload gets a new loop after its old one stops, and
+    /// the loops of channels no longer set up are stopped.
     fn switch(
         &mut self,
-        mailer: Option<&Arc<Mailer>>,
+        outlets: &[Arc<dyn Outlet>],
         tracker: &TaskTracker,
         shutdown: &CancellationToken,
     ) {
-        let same = match (&self.mailer, mailer) {
-            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
-            (None, None) => true,
-            _ => false,
-        };
-        if same && (self.task.is_some() || self.mailer.is_none()) {
-            return;
-        }
-        self.stop.cancel();
-        let previous = self.task.take();
-        self.mailer = mailer.cloned();
-        self.stop = shutdown.child_token();
-        let Some(mailer) = self.mailer.clone() else {
-            return;
-        };
-        let token = self.stop.clone();
-        self.task = Some(tracker.spawn(async move {
-            if let Some(previous) = previous {
-                let _ = previous.await;
+        let mut old = std::mem::take(&mut self.running);
+        for outlet in outlets {
+            if let Some(i) = old.iter().position(|l| Arc::ptr_eq(&l.outlet, outlet)) {
+                self.running.push(old.swap_remove(i));
+                continue;
             }
-            mailer.run(token).await;
-        }));
+            let previous = old
+                .iter()
+                .position(|l| l.outlet.channel() == outlet.channel())
+                .map(|i| old.swap_remove(i));
+            if let Some(previous) = &previous {
+                previous.stop.cancel();
+            }
+            let stop = shutdown.child_token();
+            let (next, token) = (outlet.clone(), stop.clone());
+            let task = tracker.spawn(async move {
+                if let Some(previous) = previous {
+                    let _ = previous.task.await;
+                }
+                next.run(token).await;
+            });
+            self.running.push(Loop {
+                outlet: outlet.clone(),
+                stop,
+                task,
+            });
+        }
+        for gone in old {
+            gone.stop.cancel();
+        }
     }
 }
 

@@ -1,5 +1,6 @@
 //! The watchlist file's shape before validation: every table of it,
-//! `[settings]`, `[email]`, `[[watch]]` and a watch's `email = { … }`.
+//! `[settings]`, `[email]`, `[[watch]]` and a watch's `email = { … }`
+//! (the named channels' tables are `validate_channels`'s).
 //!
 //! Every value is `Spanned`, so that a problem found later can still name
 //! its line. Unknown keys are refused here (`deny_unknown_fields`). Each
@@ -13,6 +14,7 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue, ValueDeserializer};
 
 use super::problems::Collector;
+use super::validate_channels::RawChannels;
 
 /// A list of strings as written, each element with its own span.
 pub type RawList = Spanned<Vec<Spanned<String>>>;
@@ -25,6 +27,8 @@ pub(super) struct RawWatchlist {
     /// Whether the file has an `[email]` table, even one that could not be read.
     pub(super) has_email: bool,
     pub(super) watches: Vec<Spanned<RawWatch>>,
+    /// The `[webhook.NAME]` and `[command.NAME]` tables.
+    pub(super) channels: RawChannels,
 }
 
 impl RawWatchlist {
@@ -49,9 +53,11 @@ impl RawWatchlist {
                     raw.email = shape(text, value, c);
                 }
                 "watch" => raw.watches = watches(text, value, c),
+                kind @ ("webhook" | "command") => raw.channels.read(text, kind, value, c),
                 other => {
-                    let message =
-                        format!("unknown table `{other}`, expected `settings`, `email` or `watch`");
+                    let message = format!(
+                        "unknown table `{other}`, expected `settings`, `email`, `webhook`, `command` or `watch`"
+                    );
                     let hint = "check the spelling; the shipped watchlist.toml lists every key with a comment";
                     c.fail(Some(&key), other, message, Some(hint));
                 }
@@ -66,7 +72,7 @@ impl RawWatchlist {
 /// A misspelt key is recorded, dropped and the table read again, so that
 /// the table's other problems are still found in the same pass; the
 /// table itself stays refused through the recorded problem.
-fn shape<T: for<'de> Deserialize<'de>>(
+pub(super) fn shape<T: for<'de> Deserialize<'de>>(
     text: &str,
     mut value: Spanned<DeValue<'_>>,
     c: &mut Collector,

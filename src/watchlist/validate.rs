@@ -1,6 +1,7 @@
 //! Validation of the watchlist file: the checks of `[settings]` and every
 //! `[[watch]]`, and the assembly of the typed watchlist. `[email]` is
-//! `validate_email`'s; every problem goes to the one [`Collector`].
+//! `validate_email`'s, the named channels `validate_channels`'s; every
+//! problem goes to the one [`Collector`].
 //!
 //! It builds the typed values of the parent module and must not be reached
 //! from anywhere else.
@@ -16,7 +17,7 @@ use super::email::{EmailSettings, WatchEmail};
 use super::problems::{Collector, Problem};
 use super::raw::{RawSettings, RawWatch, RawWatchlist};
 use super::validate_email::{email_settings, watch_email};
-use super::{Channel, CssSelector, Settings, Watch, WatchName};
+use super::{Channel, Channels, CssSelector, Settings, Watch, WatchName};
 
 /// Parses and validates watchlist `text` read from `path` (relative paths
 /// in it are resolved against `path`'s folder).
@@ -34,8 +35,12 @@ pub(super) fn validate(text: &str, path: &Path) -> Result<Validated, Vec<Problem
         .as_ref()
         .and_then(|e| email_settings(e.get_ref(), &mut c))
         .map(|settings| settings.resolve_paths(&base));
-    let settings = validate_settings(raw.settings.unwrap_or_default(), &base, &mut c);
-    let watches = validate_watches(&raw.watches, &settings, &mut c);
+    let channels = raw.channels.validate(&base, &mut c);
+    // A watch may name a channel whose table has a problem: that problem
+    // is reported, not a second "unknown channel" for each watch.
+    let named: Vec<&str> = raw.channels.names().collect();
+    let settings = validate_settings(raw.settings.unwrap_or_default(), &base, &named, &mut c);
+    let watches = validate_watches(&raw.watches, &settings, &named, &mut c);
     // The email channel needs the [email] table; say so where it is asked for.
     if !raw.has_email {
         for (watch, raw_watch) in watches.iter().zip(&raw.watches) {
@@ -58,6 +63,7 @@ pub(super) fn validate(text: &str, path: &Path) -> Result<Validated, Vec<Problem
         return Ok(Validated {
             settings,
             email,
+            channels,
             watches,
         });
     }
@@ -68,10 +74,16 @@ pub(super) fn validate(text: &str, path: &Path) -> Result<Validated, Vec<Problem
 pub(super) struct Validated {
     pub(super) settings: Settings,
     pub(super) email: Option<EmailSettings>,
+    pub(super) channels: Channels,
     pub(super) watches: Vec<Watch>,
 }
 
-fn validate_settings(raw: RawSettings, base: &Path, check: &mut Collector) -> Settings {
+fn validate_settings(
+    raw: RawSettings,
+    base: &Path,
+    named: &[&str],
+    check: &mut Collector,
+) -> Settings {
     let mut s = Settings::default_in(base);
     if let Some(v) = &raw.snapshots {
         s.snapshots = base.join(v.get_ref());
@@ -88,7 +100,9 @@ fn validate_settings(raw: RawSettings, base: &Path, check: &mut Collector) -> Se
             .unwrap_or(s.timezone);
     }
     if let Some(v) = &raw.notify {
-        s.notify = check.channels(v, "settings.notify").unwrap_or(s.notify);
+        s.notify = check
+            .channels(v, "settings.notify", named)
+            .unwrap_or(s.notify);
     }
     if let Some(v) = &raw.user_agent {
         s.user_agent = v.get_ref().clone();
@@ -149,6 +163,7 @@ fn validate_settings(raw: RawSettings, base: &Path, check: &mut Collector) -> Se
 fn validate_watches(
     raw: &[Spanned<RawWatch>],
     settings: &Settings,
+    named: &[&str],
     check: &mut Collector,
 ) -> Vec<Watch> {
     let mut seen: Vec<(&str, usize)> = Vec::new();
@@ -174,7 +189,7 @@ fn validate_watches(
         seen.push((w.name.get_ref(), index + 1));
         // A watch with any invalid field is left out; its errors are
         // recorded and the whole watchlist will be refused.
-        if let Some(watch) = validate_watch(w, &label, settings, check) {
+        if let Some(watch) = validate_watch(w, &label, settings, named, check) {
             watches.push(watch);
         }
     }
@@ -186,6 +201,7 @@ fn validate_watch(
     w: &RawWatch,
     label: &str,
     settings: &Settings,
+    named: &[&str],
     check: &mut Collector,
 ) -> Option<Watch> {
     let f = |key: &str| format!("{label}.{key}");
@@ -216,7 +232,7 @@ fn validate_watch(
         None => Some(settings.schedule.clone()),
     };
     let notify = match &w.notify {
-        Some(n) => check.channels(n, &f("notify")),
+        Some(n) => check.channels(n, &f("notify"), named),
         None => Some(settings.notify.clone()),
     };
     let email = match &w.email {
