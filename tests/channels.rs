@@ -346,3 +346,55 @@ async fn a_command_that_hangs_is_killed_at_its_timeout_and_retried() {
     let out = text(&listed.stdout);
     assert!(out.contains("queued") && out.contains("killed"), "{out}");
 }
+
+/// Polls `done` until it holds or about ten seconds passed.
+async fn eventually(mut done: impl FnMut() -> bool) -> bool {
+    for _ in 0..200 {
+        if done() {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    done()
+}
+
+#[tokio::test]
+async fn the_daemon_loop_wakes_for_a_new_alert_and_for_a_requeue_from_another_process() {
+    let receiver = Receiver::start(0, &[404]).await;
+    let setup = setup_with(
+        &format!(
+            "[webhook.desk]\nurl = \"{}\"\n",
+            Receiver::url(receiver.port)
+        ),
+        "desk",
+    );
+    // The daemon's pacing: an idle loop sleeps an hour, retries wait 30 s.
+    let pipeline =
+        redline::check::Pipeline::from_watchlist(&setup.watchlist(), redline::check::Drive::Daemon)
+            .unwrap();
+    let desk = outlet(&pipeline, "desk");
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let running = tokio::spawn({
+        let (desk, shutdown) = (desk.clone(), shutdown.clone());
+        async move { desk.run(shutdown).await }
+    });
+    enqueue(&desk, &setup);
+    assert!(
+        eventually(|| desk.refused().unwrap() == 1).await,
+        "the queued alert woke the loop, and the 404 was refused"
+    );
+    let requeued = support::run(&setup, &["outbox", "requeue", "--all"]).await;
+    assert_eq!(
+        requeued.status.code(),
+        Some(0),
+        "{}",
+        text(&requeued.stderr)
+    );
+    assert!(
+        eventually(|| receiver.received().len() == 2).await,
+        "the requeue woke the sleeping loop"
+    );
+    shutdown.cancel();
+    running.await.unwrap();
+    assert_eq!(desk.refused().unwrap(), 0);
+}
