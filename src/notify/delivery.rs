@@ -330,7 +330,12 @@ impl<D: Deliver> Queue<D> {
         B: FnMut(DateTime<Utc>) -> F,
         F: Future<Output = Option<DateTime<Utc>>>,
     {
-        let _watch = self.watch_folder();
+        let _watch = super::wake::on_arrival(
+            self.outbox.dir(),
+            self.wake.clone(),
+            &self.channel,
+            self.pacing.idle,
+        );
         loop {
             let now = Utc::now();
             let wanted = before(now).await;
@@ -356,44 +361,6 @@ impl<D: Deliver> Queue<D> {
                 () = self.wake.notified() => {}
             }
         }
-    }
-
-    /// Wakes the loop when an entry arrives in the queue's folder from
-    /// elsewhere (`redline outbox requeue` beside the daemon), through the
-    /// system's file notifications: no timer looks at the folder. `None`
-    /// when the folder cannot be watched; the loop then finds such an
-    /// entry within [`Pacing::idle`].
-    fn watch_folder(&self) -> Option<::notify::RecommendedWatcher> {
-        use ::notify::event::{EventKind, ModifyKind};
-        use ::notify::{RecursiveMode, Watcher};
-        let wake = self.wake.clone();
-        let handler = move |event: ::notify::Result<::notify::Event>| {
-            let Ok(event) = event else { return };
-            let arrival = matches!(
-                event.kind,
-                EventKind::Create(_) | EventKind::Modify(ModifyKind::Name(_))
-            );
-            // Temporary files of a write start with a dot; entries end in .json.
-            let entry = event.paths.iter().any(|p| {
-                p.file_name()
-                    .and_then(|n| n.to_str())
-                    .is_some_and(|n| n.ends_with(".json") && !n.starts_with('.'))
-            });
-            if arrival && entry {
-                wake.notify_one();
-            }
-        };
-        let dir = self.outbox.dir();
-        let watched = ::notify::recommended_watcher(handler).and_then(|mut watcher| {
-            watcher.watch(dir, RecursiveMode::NonRecursive)?;
-            Ok(watcher)
-        });
-        watched
-            .map_err(|e| {
-                let idle = humantime::format_duration(self.pacing.idle);
-                tracing::warn!(channel = %self.channel, folder = %dir.display(), "cannot watch the outbox folder ({e}); alerts requeued by another process wait up to {idle}");
-            })
-            .ok()
     }
 
     /// How long the loop sleeps before `wake` (at most [`Pacing::idle`]);

@@ -15,6 +15,7 @@ pub mod log;
 pub mod named;
 pub mod outbox;
 pub mod payload;
+mod wake;
 pub mod webhook;
 
 use std::future::Future;
