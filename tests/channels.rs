@@ -398,3 +398,33 @@ async fn the_daemon_loop_wakes_for_a_new_alert_and_for_a_requeue_from_another_pr
     running.await.unwrap();
     assert_eq!(desk.refused().unwrap(), 0);
 }
+
+#[tokio::test]
+async fn a_webhook_whose_address_is_not_set_stops_only_its_watches() {
+    let site = Site::start(SEED_V1).await;
+    let setup = Setup::new(&format!(
+        "[webhook.desk]\nurl_env = \"REDLINE_TEST_UNSET_HOOK\"\n\n{}{}",
+        watch("hooked", &site.url(), "notify = [\"desk\"]"),
+        watch("logged", &site.url(), "")
+    ));
+    let validated = support::run(&setup, &["validate"]).await;
+    assert_eq!(validated.status.code(), Some(0));
+    let warned = text(&validated.stderr);
+    assert!(
+        warned.contains("webhook.desk.url_env") && warned.contains("REDLINE_TEST_UNSET_HOOK"),
+        "{warned}"
+    );
+    let checked = support::run(&setup, &["check"]).await;
+    let err = text(&checked.stderr);
+    assert_eq!(checked.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("REDLINE_TEST_UNSET_HOOK") && err.contains("hooked"),
+        "{err}"
+    );
+    let store = setup.store_dir();
+    assert!(
+        store.join("logged/state.json").exists(),
+        "the other watch was checked"
+    );
+    assert!(!store.join("hooked/state.json").exists());
+}

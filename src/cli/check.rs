@@ -17,7 +17,7 @@ use crate::metrics::Metrics;
 use crate::notify::Outlet;
 use crate::report::{self, RenderContext};
 use crate::status;
-use crate::watchlist::{Channel, Shard, Watch, Watchlist};
+use crate::watchlist::{Channel, Channels, Shard, Watch, Watchlist};
 
 /// Arguments of `redline check`.
 #[derive(Debug, Args)]
@@ -123,32 +123,41 @@ pub async fn check(path: &Path, args: CheckArgs, quiet: bool) -> Outcome {
     Ok(if failed { Exit::Failure } else { Exit::Success })
 }
 
-/// The pipeline for one pass over `selected`. When the email channel cannot
-/// be set up (an unset `password_env`, an unreadable `ca_file`), the watches
-/// that need it fail with that reason and the others are still checked: one
-/// broken channel must not stop the log-only watches. Returns the pipeline,
-/// the watches it can check, and whether any watch was left out.
+/// The pipeline for one pass over `selected`. When a channel cannot be set
+/// up (email: an unset `password_env`, an unreadable `ca_file`; a webhook:
+/// an unset `url_env` or `secret_env`), the watches that need that kind of
+/// channel fail with that reason and the others are still checked: one
+/// broken channel must not stop the rest. Returns the pipeline, the
+/// watches it can check, and whether any watch was left out.
 fn assemble(
     watchlist: &Watchlist,
-    selected: Vec<Watch>,
+    mut selected: Vec<Watch>,
 ) -> Result<(Pipeline, Vec<Watch>, bool), Failed> {
-    let reason = match Pipeline::from_watchlist(watchlist, Drive::OnePass) {
-        Ok(pipeline) => return Ok((pipeline, selected, false)),
-        Err(SetupError::Email(e)) => crate::error_chain(&e),
-        Err(e) => return Err(e.into()),
-    };
-    let without_email = Watchlist {
-        email: None,
-        ..watchlist.clone()
-    };
-    let pipeline = Pipeline::from_watchlist(&without_email, Drive::OnePass)?;
-    let (email, log_only): (Vec<_>, Vec<_>) = selected
-        .into_iter()
-        .partition(|w| w.notify.contains(&Channel::Email));
-    for watch in &email {
-        tracing::error!(watch = %watch.name, "not checked, its alerts need the email channel: {reason}");
+    let mut usable = watchlist.clone();
+    let mut left_out = false;
+    loop {
+        let (reason, needs): (String, fn(&Channel) -> bool) =
+            match Pipeline::from_watchlist(&usable, Drive::OnePass) {
+                Ok(pipeline) => return Ok((pipeline, selected, left_out)),
+                Err(SetupError::Email(e)) if usable.email.is_some() => {
+                    usable.email = None;
+                    (crate::error_chain(&e), |c| *c == Channel::Email)
+                }
+                Err(SetupError::Channel(e)) if usable.channels.names().next().is_some() => {
+                    usable.channels = Channels::default();
+                    (crate::error_chain(&e), |c| matches!(c, Channel::Named(_)))
+                }
+                Err(e) => return Err(e.into()),
+            };
+        let (blocked, rest): (Vec<_>, Vec<_>) = selected
+            .into_iter()
+            .partition(|w| w.notify.iter().any(needs));
+        for watch in &blocked {
+            tracing::error!(watch = %watch.name, "not checked, its alerts need a channel that cannot start: {reason}");
+        }
+        left_out |= !blocked.is_empty();
+        selected = rest;
     }
-    Ok((pipeline, log_only, !email.is_empty()))
 }
 
 /// Fewer watches than this finish too soon for a progress bar to help.

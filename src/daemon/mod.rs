@@ -288,6 +288,9 @@ impl Checks {
 #[derive(Default)]
 struct Delivery {
     running: Vec<Loop>,
+    /// Loops told to stop that may still be finishing a delivery: a
+    /// channel set up again under the same name waits for its old loop.
+    stopping: Vec<Loop>,
 }
 
 /// One channel's running delivery loop.
@@ -307,23 +310,23 @@ impl Delivery {
         tracker: &TaskTracker,
         shutdown: &CancellationToken,
     ) {
+        self.stopping.retain(|l| !l.task.is_finished());
         let mut old = std::mem::take(&mut self.running);
         for outlet in outlets {
             if let Some(i) = old.iter().position(|l| Arc::ptr_eq(&l.outlet, outlet)) {
                 self.running.push(old.swap_remove(i));
                 continue;
             }
-            let previous = old
-                .iter()
-                .position(|l| l.outlet.channel() == outlet.channel())
-                .map(|i| old.swap_remove(i));
-            if let Some(previous) = &previous {
-                previous.stop.cancel();
-            }
+            let same_name = |l: &Loop| l.outlet.channel() == outlet.channel();
+            let previous: Vec<Loop> = old
+                .extract_if(.., |l| same_name(l))
+                .chain(self.stopping.extract_if(.., |l| same_name(l)))
+                .collect();
             let stop = shutdown.child_token();
             let (next, token) = (outlet.clone(), stop.clone());
             let task = tracker.spawn(async move {
-                if let Some(previous) = previous {
+                for previous in previous {
+                    previous.stop.cancel();
                     let _ = previous.task.await;
                 }
                 next.run(token).await;
@@ -336,6 +339,7 @@ impl Delivery {
         }
         for gone in old {
             gone.stop.cancel();
+            self.stopping.push(gone);
         }
     }
 }
