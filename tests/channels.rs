@@ -369,9 +369,13 @@ async fn the_daemon_loop_wakes_for_a_new_alert_and_for_a_requeue_from_another_pr
         "desk",
     );
     // The daemon's pacing: an idle loop sleeps an hour, retries wait 30 s.
-    let pipeline =
-        redline::check::Pipeline::from_watchlist(&setup.watchlist(), redline::check::Drive::Daemon)
-            .unwrap();
+    let metrics = redline::metrics::Metrics::default();
+    let pipeline = redline::check::Pipeline::observed(
+        &setup.watchlist(),
+        redline::check::Drive::Daemon,
+        metrics.clone(),
+    )
+    .unwrap();
     let desk = outlet(&pipeline, "desk");
     let shutdown = tokio_util::sync::CancellationToken::new();
     let running = tokio::spawn({
@@ -397,6 +401,11 @@ async fn the_daemon_loop_wakes_for_a_new_alert_and_for_a_requeue_from_another_pr
     shutdown.cancel();
     running.await.unwrap();
     assert_eq!(desk.refused().unwrap(), 0);
+    let counted = metrics.encode();
+    for outcome in ["rejected", "sent"] {
+        let line = format!("redline_deliveries_total{{channel=\"desk\",outcome=\"{outcome}\"}} 1");
+        assert!(counted.contains(&line), "{line} in:\n{counted}");
+    }
 }
 
 #[tokio::test]

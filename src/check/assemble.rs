@@ -58,12 +58,15 @@ impl Parts {
         };
         let mut notifier = Notifier::new(mailer).with_metrics(self.metrics.clone());
         if let Some(kept) = &self.named {
-            let pacing = match self.drive {
-                Drive::OnePass => Pacing::ONE_PASS,
-                Drive::Daemon => Pacing::DAEMON,
+            let options = named::Options {
+                pacing: match self.drive {
+                    Drive::OnePass => Pacing::ONE_PASS,
+                    Drive::Daemon => Pacing::DAEMON,
+                },
+                metrics: self.metrics.clone(),
             };
             let root = self.store.outbox_dir("");
-            for outlet in named::open_all(watchlist, &root, pacing, kept)? {
+            for outlet in named::open_all(watchlist, &root, &options, kept)? {
                 notifier = notifier.with_outlet(outlet);
             }
         }

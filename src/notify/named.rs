@@ -20,6 +20,7 @@ use super::delivery::{Deliver, Delivery, Pacing, Queue};
 use super::outbox::{OutboxError, Put};
 use super::webhook::{Webhook, WebhookError};
 use super::{Alert, BoxFuture, NotifyError, Outlet};
+use crate::metrics::Metrics;
 use crate::watchlist::{Channel, ChannelName, Watch, Watchlist};
 
 /// Why a named channel could not be set up.
@@ -33,6 +34,15 @@ pub enum ChannelError {
     Outbox(#[from] OutboxError),
 }
 
+/// How named channels pace and count their deliveries.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Retries and idle sleep.
+    pub pacing: Pacing,
+    /// Where the daemon's loops count their passes.
+    pub metrics: Metrics,
+}
+
 /// A named channel: its queue of alerts, and what it was built from.
 pub struct AlertQueue<D: Deliver<Item = Alert>> {
     name: ChannelName,
@@ -41,6 +51,8 @@ pub struct AlertQueue<D: Deliver<Item = Alert>> {
     /// keeps a channel whose settings did not change.
     built_from: String,
     queue: Queue<D>,
+    /// Where the daemon's loop counts its passes.
+    metrics: Metrics,
 }
 
 impl<D: Deliver<Item = Alert>> std::fmt::Debug for AlertQueue<D> {
@@ -65,14 +77,15 @@ impl<D: Deliver<Item = Alert>> AlertQueue<D> {
         built_from: String,
         outbox_root: &Path,
         deliverer: D,
-        pacing: Pacing,
+        options: &Options,
     ) -> Result<Self, OutboxError> {
         let dir = outbox_root.join(format!("{kind}.{name}"));
         Ok(AlertQueue {
             name: name.clone(),
             kind,
             built_from,
-            queue: Queue::open(kind, name.as_str(), &dir, deliverer, pacing)?,
+            queue: Queue::open(kind, name.as_str(), &dir, deliverer, options.pacing)?,
+            metrics: options.metrics.clone(),
         })
     }
 
@@ -105,7 +118,12 @@ impl<D: Deliver<Item = Alert>> Outlet for AlertQueue<D> {
     }
 
     fn run(&self, shutdown: CancellationToken) -> BoxFuture<'_, ()> {
-        Box::pin(self.queue.run(shutdown))
+        let channel = self.name.as_str();
+        let count = |d: Delivery| {
+            self.metrics
+                .delivered(channel, d.sent, d.deferred, d.rejected);
+        };
+        Box::pin(self.queue.run_with(shutdown, |_| async { None }, count))
     }
 
     fn flush(&self) -> BoxFuture<'_, Result<Delivery, NotifyError>> {
@@ -139,7 +157,7 @@ impl<D: Deliver<Item = Alert>> Outlet for AlertQueue<D> {
 pub fn open_all(
     watchlist: &Watchlist,
     outbox_root: &Path,
-    pacing: Pacing,
+    options: &Options,
     kept: &[Arc<dyn Outlet>],
 ) -> Result<Vec<Arc<dyn Outlet>>, ChannelError> {
     let reuse = |name: &ChannelName, built_from: &str| {
@@ -164,7 +182,7 @@ pub fn open_all(
             built_from,
             outbox_root,
             webhook,
-            pacing,
+            options,
         )?;
         outlets.push(Arc::new(queue));
     }
@@ -181,7 +199,7 @@ pub fn open_all(
             built_from,
             outbox_root,
             command,
-            pacing,
+            options,
         )?;
         outlets.push(Arc::new(queue));
     }

@@ -362,7 +362,10 @@ impl Mailer {
             }
         };
         let metrics = &self.options.metrics;
-        let count = |d: Delivery| metrics.emails(d.sent, d.deferred, d.rejected);
+        let count = |d: Delivery| {
+            metrics.emails(d.sent, d.deferred, d.rejected);
+            metrics.delivered("email", d.sent, d.deferred, d.rejected);
+        };
         self.queue.run_with(shutdown, gather_due, count).await;
     }
 }
