@@ -84,14 +84,7 @@ impl Deliver for Command {
         })?;
         let stdin = child.stdin.take();
         let body = payload::document(alert);
-        let mut stderr = child.stderr.take();
-        let tail = tokio::spawn(async move {
-            let mut all = Vec::new();
-            if let Some(stderr) = &mut stderr {
-                let _ = stderr.read_to_end(&mut all).await;
-            }
-            all
-        });
+        let tail = tokio::spawn(stderr_tail(child.stderr.take()));
         let run = async {
             if let Some(mut stdin) = stdin {
                 // A program that does not read its input closes the pipe:
@@ -125,6 +118,28 @@ impl Deliver for Command {
     }
 }
 
+/// How many bytes of the end of standard error are kept while reading it.
+const STDERR_KEPT: usize = 4096;
+
+/// Reads a program's standard error to its end, keeping only its last
+/// [`STDERR_KEPT`] bytes: a program that floods it costs no memory.
+async fn stderr_tail(stderr: Option<tokio::process::ChildStderr>) -> Vec<u8> {
+    let mut kept = Vec::new();
+    let Some(mut stderr) = stderr else {
+        return kept;
+    };
+    let mut chunk = [0u8; 4096];
+    while let Ok(n) = stderr.read(&mut chunk).await {
+        if n == 0 {
+            break;
+        }
+        kept.extend_from_slice(&chunk[..n]);
+        let excess = kept.len().saturating_sub(STDERR_KEPT);
+        kept.drain(..excess);
+    }
+    kept
+}
+
 /// Sorts a finished program's exit status.
 fn judge(program: &str, status: ExitStatus, stderr: &[u8]) -> Result<(), Failure> {
     if status.success() {
@@ -149,5 +164,29 @@ fn judge(program: &str, status: ExitStatus, stderr: &[u8]) -> Result<(), Failure
         None => Err(Failure::RetryLater(format!(
             "{program} was killed by a signal{said}"
         ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::process::ExitStatusExt;
+
+    #[test]
+    fn exit_statuses_are_sorted_as_documented() {
+        let exited = |code: i32| ExitStatus::from_raw(code << 8);
+        assert_eq!(judge("p", exited(0), b""), Ok(()));
+        assert!(matches!(
+            judge("p", exited(75), b""),
+            Err(Failure::RetryLater(_))
+        ));
+        assert!(matches!(
+            judge("p", ExitStatus::from_raw(9), b""),
+            Err(Failure::RetryLater(_))
+        ));
+        let Err(Failure::Refused(reason)) = judge("p", exited(2), b"line one\nbad input\n") else {
+            panic!("exit 2 is a refusal");
+        };
+        assert_eq!(reason, "p failed with exit 2: line one bad input");
     }
 }
