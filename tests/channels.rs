@@ -15,7 +15,8 @@ use std::sync::{Arc, Mutex};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use hmac::{Hmac, KeyInit, Mac};
 use redline::notify::Outlet;
 use redline::watchlist::{Channel, ChannelName};
@@ -63,10 +64,15 @@ impl Receiver {
             State(state): State<Arc<Mutex<ReceiverState>>>,
             headers: HeaderMap,
             body: Bytes,
-        ) -> StatusCode {
+        ) -> Response {
             let mut state = state.lock().unwrap();
             state.received.push(Request { headers, body });
-            StatusCode::from_u16(state.answers.pop_front().unwrap_or(200)).unwrap()
+            let status = StatusCode::from_u16(state.answers.pop_front().unwrap_or(200)).unwrap();
+            // A rate limit says when to come back.
+            if status == StatusCode::TOO_MANY_REQUESTS {
+                return (status, [(header::RETRY_AFTER, "3600")]).into_response();
+            }
+            status.into_response()
         }
         let app = Router::new().fallback(answer).with_state(state.clone());
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
@@ -436,4 +442,34 @@ async fn a_webhook_whose_address_is_not_set_stops_only_its_watches() {
         "the other watch was checked"
     );
     assert!(!store.join("hooked/state.json").exists());
+}
+
+#[tokio::test]
+async fn a_rate_limited_receiver_is_not_called_before_its_retry_after() {
+    let receiver = Receiver::start(0, &[429]).await;
+    let setup = setup_with(
+        &format!(
+            "[webhook.desk]\nurl = \"{}\"\n",
+            Receiver::url(receiver.port)
+        ),
+        "desk",
+    );
+    let desk = outlet(&setup.pipeline(), "desk");
+    enqueue(&desk, &setup);
+    assert_eq!(desk.flush().await.unwrap().deferred, 1);
+    assert_eq!(
+        desk.flush().await.unwrap(),
+        Default::default(),
+        "not due yet"
+    );
+    assert_eq!(receiver.received().len(), 1);
+    let listed = support::run(&setup, &["outbox", "--format", "json"]).await;
+    let rows: Value = serde_json::from_slice(&listed.stdout).unwrap();
+    let time = |key: &str| -> chrono::DateTime<chrono::Utc> {
+        rows[0][key].as_str().unwrap().parse().unwrap()
+    };
+    assert!(
+        time("next_attempt") - time("created") >= chrono::Duration::seconds(3600),
+        "{rows}"
+    );
 }

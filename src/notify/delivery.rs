@@ -36,6 +36,15 @@ pub enum Failure {
     /// route): the item is retried later, and the rest of the pass is
     /// deferred without knocking again, since it would fail alike.
     Unreachable(String),
+    /// The receiver asked to be called again no sooner than `wait` (its
+    /// `Retry-After`): the item and the rest of the pass wait that long at
+    /// least.
+    Throttled {
+        /// Why, in words.
+        reason: String,
+        /// The receiver's wait.
+        wait: Duration,
+    },
     /// Refused for good: the item moves to `rejected/` for a person to look
     /// at, and is never retried on its own.
     Refused(String),
@@ -103,6 +112,10 @@ pub struct Delivery {
     /// Items refused for good (kept under `rejected/`).
     pub rejected: usize,
 }
+
+/// The longest `Retry-After` honoured: a receiver asking for more is
+/// called again after a day.
+const MAX_THROTTLE: Duration = Duration::from_secs(24 * 3600);
 
 /// Attempts after which an undeliverable item is logged as an error.
 const LOUD_AFTER: u32 = 5;
@@ -241,7 +254,8 @@ impl<D: Deliver> Queue<D> {
     ) -> Result<Delivery, OutboxError> {
         let _pass = self.delivering.lock().await;
         let mut done = Delivery::default();
-        let mut down: Option<String> = None;
+        // Once the receiver is down or throttling, why and for how long.
+        let mut down: Option<(String, Duration)> = None;
         let outbox = self.outbox.clone();
         for entry in off_workers(move || outbox.due(now)).await? {
             if shutdown.is_some_and(CancellationToken::is_cancelled) {
@@ -249,8 +263,8 @@ impl<D: Deliver> Queue<D> {
             }
             // Once the receiver itself failed, the rest of the pass would
             // fail alike: defer them without knocking again.
-            if let Some(error) = &down {
-                self.defer(entry, error, now).await?;
+            if let Some((error, wait)) = &down {
+                self.defer(entry, error, now, *wait).await?;
                 done.deferred += 1;
                 continue;
             }
@@ -271,30 +285,40 @@ impl<D: Deliver> Queue<D> {
                     done.rejected += 1;
                 }
                 Err(Failure::RetryLater(error)) => {
-                    self.defer(entry, &error, now).await?;
+                    self.defer(entry, &error, now, Duration::ZERO).await?;
                     done.deferred += 1;
                 }
                 Err(Failure::Unreachable(error)) => {
-                    self.defer(entry, &error, now).await?;
+                    self.defer(entry, &error, now, Duration::ZERO).await?;
                     done.deferred += 1;
-                    down = Some(error);
+                    down = Some((error, Duration::ZERO));
+                }
+                Err(Failure::Throttled { reason, wait }) => {
+                    let wait = wait.min(MAX_THROTTLE);
+                    self.defer(entry, &reason, now, wait).await?;
+                    done.deferred += 1;
+                    down = Some((reason, wait));
                 }
             }
         }
         Ok(done)
     }
 
+    /// Records a failed attempt: the entry is due again after the backoff,
+    /// or after `at_least` when the receiver asked for longer.
     async fn defer(
         &self,
         entry: Entry<D::Item>,
         error: &str,
         now: DateTime<Utc>,
+        at_least: Duration,
     ) -> Result<(), OutboxError> {
         let wait = backoff(
             entry.attempts + 1,
             self.pacing.first_retry,
             self.pacing.max_retry,
-        );
+        )
+        .max(at_least);
         let next = now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::MAX);
         let (outbox, reason) = (self.outbox.clone(), error.to_owned());
         let entry = off_workers(move || outbox.retry_at(entry, &reason, next)).await?;

@@ -8,7 +8,8 @@
 //! the HMAC-SHA256 of the exact body bytes under that secret.
 //!
 //! Answers: 2xx is delivered; 408, 425, 429 and 5xx, a timeout or a cut
-//! connection are worth a retry; a refused connection means the receiver
+//! connection are worth a retry (not before the `Retry-After` of a 429 or
+//! 503, for the rest of the pass too); a refused connection means the receiver
 //! is down (the rest of the pass waits too); any other status (400, 401,
 //! 403, 404, 410, a redirect) is refused for good. The address often
 //! holds a token (Slack, Discord), so it never appears in a message: errors
@@ -178,6 +179,9 @@ async fn judge(response: reqwest::Response) -> Result<(), Failure> {
     if status.is_success() {
         return Ok(());
     }
+    let asked = matches!(status.as_u16(), 429 | 503)
+        .then(|| crate::fetch::retry_after(response.headers()))
+        .flatten();
     let answer: String = response
         .text()
         .await
@@ -191,10 +195,10 @@ async fn judge(response: reqwest::Response) -> Result<(), Failure> {
     } else {
         format!("the receiver answered {status}: {answer}")
     };
-    Err(if worth_retrying(status) {
-        Failure::RetryLater(reason)
-    } else {
-        Failure::Refused(reason)
+    Err(match asked {
+        Some(wait) => Failure::Throttled { reason, wait },
+        None if worth_retrying(status) => Failure::RetryLater(reason),
+        None => Failure::Refused(reason),
     })
 }
 
