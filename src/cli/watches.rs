@@ -48,7 +48,8 @@ fn warnings(watchlist: &Watchlist) -> Vec<String> {
 }
 
 /// The webhooks' environment variables that are not set: such a channel
-/// cannot be built, and `run` and `check` stop at once and name it.
+/// cannot be built: `run` stops at once and names it, `check` leaves out
+/// the watches that use it.
 fn webhook_warnings(watchlist: &Watchlist) -> Vec<String> {
     use crate::watchlist::channels::WebhookUrl;
     let mut found = Vec::new();
@@ -61,7 +62,7 @@ fn webhook_warnings(watchlist: &Watchlist) -> Vec<String> {
         for (key, variable) in url.into_iter().chain(secret) {
             if std::env::var_os(variable).is_none() {
                 found.push(format!(
-                    "webhook.{}.{key}: the environment variable {variable} is not set; until it is, `run` and `check` will not start",
+                    "webhook.{}.{key}: the environment variable {variable} is not set; until it is, `run` will not start and `check` leaves out the watches that use it",
                     hook.name
                 ));
             }
