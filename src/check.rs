@@ -164,6 +164,9 @@ pub enum SetupError {
     /// The email channel could not be set up (password, certificate, outbox).
     #[error(transparent)]
     Email(#[from] EmailError),
+    /// A webhook or command channel could not be set up.
+    #[error(transparent)]
+    Channel(#[from] crate::notify::named::ChannelError),
 }
 
 /// Everything a check needs, shared by all checks of a run.
@@ -206,6 +209,7 @@ impl Pipeline {
             cpu: Arc::new(Semaphore::new(cores)),
             // No channel: a dry run sends nothing.
             mailer: Some(None),
+            named: None,
             drive: Drive::OnePass,
             metrics: Metrics::default(),
         };
@@ -245,6 +249,7 @@ impl Pipeline {
             store,
             cpu: Arc::new(Semaphore::new(cores)),
             mailer: None,
+            named: Some(Vec::new()),
             drive,
             metrics,
         };
@@ -267,6 +272,7 @@ impl Pipeline {
             store: self.store.clone(),
             cpu: self.cpu.clone(),
             mailer: same_email.then(|| self.notifier.mailer().cloned()),
+            named: Some(self.notifier.outlets().to_vec()),
             drive: self.drive,
             metrics: self.metrics.clone(),
         };

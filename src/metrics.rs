@@ -3,8 +3,8 @@
 //!
 //! [`Metrics`] is a cheap handle (clones share one registry): the daemon
 //! records each check's outcome, the pipeline the time and size of each
-//! fetch, the notifier each alert handed to a channel and the mailer each
-//! delivery pass. A handle nobody serves costs a few atomic additions. This
+//! fetch, the notifier each alert handed to a channel and each queued
+//! channel's delivery loop each pass. A handle nobody serves costs a few atomic additions. This
 //! module must not know how a check works or how the numbers are served.
 
 use std::sync::Arc;
@@ -33,6 +33,14 @@ struct ChannelLabel {
     channel: String,
 }
 
+/// Labels of a delivery pass's count: the channel and how items ended
+/// ("sent", "deferred", "rejected").
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct DeliveryLabel {
+    channel: String,
+    outcome: String,
+}
+
 /// A label naming a watch.
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct WatchLabel {
@@ -57,6 +65,7 @@ struct Inner {
     emails_sent: Counter,
     emails_deferred: Counter,
     emails_rejected: Counter,
+    deliveries: Family<DeliveryLabel, Counter>,
     watches: Gauge,
     next_due: Family<WatchLabel, Gauge<f64, AtomicU64>>,
     last_loop: Gauge<f64, AtomicU64>,
@@ -76,6 +85,7 @@ impl Default for Inner {
             emails_sent: Counter::default(),
             emails_deferred: Counter::default(),
             emails_rejected: Counter::default(),
+            deliveries: Family::default(),
             watches: Gauge::default(),
             next_due: Family::default(),
             last_loop: Gauge::default(),
@@ -129,6 +139,11 @@ impl Inner {
             "redline_emails_rejected",
             "Emails refused for good (kept under rejected/)",
             self.emails_rejected.clone(),
+        );
+        r.register(
+            "redline_deliveries",
+            "Delivery attempts of queued channels by channel and outcome (sent, deferred, rejected)",
+            self.deliveries.clone(),
         );
         r.register(
             "redline_watches",
@@ -192,6 +207,21 @@ impl Metrics {
         self.inner.emails_sent.inc_by(sent as u64);
         self.inner.emails_deferred.inc_by(deferred as u64);
         self.inner.emails_rejected.inc_by(rejected as u64);
+    }
+
+    /// Records one delivery pass of a queued channel (email included).
+    pub fn delivered(&self, channel: &str, sent: usize, deferred: usize, rejected: usize) {
+        for (outcome, n) in [
+            ("sent", sent),
+            ("deferred", deferred),
+            ("rejected", rejected),
+        ] {
+            let label = DeliveryLabel {
+                channel: channel.to_owned(),
+                outcome: outcome.to_owned(),
+            };
+            self.inner.deliveries.get_or_create(&label).inc_by(n as u64);
+        }
     }
 
     /// Records a round of the scheduler: when, and each watch's next due

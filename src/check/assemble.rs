@@ -1,6 +1,6 @@
 //! Assembling a [`Pipeline`] from a watchlist's settings: for a start, and
 //! again on every reload, carrying over what a reload must not rebuild (the
-//! store and its lock, the CPU bound, an unchanged email channel).
+//! store and its lock, the CPU bound, unchanged alert channels).
 //!
 //! This part must not run checks; it only builds what they run on.
 
@@ -12,8 +12,9 @@ use tokio::sync::Semaphore;
 use super::{Drive, Pipeline, SetupError};
 use crate::fetch::Fetcher;
 use crate::metrics::Metrics;
-use crate::notify::Notifier;
+use crate::notify::delivery::Pacing;
 use crate::notify::email::{Mailer, MailerOptions};
+use crate::notify::{Notifier, Outlet, named};
 use crate::store::Store;
 use crate::watchlist::Watchlist;
 
@@ -24,6 +25,9 @@ pub(super) struct Parts {
     /// `Some(mailer)` to keep the running email channel (or its absence),
     /// `None` to build one from the watchlist.
     pub(super) mailer: Option<Option<Arc<Mailer>>>,
+    /// The running named channels, kept where their settings did not
+    /// change; `None` for no named channel at all (a dry run).
+    pub(super) named: Option<Vec<Arc<dyn Outlet>>>,
     pub(super) drive: Drive,
     pub(super) metrics: Metrics,
 }
@@ -52,10 +56,24 @@ impl Parts {
                 None => None,
             },
         };
+        let mut notifier = Notifier::new(mailer).with_metrics(self.metrics.clone());
+        if let Some(kept) = &self.named {
+            let options = named::Options {
+                pacing: match self.drive {
+                    Drive::OnePass => Pacing::ONE_PASS,
+                    Drive::Daemon => Pacing::DAEMON,
+                },
+                metrics: self.metrics.clone(),
+            };
+            let root = self.store.outbox_dir("");
+            for outlet in named::open_all(watchlist, &root, &options, kept)? {
+                notifier = notifier.with_outlet(outlet);
+            }
+        }
         Ok(Pipeline {
             fetcher,
             store: self.store,
-            notifier: Notifier::new(mailer).with_metrics(self.metrics.clone()),
+            notifier,
             cpu: self.cpu,
             failure_alert_after: settings.failure_alert_after,
             keep_versions: settings.keep_versions,

@@ -14,9 +14,10 @@ use super::{Exit, Failed, Outcome, OutputFormat, load, unknown_watch};
 use crate::check::{self as pipeline, Checked, Drive, Pipeline, SetupError};
 use crate::daemon;
 use crate::metrics::Metrics;
+use crate::notify::Outlet;
 use crate::report::{self, RenderContext};
 use crate::status;
-use crate::watchlist::{Channel, Shard, Watch, Watchlist};
+use crate::watchlist::{Channel, Channels, Shard, Watch, Watchlist};
 
 /// Arguments of `redline check`.
 #[derive(Debug, Args)]
@@ -123,36 +124,45 @@ pub async fn check(path: &Path, args: CheckArgs, quiet: bool) -> Outcome {
     if args.dry_run {
         tracing::info!("dry run: nothing was stored or sent");
     }
-    failed |= !deliver_email(&pipeline).await;
+    failed |= !deliver_queued(&pipeline).await;
     Ok(if failed { Exit::Failure } else { Exit::Success })
 }
 
-/// The pipeline for one pass over `selected`. When the email channel cannot
-/// be set up (an unset `password_env`, an unreadable `ca_file`), the watches
-/// that need it fail with that reason and the others are still checked: one
-/// broken channel must not stop the log-only watches. Returns the pipeline,
-/// the watches it can check, and whether any watch was left out.
+/// The pipeline for one pass over `selected`. When a channel cannot be set
+/// up (email: an unset `password_env`, an unreadable `ca_file`; a webhook:
+/// an unset `url_env` or `secret_env`), the watches that need that kind of
+/// channel fail with that reason and the others are still checked: one
+/// broken channel must not stop the rest. Returns the pipeline, the
+/// watches it can check, and whether any watch was left out.
 fn assemble(
     watchlist: &Watchlist,
-    selected: Vec<Watch>,
+    mut selected: Vec<Watch>,
 ) -> Result<(Pipeline, Vec<Watch>, bool), Failed> {
-    let reason = match Pipeline::from_watchlist(watchlist, Drive::OnePass) {
-        Ok(pipeline) => return Ok((pipeline, selected, false)),
-        Err(SetupError::Email(e)) => crate::error_chain(&e),
-        Err(e) => return Err(e.into()),
-    };
-    let without_email = Watchlist {
-        email: None,
-        ..watchlist.clone()
-    };
-    let pipeline = Pipeline::from_watchlist(&without_email, Drive::OnePass)?;
-    let (email, log_only): (Vec<_>, Vec<_>) = selected
-        .into_iter()
-        .partition(|w| w.notify.contains(&Channel::Email));
-    for watch in &email {
-        tracing::error!(watch = %watch.name, "not checked, its alerts need the email channel: {reason}");
+    let mut usable = watchlist.clone();
+    let mut left_out = false;
+    loop {
+        let (reason, needs): (String, fn(&Channel) -> bool) =
+            match Pipeline::from_watchlist(&usable, Drive::OnePass) {
+                Ok(pipeline) => return Ok((pipeline, selected, left_out)),
+                Err(SetupError::Email(e)) if usable.email.is_some() => {
+                    usable.email = None;
+                    (crate::error_chain(&e), |c| *c == Channel::Email)
+                }
+                Err(SetupError::Channel(e)) if usable.channels.names().next().is_some() => {
+                    usable.channels = Channels::default();
+                    (crate::error_chain(&e), |c| matches!(c, Channel::Named(_)))
+                }
+                Err(e) => return Err(e.into()),
+            };
+        let (blocked, rest): (Vec<_>, Vec<_>) = selected
+            .into_iter()
+            .partition(|w| w.notify.iter().any(needs));
+        for watch in &blocked {
+            tracing::error!(watch = %watch.name, "not checked, its alerts need a channel that cannot start: {reason}");
+        }
+        left_out |= !blocked.is_empty();
+        selected = rest;
     }
-    Ok((pipeline, log_only, !email.is_empty()))
 }
 
 /// Fewer watches than this finish too soon for a progress bar to help.
@@ -173,43 +183,53 @@ fn progress_bar(watches: usize, quiet: bool) -> ProgressBar {
     bar
 }
 
-/// Delivers what the checks queued for email, once; digests wait for their
-/// schedule. Returns whether everything queued was delivered and no
-/// refused alert waits for a person to deal with it.
-pub(super) async fn deliver_email(pipeline: &Pipeline) -> bool {
-    let Some(mailer) = pipeline.notifier().mailer() else {
-        return true;
-    };
-    match mailer.flush().await {
-        Ok(delivery) => {
-            if delivery.sent + delivery.deferred + delivery.rejected > 0 {
-                tracing::info!(
-                    sent = delivery.sent,
-                    deferred = delivery.deferred,
-                    rejected = delivery.rejected,
-                    "email delivery"
-                );
+/// Delivers what the checks queued in every queued channel (email,
+/// webhooks, commands), once; email digests wait for their schedule.
+/// Returns whether everything queued was delivered and no refused alert
+/// waits for a person to deal with it.
+pub(super) async fn deliver_queued(pipeline: &Pipeline) -> bool {
+    let mut clean = true;
+    for outlet in pipeline.notifier().outlets() {
+        let channel = outlet.channel();
+        match outlet.flush().await {
+            Ok(delivery) => {
+                if delivery.sent + delivery.deferred + delivery.rejected > 0 {
+                    tracing::info!(
+                        %channel,
+                        sent = delivery.sent,
+                        deferred = delivery.deferred,
+                        rejected = delivery.rejected,
+                        "{} delivery", outlet.kind()
+                    );
+                }
+                clean &= delivery.deferred + delivery.rejected == 0 && no_refused(outlet.as_ref());
             }
-            delivery.deferred + delivery.rejected == 0 && no_refused_mail(mailer)
-        }
-        Err(e) => {
-            tracing::error!(
-                "email delivery failed; the alerts stay in the outbox: {}",
-                crate::error_chain(&e)
-            );
-            false
+            Err(e) => {
+                tracing::error!(
+                    %channel,
+                    "{} delivery failed; the alerts stay in the outbox: {}",
+                    outlet.kind(),
+                    crate::error_chain(&e)
+                );
+                clean = false;
+            }
         }
     }
+    clean
 }
 
-/// Whether no refused alert waits in the outbox; one that does is said,
-/// with the way back, so that it keeps `check` failing until dealt with.
-fn no_refused_mail(mailer: &crate::notify::email::Mailer) -> bool {
-    let refused = mailer.rejected().map_or(0, |r| r.len());
+/// Whether no refused alert waits in the channel's outbox; one that does
+/// is said, with the way back, so that it keeps `check` failing until
+/// dealt with.
+fn no_refused(outlet: &dyn Outlet) -> bool {
+    let refused = outlet.refused().unwrap_or(0);
     if refused > 0 {
+        let channel = outlet.channel();
         tracing::error!(
             refused,
-            "email alerts refused by the server wait in the outbox; `redline outbox` lists them, `redline outbox requeue --all` sends them again, `redline outbox discard --all` sets them aside"
+            %channel,
+            "{} alerts refused by the receiver wait in the outbox; `redline outbox` lists them, `redline outbox requeue --all` sends them again, `redline outbox discard --all` sets them aside",
+            outlet.kind()
         );
     }
     refused == 0

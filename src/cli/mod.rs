@@ -88,7 +88,7 @@ enum Command {
     /// Take a watch's page as it is now, even where the quality guard
     /// refused it (a much shorter rewrite, say).
     Accept(repair::AcceptArgs),
-    /// List the email alerts waiting or refused; requeue or discard refused ones.
+    /// List the alerts waiting or refused in every channel; requeue or discard refused ones.
     Outbox(repair::OutboxArgs),
     /// Send a test message through the [email] settings and report exactly
     /// what failed: DNS, connect, TLS, login or a refused recipient.

@@ -5,8 +5,9 @@
 //! `accept` leaves a request in the store (a file of its own, so that it
 //! works beside a running daemon, which honours it at its next check of the
 //! watch) and, when no daemon holds the store, checks the watch at once.
-//! `outbox` lists the email alerts waiting or refused and puts refused ones
-//! back in the queue or sets them aside. Neither decides anything itself:
+//! `outbox` lists the alerts waiting or refused in every channel's queue
+//! (email, webhooks, commands) and puts refused ones back in the queue or
+//! sets them aside. Neither decides anything itself:
 //! the pipeline and the outbox do the work.
 
 use std::io::Write;
@@ -16,10 +17,9 @@ use chrono::Utc;
 use clap::{Args, Subcommand};
 use serde_json::json;
 
-use super::check::{deliver_email, print_reports};
+use super::check::{deliver_queued, print_reports};
 use super::{Exit, Outcome, OutputFormat, bad_input, load};
 use crate::check::{Drive, Pipeline, SetupError};
-use crate::notify::email::Mail;
 use crate::notify::outbox::{Entry, Outbox};
 use crate::store::{Store, StoreError};
 use crate::watchlist::WatchName;
@@ -59,7 +59,7 @@ pub async fn accept(path: &Path, args: AcceptArgs) -> Outcome {
     // A check that met nothing new to take leaves no request behind.
     pipeline.store().clear_accept(&name)?;
     let mut failed = print_reports(std::slice::from_ref(&checked), args.format)?;
-    failed |= !deliver_email(&pipeline).await;
+    failed |= !deliver_queued(&pipeline).await;
     Ok(if failed { Exit::Failure } else { Exit::Success })
 }
 
@@ -80,7 +80,7 @@ pub struct OutboxArgs {
 /// What to do with the outbox (default: list it).
 #[derive(Debug, Subcommand)]
 enum OutboxAction {
-    /// List the email alerts waiting for delivery and those refused.
+    /// List the alerts waiting for delivery and those refused, per channel.
     List,
     /// Put refused alerts back in the queue (after the address or the
     /// server was fixed); the daemon or the next `check` sends them.
@@ -104,36 +104,85 @@ struct Pick {
 pub fn outbox(path: &Path, args: OutboxArgs) -> Outcome {
     let watchlist = load(path)?;
     let shard = args.shard.or(watchlist.settings.shard);
-    let dir = crate::store::outbox_dir(&watchlist.settings.snapshots, shard, "email").join("mail");
-    let outbox: Outbox<Mail> = Outbox::at(&dir);
+    let root = crate::store::outbox_dir(&watchlist.settings.snapshots, shard, "");
+    let queues = queues(&root);
     match args.action.unwrap_or(OutboxAction::List) {
-        OutboxAction::List => list(&outbox, &dir, args.format),
+        OutboxAction::List => list(&queues, args.format),
         OutboxAction::Requeue(pick) => {
             let now = Utc::now();
-            each(&outbox, pick, "requeued", |id| outbox.requeue(id, now))
+            each(&queues, pick, "requeued", |q, id| q.requeue(id, now))
         }
-        OutboxAction::Discard(pick) => each(&outbox, pick, "discarded", |id| outbox.discard(id)),
+        OutboxAction::Discard(pick) => each(&queues, pick, "discarded", |q, id| q.discard(id)),
     }
 }
 
-/// Applies `action` to the picked refused alerts, naming each.
+/// One channel's queue, its items read as plain JSON: the listing and the
+/// actions need only the delivery record, whatever the channel keeps.
+struct Queue {
+    channel: String,
+    outbox: Outbox<serde_json::Value>,
+}
+
+/// The queues under the outbox folder `root`: email's, then each webhook
+/// and command channel's (`webhook.NAME`, `command.NAME`), including those
+/// of channels no longer in the watchlist, whose alerts still wait.
+fn queues(root: &Path) -> Vec<Queue> {
+    let mut named: Vec<(String, std::path::PathBuf)> = std::fs::read_dir(root)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|entry| {
+            let folder = entry.file_name().into_string().ok()?;
+            let (kind, name) = folder.split_once('.')?;
+            matches!(kind, "webhook" | "command").then(|| (name.to_owned(), entry.path()))
+        })
+        .collect();
+    named.sort();
+    let email = ("email".to_owned(), root.join("email").join("mail"));
+    std::iter::once(email)
+        .chain(named)
+        .filter(|(_, dir)| dir.exists())
+        .map(|(channel, dir)| Queue {
+            channel,
+            outbox: Outbox::at(&dir),
+        })
+        .collect()
+}
+
+/// Applies `action` to the picked refused alerts in every queue holding
+/// them, naming each.
 fn each(
-    outbox: &Outbox<Mail>,
+    queues: &[Queue],
     pick: Pick,
     done: &str,
-    action: impl Fn(&str) -> Result<bool, crate::notify::outbox::OutboxError>,
+    action: impl Fn(
+        &Outbox<serde_json::Value>,
+        &str,
+    ) -> Result<bool, crate::notify::outbox::OutboxError>,
 ) -> Outcome {
-    let ids = if pick.all {
-        outbox.rejected()?.into_iter().map(|e| e.id).collect()
-    } else {
-        pick.ids
-    };
+    let mut any = false;
     let mut missing = Vec::new();
-    for id in &ids {
-        if action(id)? {
-            println!("{done} {id}");
-        } else {
+    for id in &pick.ids {
+        let mut found = false;
+        for queue in queues {
+            if action(&queue.outbox, id)? {
+                println!("{done} {id} ({})", queue.channel);
+                found = true;
+            }
+        }
+        any |= found;
+        if !found {
             missing.push(id.as_str());
+        }
+    }
+    if pick.all {
+        for queue in queues {
+            for entry in queue.outbox.rejected()? {
+                if action(&queue.outbox, &entry.id)? {
+                    println!("{done} {} ({})", entry.id, queue.channel);
+                    any = true;
+                }
+            }
         }
     }
     if !missing.is_empty() {
@@ -142,26 +191,41 @@ fn each(
             missing.join(", ")
         )));
     }
-    if ids.is_empty() {
+    if !any {
         println!("no refused alerts");
     }
     Ok(Exit::Success)
 }
 
-fn list(outbox: &Outbox<Mail>, dir: &Path, format: OutputFormat) -> Outcome {
-    let (queued, rejected) = if dir.exists() {
-        (outbox.entries()?, outbox.rejected()?)
-    } else {
-        (Vec::new(), Vec::new())
-    };
+fn list(queues: &[Queue], format: OutputFormat) -> Outcome {
+    let mut queued = Vec::new();
+    let mut rejected = Vec::new();
+    for queue in queues {
+        queued.extend(
+            queue
+                .outbox
+                .entries()?
+                .into_iter()
+                .map(|e| (&queue.channel, e)),
+        );
+        rejected.extend(
+            queue
+                .outbox
+                .rejected()?
+                .into_iter()
+                .map(|e| (&queue.channel, e)),
+        );
+    }
     let mut out = std::io::stdout().lock();
     if format == OutputFormat::Json {
-        let rows = |entries: &[Entry<Mail>], state: &str| -> Vec<serde_json::Value> {
+        let rows = |entries: &[(&String, Entry<serde_json::Value>)],
+                    state: &str|
+         -> Vec<serde_json::Value> {
             entries
                 .iter()
-                .map(|e| {
+                .map(|(channel, e)| {
                     json!({
-                        "id": e.id, "state": state, "created": e.created,
+                        "id": e.id, "channel": channel, "state": state, "created": e.created,
                         "attempts": e.attempts, "next_attempt": e.next_attempt,
                         "last_error": e.last_error,
                     })
@@ -173,19 +237,19 @@ fn list(outbox: &Outbox<Mail>, dir: &Path, format: OutputFormat) -> Outcome {
         writeln!(out, "{}", serde_json::to_string_pretty(&all)?)?;
         return Ok(Exit::Success);
     }
-    for e in &queued {
+    for (channel, e) in &queued {
         let error = e.last_error.as_deref().unwrap_or("none yet");
         writeln!(
             out,
-            "queued    {}  attempts {}, next {}, last error: {error}",
+            "queued    {}  {channel}: attempts {}, next {}, last error: {error}",
             e.id,
             e.attempts,
             e.next_attempt.to_rfc3339()
         )?;
     }
-    for e in &rejected {
+    for (channel, e) in &rejected {
         let error = e.last_error.as_deref().unwrap_or("refused");
-        writeln!(out, "rejected  {}  {error}", e.id)?;
+        writeln!(out, "rejected  {}  {channel}: {error}", e.id)?;
     }
     if queued.is_empty() && rejected.is_empty() {
         writeln!(out, "the outbox is empty")?;

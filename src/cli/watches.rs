@@ -44,8 +44,40 @@ pub fn validate(path: &Path) -> Outcome {
 }
 
 /// What a valid watchlist will still fail at when it runs: secrets that
-/// live outside it (the SMTP password) and cannot be read from here.
+/// live outside it (the SMTP password, a webhook's address or signing
+/// secret) and cannot be read from here.
 fn warnings(watchlist: &Watchlist) -> Vec<String> {
+    let mut found = webhook_warnings(watchlist);
+    found.extend(email_warning(watchlist));
+    found
+}
+
+/// The webhooks' environment variables that are not set: such a channel
+/// cannot be built: `run` stops at once and names it, `check` leaves out
+/// the watches that use it.
+fn webhook_warnings(watchlist: &Watchlist) -> Vec<String> {
+    use crate::watchlist::channels::WebhookUrl;
+    let mut found = Vec::new();
+    for hook in &watchlist.channels.webhooks {
+        let url = match &hook.url {
+            WebhookUrl::Env(variable) => Some(("url_env", variable)),
+            WebhookUrl::Given(_) => None,
+        };
+        let secret = hook.secret_env.as_ref().map(|v| ("secret_env", v));
+        for (key, variable) in url.into_iter().chain(secret) {
+            if std::env::var_os(variable).is_none() {
+                found.push(format!(
+                    "webhook.{}.{key}: the environment variable {variable} is not set; until it is, `run` will not start and `check` leaves out the watches that use it",
+                    hook.name
+                ));
+            }
+        }
+    }
+    found
+}
+
+/// The SMTP password, when it cannot be read.
+fn email_warning(watchlist: &Watchlist) -> Vec<String> {
     let Some(auth) = watchlist.email.as_ref().and_then(|e| e.auth.as_ref()) else {
         return Vec::new();
     };

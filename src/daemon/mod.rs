@@ -34,7 +34,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::check::{Checked, Outcome, Pipeline};
-use crate::notify::email::Mailer;
+use crate::notify::Outlet;
 use crate::schedule::Life;
 use crate::status::Board;
 use crate::watchlist::{Watch, WatchName, Watchlist};
@@ -117,7 +117,7 @@ struct Daemon {
     /// The pipeline new checks start with.
     pipeline: Pipeline,
     checks: Checks,
-    /// The email channel's delivery loop.
+    /// The queued channels' delivery loops.
     delivery: Delivery,
     reader: Reader,
     board: Board,
@@ -151,12 +151,8 @@ impl Daemon {
         };
         let reader = Reader::new(&watchlist.path);
         let scheduler = Scheduler::start(watchlist, &pipeline, clock).await;
-        let mut delivery = Delivery {
-            mailer: None,
-            stop: shutdown.child_token(),
-            task: None,
-        };
-        delivery.switch(pipeline.notifier().mailer(), &checks.tracker, &shutdown);
+        let mut delivery = Delivery::default();
+        delivery.switch(pipeline.notifier().outlets(), &checks.tracker, &shutdown);
         tracing::info!(watches = scheduler.watches().len(), feeds = scheduler.current.feeds.len(), store = %pipeline.store().root().display(), "daemon started");
         if let Some((name, due)) = scheduler.plan.next_due() {
             tracing::info!(watch = %name, at = %due, "first check");
@@ -247,7 +243,7 @@ impl Daemon {
         }
         let shutdown = self.checks.shutdown.clone();
         self.delivery.switch(
-            pipeline.notifier().mailer(),
+            pipeline.notifier().outlets(),
             &self.checks.tracker,
             &shutdown,
         );
@@ -334,45 +330,66 @@ impl Checks {
     }
 }
 
-/// The email channel's delivery loop, restarted when a reload brings a new
-/// mailer. Two loops never run over the outbox at once: the new one starts
-/// when the old one has returned.
+/// The delivery loops of the queued channels (email, webhooks, commands),
+/// one per channel, each restarted when a reload brings a new one. Two
+/// loops never run over one outbox at once: a channel's new loop starts
+/// when its old one has returned.
+#[derive(Default)]
 struct Delivery {
-    mailer: Option<Arc<Mailer>>,
+    running: Vec<Loop>,
+    /// Loops told to stop that may still be finishing a delivery: a
+    /// channel set up again under the same name waits for its old loop.
+    stopping: Vec<Loop>,
+}
+
+/// One channel's running delivery loop.
+struct Loop {
+    outlet: Arc<dyn Outlet>,
     stop: CancellationToken,
-    task: Option<JoinHandle<()>>,
+    task: JoinHandle<()>,
 }
 
 impl Delivery {
-    /// Runs `mailer`'s loop, stopping the running one if it is another.
+    /// Runs a loop for each of `outlets`: a running one is kept, a channel
+    /// rebuilt by a reload gets a new loop after its old one stops, and
+    /// the loops of channels no longer set up are stopped.
     fn switch(
         &mut self,
-        mailer: Option<&Arc<Mailer>>,
+        outlets: &[Arc<dyn Outlet>],
         tracker: &TaskTracker,
         shutdown: &CancellationToken,
     ) {
-        let same = match (&self.mailer, mailer) {
-            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
-            (None, None) => true,
-            _ => false,
-        };
-        if same && (self.task.is_some() || self.mailer.is_none()) {
-            return;
-        }
-        self.stop.cancel();
-        let previous = self.task.take();
-        self.mailer = mailer.cloned();
-        self.stop = shutdown.child_token();
-        let Some(mailer) = self.mailer.clone() else {
-            return;
-        };
-        let token = self.stop.clone();
-        self.task = Some(tracker.spawn(async move {
-            if let Some(previous) = previous {
-                let _ = previous.await;
+        self.stopping.retain(|l| !l.task.is_finished());
+        let mut old = std::mem::take(&mut self.running);
+        for outlet in outlets {
+            if let Some(i) = old.iter().position(|l| Arc::ptr_eq(&l.outlet, outlet)) {
+                self.running.push(old.swap_remove(i));
+                continue;
             }
-            mailer.run(token).await;
-        }));
+            let same_name = |l: &Loop| l.outlet.channel() == outlet.channel();
+            let previous: Vec<Loop> = old
+                .extract_if(.., |l| same_name(l))
+                .chain(self.stopping.extract_if(.., |l| same_name(l)))
+                .collect();
+            let stop = shutdown.child_token();
+            let (next, token) = (outlet.clone(), stop.clone());
+            let task = tracker.spawn(async move {
+                for previous in previous {
+                    previous.stop.cancel();
+                    let _ = previous.task.await;
+                }
+                next.run(token).await;
+            });
+            self.running.push(Loop {
+                outlet: outlet.clone(),
+                stop,
+                task,
+            });
+        }
+        for gone in old {
+            gone.stop.cancel();
+            self.stopping.push(gone);
+        }
     }
 }
 

@@ -230,7 +230,7 @@ pub(super) fn applied_changes(current: &Watchlist, next: &Watchlist) -> Vec<&'st
     // the password.
     let same =
         |a: &dyn std::fmt::Debug, b: &dyn std::fmt::Debug| format!("{a:?}") == format!("{b:?}");
-    let fields: [(&'static str, bool); 14] = [
+    let fields: [(&'static str, bool); 16] = [
         ("settings.schedule", same(&o.schedule, &n.schedule)),
         ("settings.adaptive", o.adaptive == n.adaptive),
         ("settings.timezone", o.timezone == n.timezone),
@@ -251,6 +251,15 @@ pub(super) fn applied_changes(current: &Watchlist, next: &Watchlist) -> Vec<&'st
         ),
         ("settings.keep_versions", o.keep_versions == n.keep_versions),
         ("[email]", same(&current.email, &next.email)),
+        // A webhook's Debug output hashes its address, never shows it.
+        (
+            "[webhook]",
+            same(&current.channels.webhooks, &next.channels.webhooks),
+        ),
+        (
+            "[command]",
+            same(&current.channels.commands, &next.channels.commands),
+        ),
     ];
     fields
         .into_iter()

@@ -37,8 +37,8 @@ impl Rounds {
 
     /// One round at the clock's time: reads the feeds that are due, runs
     /// every check that is due (one after the other), plans each watch
-    /// again from its result, then hands what the checks queued for email
-    /// to the server once. Returns the checks' results.
+    /// again from its result, then hands what the checks queued for every
+    /// channel (email, webhooks, commands) to it once. Returns the checks' results.
     pub async fn step(&mut self) -> Vec<Checked> {
         self.scheduler.refresh_feeds(&self.pipeline).await;
         let mut results = Vec::new();
@@ -51,13 +51,15 @@ impl Rounds {
             self.scheduler.checked(&checked.watch, checked.life);
             results.push(checked);
         }
-        if let Some(mailer) = self.pipeline.notifier().mailer()
-            && let Err(e) = mailer.flush().await
-        {
-            tracing::error!(
-                "email delivery failed; the alerts stay in the outbox: {}",
-                crate::error_chain(&e)
-            );
+        for outlet in self.pipeline.notifier().outlets() {
+            if let Err(e) = outlet.flush().await {
+                tracing::error!(
+                    channel = %outlet.channel(),
+                    "{} delivery failed; the alerts stay in the outbox: {}",
+                    outlet.kind(),
+                    crate::error_chain(&e)
+                );
+            }
         }
         results
     }

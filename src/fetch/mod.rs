@@ -439,8 +439,9 @@ fn is_html_type(content_type: &str) -> bool {
     )
 }
 
-/// Parses `Retry-After` as seconds or an HTTP date.
-fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+/// Parses `Retry-After` as seconds or an HTTP date (also read by the
+/// webhook channel).
+pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     let value = header_str(headers, header::RETRY_AFTER)?;
     if let Ok(seconds) = value.trim().parse::<u64>() {
         return Some(Duration::from_secs(seconds));

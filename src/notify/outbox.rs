@@ -71,10 +71,20 @@ pub enum Put {
 }
 
 /// A folder of entries of type `T`.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Outbox<T> {
     dir: PathBuf,
     item: PhantomData<fn() -> T>,
+}
+
+// By hand: a handle on a folder is cloned whatever its items are.
+impl<T> Clone for Outbox<T> {
+    fn clone(&self) -> Self {
+        Outbox {
+            dir: self.dir.clone(),
+            item: PhantomData,
+        }
+    }
 }
 
 /// A file error of the outbox, naming the file.

@@ -110,6 +110,7 @@ impl Feed {
 pub(super) fn validate_feeds(
     raw: &[Spanned<RawFeed>],
     settings: &Settings,
+    named: &[&str],
     taken: &[Watch],
     check: &mut Collector,
 ) -> Vec<Feed> {
@@ -120,7 +121,7 @@ pub(super) fn validate_feeds(
             Ok(_) => format!("feed.{}", f.name.get_ref()),
             Err(_) => format!("feed[{}]", index + 1),
         };
-        let Some(feed) = validate_feed(f, &label, settings, check) else {
+        let Some(feed) = validate_feed(f, &label, settings, named, check) else {
             continue;
         };
         // Derived names start with the feed's: a clash with a watch or
@@ -147,6 +148,7 @@ fn validate_feed(
     f: &RawFeed,
     label: &str,
     settings: &Settings,
+    named: &[&str],
     check: &mut Collector,
 ) -> Option<Feed> {
     let key = |k: &str| format!("{label}.{k}");
@@ -171,7 +173,7 @@ fn validate_feed(
         email: f.email.as_ref(),
     };
     let adaptive = Policy::Adaptive(settings.adaptive.clone());
-    let valid = validate_common(&common, label, adaptive, settings, check);
+    let valid = validate_common(&common, label, adaptive, settings, named, check);
     let limit = f
         .limit
         .as_ref()

@@ -1,8 +1,10 @@
 //! The watchlist: parsing and validating `watchlist.toml` into typed values.
 //!
 //! Configuration owns its schema: every table (`[settings]`, `[email]`,
-//! `[[watch]]`, `[[feed]]` and a watch's `email = { … }`) has its raw shape in `raw`,
-//! its validated values here and in [`email`], and reports problems through
+//! `[webhook.NAME]`, `[command.NAME]`, `[[watch]]`, `[[feed]]` and a
+//! watch's `email = { … }`) has its raw shape in `raw` (the named channels'
+//! in `validate_channels`), its validated values here, in [`email`] and in
+//! [`channels`], and reports problems through
 //! the one collector of `problems`. Channels and the pipeline depend on
 //! these types, never the reverse.
 //!
@@ -21,6 +23,7 @@ use url::Url;
 
 use crate::schedule::{Adaptive, Policy, Schedule};
 
+pub mod channels;
 pub mod email;
 mod feed;
 mod problems;
@@ -28,9 +31,11 @@ mod raw;
 mod redact;
 mod shard;
 mod validate;
+mod validate_channels;
 mod validate_email;
 
 pub use feed::Feed;
+pub use channels::{ChannelName, Channels};
 pub use problems::{FieldError, Problem, WatchlistError};
 pub use raw::{RawEmailSettings, RawList, RawWatchEmail};
 pub use shard::{Shard, ShardError};
@@ -98,6 +103,8 @@ pub struct Watchlist {
     pub settings: Settings,
     /// The `[email]` settings, when the watchlist has them.
     pub email: Option<email::EmailSettings>,
+    /// The `[webhook.NAME]` and `[command.NAME]` channels.
+    pub channels: Channels,
     /// The watches, in file order.
     pub watches: Vec<Watch>,
     /// The feeds whose entries become watches, in file order.
@@ -232,14 +239,15 @@ impl CssSelector {
     }
 }
 
-/// An alert channel.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+/// An alert channel, as a `notify` list names it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Channel {
     /// A structured change report in the log (always available).
     Log,
     /// An email through the `[email]` settings.
     Email,
+    /// A `[webhook.NAME]` or `[command.NAME]` channel.
+    Named(ChannelName),
 }
 
 impl FromStr for Channel {
@@ -248,7 +256,19 @@ impl FromStr for Channel {
         match s {
             "log" => Ok(Channel::Log),
             "email" => Ok(Channel::Email),
-            other => Err(format!("unknown channel `{other}`")),
+            other => ChannelName::parse(other)
+                .map(Channel::Named)
+                .map_err(|_| format!("unknown channel `{other}`")),
+        }
+    }
+}
+
+impl fmt::Display for Channel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Channel::Log => f.write_str("log"),
+            Channel::Email => f.write_str("email"),
+            Channel::Named(name) => f.write_str(name.as_str()),
         }
     }
 }
@@ -287,6 +307,7 @@ impl Watchlist {
             path: path.to_owned(),
             settings: valid.settings,
             email: valid.email,
+            channels: valid.channels,
             watches: valid.watches,
             feeds: valid.feeds,
         })

@@ -223,15 +223,27 @@ impl Collector {
         None
     }
 
-    /// A list of alert channels.
+    /// A list of alert channels: `log`, `email` and the names in `named`.
     pub fn channels(
         &mut self,
         value: &Spanned<Vec<Spanned<String>>>,
         field: &str,
+        named: &[&str],
     ) -> Option<Vec<Channel>> {
-        let hint = Some("channels are \"log\" and \"email\"");
+        let mut known = String::from("channels are \"log\", \"email\"");
+        for name in named {
+            known.push_str(&format!(", \"{name}\""));
+        }
+        known.push_str(" and the names of [webhook.NAME] and [command.NAME] tables");
         self.every(value.get_ref(), |c, item| {
-            c.parse(item, field, hint, Channel::from_str)
+            c.parse(item, field, Some(&known), |text| {
+                match Channel::from_str(text) {
+                    Ok(Channel::Named(name)) if !named.contains(&name.as_str()) => {
+                        Err(format!("unknown channel `{text}`"))
+                    }
+                    other => other,
+                }
+            })
         })
     }
 

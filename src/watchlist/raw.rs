@@ -1,6 +1,7 @@
 //! The watchlist file's shape before validation: every table of it,
 //! `[settings]`, `[email]`, `[[watch]]` and a watch's `email = { … }`
-//! (`[[feed]]`'s shape is `feed`'s).
+//! (`[[feed]]`'s shape is `feed`'s; the named channels' tables are
+//! `validate_channels`'s).
 //!
 //! Every value is `Spanned`, so that a problem found later can still name
 //! its line. Unknown keys are refused here (`deny_unknown_fields`). Each
@@ -14,6 +15,7 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue, ValueDeserializer};
 
 use super::problems::Collector;
+use super::validate_channels::RawChannels;
 
 /// A list of strings as written, each element with its own span.
 pub type RawList = Spanned<Vec<Spanned<String>>>;
@@ -27,6 +29,8 @@ pub(super) struct RawWatchlist {
     pub(super) has_email: bool,
     pub(super) watches: Vec<Spanned<RawWatch>>,
     pub(super) feeds: Vec<Spanned<super::feed::RawFeed>>,
+    /// The `[webhook.NAME]` and `[command.NAME]` tables.
+    pub(super) channels: RawChannels,
 }
 
 impl RawWatchlist {
@@ -52,9 +56,10 @@ impl RawWatchlist {
                 }
                 "watch" => raw.watches = tables(text, value, "watch", c),
                 "feed" => raw.feeds = tables(text, value, "feed", c),
+                kind @ ("webhook" | "command") => raw.channels.read(text, kind, value, c),
                 other => {
                     let message = format!(
-                        "unknown table `{other}`, expected `settings`, `email`, `watch` or `feed`"
+                        "unknown table `{other}`, expected `settings`, `email`, `webhook`, `command`, `watch` or `feed`"
                     );
                     let hint = "check the spelling; the shipped watchlist.toml lists every key with a comment";
                     c.fail(Some(&key), other, message, Some(hint));
@@ -70,7 +75,7 @@ impl RawWatchlist {
 /// A misspelt key is recorded, dropped and the table read again, so that
 /// the table's other problems are still found in the same pass; the
 /// table itself stays refused through the recorded problem.
-fn shape<T: for<'de> Deserialize<'de>>(
+pub(super) fn shape<T: for<'de> Deserialize<'de>>(
     text: &str,
     mut value: Spanned<DeValue<'_>>,
     c: &mut Collector,

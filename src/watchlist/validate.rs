@@ -1,6 +1,7 @@
 //! Validation of the watchlist file: the checks of `[settings]` and every
 //! `[[watch]]`, and the assembly of the typed watchlist. `[email]` is
-//! `validate_email`'s; every problem goes to the one [`Collector`].
+//! `validate_email`'s, the named channels `validate_channels`'s; every
+//! problem goes to the one [`Collector`].
 //!
 //! It builds the typed values of the parent module and must not be reached
 //! from anywhere else.
@@ -16,7 +17,7 @@ use super::email::{EmailSettings, WatchEmail};
 use super::problems::{Collector, Problem};
 use super::raw::{RawSettings, RawWatch, RawWatchlist};
 use super::validate_email::{email_settings, watch_email};
-use super::{Channel, CssSelector, Settings, Watch, WatchName};
+use super::{Channel, Channels, CssSelector, Settings, Watch, WatchName};
 
 /// Parses and validates watchlist `text` read from `path` (relative paths
 /// in it are resolved against `path`'s folder).
@@ -34,9 +35,13 @@ pub(super) fn validate(text: &str, path: &Path) -> Result<Validated, Vec<Problem
         .as_ref()
         .and_then(|e| email_settings(e.get_ref(), &mut c))
         .map(|settings| settings.resolve_paths(&base));
-    let settings = validate_settings(raw.settings.unwrap_or_default(), &base, &mut c);
-    let watches = validate_watches(&raw.watches, &settings, &mut c);
-    let feeds = super::feed::validate_feeds(&raw.feeds, &settings, &watches, &mut c);
+    let channels = raw.channels.validate(&base, &mut c);
+    // A watch may name a channel whose table has a problem: that problem
+    // is reported, not a second "unknown channel" for each watch.
+    let named: Vec<&str> = raw.channels.names().collect();
+    let settings = validate_settings(raw.settings.unwrap_or_default(), &base, &named, &mut c);
+    let watches = validate_watches(&raw.watches, &settings, &named, &mut c);
+    let feeds = super::feed::validate_feeds(&raw.feeds, &settings, &named, &watches, &mut c);
     // The email channel needs the [email] table; say so where it is asked for.
     if !raw.has_email {
         for feed in &feeds {
@@ -69,6 +74,7 @@ pub(super) fn validate(text: &str, path: &Path) -> Result<Validated, Vec<Problem
         return Ok(Validated {
             settings,
             email,
+            channels,
             watches,
             feeds,
         });
@@ -80,18 +86,26 @@ pub(super) fn validate(text: &str, path: &Path) -> Result<Validated, Vec<Problem
 pub(super) struct Validated {
     pub(super) settings: Settings,
     pub(super) email: Option<EmailSettings>,
+    pub(super) channels: Channels,
     pub(super) watches: Vec<Watch>,
     pub(super) feeds: Vec<super::Feed>,
 }
 
-fn validate_settings(raw: RawSettings, base: &Path, check: &mut Collector) -> Settings {
+fn validate_settings(
+    raw: RawSettings,
+    base: &Path,
+    named: &[&str],
+    check: &mut Collector,
+) -> Settings {
     let mut s = Settings::default_in(base);
     if let Some(v) = &raw.snapshots {
         s.snapshots = base.join(v.get_ref());
     }
     validate_schedules(&raw, &mut s, check);
     if let Some(v) = &raw.notify {
-        s.notify = check.channels(v, "settings.notify").unwrap_or(s.notify);
+        s.notify = check
+            .channels(v, "settings.notify", named)
+            .unwrap_or(s.notify);
     }
     if let Some(v) = &raw.user_agent {
         s.user_agent = v.get_ref().clone();
@@ -175,6 +189,7 @@ fn validate_schedules(raw: &RawSettings, s: &mut Settings, check: &mut Collector
 fn validate_watches(
     raw: &[Spanned<RawWatch>],
     settings: &Settings,
+    named: &[&str],
     check: &mut Collector,
 ) -> Vec<Watch> {
     let mut seen: Vec<(&str, usize)> = Vec::new();
@@ -200,7 +215,7 @@ fn validate_watches(
         seen.push((w.name.get_ref(), index + 1));
         // A watch with any invalid field is left out; its errors are
         // recorded and the whole watchlist will be refused.
-        if let Some(watch) = validate_watch(w, &label, settings, check) {
+        if let Some(watch) = validate_watch(w, &label, settings, named, check) {
             watches.push(watch);
         }
     }
@@ -212,6 +227,7 @@ fn validate_watch(
     w: &RawWatch,
     label: &str,
     settings: &Settings,
+    named: &[&str],
     check: &mut Collector,
 ) -> Option<Watch> {
     let f = |key: &str| format!("{label}.{key}");
@@ -227,7 +243,14 @@ fn validate_watch(
         notify: w.notify.as_ref(),
         email: w.email.as_ref(),
     };
-    let valid = validate_common(&common, label, settings.schedule.clone(), settings, check);
+    let valid = validate_common(
+        &common,
+        label,
+        settings.schedule.clone(),
+        settings,
+        named,
+        check,
+    );
     let (name, url, valid) = (name?, url?, valid?);
     Some(Watch {
         name,
@@ -269,6 +292,7 @@ pub(super) fn validate_common(
     label: &str,
     schedule: super::Policy,
     settings: &Settings,
+    named: &[&str],
     check: &mut Collector,
 ) -> Option<Common> {
     let f = |key: &str| format!("{label}.{key}");
@@ -294,8 +318,8 @@ pub(super) fn validate_common(
         Some(s) => check.policy(s, &f("schedule"), &settings.adaptive),
         None => Some(schedule),
     };
-    let notify = match w.notify {
-        Some(n) => check.channels(n, &f("notify")),
+    let notify = match &w.notify {
+        Some(n) => check.channels(n, &f("notify"), named),
         None => Some(settings.notify.clone()),
     };
     let email = match w.email {

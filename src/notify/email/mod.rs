@@ -4,9 +4,11 @@
 //! The [`Mailer`] is the channel's one entry point. [`Mailer::enqueue`]
 //! writes the alert to the outbox (`<store>/.outbox/email/`) before it
 //! returns; [`Mailer::run`] (the daemon) and [`Mailer::flush`] (`redline
-//! check`) deliver what is due, retry failures with backoff across
-//! restarts, keep permanent refusals for inspection, and never send an
-//! alert twice once the server accepted it. Alerts about one article are
+//! check`) deliver what is due on the shared [`Queue`] (retries with
+//! backoff across restarts, refusals kept for inspection, never an alert
+//! twice once the server accepted it). What is the channel's own is
+//! [`SmtpSender`]: one stored message as one SMTP exchange, and the
+//! server's answer sorted into retry-later, unreachable and refused. Alerts about one article are
 //! threaded (`In-Reply-To`/`References` to its first alert); a digest
 //! schedule gathers change alerts into one message.
 //!
@@ -30,13 +32,15 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
-use tokio::sync::{Mutex, Notify};
 use tokio_util::sync::CancellationToken;
 
+use crate::notify::delivery::{Deliver, Failure, Pacing, Queue, off_workers};
 use crate::notify::outbox::{Entry, Outbox, OutboxError, Put};
-use crate::notify::{Alert, Event};
+use crate::notify::{Alert, BoxFuture, Event, NotifyError, Outlet};
 use crate::store::write_atomic;
+use crate::watchlist::{Channel, Watch};
 
+pub use crate::notify::delivery::Delivery;
 pub use crate::watchlist::email::{DigestChoice, EmailSettings, WatchEmail};
 pub use message::Mail;
 pub use transport::{TestEmailError, send_test};
@@ -74,7 +78,9 @@ pub struct MailerOptions {
     pub first_retry: Duration,
     /// The longest wait between two retries.
     pub max_retry: Duration,
-    /// The longest the daemon loop sleeps without looking at the outbox.
+    /// The longest the daemon loop sleeps when nothing is due (see
+    /// [`Pacing::idle`]): a queued alert wakes it, and so does a retry or a
+    /// digest falling due.
     pub idle: Duration,
     /// Where the daemon loop counts deliveries.
     pub metrics: crate::metrics::Metrics,
@@ -84,23 +90,12 @@ impl Default for MailerOptions {
     fn default() -> Self {
         MailerOptions {
             timezone: Tz::UTC,
-            first_retry: Duration::from_secs(30),
-            max_retry: Duration::from_secs(3600),
-            idle: Duration::from_secs(60),
+            first_retry: Pacing::DAEMON.first_retry,
+            max_retry: Pacing::DAEMON.max_retry,
+            idle: Pacing::DAEMON.idle,
             metrics: crate::metrics::Metrics::default(),
         }
     }
-}
-
-/// What one delivery pass did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Delivery {
-    /// Messages the server accepted.
-    pub sent: usize,
-    /// Messages that failed and wait for a retry.
-    pub deferred: usize,
-    /// Messages refused for good (kept under `rejected/`).
-    pub rejected: usize,
 }
 
 /// The first alert of an article: later alerts about it reply to it.
@@ -110,29 +105,49 @@ struct Thread {
     root: String,
 }
 
-/// Attempts after which an undeliverable message is logged as an error.
-const LOUD_AFTER: u32 = 5;
+/// The email channel's part of delivery: one stored [`Mail`] as one SMTP
+/// exchange, its failure sorted by the server's answer.
+pub struct SmtpSender {
+    smtp: transport::Smtp,
+    from: lettre::message::Mailbox,
+}
+
+impl Deliver for SmtpSender {
+    type Item = Mail;
+
+    async fn deliver(&self, id: &str, item: &Mail) -> Result<(), Failure> {
+        let message = message::build(id, item, &self.from)
+            .map_err(|e| Failure::Refused(transport::reason(&e)))?;
+        match lettre::AsyncTransport::send(&self.smtp, message).await {
+            Ok(_) => Ok(()),
+            Err(e) => match transport::classify(&e) {
+                transport::Failure::Permanent(error) => Err(Failure::Refused(error)),
+                // No answer at all: the server itself is down.
+                transport::Failure::Transient(error) if e.status().is_none() => {
+                    Err(Failure::Unreachable(error))
+                }
+                transport::Failure::Transient(error) => Err(Failure::RetryLater(error)),
+            },
+        }
+    }
+}
 
 /// The email channel: settings, SMTP transport and outbox.
 pub struct Mailer {
     settings: EmailSettings,
-    smtp: transport::Smtp,
-    mail: Outbox<Mail>,
+    /// The shared delivery queue of messages (`mail/`).
+    queue: Queue<SmtpSender>,
+    /// Change alerts waiting for their digest (`digest/`).
     digests: Outbox<digest::Pending>,
     threads: PathBuf,
     options: MailerOptions,
-    /// Wakes [`Mailer::run`] when an alert is queued.
-    wake: Notify,
-    /// One delivery pass at a time: two passes over the same outbox would
-    /// send the same entry twice. Held across the SMTP exchange on purpose.
-    delivering: Mutex<()>,
 }
 
 impl std::fmt::Debug for Mailer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Mailer")
             .field("settings", &self.settings)
-            .field("outbox", &self.mail.dir())
+            .field("outbox", &self.queue.outbox().dir())
             .finish_non_exhaustive()
     }
 }
@@ -165,15 +180,21 @@ impl Mailer {
         // Opened under the store's lock: a temporary file is a killed
         // writer's leftover.
         crate::store::remove_temporaries(&threads, 0);
-        Ok(Mailer {
+        let sender = SmtpSender {
             smtp,
-            mail: Outbox::open(&dir.join("mail"))?,
+            from: settings.from.clone(),
+        };
+        let pacing = Pacing {
+            first_retry: options.first_retry,
+            max_retry: options.max_retry,
+            idle: options.idle,
+        };
+        Ok(Mailer {
+            queue: Queue::open("email", "email", &dir.join("mail"), sender, pacing)?,
             digests: Outbox::open(&dir.join("digest"))?,
             threads,
             settings,
             options,
-            wake: Notify::new(),
-            delivering: Mutex::new(()),
         })
     }
 
@@ -193,7 +214,7 @@ impl Mailer {
         let now = Utc::now();
         let put = match watch.digest(&self.settings) {
             Some(schedule) if matches!(alert.event, Event::Changed { .. }) => {
-                if self.mail.was_sent(&alert.id) {
+                if self.queue.outbox().was_sent(&alert.id) {
                     Put::AlreadySent
                 } else {
                     let pending = digest::Pending {
@@ -207,7 +228,7 @@ impl Mailer {
             }
             _ => {
                 let thread = self.thread_of(alert)?;
-                self.mail.put(
+                self.queue.put(
                     &alert.id,
                     &Mail::Alert {
                         alert: Box::new(alert.clone()),
@@ -220,7 +241,7 @@ impl Mailer {
             }
         };
         tracing::debug!(alert = %alert.id, ?put, "email alert queued");
-        self.wake.notify_one();
+        self.queue.wake();
         Ok(put)
     }
 
@@ -270,7 +291,7 @@ impl Mailer {
     ///
     /// When the outbox cannot be read.
     pub fn pending(&self) -> Result<Vec<Entry<Mail>>, EmailError> {
-        Ok(self.mail.entries()?)
+        Ok(self.queue.pending()?)
     }
 
     /// Messages the server refused for good.
@@ -279,7 +300,7 @@ impl Mailer {
     ///
     /// When the outbox cannot be read.
     pub fn rejected(&self) -> Result<Vec<Entry<Mail>>, EmailError> {
-        Ok(self.mail.rejected()?)
+        Ok(self.queue.rejected()?)
     }
 
     /// Puts a refused message back in the queue (after its address was
@@ -289,9 +310,7 @@ impl Mailer {
     ///
     /// When the outbox cannot be read or written.
     pub fn requeue_rejected(&self, id: &str) -> Result<bool, EmailError> {
-        let requeued = self.mail.requeue(id, Utc::now())?;
-        self.wake.notify_one();
-        Ok(requeued)
+        Ok(self.queue.requeue(id)?)
     }
 
     /// Queues the digests due at `now` as mail; returns the earliest time a
@@ -301,13 +320,16 @@ impl Mailer {
     ///
     /// When the outbox cannot be read or written.
     pub fn gather_digests(&self, now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>, EmailError> {
-        gather(&self.mail, &self.digests, now, self.options.timezone)
+        gather(
+            self.queue.outbox(),
+            &self.digests,
+            now,
+            self.options.timezone,
+        )
     }
 
-    /// One delivery pass over the messages due at `now`. Stops early when
-    /// `shutdown` fires (between messages, never inside an SMTP exchange,
-    /// so that an accepted message is always recorded as sent). Outbox
-    /// files are read and written on blocking threads.
+    /// One delivery pass over the messages due at `now` (see
+    /// [`Queue::deliver_due`]).
     ///
     /// # Errors
     ///
@@ -317,129 +339,34 @@ impl Mailer {
         now: DateTime<Utc>,
         shutdown: Option<&CancellationToken>,
     ) -> Result<Delivery, EmailError> {
-        let _pass = self.delivering.lock().await;
-        let mut done = Delivery::default();
-        let mut server_down: Option<String> = None;
-        let mail = self.mail.clone();
-        for entry in off_workers(move || mail.due(now)).await? {
-            if shutdown.is_some_and(CancellationToken::is_cancelled) {
-                break;
-            }
-            // Once the server itself failed, the rest of the pass would fail
-            // alike: defer them without knocking again.
-            if let Some(error) = &server_down {
-                self.defer(entry, error, now).await?;
-                done.deferred += 1;
-                continue;
-            }
-            let message = match message::build(&entry.id, &entry.item, &self.settings.from) {
-                Ok(m) => m,
-                Err(e) => {
-                    self.refuse(entry, &transport::reason(&e)).await?;
-                    done.rejected += 1;
-                    continue;
-                }
-            };
-            match lettre::AsyncTransport::send(&self.smtp, message).await {
-                Ok(_) => {
-                    // The marker first and at once, on this thread: it is one
-                    // file creation, and every moment between the server's
-                    // acceptance and this record is a moment in which a
-                    // crash sends the message twice.
-                    self.mail.mark_sent(&entry.id)?;
-                    let (mail, id) = (self.mail.clone(), entry.id.clone());
-                    off_workers(move || mail.settle_sent(&id)).await?;
-                    tracing::info!(alert = %entry.id, attempts = entry.attempts + 1, "email delivered");
-                    done.sent += 1;
-                }
-                Err(e) => match transport::classify(&e) {
-                    transport::Failure::Permanent(error) => {
-                        self.refuse(entry, &error).await?;
-                        done.rejected += 1;
-                    }
-                    transport::Failure::Transient(error) => {
-                        if e.status().is_none() {
-                            server_down = Some(error.clone());
-                        }
-                        self.defer(entry, &error, now).await?;
-                        done.deferred += 1;
-                    }
-                },
-            }
-        }
-        Ok(done)
-    }
-
-    async fn defer(
-        &self,
-        entry: Entry<Mail>,
-        error: &str,
-        now: DateTime<Utc>,
-    ) -> Result<(), EmailError> {
-        let wait = transport::backoff(
-            entry.attempts + 1,
-            self.options.first_retry,
-            self.options.max_retry,
-        );
-        let next = now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::MAX);
-        let (mail, reason) = (self.mail.clone(), error.to_owned());
-        let entry = off_workers(move || mail.retry_at(entry, &reason, next)).await?;
-        if entry.attempts >= LOUD_AFTER {
-            tracing::error!(alert = %entry.id, attempts = entry.attempts, %error, retry_at = %next, "email still undelivered; kept in the outbox");
-        } else {
-            tracing::warn!(alert = %entry.id, attempts = entry.attempts, %error, retry_at = %next, "email delivery failed; will retry");
-        }
-        Ok(())
-    }
-
-    async fn refuse(&self, entry: Entry<Mail>, error: &str) -> Result<(), EmailError> {
-        let id = entry.id.clone();
-        let (mail, reason) = (self.mail.clone(), error.to_owned());
-        let kept = off_workers(move || mail.reject(entry, &reason)).await?;
-        tracing::error!(alert = %id, %error, kept = %kept.display(), "email REFUSED by the server for good; not retried, kept for inspection; `redline outbox` lists it and `redline outbox requeue` sends it again");
-        Ok(())
+        Ok(self.queue.deliver_due(now, shutdown).await?)
     }
 
     /// The daemon's delivery loop: gathers due digests, delivers due
     /// messages, sleeps until the next retry, digest or queued alert, and
     /// returns when `shutdown` fires. Errors are logged and retried.
     pub async fn run(&self, shutdown: CancellationToken) {
-        loop {
-            let now = Utc::now();
+        let gather_due = |now: DateTime<Utc>| {
             let (mail, digests, zone) = (
-                self.mail.clone(),
+                self.queue.outbox().clone(),
                 self.digests.clone(),
                 self.options.timezone,
             );
-            let next_digest = off_workers(move || gather(&mail, &digests, now, zone))
-                .await
-                .unwrap_or_else(|e| {
-                    tracing::error!(error = %e, "email digests could not be gathered; retrying");
-                    None
-                });
-            match self.deliver_due(now, Some(&shutdown)).await {
-                Ok(d) => self.options.metrics.emails(d.sent, d.deferred, d.rejected),
-                Err(e) => tracing::error!(error = %e, "email delivery pass failed; retrying"),
+            async move {
+                off_workers(move || gather(&mail, &digests, now, zone))
+                    .await
+                    .unwrap_or_else(|e: EmailError| {
+                        tracing::error!(error = %e, "email digests could not be gathered; retrying");
+                        None
+                    })
             }
-            let mail = self.mail.clone();
-            let next_retry = off_workers(move || mail.entries())
-                .await
-                .ok()
-                .and_then(|es| es.iter().map(|e| e.next_attempt).min());
-            let wake = [next_digest, next_retry].into_iter().flatten().min();
-            let idle = self.options.idle;
-            let sleep = wake.map_or(idle, |w| {
-                (w - Utc::now())
-                    .to_std()
-                    .unwrap_or(Duration::ZERO)
-                    .min(idle)
-            });
-            tokio::select! {
-                () = shutdown.cancelled() => break,
-                () = tokio::time::sleep(sleep) => {}
-                () = self.wake.notified() => {}
-            }
-        }
+        };
+        let metrics = &self.options.metrics;
+        let count = |d: Delivery| {
+            metrics.emails(d.sent, d.deferred, d.rejected);
+            metrics.delivered("email", d.sent, d.deferred, d.rejected);
+        };
+        self.queue.run_with(shutdown, gather_due, count).await;
     }
 }
 
@@ -465,19 +392,42 @@ fn gather(
     Ok(next)
 }
 
-/// Runs outbox file work on a blocking thread: it reads, writes and syncs
-/// files, which must not stall the async workers.
-async fn off_workers<T: Send + 'static, E: Into<EmailError> + Send + 'static>(
-    work: impl FnOnce() -> Result<T, E> + Send + 'static,
-) -> Result<T, EmailError> {
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|e| {
-            EmailError::Outbox(OutboxError {
-                action: "run",
-                path: PathBuf::new(),
-                source: std::io::Error::other(e),
+impl Outlet for Mailer {
+    fn channel(&self) -> Channel {
+        Channel::Email
+    }
+
+    fn kind(&self) -> &'static str {
+        "email"
+    }
+
+    fn enqueue(&self, alert: &Alert, watch: &Watch) -> Result<Put, NotifyError> {
+        // The inherent method: the recipients are the watch's email part.
+        Mailer::enqueue(self, alert, &watch.email).map_err(|e| NotifyError::Outbox {
+            channel: "email".to_owned(),
+            reason: crate::error_chain(&e),
+        })
+    }
+
+    fn run(&self, shutdown: CancellationToken) -> BoxFuture<'_, ()> {
+        Box::pin(Mailer::run(self, shutdown))
+    }
+
+    fn flush(&self) -> BoxFuture<'_, Result<Delivery, NotifyError>> {
+        Box::pin(async move {
+            Mailer::flush(self).await.map_err(|e| NotifyError::Outbox {
+                channel: "email".to_owned(),
+                reason: crate::error_chain(&e),
             })
-        })?
-        .map_err(Into::into)
+        })
+    }
+
+    fn refused(&self) -> Result<usize, NotifyError> {
+        self.rejected()
+            .map(|r| r.len())
+            .map_err(|e| NotifyError::Outbox {
+                channel: "email".to_owned(),
+                reason: crate::error_chain(&e),
+            })
+    }
 }

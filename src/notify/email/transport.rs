@@ -7,8 +7,6 @@
 //! TLS is rustls with the aws-lc-rs provider, the only one compiled in.
 //! This module must not decide what to send or when: it connects and sends.
 
-use std::time::Duration;
-
 use lettre::message::Mailbox;
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
@@ -320,21 +318,12 @@ fn test_message(settings: &EmailSettings, to: &[Mailbox]) -> Result<Message, let
     ))
 }
 
-/// The delay before retry number `attempt` (1-based): doubling from
-/// `first`, capped at `max`, with up to a tenth added at random so that
-/// many queued messages do not all knock at the same second.
-pub fn backoff(attempt: u32, first: Duration, max: Duration) -> Duration {
-    let exp = first.saturating_mul(
-        1u32.checked_shl(attempt.saturating_sub(1).min(20))
-            .unwrap_or(u32::MAX),
-    );
-    let base = exp.min(max);
-    base + base.mul_f64(fastrand::f64() * 0.1)
-}
+pub use crate::notify::delivery::backoff;
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     /// An error with a message and an optional cause, as lettre's layers are.
     #[derive(Debug)]
