@@ -34,8 +34,8 @@ mod validate;
 mod validate_channels;
 mod validate_email;
 
-pub use feed::Feed;
 pub use channels::{ChannelName, Channels};
+pub use feed::Feed;
 pub use problems::{FieldError, Problem, WatchlistError};
 pub use raw::{RawEmailSettings, RawList, RawWatchEmail};
 pub use shard::{Shard, ShardError};
