@@ -14,7 +14,7 @@ use scraper::Html;
 use super::dom::{Chrome, Dom, WalkOptions};
 use super::meta::Metadata;
 use super::score::{self, Strictness};
-use super::{blocks, hints, stats};
+use super::{blocks, hints, stats, summary};
 use crate::article::{Block, BlockKind};
 
 /// The passes, strictest first: each later pass honours fewer chrome hints
@@ -78,17 +78,20 @@ pub(crate) fn detect(
     let detector = Detector::new(&dom);
     let mut best: Vec<Block> = Vec::new();
     let mut best_chars = 0;
+    // Where the kept pass's body starts, for finding its lead before it.
+    let mut first = usize::MAX;
     for pass in 0..PASSES.len() {
         if pass == PASSES.len() - 1 && best_chars >= NOTHING_CHARS {
             break;
         }
-        let blocks = detector.run(pass);
+        let (blocks, root) = detector.run_from(pass);
         let chars = char_count(&blocks);
         // A looser pass must find much more to replace a stricter one's
         // short but plausible result: short articles exist.
         if best.is_empty() || chars as f64 >= best_chars as f64 * LOOSER_PASS_GAIN {
             best = blocks;
             best_chars = chars;
+            first = root;
         }
         if best_chars >= MIN_BODY_CHARS {
             break;
@@ -96,16 +99,31 @@ pub(crate) fn detect(
     }
     let mut blocks = match metadata.article_body.as_deref() {
         Some(body) if body.split_whitespace().nth(MIN_CHECK_WORDS).is_some() => {
-            cross_check(&detector, best, body)
+            let checked = cross_check(&detector, best.clone(), body);
+            // A body taken from elsewhere has no place on the page to look
+            // for its lead before.
+            if checked != best {
+                first = usize::MAX;
+            }
+            checked
         }
         _ => best,
     };
+    if let Some(description) = metadata.description.as_deref()
+        && let Some(lead) = summary::lead(&dom, &detector.strong, first, &blocks, description)
+    {
+        blocks.insert(0, lead);
+    }
     drop_leading_datelines(&mut blocks);
     drop_short_captions(&mut blocks);
     // Credits set as paragraphs of their own are captions by another
     // markup; a body that is nothing else is left as it is.
     if blocks.len() > 1 {
         blocks.retain(|b| !hints::is_credit_line(&b.text));
+    }
+    // A page whose elements hold no article text may still say what it is.
+    if blocks.is_empty() {
+        blocks.extend(metadata.description.as_deref().and_then(summary::stand_in));
     }
     blocks
 }
@@ -197,6 +215,12 @@ impl<'d, 'a> Detector<'d, 'a> {
 
     /// The blocks that pass number `pass` finds.
     fn run(&self, pass: usize) -> Vec<Block> {
+        self.run_from(pass).0
+    }
+
+    /// The blocks that pass number `pass` finds, and where the first
+    /// subtree they come from starts.
+    fn run_from(&self, pass: usize) -> (Vec<Block>, usize) {
         let strictness = PASSES[pass];
         let computed;
         let page_stats = if strictness.chrome == Chrome::Strong {
@@ -206,7 +230,11 @@ impl<'d, 'a> Detector<'d, 'a> {
             &computed
         };
         let selection = score::select(self.dom, page_stats, strictness);
-        blocks::render(self.dom, &selection.roots, &selection.skip)
+        let first = selection.roots.first().copied().unwrap_or(usize::MAX);
+        (
+            blocks::render(self.dom, &selection.roots, &selection.skip),
+            first,
+        )
     }
 }
 
