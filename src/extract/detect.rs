@@ -48,6 +48,10 @@ const PASSES: [Strictness; 4] = [
 /// a looser pass: a strict pass may have removed too much.
 const MIN_BODY_CHARS: usize = 500;
 
+/// The share of link text above which a pass's body is a list of links
+/// rather than an article.
+const MAX_BODY_LINK_DENSITY: f64 = 0.5;
+
 /// How many times more text a looser pass must find to be preferred.
 const LOOSER_PASS_GAIN: f64 = 1.5;
 
@@ -84,7 +88,7 @@ pub(crate) fn detect(
         if pass == PASSES.len() - 1 && best_chars >= NOTHING_CHARS {
             break;
         }
-        let (blocks, root) = detector.run_from(pass);
+        let (blocks, root, linked) = detector.run_from(pass);
         let chars = char_count(&blocks);
         // A looser pass must find much more to replace a stricter one's
         // short but plausible result: short articles exist.
@@ -93,7 +97,10 @@ pub(crate) fn detect(
             best_chars = chars;
             first = root;
         }
-        if best_chars >= MIN_BODY_CHARS {
+        // A body mostly made of links is a menu or a teaser list that a
+        // strict pass kept when its hints hid the article: a looser pass
+        // may find it.
+        if best_chars >= MIN_BODY_CHARS && !linked {
             break;
         }
     }
@@ -218,9 +225,10 @@ impl<'d, 'a> Detector<'d, 'a> {
         self.run_from(pass).0
     }
 
-    /// The blocks that pass number `pass` finds, and where the first
-    /// subtree they come from starts.
-    fn run_from(&self, pass: usize) -> (Vec<Block>, usize) {
+    /// The blocks that pass number `pass` finds, where the first subtree
+    /// they come from starts, and whether most of the chosen subtrees'
+    /// text is links.
+    fn run_from(&self, pass: usize) -> (Vec<Block>, usize, bool) {
         let strictness = PASSES[pass];
         let computed;
         let page_stats = if strictness.chrome == Chrome::Strong {
@@ -231,9 +239,15 @@ impl<'d, 'a> Detector<'d, 'a> {
         };
         let selection = score::select(self.dom, page_stats, strictness);
         let first = selection.roots.first().copied().unwrap_or(usize::MAX);
+        let (chars, links) = selection.roots.iter().fold((0u32, 0u32), |(c, l), &r| {
+            let s = &page_stats.stats[r];
+            (c + s.chars, l + s.link_chars)
+        });
+        let linked = f64::from(links) > f64::from(chars) * MAX_BODY_LINK_DENSITY;
         (
             blocks::render(self.dom, &selection.roots, &selection.skip),
             first,
+            linked,
         )
     }
 }
