@@ -128,9 +128,10 @@ pub(crate) fn detect(
     if blocks.len() > 1 {
         blocks.retain(|b| !hints::is_credit_line(&b.text));
     }
-    // A page whose elements hold no article text may still say what it is.
-    if blocks.is_empty() {
-        blocks.extend(metadata.description.as_deref().and_then(summary::stand_in));
+    // A page whose elements hold next to no article text (a row of
+    // language names, a copyright line) may still say what it is.
+    if let Some(description) = metadata.description.as_deref() {
+        summary::stand_in(&mut blocks, description);
     }
     blocks
 }

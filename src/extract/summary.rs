@@ -1,8 +1,8 @@
 //! The page's summary of itself (its meta description) put to two uses by
 //! detection: finding the lead paragraph that an article template sets in
 //! its header, apart from the body's container, when the page shows that
-//! summary there word for word; and standing in for a body that detection
-//! could not find at all.
+//! summary there word for word; and standing in for a body of which
+//! detection found next to nothing.
 //!
 //! The rules read only the page's own statement and the text of its
 //! elements, never a site's class names. This module must not choose the
@@ -88,13 +88,30 @@ pub(crate) fn lead(
         })
 }
 
-/// A body made of the summary alone, for a page whose elements hold no
-/// article text (a job posting or a product page rendered by scripts that
-/// states what it is in its meta description).
-pub(crate) fn stand_in(description: &str) -> Option<Block> {
+/// Bodies with fewer words than this are next to nothing: a row of
+/// language names, a copyright line, a lone kicker.
+const MIN_BODY_WORDS: usize = 20;
+
+/// Sets the summary before a body of next to nothing that says less than
+/// the summary does: for a page whose elements hold no article text (a job
+/// posting or a product page rendered by scripts) that states what it is
+/// in its meta description. The blocks found are kept after it.
+pub(crate) fn stand_in(blocks: &mut Vec<Block>, description: &str) {
     let summary = normalize_text(description);
-    usable(&summary)?;
-    Some(Block::new(BlockKind::Paragraph, &summary))
+    let Some(usable) = usable(&summary) else {
+        return;
+    };
+    let words: usize = blocks
+        .iter()
+        .map(|b| b.text.split_whitespace().count())
+        .sum();
+    if words >= MIN_BODY_WORDS
+        || words >= summary.split_whitespace().count()
+        || blocks.iter().any(|b| b.text.contains(usable))
+    {
+        return;
+    }
+    blocks.insert(0, Block::new(BlockKind::Paragraph, &summary));
 }
 
 #[cfg(test)]
@@ -140,6 +157,16 @@ mod tests {
         );
         let article = extract(&page, &ExtractOptions::default()).expect("an article");
         assert_eq!(article.body_text(), LEAD);
+    }
+
+    #[test]
+    fn a_body_of_next_to_nothing_gets_the_summary_before_it() {
+        let page = format!(
+            "<html><head><meta name=description content=\"{LEAD}\"></head>\
+             <body><div><p>© Example News 2026</p></div></body></html>"
+        );
+        let article = extract(&page, &ExtractOptions::default()).expect("an article");
+        assert_eq!(article.blocks[0].text, LEAD);
     }
 
     #[test]
