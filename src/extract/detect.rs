@@ -106,10 +106,10 @@ pub(crate) fn detect(
     }
     let mut blocks = match metadata.article_body.as_deref() {
         Some(body) if body.split_whitespace().nth(MIN_CHECK_WORDS).is_some() => {
-            let checked = cross_check(&detector, best.clone(), body);
+            let (checked, replaced) = cross_check(&detector, best, body);
             // A body taken from elsewhere has no place on the page to look
             // for its lead before.
-            if checked != best {
+            if replaced {
                 first = usize::MAX;
             }
             checked
@@ -177,11 +177,12 @@ fn drop_leading_datelines(blocks: &mut Vec<Block>) {
 
 /// Checks a result against the page's own statement of its body: when the
 /// result misses most of it, the pass that covers it best wins, and when
-/// none does, the statement itself becomes the body.
-fn cross_check(detector: &Detector<'_, '_>, best: Vec<Block>, body: &str) -> Vec<Block> {
+/// none does, the statement itself becomes the body. Says whether `best`
+/// was replaced.
+fn cross_check(detector: &Detector<'_, '_>, best: Vec<Block>, body: &str) -> (Vec<Block>, bool) {
     let expected = words(body);
     if coverage(&best, &expected) >= MIN_COVERAGE {
-        return best;
+        return (best, false);
     }
     let (mut winner, mut winner_coverage) = (best, 0.0);
     for pass in 0..PASSES.len() {
@@ -192,12 +193,14 @@ fn cross_check(detector: &Detector<'_, '_>, best: Vec<Block>, body: &str) -> Vec
         }
     }
     if winner_coverage >= MIN_COVERAGE {
-        return winner;
+        return (winner, true);
     }
-    body.split('\n')
+    let stated = body
+        .split('\n')
         .map(|p| Block::new(BlockKind::Paragraph, p))
         .filter(|b| !b.text.is_empty())
-        .collect()
+        .collect();
+    (stated, true)
 }
 
 /// Runs passes over one page, sharing what passes have in common.

@@ -63,7 +63,8 @@ pub(crate) fn lead(
     let wanted = summary.chars().filter(|c| !c.is_whitespace()).count() as f64;
     let fits = |chars: u32| (f64::from(chars) - wanted).abs() <= wanted * LENGTH_SLACK;
     let end = first.min(dom.nodes.len());
-    let skip = vec![false; dom.nodes.len()];
+    // Allocated once a candidate is found: most pages have none.
+    let mut skip = Vec::new();
     (1..end)
         .filter(|&i| {
             let s = &page.stats[i];
@@ -77,6 +78,9 @@ pub(crate) fn lead(
                 && s.link_density() < MAX_LEAD_LINK_DENSITY
         })
         .find_map(|i| {
+            if skip.is_empty() {
+                skip = vec![false; dom.nodes.len()];
+            }
             let rendered = blocks::render(dom, &[i], &skip);
             let text = rendered
                 .iter()
