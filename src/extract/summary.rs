@@ -21,6 +21,9 @@ const MIN_SUMMARY_WORDS: usize = 8;
 /// (as a share of the summary's) for the element to be checked against it.
 const LENGTH_SLACK: f64 = 0.2;
 
+/// How many times longer than the summary its lead may be.
+const MAX_LEAD_GROWTH: f64 = 3.0;
+
 /// The share of link text from which an element is a teaser pointing
 /// elsewhere, not the article's own lead.
 const MAX_LEAD_LINK_DENSITY: f64 = 0.25;
@@ -61,7 +64,11 @@ pub(crate) fn lead(
         return None;
     }
     let wanted = summary.chars().filter(|c| !c.is_whitespace()).count() as f64;
-    let fits = |chars: u32| (f64::from(chars) - wanted).abs() <= wanted * LENGTH_SLACK;
+    // Pages cut long summaries: the lead may be longer than its summary.
+    let fits = |chars: u32| {
+        let chars = f64::from(chars);
+        chars >= wanted * (1.0 - LENGTH_SLACK) && chars <= wanted * MAX_LEAD_GROWTH
+    };
     let end = first.min(dom.nodes.len());
     // Allocated once a candidate is found: most pages have none.
     let mut skip = Vec::new();
@@ -161,6 +168,20 @@ mod tests {
         );
         let article = extract(&page, &ExtractOptions::default()).expect("an article");
         assert_eq!(article.body_text(), LEAD);
+    }
+
+    #[test]
+    fn a_lead_longer_than_its_cut_summary_is_kept() {
+        let longer = format!("{LEAD} The shops on both banks expect fewer customers at first.");
+        let cut = &LEAD[..60];
+        let page = format!(
+            "<html><head><meta name=description content=\"{cut}\"></head><body>\
+             <header><h1>Bridge closes</h1><div class=x>{longer}</div></header>\
+             <div><div class=body>{}</div></div></body></html>",
+            paragraphs()
+        );
+        let article = extract(&page, &ExtractOptions::default()).expect("an article");
+        assert_eq!(article.blocks[0].text, longer);
     }
 
     #[test]
