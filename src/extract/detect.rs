@@ -123,10 +123,11 @@ pub(crate) fn detect(
     }
     drop_leading_datelines(&mut blocks);
     drop_short_captions(&mut blocks);
-    // Credits set as paragraphs of their own are captions by another
-    // markup; a body that is nothing else is left as it is.
+    // Credits set as paragraphs of their own, and short captions ending
+    // with their credit, are captions by another markup; a body that is
+    // nothing else is left as it is.
     if blocks.len() > 1 {
-        blocks.retain(|b| !hints::is_credit_line(&b.text));
+        blocks.retain(|b| !hints::is_credit_line(&b.text) && !hints::is_credited_caption(&b.text));
     }
     // A page whose elements hold next to no article text (a row of
     // language names, a copyright line) may still say what it is.
