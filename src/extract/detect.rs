@@ -14,7 +14,7 @@ use scraper::Html;
 use super::dom::{Chrome, Dom, WalkOptions};
 use super::meta::Metadata;
 use super::score::{self, Strictness};
-use super::{blocks, hints, stats};
+use super::{blocks, hints, stats, summary};
 use crate::article::{Block, BlockKind};
 
 /// The passes, strictest first: each later pass honours fewer chrome hints
@@ -48,6 +48,10 @@ const PASSES: [Strictness; 4] = [
 /// a looser pass: a strict pass may have removed too much.
 const MIN_BODY_CHARS: usize = 500;
 
+/// The share of link text above which a pass's body is a list of links
+/// rather than an article.
+const MAX_BODY_LINK_DENSITY: f64 = 0.5;
+
 /// How many times more text a looser pass must find to be preferred.
 const LOOSER_PASS_GAIN: f64 = 1.5;
 
@@ -78,34 +82,57 @@ pub(crate) fn detect(
     let detector = Detector::new(&dom);
     let mut best: Vec<Block> = Vec::new();
     let mut best_chars = 0;
+    // Where the kept pass's body starts, for finding its lead before it.
+    let mut first = usize::MAX;
     for pass in 0..PASSES.len() {
         if pass == PASSES.len() - 1 && best_chars >= NOTHING_CHARS {
             break;
         }
-        let blocks = detector.run(pass);
+        let (blocks, root, linked) = detector.run_from(pass);
         let chars = char_count(&blocks);
         // A looser pass must find much more to replace a stricter one's
         // short but plausible result: short articles exist.
         if best.is_empty() || chars as f64 >= best_chars as f64 * LOOSER_PASS_GAIN {
             best = blocks;
             best_chars = chars;
+            first = root;
         }
-        if best_chars >= MIN_BODY_CHARS {
+        // A body mostly made of links is a menu or a teaser list that a
+        // strict pass kept when its hints hid the article: a looser pass
+        // may find it.
+        if best_chars >= MIN_BODY_CHARS && !linked {
             break;
         }
     }
     let mut blocks = match metadata.article_body.as_deref() {
         Some(body) if body.split_whitespace().nth(MIN_CHECK_WORDS).is_some() => {
-            cross_check(&detector, best, body)
+            let (checked, replaced) = cross_check(&detector, best, body);
+            // A body taken from elsewhere has no place on the page to look
+            // for its lead before.
+            if replaced {
+                first = usize::MAX;
+            }
+            checked
         }
         _ => best,
     };
+    if let Some(description) = metadata.description.as_deref()
+        && let Some(lead) = summary::lead(&dom, &detector.strong, first, &blocks, description)
+    {
+        blocks.insert(0, lead);
+    }
     drop_leading_datelines(&mut blocks);
     drop_short_captions(&mut blocks);
-    // Credits set as paragraphs of their own are captions by another
-    // markup; a body that is nothing else is left as it is.
+    // Credits set as paragraphs of their own, and short captions ending
+    // with their credit, are captions by another markup; a body that is
+    // nothing else is left as it is.
     if blocks.len() > 1 {
-        blocks.retain(|b| !hints::is_credit_line(&b.text));
+        blocks.retain(|b| !hints::is_credit_line(&b.text) && !hints::is_credited_caption(&b.text));
+    }
+    // A page whose elements hold next to no article text (a row of
+    // language names, a copyright line) may still say what it is.
+    if let Some(description) = metadata.description.as_deref() {
+        summary::stand_in(&mut blocks, description);
     }
     blocks
 }
@@ -151,11 +178,12 @@ fn drop_leading_datelines(blocks: &mut Vec<Block>) {
 
 /// Checks a result against the page's own statement of its body: when the
 /// result misses most of it, the pass that covers it best wins, and when
-/// none does, the statement itself becomes the body.
-fn cross_check(detector: &Detector<'_, '_>, best: Vec<Block>, body: &str) -> Vec<Block> {
+/// none does, the statement itself becomes the body. Says whether `best`
+/// was replaced.
+fn cross_check(detector: &Detector<'_, '_>, best: Vec<Block>, body: &str) -> (Vec<Block>, bool) {
     let expected = words(body);
     if coverage(&best, &expected) >= MIN_COVERAGE {
-        return best;
+        return (best, false);
     }
     let (mut winner, mut winner_coverage) = (best, 0.0);
     for pass in 0..PASSES.len() {
@@ -166,12 +194,14 @@ fn cross_check(detector: &Detector<'_, '_>, best: Vec<Block>, body: &str) -> Vec
         }
     }
     if winner_coverage >= MIN_COVERAGE {
-        return winner;
+        return (winner, true);
     }
-    body.split('\n')
+    let stated = body
+        .split('\n')
         .map(|p| Block::new(BlockKind::Paragraph, p))
         .filter(|b| !b.text.is_empty())
-        .collect()
+        .collect();
+    (stated, true)
 }
 
 /// Runs passes over one page, sharing what passes have in common.
@@ -197,6 +227,13 @@ impl<'d, 'a> Detector<'d, 'a> {
 
     /// The blocks that pass number `pass` finds.
     fn run(&self, pass: usize) -> Vec<Block> {
+        self.run_from(pass).0
+    }
+
+    /// The blocks that pass number `pass` finds, where the first subtree
+    /// they come from starts, and whether most of the chosen subtrees'
+    /// text is links.
+    fn run_from(&self, pass: usize) -> (Vec<Block>, usize, bool) {
         let strictness = PASSES[pass];
         let computed;
         let page_stats = if strictness.chrome == Chrome::Strong {
@@ -206,7 +243,17 @@ impl<'d, 'a> Detector<'d, 'a> {
             &computed
         };
         let selection = score::select(self.dom, page_stats, strictness);
-        blocks::render(self.dom, &selection.roots, &selection.skip)
+        let first = selection.roots.first().copied().unwrap_or(usize::MAX);
+        let (chars, links) = selection.roots.iter().fold((0u32, 0u32), |(c, l), &r| {
+            let s = &page_stats.stats[r];
+            (c + s.chars, l + s.link_chars)
+        });
+        let linked = f64::from(links) > f64::from(chars) * MAX_BODY_LINK_DENSITY;
+        (
+            blocks::render(self.dom, &selection.roots, &selection.skip),
+            first,
+            linked,
+        )
     }
 }
 

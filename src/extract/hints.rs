@@ -175,6 +175,18 @@ pub(crate) fn is_credit_line(text: &str) -> bool {
     text.split_whitespace().nth(12).is_none() && CREDIT.is_match(text)
 }
 
+/// Whether a block is a picture's caption that ends with its credit ("Die
+/// Ministerin in Berlin. Foto: Jane Doe", "Son tres los periodos. Foto:
+/// Andina"): at most 40 words, the last of them a credit label and a name.
+pub(crate) fn is_credited_caption(text: &str) -> bool {
+    static CREDITED: LazyLock<Regex> = LazyLock::new(|| {
+        pattern(
+            r"(?:^|[\s(])(?:fotos?|photos?|bild|bilder|quelle|credits?|imagen|images?|zdj[eę]cie)\s*:\s*[^.!?]{1,60}\)?\s*$",
+        )
+    });
+    text.split_whitespace().nth(40).is_none() && CREDITED.is_match(text.trim())
+}
+
 /// Whether a short text is a byline or a dateline: it opens with "By",
 /// "Posted", "Published" or "Updated", or it is mostly a date.
 pub(crate) fn is_dateline(text: &str) -> bool {
@@ -334,6 +346,12 @@ mod tests {
         ));
         assert!(!is_credit_line(
             "Quelle: the report says that the ministry knew of the risks for years before anyone acted"
+        ));
+        assert!(is_credited_caption(
+            "Son tres los periodos de vacaciones. Foto: Andina"
+        ));
+        assert!(!is_credited_caption(
+            "The photo: a bridge at dawn. It was taken in 1950."
         ));
         assert!(is_lead("article__abstract"));
         assert!(is_lead("ts-intro"));

@@ -38,12 +38,18 @@ pub(crate) struct Metadata {
     /// JSON-LD's `articleBody` when the page has one: one normalised
     /// paragraph a line.
     pub article_body: Option<String>,
+    /// The page's summary of itself (`og:description`, else the
+    /// `description` or `twitter:description` meta tag), normalised: often
+    /// the lead the article's header shows above the body.
+    pub description: Option<String>,
 }
 
 /// The candidates found in the page, by source, before they are ranked.
 #[derive(Default)]
 struct Found {
     og_title: Option<String>,
+    og_description: Option<String>,
+    description: Option<String>,
     twitter_title: Option<String>,
     site_name: Option<String>,
     title: Option<String>,
@@ -102,6 +108,7 @@ pub(crate) fn read(html: &Html) -> Metadata {
                 .or(found.locale.map(|l| l.replace('_', "-"))),
         ),
         article_body: found.ld.article_body,
+        description: field(found.og_description.or(found.description)),
     }
 }
 
@@ -237,6 +244,8 @@ fn visit_meta(element: ElementRef<'_>, found: &mut Found) {
     let slot = match key.as_str() {
         "og:title" => &mut found.og_title,
         "twitter:title" => &mut found.twitter_title,
+        "og:description" => &mut found.og_description,
+        "description" | "twitter:description" => &mut found.description,
         "og:site_name" | "application-name" => &mut found.site_name,
         "author" | "article:author" | "parsely-author" | "sailthru.author" | "dc.creator" => {
             if content.starts_with("http") {

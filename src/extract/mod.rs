@@ -13,7 +13,9 @@
 //! the article), `furniture` (counters, date lines, prompts and teaser
 //! widgets inside the chosen column), `detect` (strict to loose passes and
 //! the JSON-LD cross-check), `blocks` (rendering to blocks with emphasis),
-//! `meta` (metadata), `headline` (the visible headline), `guard`
+//! `meta` (metadata), `summary` (the meta description as the lead shown
+//! before the body, or as the body of a page with none), `headline` (the
+//! visible headline), `guard`
 //! (plausibility of a result), `anchor` (extraction from where the previous
 //! version's article was), `folder` (bulk runs).
 
@@ -31,6 +33,7 @@ mod meta;
 mod score;
 mod sketch;
 mod stats;
+mod summary;
 
 use std::collections::HashSet;
 
