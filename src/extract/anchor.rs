@@ -235,7 +235,7 @@ fn find<'a>(page: &'a Html, anchor: &Anchor) -> Vec<ElementRef<'a>> {
     let mut ranked: Vec<(f64, f64, ElementRef<'a>)> = scored
         .into_iter()
         .map(|(path, e)| {
-            let words: Vec<String> = e.text().flat_map(sketch::words_of).collect();
+            let words: Vec<_> = e.text().flat_map(sketch::words_of).collect();
             (
                 sketch::shared(&anchor.sketch, &sketch::shingles_of(&words)),
                 path,
