@@ -74,7 +74,7 @@ const CLIMBS: usize = 3;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Anchor {
     /// The container's path below `<body>`, outermost first; its last step
-    /// is the container itself.
+    /// is the container itself. Empty when the container is the body.
     pub path: Vec<Step>,
     /// A sketch of the article's text: the smallest hashes (FNV-1a, stable
     /// across builds) of its three-word shingles, sorted.
@@ -121,7 +121,7 @@ pub struct Anchored {
     pub article: Article,
     /// Where the article was found, for the next extraction; `None` when it
     /// cannot be pinned to one container (a watch's selector, a body taken
-    /// from JSON-LD, detection that differs inside any container).
+    /// from JSON-LD).
     pub anchor: Option<Anchor>,
     /// Why the anchor given was not used, when it was not.
     pub fallback: Option<Fallback>,
@@ -219,10 +219,11 @@ fn at_anchor(page: &Html, options: &ExtractOptions, anchor: &Anchor) -> Result<A
 /// their path, the one holding most of the sketched text first (a page's
 /// sections often share one template), then by path.
 fn find<'a>(page: &'a Html, anchor: &Anchor) -> Vec<ElementRef<'a>> {
-    let Some(last) = anchor.path.last() else {
-        return Vec::new();
-    };
     let body = dom::body_of(page);
+    // An anchor at the body itself (see `locate`) finds it on any page.
+    let Some(last) = anchor.path.last() else {
+        return vec![body];
+    };
     let mut scored: Vec<(f64, ElementRef<'a>)> = body
         .descendent_elements()
         .filter(|e| e.value().name() == last.tag)
@@ -521,8 +522,9 @@ fn step_of(element: ElementRef<'_>, nth: usize) -> Step {
 
 /// The container of a freshly detected article: the deepest element that
 /// holds nearly all of the page text the body was made of, moved up while
-/// detection inside it does not give the same body. `None` when the body
-/// is not the page's text (a JSON-LD stand-in) or no container gives it.
+/// detection inside it does not give the same body, and the body itself
+/// when no element below it does. `None` when the body is not the page's
+/// text (a JSON-LD stand-in).
 fn locate(page: &Html, options: &ExtractOptions, article: &Article) -> Option<Anchor> {
     let body_text = article.body_text();
     let body = dom::body_of(page);
@@ -557,7 +559,7 @@ fn locate(page: &Html, options: &ExtractOptions, article: &Article) -> Option<An
     }
     for _ in 0..=CLIMBS {
         if container.id() == body.id() {
-            return None;
+            break;
         }
         let inside = article_of(page, options, outside_of(container));
         if inside.is_ok_and(|a| a.blocks == article.blocks) {
@@ -566,7 +568,12 @@ fn locate(page: &Html, options: &ExtractOptions, article: &Article) -> Option<An
         }
         container = container.parent().and_then(ElementRef::wrap)?;
     }
-    None
+    // Detection over the whole body is the page's own: when no element
+    // below it gives the same article (a lead taken from the page's
+    // header, a line from its far end), the body is the container, and new
+    // furniture anywhere on the page is left out.
+    let kinds = kinds_of(body);
+    Some(anchor_of(body, article, &HashSet::new(), kinds))
 }
 
 /// Whether elements of this tag hold text rather than blocks of it.
