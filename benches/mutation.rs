@@ -19,7 +19,9 @@
 //! `benches/extraction.rs` finds it (`../shared/data/extraction/dev`, or
 //! `$REDLINE_EXTRACTION_DATA`). `REDLINE_MUTATION_SHOW=KIND` prints every
 //! failure of that kind; `REDLINE_MUTATION_NO_ANCHOR=1` extracts every
-//! version afresh, without the baseline's anchor, for comparison.
+//! version afresh, without the baseline's anchor, for comparison;
+//! `REDLINE_MUTATION_DUMP=DIR` writes each failing trial's two pages to
+//! `DIR/PAGE.KIND.before.html` and `.after.html`, to rerun them alone.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -148,14 +150,29 @@ fn main() {
                     println!("--- {name} {}: {why}", kind.name());
                     println!(
                         "    anchor: {:?}",
-                        base.anchor.as_ref().map(|a| (&a.path, &a.children))
+                        base.anchor.as_ref().map(|a| (&a.path, &a.kinds))
                     );
+                }
+                if let Some(dir) = std::env::var_os("REDLINE_MUTATION_DUMP") {
+                    dump(Path::new(&dir), &format!("{name}.{}", kind.name()), &trial);
                 }
                 tallies[k].failures.push(format!("{name}: {why}"));
             }
         }
     }
     report(&tallies, pages.len(), skipped);
+}
+
+/// Writes a failing trial's two pages as `DIR/STEM.before.html` and
+/// `DIR/STEM.after.html`.
+fn dump(dir: &Path, stem: &str, trial: &Trial) {
+    let written = std::fs::create_dir_all(dir).and_then(|()| {
+        std::fs::write(dir.join(format!("{stem}.before.html")), &trial.before)?;
+        std::fs::write(dir.join(format!("{stem}.after.html")), &trial.after)
+    });
+    if let Err(e) = written {
+        eprintln!("{}: cannot write the trial: {e}", dir.display());
+    }
 }
 
 /// Runs one trial as a check would: `Ok` when the outcome is right.
@@ -385,7 +402,15 @@ impl Page {
                 Some(article(html.html(), new))
             }
             Kind::AppendedBold => {
-                let last = *self.paragraphs.last()?;
+                // Appended to the running text: a paragraph inside a
+                // figure is its caption, where an update is never typed.
+                let last = self.paragraphs.iter().rev().copied().find(|&p| {
+                    self.html.tree.get(p).is_some_and(|p| {
+                        !p.ancestors().filter_map(ElementRef::wrap).any(|a| {
+                            matches!(a.value().name(), "figure" | "figcaption" | "caption")
+                        })
+                    })
+                })?;
                 let text = "Update: the council added three new members on Friday evening.";
                 insert_after(&mut html, last, &format!("<p><b>{text}</b></p>"));
                 Some(article(with_raw(&html), text.to_string()))

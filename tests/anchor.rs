@@ -186,3 +186,60 @@ async fn a_check_whose_container_disappeared_says_so_in_the_log() {
     // The same article, found again elsewhere: no change to report.
     assert!(second.stdout.is_empty(), "{second:?}");
 }
+
+/// A story whose anchor is its `article`: a lead apart from the body, and
+/// `beside` set inside the body's column, right after its paragraphs, two
+/// levels below the container.
+fn nested(beside: &str, body_class: &str) -> String {
+    let paragraphs: String = PARAGRAPHS.iter().map(|p| format!("<p>{p}</p>\n")).collect();
+    let story = format!(
+        r#"<article class="story"><h1>Harbour reopens after the storm</h1>
+<div class="story-lead"><p>The harbour is open again, and the ferries run, after a week in which the coast counted the cost of the worst storm in decades.</p></div>
+<div class="story-main"><div class="{body_class}">
+{paragraphs}</div>
+{beside}</div></article>"#
+    );
+    let plain = page("", "");
+    let start = plain.find("<article").expect("the page has an article");
+    let end = plain.find("</article>").expect("the article ends") + "</article>".len();
+    format!("{}{story}{}", &plain[..start], &plain[end..])
+}
+
+#[test]
+fn a_promo_set_deep_inside_the_container_is_left_out() {
+    let options = ExtractOptions::default();
+    let first = extract_at(&nested("", "story-body"), &options, None).unwrap();
+    let anchor = first.anchor.expect("the article sits in one container");
+    assert_eq!(anchor.path.last().map(|s| s.tag.as_str()), Some("article"));
+    assert!(
+        first
+            .article
+            .body_text()
+            .contains("The harbour is open again")
+    );
+
+    // A class that says nothing: only its being new gives it away.
+    let with_promo = nested(&BESIDE.replace("promo", "box-3"), "story-body");
+    // Detection alone takes the promo in, as more prose of the column.
+    let fresh = extract(&with_promo, &options).unwrap();
+    assert!(fresh.body_text().contains("Our newsroom"));
+    let second = extract_at(&with_promo, &options, Some(&anchor)).unwrap();
+    assert_eq!(second.fallback, None);
+    assert_eq!(second.article.blocks, first.article.blocks);
+    // What was left out stays out on the next check too.
+    let next = second.anchor.expect("the container is remembered");
+    let third = extract_at(&with_promo, &options, Some(&next)).unwrap();
+    assert_eq!(third.article.blocks, first.article.blocks);
+}
+
+#[test]
+fn old_text_under_a_new_class_is_still_the_article() {
+    let options = ExtractOptions::default();
+    let first = extract_at(&nested("", "story-body"), &options, None).unwrap();
+    let anchor = first.anchor.expect("the article sits in one container");
+    // A restyled body: its class is new, its text is not.
+    let restyled = nested("", "article-text");
+    let second = extract_at(&restyled, &options, Some(&anchor)).unwrap();
+    assert_eq!(second.fallback, None);
+    assert_eq!(second.article.blocks, first.article.blocks);
+}

@@ -9,7 +9,11 @@
 //! container the article was found in (its path of tags, ids and classes
 //! from `<body>`) and sketches its text. The next extraction finds that
 //! container again and runs the same detection inside it only, so that
-//! furniture around it cannot enter. When the container is gone, or what
+//! furniture around it cannot enter. Inside it, a block element of a kind
+//! the container never held whose text is new (a promo set beside the
+//! paragraphs, a widget) is left out too: the anchor remembers the kinds
+//! of block the container held and hashes of the text it held last time.
+//! When the container is gone, or what
 //! it now holds shares too little text with the previous version or has a
 //! very different size, detection runs on the whole page afresh and the
 //! result says why ([`Fallback`]).
@@ -52,8 +56,14 @@ const LOCATING_TEXT: usize = 20;
 /// The share of the located article text the container must hold.
 const HOLDS: f64 = 0.9;
 
-/// How many kinds of child element an anchor remembers.
-const MAX_CHILD_KINDS: usize = 64;
+/// How many kinds of block element an anchor remembers: a container
+/// holding more kinds is remembered without them, and nothing in it is
+/// left out as unfamiliar.
+const MAX_KINDS: usize = 256;
+
+/// How many hashes of its text runs an anchor keeps: the smallest ones,
+/// so that a longer text is still known exactly below the largest kept.
+const MAX_RUNS: usize = 512;
 
 /// How many ancestors above the located container are tried when
 /// detection inside it does not give the page's result.
@@ -64,20 +74,29 @@ const CLIMBS: usize = 3;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Anchor {
     /// The container's path below `<body>`, outermost first; its last step
-    /// is the container itself.
+    /// is the container itself. Empty when the container is the body.
     pub path: Vec<Step>,
     /// A sketch of the article's text: the smallest hashes (FNV-1a, stable
     /// across builds) of its three-word shingles, sorted.
     pub sketch: Vec<u64>,
     /// The body's length in characters.
     pub chars: usize,
-    /// The kinds of element (tag and classes) the container held when the
-    /// article was first found there. A child of the container unlike all
-    /// of them is new furniture beside the article (a promo, a widget) and
-    /// is left out, so that it cannot move the article's boundary; new
-    /// paragraphs are like the old ones and stay.
+    /// The kinds of block element (tag and classes) the container held, at
+    /// any depth, when the article was first found there; `None` when they
+    /// were not remembered (an anchor stored before they were, or more
+    /// than [`MAX_KINDS`] of them), and the next check learns them from its
+    /// page. A block element unlike all of them whose text is new
+    /// is furniture set beside the article (a promo, a widget) and is left
+    /// out, so that it cannot move the article's boundary; new paragraphs
+    /// are like the old ones and stay.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kinds: Option<Vec<Step>>,
+    /// What text the container held in the previous version: the smallest
+    /// hashes (32-bit FNV-1a) of its normalised text runs long enough to
+    /// locate (see [`LOCATING_TEXT`]), sorted. An element whose text holds
+    /// one of them is old content, whatever new wrapper or class it has.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub children: Vec<Step>,
+    pub runs: Vec<u32>,
 }
 
 /// One element of an anchor's path.
@@ -102,7 +121,7 @@ pub struct Anchored {
     pub article: Article,
     /// Where the article was found, for the next extraction; `None` when it
     /// cannot be pinned to one container (a watch's selector, a body taken
-    /// from JSON-LD, detection that differs inside any container).
+    /// from JSON-LD).
     pub anchor: Option<Anchor>,
     /// Why the anchor given was not used, when it was not.
     pub fallback: Option<Fallback>,
@@ -163,17 +182,21 @@ fn at_anchor(page: &Html, options: &ExtractOptions, anchor: &Anchor) -> Result<A
     let candidates = find(page, anchor);
     let mut why = Fallback::Gone;
     for container in candidates {
+        // The kinds stay those of the first sighting: what was left out as
+        // unfamiliar must stay so.
+        let kinds = anchor.kinds.clone().or_else(|| kinds_of(container));
+        let left_out = kinds
+            .as_deref()
+            .map(|kinds| unfamiliar(container, kinds, &anchor.runs))
+            .unwrap_or_default();
         let mut outside = outside_of(container);
-        outside.extend(unfamiliar_children(container, &anchor.children));
+        outside.extend(left_out.iter().copied());
         let reason = match article_of(page, options, outside) {
             Ok(article) => match plausible(anchor, &article) {
                 Ok(()) => {
-                    // The children stay those of the first sighting: what
-                    // was left out as unfamiliar must stay so.
-                    let next = Anchor {
-                        children: anchor.children.clone(),
-                        ..anchor_of(container, &article)
-                    };
+                    // What was left out is no part of the text the next
+                    // version is compared with: it stays new.
+                    let next = anchor_of(container, &article, &left_out, kinds);
                     return Ok(Anchored {
                         anchor: Some(next),
                         article,
@@ -196,10 +219,11 @@ fn at_anchor(page: &Html, options: &ExtractOptions, anchor: &Anchor) -> Result<A
 /// their path, the one holding most of the sketched text first (a page's
 /// sections often share one template), then by path.
 fn find<'a>(page: &'a Html, anchor: &Anchor) -> Vec<ElementRef<'a>> {
-    let Some(last) = anchor.path.last() else {
-        return Vec::new();
-    };
     let body = dom::body_of(page);
+    // An anchor at the body itself (see `locate`) finds it on any page.
+    let Some(last) = anchor.path.last() else {
+        return vec![body];
+    };
     let mut scored: Vec<(f64, ElementRef<'a>)> = body
         .descendent_elements()
         .filter(|e| e.value().name() == last.tag)
@@ -212,7 +236,7 @@ fn find<'a>(page: &'a Html, anchor: &Anchor) -> Vec<ElementRef<'a>> {
     let mut ranked: Vec<(f64, f64, ElementRef<'a>)> = scored
         .into_iter()
         .map(|(path, e)| {
-            let words: Vec<String> = e.text().flat_map(sketch::words_of).collect();
+            let words: Vec<_> = e.text().flat_map(sketch::words_of).collect();
             (
                 sketch::shared(&anchor.sketch, &sketch::shingles_of(&words)),
                 path,
@@ -301,35 +325,144 @@ fn outside_of(container: ElementRef<'_>) -> HashSet<NodeId> {
     outside
 }
 
-/// The container's child elements that resemble none of `known`, and have
-/// text. A child resembles a known kind with its tag and at least half of
-/// their classes, or with its tag when either has no class at all: bare
-/// content (a new `<p>` typed into the article) is the article's, a bare
-/// element may gain a class, while a widget comes with classes of its own. With no `known` kinds (an anchor stored
-/// without them), none.
-fn unfamiliar_children(container: ElementRef<'_>, known: &[Step]) -> Vec<NodeId> {
-    if known.is_empty() {
-        return Vec::new();
+/// The block elements inside `container` that are furniture new to it:
+/// each of a kind unlike all of `kinds` and holding text none of which is
+/// in `runs`, outermost only. A bare element resembles any of its tag
+/// (content typed into the article comes bare); an element with classes
+/// resembles a kind of its tag with at least half of their classes in
+/// common. Old text under a new wrapper or a new class is not furniture:
+/// pages restyle their articles.
+fn unfamiliar(container: ElementRef<'_>, kinds: &[Step], runs: &[u32]) -> HashSet<NodeId> {
+    let mut found = HashSet::new();
+    let mut stack: Vec<ElementRef<'_>> = container.child_elements().collect();
+    while let Some(element) = stack.pop() {
+        let value = element.value();
+        if is_block(value.name()) && !familiar(element, kinds) && is_new(element, runs) {
+            found.insert(element.id());
+            continue;
+        }
+        stack.extend(element.child_elements());
     }
-    container
-        .child_elements()
-        .filter(|child| {
-            let v = child.value();
-            let classes: HashSet<&str> = v.classes().collect();
-            let familiar = known.iter().any(|k| {
-                let common = k
-                    .classes
-                    .iter()
-                    .filter(|c| classes.contains(c.as_str()))
-                    .count();
-                let union = k.classes.len() + classes.len() - common;
-                k.tag == v.name()
-                    && (classes.is_empty() || k.classes.is_empty() || common * 2 >= union)
-            });
-            !familiar && child.text().any(|t| !t.trim().is_empty())
-        })
-        .map(|child| child.id())
-        .collect()
+    found
+}
+
+/// Whether an element resembles one of `kinds` (see [`unfamiliar`]).
+fn familiar(element: ElementRef<'_>, kinds: &[Step]) -> bool {
+    let value = element.value();
+    let classes: HashSet<&str> = value.classes().collect();
+    if classes.is_empty() {
+        return true;
+    }
+    kinds.iter().any(|k| {
+        let common = k
+            .classes
+            .iter()
+            .filter(|c| classes.contains(c.as_str()))
+            .count();
+        let union = k.classes.len() + classes.len() - common;
+        k.tag == value.name() && common * 2 >= union
+    })
+}
+
+/// Whether the text of `element` is certainly new: it has runs whose
+/// hashes fall where `runs` is complete, and none of them is there. Runs
+/// hashed above the largest kept could be old, and decide nothing.
+fn is_new(element: ElementRef<'_>, runs: &[u32]) -> bool {
+    let complete_below = if runs.len() < MAX_RUNS {
+        u32::MAX
+    } else {
+        runs.last().copied().unwrap_or(u32::MAX)
+    };
+    let mut judged = false;
+    for hash in run_hashes(element) {
+        if hash <= complete_below {
+            if runs.binary_search(&hash).is_ok() {
+                return false;
+            }
+            judged = true;
+        }
+    }
+    judged
+}
+
+/// The hashes of the normalised text runs under `element` long enough to
+/// locate text by.
+fn run_hashes(element: ElementRef<'_>) -> impl Iterator<Item = u32> + '_ {
+    element.text().filter_map(|text| {
+        let text = crate::article::normalize_text(text);
+        (text.len() >= LOCATING_TEXT).then(|| sketch::fnv1a32(text.as_bytes()))
+    })
+}
+
+/// The kinds of block element with classes inside `container`, each once;
+/// `None` past [`MAX_KINDS`].
+fn kinds_of(container: ElementRef<'_>) -> Option<Vec<Step>> {
+    let mut kinds: Vec<Step> = Vec::new();
+    for element in container.descendent_elements().skip(1) {
+        let value = element.value();
+        if !is_block(value.name()) || value.classes().next().is_none() {
+            continue;
+        }
+        let step = step_of(element, 0);
+        if !kinds
+            .iter()
+            .any(|k| k.tag == step.tag && k.classes == step.classes)
+        {
+            if kinds.len() == MAX_KINDS {
+                return None;
+            }
+            kinds.push(Step { id: None, ..step });
+        }
+    }
+    Some(kinds)
+}
+
+/// The `MAX_RUNS` smallest hashes of the text runs inside `container`,
+/// outside the elements `left_out`, sorted.
+fn runs_of(container: ElementRef<'_>, left_out: &HashSet<NodeId>) -> Vec<u32> {
+    let mut runs: Vec<u32> = Vec::new();
+    let mut stack = vec![container];
+    while let Some(element) = stack.pop() {
+        for child in element.children() {
+            if let Some(text) = child.value().as_text() {
+                let text = crate::article::normalize_text(text);
+                if text.len() >= LOCATING_TEXT {
+                    runs.push(sketch::fnv1a32(text.as_bytes()));
+                }
+            } else if let Some(inner) = ElementRef::wrap(child)
+                && !left_out.contains(&inner.id())
+            {
+                stack.push(inner);
+            }
+        }
+    }
+    runs.sort_unstable();
+    runs.dedup();
+    runs.truncate(MAX_RUNS);
+    runs
+}
+
+/// Whether elements of this tag hold blocks rather than text: the ones a
+/// widget or a promo comes as.
+fn is_block(tag: &str) -> bool {
+    matches!(
+        tag,
+        "div"
+            | "section"
+            | "article"
+            | "aside"
+            | "figure"
+            | "form"
+            | "table"
+            | "ul"
+            | "ol"
+            | "dl"
+            | "header"
+            | "footer"
+            | "nav"
+            | "details"
+            | "main"
+    )
 }
 
 /// Whether the article read inside the container is plausibly the one the
@@ -351,31 +484,26 @@ fn plausible(anchor: &Anchor, article: &Article) -> Result<(), String> {
     Ok(())
 }
 
-/// The anchor of `article` found in `container`.
-fn anchor_of(container: ElementRef<'_>, article: &Article) -> Anchor {
+/// The anchor of `article` found in `container`, whose elements
+/// `left_out` were not read, with the container's `kinds`.
+fn anchor_of(
+    container: ElementRef<'_>,
+    article: &Article,
+    left_out: &HashSet<NodeId>,
+    kinds: Option<Vec<Step>>,
+) -> Anchor {
     let mut path: Vec<Step> = std::iter::once(container)
         .chain(container.ancestors().filter_map(ElementRef::wrap))
         .take_while(|e| !matches!(e.value().name(), "body" | "html"))
         .map(|e| step_of(e, nth_of(e)))
         .collect();
     path.reverse();
-    let mut children: Vec<Step> = Vec::new();
-    for child in container.child_elements() {
-        let step = step_of(child, 0);
-        if children.len() < MAX_CHILD_KINDS
-            && !children
-                .iter()
-                .any(|c| c.tag == step.tag && c.classes == step.classes)
-        {
-            children.push(step);
-        }
-    }
-    let sketch = sketch::of(article, SKETCH);
     Anchor {
         path,
-        sketch,
+        sketch: sketch::of(article, SKETCH),
         chars: chars(article),
-        children,
+        kinds,
+        runs: runs_of(container, left_out),
     }
 }
 
@@ -394,8 +522,9 @@ fn step_of(element: ElementRef<'_>, nth: usize) -> Step {
 
 /// The container of a freshly detected article: the deepest element that
 /// holds nearly all of the page text the body was made of, moved up while
-/// detection inside it does not give the same body. `None` when the body
-/// is not the page's text (a JSON-LD stand-in) or no container gives it.
+/// detection inside it does not give the same body, and the body itself
+/// when no element below it does. `None` when the body is not the page's
+/// text (a JSON-LD stand-in).
 fn locate(page: &Html, options: &ExtractOptions, article: &Article) -> Option<Anchor> {
     let body_text = article.body_text();
     let body = dom::body_of(page);
@@ -430,15 +559,21 @@ fn locate(page: &Html, options: &ExtractOptions, article: &Article) -> Option<An
     }
     for _ in 0..=CLIMBS {
         if container.id() == body.id() {
-            return None;
+            break;
         }
         let inside = article_of(page, options, outside_of(container));
         if inside.is_ok_and(|a| a.blocks == article.blocks) {
-            return Some(anchor_of(container, article));
+            let kinds = kinds_of(container);
+            return Some(anchor_of(container, article, &HashSet::new(), kinds));
         }
         container = container.parent().and_then(ElementRef::wrap)?;
     }
-    None
+    // Detection over the whole body is the page's own: when no element
+    // below it gives the same article (a lead taken from the page's
+    // header, a line from its far end), the body is the container, and new
+    // furniture anywhere on the page is left out.
+    let kinds = kinds_of(body);
+    Some(anchor_of(body, article, &HashSet::new(), kinds))
 }
 
 /// Whether elements of this tag hold text rather than blocks of it.

@@ -166,7 +166,7 @@ impl<'a> Scanner<'a> {
 
     fn run(&mut self) {
         let bytes = self.src.as_bytes();
-        while let Some(offset) = memchr(b'<', &bytes[self.pos..]) {
+        while let Some(offset) = memchr::memchr(b'<', &bytes[self.pos..]) {
             let start = self.pos + offset;
             if !self.active.is_empty()
                 && bytes[self.pos..start]
@@ -423,19 +423,23 @@ impl<'a> Scanner<'a> {
 
     /// Moves past the content of a raw-text element and its end tag.
     fn skip_raw_text(&mut self, name: &str) {
-        let closing = format!("</{name}");
-        let rest = &self.src.as_bytes()[self.pos..];
-        // ASCII case-insensitive search without lowercasing the whole page.
-        let found = rest
-            .windows(closing.len())
-            .position(|w| w.eq_ignore_ascii_case(closing.as_bytes()));
+        let bytes = self.src.as_bytes();
+        let name = name.as_bytes();
+        // ASCII case-insensitive search for `</name` without lowercasing
+        // the page: every `<` is found by `memchr`, and only those are
+        // compared.
+        let found = memchr::memchr_iter(b'<', &bytes[self.pos..])
+            .map(|at| self.pos + at)
+            .find(|&lt| {
+                bytes.get(lt + 1) == Some(&b'/')
+                    && bytes
+                        .get(lt + 2..lt + 2 + name.len())
+                        .is_some_and(|n| n.eq_ignore_ascii_case(name))
+            });
         self.pos = match found {
-            Some(at) => {
-                let close = self.pos + at;
-                self.src[close..]
-                    .find('>')
-                    .map_or(self.src.len(), |end| close + end + 1)
-            }
+            Some(close) => self.src[close..]
+                .find('>')
+                .map_or(self.src.len(), |end| close + end + 1),
             None => self.src.len(),
         };
     }
@@ -466,7 +470,7 @@ fn attribute_end(bytes: &[u8], mut at: usize) -> usize {
     }
     match bytes.get(look) {
         Some(&quote @ (b'"' | b'\'')) => {
-            memchr(quote, &bytes[look + 1..]).map_or(bytes.len(), |end| look + 1 + end + 1)
+            memchr::memchr(quote, &bytes[look + 1..]).map_or(bytes.len(), |end| look + 1 + end + 1)
         }
         _ => {
             while look < bytes.len() && bytes[look] != b'>' && !bytes[look].is_ascii_whitespace() {
@@ -475,11 +479,6 @@ fn attribute_end(bytes: &[u8], mut at: usize) -> usize {
             look
         }
     }
-}
-
-/// The first position of `needle` in `haystack`.
-fn memchr(needle: u8, haystack: &[u8]) -> Option<usize> {
-    haystack.iter().position(|&b| b == needle)
 }
 
 #[cfg(test)]
@@ -491,6 +490,18 @@ mod tests {
         let page = "<html><body><div class=a><p>One<p>Two<br><img src=x alt='a > b'></div>\
                     <script>if (a < b) { x = '<div>' }</script><!-- <div> --></body></html>";
         assert!(matches!(bound(page), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn tags_inside_raw_text_are_not_tags() {
+        // Past the depth cap if its `<div>`s counted; its end tag in
+        // another case, after a `<` and a `</` that end nothing.
+        let script = format!(
+            "<script>if (a <b && c </d) {{ x = '{}' }}</SCRIPT >",
+            "<div>".repeat(MAX_DEPTH + 10)
+        );
+        let page = format!("<html><body>{script}<p>After</p></body></html>");
+        assert!(matches!(bound(&page), Cow::Borrowed(_)));
     }
 
     #[test]

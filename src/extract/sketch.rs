@@ -7,6 +7,7 @@
 //! by one build compares with another build's. This module knows texts and
 //! articles only, not pages.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 
 use crate::article::Article;
@@ -34,7 +35,7 @@ pub(crate) fn shared(sketch: &[u64], shingles: &HashSet<u64>) -> f64 {
 
 /// The hashes of the body's three-word shingles, words lowercased.
 pub(crate) fn shingles(article: &Article) -> HashSet<u64> {
-    let words: Vec<String> = article
+    let words: Vec<Cow<'_, str>> = article
         .blocks
         .iter()
         .flat_map(|b| words_of(&b.text))
@@ -42,24 +43,57 @@ pub(crate) fn shingles(article: &Article) -> HashSet<u64> {
     shingles_of(&words)
 }
 
-/// The words of a text, lowercased.
-pub(crate) fn words_of(text: &str) -> impl Iterator<Item = String> + '_ {
+/// The words of a text, lowercased; borrowed when they already are (most
+/// words of most pages), since sketches are taken of every version.
+pub(crate) fn words_of(text: &str) -> impl Iterator<Item = Cow<'_, str>> + '_ {
     text.split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
+        .map(|w| {
+            if w.bytes().all(|b| b.is_ascii() && !b.is_ascii_uppercase()) {
+                Cow::Borrowed(w)
+            } else {
+                Cow::Owned(w.to_lowercase())
+            }
+        })
 }
 
-/// The hashes of the three-word shingles of `words`.
-pub(crate) fn shingles_of(words: &[String]) -> HashSet<u64> {
+/// The hashes of the three-word shingles of `words`: FNV-1a of the words
+/// joined by single spaces, hashed in place rather than joined.
+pub(crate) fn shingles_of<S: AsRef<str>>(words: &[S]) -> HashSet<u64> {
     words
         .windows(SHINGLE)
-        .map(|w| fnv1a(w.join(" ").as_bytes()))
+        .map(|window| {
+            let mut hash = FNV_OFFSET;
+            for (i, word) in window.iter().enumerate() {
+                if i > 0 {
+                    hash = fnv1a_from(hash, b" ");
+                }
+                hash = fnv1a_from(hash, word.as_ref().as_bytes());
+            }
+            hash
+        })
         .collect()
 }
 
+/// FNV-1a, 32 bits.
+pub(crate) fn fnv1a32(bytes: &[u8]) -> u32 {
+    bytes.iter().fold(0x811c_9dc5, |h, &b| {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    })
+}
+
+/// FNV-1a's 64-bit offset basis: the hash of nothing.
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+
 /// FNV-1a, 64 bits.
+#[cfg(test)]
 fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+    fnv1a_from(FNV_OFFSET, bytes)
+}
+
+/// FNV-1a, 64 bits, continued from `hash` over more bytes.
+fn fnv1a_from(hash: u64, bytes: &[u8]) -> u64 {
+    bytes.iter().fold(hash, |h, &b| {
         (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
     })
 }
@@ -92,5 +126,13 @@ mod tests {
         );
         // The hash is fixed by its definition: stored sketches stay valid.
         assert_eq!(fnv1a(b"a"), 0xaf63_dc4c_8601_ec8c);
+        let words: Vec<_> = words_of("The Harbour ÉTÉ reopened").collect();
+        assert_eq!(words, ["the", "harbour", "été", "reopened"]);
+        let joined: HashSet<u64> = [
+            fnv1a(b"the harbour \xc3\xa9t\xc3\xa9"),
+            fnv1a("harbour été reopened".as_bytes()),
+        ]
+        .into();
+        assert_eq!(shingles_of(&words), joined);
     }
 }
