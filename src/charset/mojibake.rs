@@ -73,6 +73,11 @@ fn flush_run(original: &str, run: &mut Vec<u8>, out: &mut String, repaired: &mut
 /// followed by a continuation byte read the same way: the mark of double
 /// encoding, checked before any copy is made.
 fn has_mojibake_pair(text: &str) -> bool {
+    // Both characters of a pair are above ASCII: a page in plain ASCII (or
+    // ASCII markup around few other characters) is answered at memory speed.
+    if text.is_ascii() {
+        return false;
+    }
     let mut lead = false;
     for c in text.chars() {
         let byte = cp1252_byte(c);
