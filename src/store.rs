@@ -277,7 +277,7 @@ impl Store {
                     at,
                     outcome: state.last_outcome.clone(),
                 };
-                write_json_with(&dir.join(CHECK_NOTE), &note, Durability::Lazy)
+                write_note(&dir.join(CHECK_NOTE), &note)
             }
             _ => write_json(&dir.join("state.json"), state),
         }
@@ -361,6 +361,17 @@ impl Store {
                 watch: watch.clone(),
                 version,
             })?;
+        read_json(&info.path)
+    }
+
+    /// Reads the version `info` names, from a listing of
+    /// [`Store::versions`] already in hand (no second listing).
+    ///
+    /// # Errors
+    ///
+    /// An I/O error (the version was removed since), or
+    /// [`StoreError::Corrupt`].
+    pub fn read(&self, info: &VersionInfo) -> Result<Snapshot, StoreError> {
         read_json(&info.path)
     }
 
@@ -582,17 +593,9 @@ fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T, StoreError>
 }
 
 fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), StoreError> {
-    write_json_with(path, value, Durability::Durable)
-}
-
-fn write_json_with<T: Serialize>(
-    path: &Path,
-    value: &T,
-    sync: Durability,
-) -> Result<(), StoreError> {
     let mut bytes = serde_json::to_vec_pretty(value).expect("store types always serialise to JSON");
     bytes.push(b'\n');
-    write_atomic_with(path, &bytes, sync).map_err(io_error("write", path))
+    write_atomic(path, &bytes).map_err(io_error("write", path))
 }
 
 /// The file beside `state.json` that holds the time of the last check when
@@ -607,15 +610,26 @@ struct CheckNote {
     outcome: Option<String>,
 }
 
+/// Writes the check note over the old one in place. Not through a
+/// temporary file: making a file is most of what a check answered by 304
+/// costs (the file system allocates an inode and frees the old one every
+/// time), and the note need not be all-or-nothing. A write cut short
+/// leaves an empty or unterminated JSON object, which [`Store::state`]
+/// ignores, falling back to the synced `state.json`.
+fn write_note(path: &Path, note: &CheckNote) -> Result<(), StoreError> {
+    let bytes = serde_json::to_vec(note).expect("a check note always serialises to JSON");
+    fs::write(path, bytes).map_err(io_error("write", path))
+}
+
 /// Whether a write must survive a power cut once it returns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Durability {
     /// Synced, file and folder: versions, alerts' bookkeeping, validators.
     Durable,
-    /// Atomic but not synced (the kernel writes it back within seconds):
-    /// for what a power cut may lose harmlessly. A state saved lazily
-    /// writes only the check's time and outcome word, to `checked.json`
-    /// beside `state.json`, which stays as last synced.
+    /// Not synced (the kernel writes it back within seconds): for what a
+    /// power cut may lose harmlessly. A state saved lazily writes only the
+    /// check's time and outcome word, in place, to `checked.json` beside
+    /// `state.json`, which stays as last synced.
     Lazy,
 }
 

@@ -101,7 +101,7 @@ pub(super) fn unannounced(
         if info.version <= announced || index == 0 {
             continue;
         }
-        let new = store.load(&watch.name, info.version)?;
+        let new = store.read(info)?;
         let stored = store.report(info).ok().flatten();
         let from_info = stored
             .as_ref()
@@ -110,7 +110,7 @@ pub(super) fn unannounced(
         let report = match stored {
             Some(stored) if stored.from == from_info.version => stored.report,
             _ => {
-                let old = store.load(&watch.name, from_info.version)?;
+                let old = store.read(from_info)?;
                 compare_versions(&old.article, &new.article, Some(watch))
             }
         };
