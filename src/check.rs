@@ -21,7 +21,7 @@ mod announce;
 mod assemble;
 mod streak;
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -44,6 +44,12 @@ use announce::Move;
 use assemble::{Parts, email_key};
 
 pub use analysis::STABLE_CHECKS;
+
+/// How many results [`Pipeline::check_each`] may hold while an earlier
+/// check is still running: past it, no further check starts until that one
+/// ends. Bounds a pass's memory, not its speed, unless one watch is far
+/// slower than a thousand others.
+const REORDER_WINDOW: usize = 1024;
 
 /// How one check ended.
 #[derive(Debug)]
@@ -308,44 +314,69 @@ impl Pipeline {
     }
 
     /// Checks `watches` concurrently (at most `limit` at once) and returns
-    /// the results in the order given.
+    /// the results in the order given. Holds every result until the end:
+    /// a pass over many watches should use [`Pipeline::check_each`].
     pub async fn check_all(&self, watches: Vec<Watch>, limit: usize) -> Vec<Checked> {
-        self.check_all_with(watches, limit, |_| {}).await
+        let mut results = Vec::with_capacity(watches.len());
+        self.check_each(watches, limit, |checked| results.push(checked))
+            .await;
+        results
     }
 
-    /// [`Pipeline::check_all`], calling `done` as each check ends (a
-    /// progress bar).
-    pub async fn check_all_with(
+    /// Checks `watches` concurrently (at most `limit` at once) and hands
+    /// each result to `each` in the order given, as soon as it and every
+    /// one before it are done, so that a pass keeps no more than a window
+    /// of results in memory however many watches it covers.
+    /// `watches` is read as checks start: an iterator that clones from a
+    /// watchlist holds no more copies than there are checks in flight.
+    pub async fn check_each(
         &self,
-        watches: Vec<Watch>,
+        watches: impl IntoIterator<Item = Watch>,
         limit: usize,
-        done: impl Fn(&Checked) + Clone + Send + 'static,
-    ) -> Vec<Checked> {
-        // Checks start as others end, never more than `limit` in flight:
-        // a pass over many watches holds `limit` futures, not one per watch.
-        let mut pending = watches.into_iter().enumerate();
-        let mut tasks = JoinSet::new();
-        let mut results = Vec::with_capacity(pending.len());
+        mut each: impl FnMut(Checked),
+    ) {
+        // One pipeline shared by the tasks, not a copy of it for each check.
+        let pipeline = Arc::new(self.clone());
+        let mut pending = watches.into_iter().enumerate().peekable();
+        let (mut tasks, mut places) = (JoinSet::new(), HashMap::new());
+        // Results done before an earlier one, waiting for their turn
+        // (`None`: a task that failed, whose turn is skipped).
+        let mut waiting = BTreeMap::new();
+        let mut next = 0;
         loop {
-            while tasks.len() < limit.max(1) {
+            while tasks.len() < limit.max(1)
+                && let Some((index, _)) = pending.peek()
+                // A slow check holds back the delivery of the ones after
+                // it, not their start, until the window is full.
+                && *index < next + REORDER_WINDOW
+            {
                 let Some((index, watch)) = pending.next() else {
                     break;
                 };
-                let (pipeline, done) = (self.clone(), done.clone());
-                tasks.spawn(async move {
-                    let checked = pipeline.check(&watch, Utc::now()).await;
-                    done(&checked);
-                    (index, checked)
-                });
+                let pipeline = pipeline.clone();
+                let task = tasks.spawn(async move { pipeline.check(&watch, Utc::now()).await });
+                places.insert(task.id(), index);
             }
-            match tasks.join_next().await {
-                Some(Ok(result)) => results.push(result),
-                Some(Err(e)) => tracing::error!("a check task failed: {e}"),
+            let (id, checked) = match tasks.join_next_with_id().await {
+                Some(Ok((id, checked))) => (id, Some(checked)),
+                // A check never panics; were one to, its place must not
+                // hold back the results after it.
+                Some(Err(e)) => {
+                    tracing::error!("a check task failed: {e}");
+                    (e.id(), None)
+                }
                 None => break,
+            };
+            if let Some(index) = places.remove(&id) {
+                waiting.insert(index, checked);
+            }
+            while let Some(checked) = waiting.remove(&next) {
+                if let Some(checked) = checked {
+                    each(checked);
+                }
+                next += 1;
             }
         }
-        results.sort_by_key(|(index, _)| *index);
-        results.into_iter().map(|(_, checked)| checked).collect()
     }
 
     /// Checks one watch now. Never panics and never returns early: every
