@@ -22,7 +22,7 @@ mod assemble;
 mod streak;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use chrono::{DateTime, Utc};
@@ -192,7 +192,16 @@ pub struct Pipeline {
     email_key: String,
     /// Where fetches and alerts are counted.
     metrics: Metrics,
+    /// The watches whose last check in this process ended well: everything
+    /// it stored was announced and recorded, and nothing else writes their
+    /// folders while the store is locked, so their next check need not
+    /// list the stored versions to look for unannounced ones. A process
+    /// starts with none (an earlier one may have stopped mid-check).
+    caught_up: CaughtUp,
 }
+
+/// See [`Pipeline::caught_up`]; shared by the pipelines a reload builds.
+type CaughtUp = Arc<Mutex<HashSet<WatchName>>>;
 
 impl Pipeline {
     /// A pipeline for a dry run: the store opened read-only (so it works
@@ -211,6 +220,7 @@ impl Pipeline {
             mailer: Some(None),
             drive: Drive::OnePass,
             metrics: Metrics::default(),
+            caught_up: CaughtUp::default(),
         };
         let mut pipeline = parts.assemble(watchlist)?;
         pipeline.dry_run = true;
@@ -250,6 +260,7 @@ impl Pipeline {
             mailer: None,
             drive,
             metrics,
+            caught_up: CaughtUp::default(),
         };
         parts.assemble(watchlist)
     }
@@ -272,6 +283,7 @@ impl Pipeline {
             mailer: same_email.then(|| self.notifier.mailer().cloned()),
             drive: self.drive,
             metrics: self.metrics.clone(),
+            caught_up: self.caught_up.clone(),
         };
         parts.assemble(watchlist)
     }
@@ -389,7 +401,9 @@ impl Pipeline {
             Ok(mut state) => {
                 let loaded = state.clone();
                 let result = self.run(watch, &mut state, now).await;
-                self.settle(watch, loaded, state, result, now).await
+                let result = self.settle(watch, loaded, state, result, now).await;
+                self.record_caught_up(&watch.name, result.is_ok());
+                result
             }
             Err(e) => Err(e),
         };
@@ -397,6 +411,20 @@ impl Pipeline {
             watch: watch.name.clone(),
             url: watch.display_url(),
             result,
+        }
+    }
+
+    /// Records whether `name`'s check ended well (see
+    /// [`Pipeline::caught_up`]).
+    fn record_caught_up(&self, name: &WatchName, ended_well: bool) {
+        let mut caught_up = self
+            .caught_up
+            .lock()
+            .expect("the caught-up set's lock is never poisoned: nothing panics holding it");
+        if ended_well {
+            caught_up.insert(name.clone());
+        } else {
+            caught_up.remove(name);
         }
     }
 
@@ -497,6 +525,14 @@ impl Pipeline {
         state: &mut WatchState,
         now: DateTime<Utc>,
     ) -> Result<Option<Outcome>, CheckError> {
+        let settled = self
+            .caught_up
+            .lock()
+            .expect("the caught-up set's lock is never poisoned: nothing panics holding it")
+            .contains(&watch.name);
+        if settled && state.announced.is_some() {
+            return Ok(None);
+        }
         let Some(announced) = state.announced else {
             let name = watch.name.clone();
             let newest = self
