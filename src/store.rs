@@ -613,13 +613,34 @@ struct CheckNote {
 /// Writes the check note over the old one in place. Not through a
 /// temporary file: making a file is most of what a check answered by 304
 /// costs (the file system allocates an inode and frees the old one every
-/// time), and the note need not be all-or-nothing. A write cut short
-/// leaves an empty or unterminated JSON object, which [`Store::state`]
-/// ignores, falling back to the synced `state.json`.
+/// time), and the note need not be all-or-nothing. Every note is padded to
+/// [`NOTE_WIDTH`] bytes, so a note overwrites the last byte for byte and
+/// no block is freed and allocated again. A crash mid-write leaves the old
+/// note or the new one (128 bytes at the start of a file lie in one disk
+/// sector), and at worst a note that does not parse, which
+/// [`Store::state`] ignores, falling back to the synced `state.json`.
 fn write_note(path: &Path, note: &CheckNote) -> Result<(), StoreError> {
-    let bytes = serde_json::to_vec(note).expect("a check note always serialises to JSON");
-    fs::write(path, bytes).map_err(io_error("write", path))
+    let mut bytes = serde_json::to_vec(note).expect("a check note always serialises to JSON");
+    // JSON allows white space after the value.
+    bytes.resize(bytes.len().max(NOTE_WIDTH), b' ');
+    let written = (|| {
+        let mut file = fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)?;
+        file.write_all(&bytes)?;
+        // Only a note of another width (a longer outcome word) is cut.
+        if file.metadata()?.len() != bytes.len() as u64 {
+            file.set_len(bytes.len() as u64)?;
+        }
+        Ok(())
+    })();
+    written.map_err(io_error("write", path))
 }
+
+/// The width every check note is padded to (see [`write_note`]).
+const NOTE_WIDTH: usize = 128;
 
 /// Whether a write must survive a power cut once it returns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -784,6 +805,17 @@ mod tests {
             synced
         );
         assert_eq!(store.state(&watch).expect("state"), state);
+        // The note is overwritten in place, a shorter one included.
+        state.last_check = Some(first + chrono::Duration::seconds(120));
+        state.last_outcome = Some("changed".to_owned());
+        store
+            .save_state_with(&watch, &state, Durability::Lazy)
+            .expect("second lazy save");
+        assert_eq!(store.state(&watch).expect("state"), state);
+        // A note cut short by a crash is ignored, not an error.
+        fs::write(dir.path().join("story").join(CHECK_NOTE), "{\"at\":\"20").expect("cut");
+        let fallback = store.state(&watch).expect("state");
+        assert_eq!(fallback.last_check, Some(first));
     }
 
     #[test]
