@@ -21,7 +21,8 @@ mod announce;
 mod assemble;
 mod streak;
 
-use std::sync::Arc;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use chrono::{DateTime, Utc};
@@ -44,6 +45,12 @@ pub(crate) use announce::{Move, Tag, stored_move};
 use assemble::{Parts, email_key};
 
 pub use analysis::STABLE_CHECKS;
+
+/// How many results [`Pipeline::check_each`] may hold while an earlier
+/// check is still running: past it, no further check starts until that one
+/// ends. Bounds a pass's memory, not its speed, unless one watch is far
+/// slower than a thousand others.
+const REORDER_WINDOW: usize = 1024;
 
 /// How one check ended.
 #[derive(Debug)]
@@ -192,7 +199,16 @@ pub struct Pipeline {
     email_key: String,
     /// Where fetches and alerts are counted.
     metrics: Metrics,
+    /// The watches whose last check in this process ended well: everything
+    /// it stored was announced and recorded, and nothing else writes their
+    /// folders while the store is locked, so their next check need not
+    /// list the stored versions to look for unannounced ones. A process
+    /// starts with none (an earlier one may have stopped mid-check).
+    caught_up: CaughtUp,
 }
+
+/// See [`Pipeline::caught_up`]; shared by the pipelines a reload builds.
+type CaughtUp = Arc<Mutex<HashSet<WatchName>>>;
 
 impl Pipeline {
     /// A pipeline for a dry run: the store opened read-only (so it works
@@ -212,6 +228,7 @@ impl Pipeline {
             named: None,
             drive: Drive::OnePass,
             metrics: Metrics::default(),
+            caught_up: CaughtUp::default(),
         };
         let mut pipeline = parts.assemble(watchlist)?;
         pipeline.dry_run = true;
@@ -252,6 +269,7 @@ impl Pipeline {
             named: Some(Vec::new()),
             drive,
             metrics,
+            caught_up: CaughtUp::default(),
         };
         parts.assemble(watchlist)
     }
@@ -275,6 +293,7 @@ impl Pipeline {
             named: Some(self.notifier.outlets().to_vec()),
             drive: self.drive,
             metrics: self.metrics.clone(),
+            caught_up: self.caught_up.clone(),
         };
         parts.assemble(watchlist)
     }
@@ -320,44 +339,69 @@ impl Pipeline {
     }
 
     /// Checks `watches` concurrently (at most `limit` at once) and returns
-    /// the results in the order given.
+    /// the results in the order given. Holds every result until the end:
+    /// a pass over many watches should use [`Pipeline::check_each`].
     pub async fn check_all(&self, watches: Vec<Watch>, limit: usize) -> Vec<Checked> {
-        self.check_all_with(watches, limit, |_| {}).await
+        let mut results = Vec::with_capacity(watches.len());
+        self.check_each(watches, limit, |checked| results.push(checked))
+            .await;
+        results
     }
 
-    /// [`Pipeline::check_all`], calling `done` as each check ends (a
-    /// progress bar).
-    pub async fn check_all_with(
+    /// Checks `watches` concurrently (at most `limit` at once) and hands
+    /// each result to `each` in the order given, as soon as it and every
+    /// one before it are done, so that a pass keeps no more than a window
+    /// of results in memory however many watches it covers.
+    /// `watches` is read as checks start: an iterator that clones from a
+    /// watchlist holds no more copies than there are checks in flight.
+    pub async fn check_each(
         &self,
-        watches: Vec<Watch>,
+        watches: impl IntoIterator<Item = Watch>,
         limit: usize,
-        done: impl Fn(&Checked) + Clone + Send + 'static,
-    ) -> Vec<Checked> {
-        // Checks start as others end, never more than `limit` in flight:
-        // a pass over many watches holds `limit` futures, not one per watch.
-        let mut pending = watches.into_iter().enumerate();
-        let mut tasks = JoinSet::new();
-        let mut results = Vec::with_capacity(pending.len());
+        mut each: impl FnMut(Checked),
+    ) {
+        // One pipeline shared by the tasks, not a copy of it for each check.
+        let pipeline = Arc::new(self.clone());
+        let mut pending = watches.into_iter().enumerate().peekable();
+        let (mut tasks, mut places) = (JoinSet::new(), HashMap::new());
+        // Results done before an earlier one, waiting for their turn
+        // (`None`: a task that failed, whose turn is skipped).
+        let mut waiting = BTreeMap::new();
+        let mut next = 0;
         loop {
-            while tasks.len() < limit.max(1) {
+            while tasks.len() < limit.max(1)
+                && let Some((index, _)) = pending.peek()
+                // A slow check holds back the delivery of the ones after
+                // it, not their start, until the window is full.
+                && *index < next + REORDER_WINDOW
+            {
                 let Some((index, watch)) = pending.next() else {
                     break;
                 };
-                let (pipeline, done) = (self.clone(), done.clone());
-                tasks.spawn(async move {
-                    let checked = pipeline.check(&watch, Utc::now()).await;
-                    done(&checked);
-                    (index, checked)
-                });
+                let pipeline = pipeline.clone();
+                let task = tasks.spawn(async move { pipeline.check(&watch, Utc::now()).await });
+                places.insert(task.id(), index);
             }
-            match tasks.join_next().await {
-                Some(Ok(result)) => results.push(result),
-                Some(Err(e)) => tracing::error!("a check task failed: {e}"),
+            let (id, checked) = match tasks.join_next_with_id().await {
+                Some(Ok((id, checked))) => (id, Some(checked)),
+                // A check never panics; were one to, its place must not
+                // hold back the results after it.
+                Some(Err(e)) => {
+                    tracing::error!("a check task failed: {e}");
+                    (e.id(), None)
+                }
                 None => break,
+            };
+            if let Some(index) = places.remove(&id) {
+                waiting.insert(index, checked);
+            }
+            while let Some(checked) = waiting.remove(&next) {
+                if let Some(checked) = checked {
+                    each(checked);
+                }
+                next += 1;
             }
         }
-        results.sort_by_key(|(index, _)| *index);
-        results.into_iter().map(|(_, checked)| checked).collect()
     }
 
     /// Checks one watch now. Never panics and never returns early: every
@@ -375,7 +419,9 @@ impl Pipeline {
                 // announcement, and with it the feed's update.
                 crate::changefeed::after_check(self.store.clone(), watch, &loaded, &state).await;
                 life = state.life();
-                self.settle(watch, loaded, state, result, now).await
+                let result = self.settle(watch, loaded, state, result, now).await;
+                self.record_caught_up(&watch.name, result.is_ok());
+                result
             }
             Err(e) => Err(e),
         };
@@ -384,6 +430,20 @@ impl Pipeline {
             url: watch.display_url(),
             result,
             life,
+        }
+    }
+
+    /// Records whether `name`'s check ended well (see
+    /// [`Pipeline::caught_up`]).
+    fn record_caught_up(&self, name: &WatchName, ended_well: bool) {
+        let mut caught_up = self
+            .caught_up
+            .lock()
+            .expect("the caught-up set's lock is never poisoned: nothing panics holding it");
+        if ended_well {
+            caught_up.insert(name.clone());
+        } else {
+            caught_up.remove(name);
         }
     }
 
@@ -491,6 +551,14 @@ impl Pipeline {
         state: &mut WatchState,
         now: DateTime<Utc>,
     ) -> Result<Option<Outcome>, CheckError> {
+        let settled = self
+            .caught_up
+            .lock()
+            .expect("the caught-up set's lock is never poisoned: nothing panics holding it")
+            .contains(&watch.name);
+        if settled && state.announced.is_some() {
+            return Ok(None);
+        }
         let Some(announced) = state.announced else {
             let name = watch.name.clone();
             let newest = self

@@ -283,7 +283,7 @@ impl Store {
                     at,
                     outcome: state.last_outcome.clone(),
                 };
-                write_json_with(&dir.join(CHECK_NOTE), &note, Durability::Lazy)
+                write_note(&dir.join(CHECK_NOTE), &note)
             }
             _ => write_json(&dir.join("state.json"), state),
         }
@@ -370,13 +370,14 @@ impl Store {
         read_json(&info.path)
     }
 
-    /// Reads the stored version `info` names, without listing the folder
-    /// again (as [`Store::load`] does).
+    /// Reads the version `info` names, from a listing of
+    /// [`Store::versions`] already in hand (no second listing).
     ///
     /// # Errors
     ///
-    /// An I/O error, or [`StoreError::Corrupt`].
-    pub fn load_info(&self, info: &VersionInfo) -> Result<Snapshot, StoreError> {
+    /// An I/O error (the version was removed since), or
+    /// [`StoreError::Corrupt`].
+    pub fn read(&self, info: &VersionInfo) -> Result<Snapshot, StoreError> {
         read_json(&info.path)
     }
 
@@ -598,17 +599,9 @@ fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T, StoreError>
 }
 
 fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), StoreError> {
-    write_json_with(path, value, Durability::Durable)
-}
-
-fn write_json_with<T: Serialize>(
-    path: &Path,
-    value: &T,
-    sync: Durability,
-) -> Result<(), StoreError> {
     let mut bytes = serde_json::to_vec_pretty(value).expect("store types always serialise to JSON");
     bytes.push(b'\n');
-    write_atomic_with(path, &bytes, sync).map_err(io_error("write", path))
+    write_atomic(path, &bytes).map_err(io_error("write", path))
 }
 
 /// The file beside `state.json` that holds the time of the last check when
@@ -623,15 +616,47 @@ struct CheckNote {
     outcome: Option<String>,
 }
 
+/// Writes the check note over the old one in place. Not through a
+/// temporary file: making a file is most of what a check answered by 304
+/// costs (the file system allocates an inode and frees the old one every
+/// time), and the note need not be all-or-nothing. Every note is padded to
+/// [`NOTE_WIDTH`] bytes, so a note overwrites the last byte for byte and
+/// no block is freed and allocated again. A crash mid-write leaves the old
+/// note or the new one (128 bytes at the start of a file lie in one disk
+/// sector), and at worst a note that does not parse, which
+/// [`Store::state`] ignores, falling back to the synced `state.json`.
+fn write_note(path: &Path, note: &CheckNote) -> Result<(), StoreError> {
+    let mut bytes = serde_json::to_vec(note).expect("a check note always serialises to JSON");
+    // JSON allows white space after the value.
+    bytes.resize(bytes.len().max(NOTE_WIDTH), b' ');
+    let written = (|| {
+        let mut file = fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)?;
+        file.write_all(&bytes)?;
+        // Only a note of another width (a longer outcome word) is cut.
+        if file.metadata()?.len() != bytes.len() as u64 {
+            file.set_len(bytes.len() as u64)?;
+        }
+        Ok(())
+    })();
+    written.map_err(io_error("write", path))
+}
+
+/// The width every check note is padded to (see [`write_note`]).
+const NOTE_WIDTH: usize = 128;
+
 /// Whether a write must survive a power cut once it returns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Durability {
     /// Synced, file and folder: versions, alerts' bookkeeping, validators.
     Durable,
-    /// Atomic but not synced (the kernel writes it back within seconds):
-    /// for what a power cut may lose harmlessly. A state saved lazily
-    /// writes only the check's time and outcome word, to `checked.json`
-    /// beside `state.json`, which stays as last synced.
+    /// Not synced (the kernel writes it back within seconds): for what a
+    /// power cut may lose harmlessly. A state saved lazily writes only the
+    /// check's time and outcome word, in place, to `checked.json` beside
+    /// `state.json`, which stays as last synced.
     Lazy,
 }
 
@@ -786,6 +811,17 @@ mod tests {
             synced
         );
         assert_eq!(store.state(&watch).expect("state"), state);
+        // The note is overwritten in place, a shorter one included.
+        state.last_check = Some(first + chrono::Duration::seconds(120));
+        state.last_outcome = Some("changed".to_owned());
+        store
+            .save_state_with(&watch, &state, Durability::Lazy)
+            .expect("second lazy save");
+        assert_eq!(store.state(&watch).expect("state"), state);
+        // A note cut short by a crash is ignored, not an error.
+        fs::write(dir.path().join("story").join(CHECK_NOTE), "{\"at\":\"20").expect("cut");
+        let fallback = store.state(&watch).expect("state");
+        assert_eq!(fallback.last_check, Some(first));
     }
 
     #[test]

@@ -100,7 +100,7 @@ fn returned(
     };
     for info in [from, to] {
         if let Entry::Vacant(slot) = loaded.entry(info.version) {
-            slot.insert(store.load_info(info)?);
+            slot.insert(store.read(info)?);
         }
     }
     let (old, new) = (&loaded[&from.version], &loaded[&to.version]);

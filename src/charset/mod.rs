@@ -184,6 +184,9 @@ pub(crate) fn cp1252_byte(c: char) -> Option<u8> {
         'ž', 'Ÿ',
     ];
     match c as u32 {
+        // ASCII has no such byte; most characters of most pages are ASCII,
+        // and this is asked of every one of them.
+        0..=0x7F => None,
         0xA0..=0xFF => Some(c as u32 as u8),
         _ => HIGH.iter().position(|&h| h == c).map(|i| 0x80 + i as u8),
     }

@@ -73,15 +73,20 @@ fn flush_run(original: &str, run: &mut Vec<u8>, out: &mut String, repaired: &mut
 /// followed by a continuation byte read the same way: the mark of double
 /// encoding, checked before any copy is made.
 fn has_mojibake_pair(text: &str) -> bool {
-    let mut lead = false;
-    for c in text.chars() {
-        let byte = cp1252_byte(c);
-        if lead && byte.is_some_and(|b| (0x80..=0xBF).contains(&b)) {
-            return true;
-        }
-        lead = byte.is_some_and(|b| (0xC2..=0xF4).contains(&b));
-    }
-    false
+    // A lead read as Windows-1252 is a character from U+00C2 to U+00F4,
+    // which UTF-8 writes as 0xC3 then 0x82..=0xB4: only those places are
+    // looked at, so a page is scanned at memory speed, not character by
+    // character.
+    let bytes = text.as_bytes();
+    bytes.windows(2).enumerate().any(|(at, pair)| {
+        pair[0] == 0xC3
+            && (0x82..=0xB4).contains(&pair[1])
+            && text[at + 2..]
+                .chars()
+                .next()
+                .and_then(cp1252_byte)
+                .is_some_and(|b| (0x80..=0xBF).contains(&b))
+    })
 }
 
 /// A difference between two versions that is only encoding damage.
@@ -259,6 +264,25 @@ mod tests {
                 .map(|t| Block::new(BlockKind::Paragraph, t))
                 .collect(),
             ..Article::default()
+        }
+    }
+
+    #[test]
+    fn mojibake_pairs_are_found_by_their_bytes() {
+        // (text, whether it holds a lead read as Windows-1252 followed by a
+        // continuation read the same way)
+        let cases = [
+            ("plain ascii", false),
+            ("café, Zoë, “quoted”", false),
+            ("cafÃ©", true),
+            ("â€œ", true),
+            ("Â€ and Â\u{9d}", true),
+            ("Ã at the end Ã", false),
+            ("Ãx then ô!", false),
+            ("ôÿ", false),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(has_mojibake_pair(text), expected, "{text}");
         }
     }
 

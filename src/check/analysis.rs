@@ -163,7 +163,7 @@ impl Analysis {
             .find(|v| fingerprint.0.starts_with(&v.fingerprint.0));
         if let Some(seen) = seen {
             *shrink = None;
-            let earlier = self.store.load(name, seen.version)?;
+            let earlier = self.store.read(seen)?;
             let report = self.compare(&base.article, &earlier.article);
             if report.is_empty() {
                 return Ok(Verdict::Unchanged);
@@ -297,7 +297,7 @@ impl Analysis {
                 None => return Ok(None),
             },
         };
-        Ok(Some(self.store.load(&self.watch.name, info.version)?))
+        Ok(Some(self.store.read(info)?))
     }
 
     fn compare(&self, old: &Article, new: &Article) -> Report {

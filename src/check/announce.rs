@@ -127,7 +127,7 @@ pub(crate) fn stored_move(
     index: usize,
 ) -> Result<(Move, Snapshot), StoreError> {
     let info = &versions[index];
-    let new = store.load_info(info)?;
+    let new = store.read(info)?;
     let stored = store.report(info).ok().flatten();
     let from_info = stored
         .as_ref()
@@ -136,7 +136,7 @@ pub(crate) fn stored_move(
     let report = match stored {
         Some(stored) if stored.from == from_info.version => stored.report,
         _ => {
-            let old = store.load_info(from_info)?;
+            let old = store.read(from_info)?;
             compare_versions(&old.article, &new.article, watch)
         }
     };

@@ -30,6 +30,9 @@ pub(super) struct Parts {
     pub(super) named: Option<Vec<Arc<dyn Outlet>>>,
     pub(super) drive: Drive,
     pub(super) metrics: Metrics,
+    /// The watches caught up with their stored versions (kept by a reload:
+    /// the store is the same).
+    pub(super) caught_up: super::CaughtUp,
 }
 
 impl Parts {
@@ -80,6 +83,7 @@ impl Parts {
             drive: self.drive,
             email_key: email_key(watchlist),
             metrics: self.metrics,
+            caught_up: self.caught_up,
             dry_run: false,
         })
     }

@@ -112,15 +112,23 @@ pub async fn check(path: &Path, args: CheckArgs, quiet: bool) -> Outcome {
         assemble(&watchlist, selected)?
     };
     let bar = progress_bar(selected.len(), quiet);
-    let tick = bar.clone();
-    let results = pipeline
-        .check_all_with(selected, watchlist.settings.concurrency, move |checked| {
-            tick.set_message(checked.watch.to_string());
-            tick.inc(1);
+    // Each result is printed as it comes, in the watchlist's order, and
+    // then dropped: a pass over many watches does not hold them all.
+    let mut printed = Ok(false);
+    pipeline
+        .check_each(selected, watchlist.settings.concurrency, |checked| {
+            bar.set_message(checked.watch.to_string());
+            bar.inc(1);
+            if let Ok(any_failed) = &mut printed {
+                match bar.suspend(|| print_report(&checked, args.format)) {
+                    Ok(failed) => *any_failed |= failed,
+                    Err(e) => printed = Err(e),
+                }
+            }
         })
         .await;
     bar.finish_and_clear();
-    failed |= print_reports(&results, args.format)?;
+    failed |= printed?;
     if args.dry_run {
         tracing::info!("dry run: nothing was stored or sent");
     }
@@ -239,39 +247,43 @@ fn no_refused(outlet: &dyn Outlet) -> bool {
 /// return to an earlier version) on standard output. Returns whether any
 /// check failed.
 pub(super) fn print_reports(results: &[Checked], format: OutputFormat) -> Result<bool, Failed> {
-    let mut out = std::io::stdout().lock();
     let mut failed = false;
     for checked in results {
-        daemon::log_checked(checked);
-        failed |= checked.result.is_err();
-        let shown = match &checked.result {
-            Ok(pipeline::Outcome::Changed {
-                headline,
-                from,
-                to,
-                report,
-            })
-            | Ok(pipeline::Outcome::Reverted {
-                headline,
-                from,
-                to,
-                report,
-                alerted: true,
-            }) => Some((headline, from, to, report)),
-            _ => None,
-        };
-        if let Some((headline, from, to, report)) = shown {
-            let (from, to) = (format!("v{from}"), format!("v{to}"));
-            let context = RenderContext {
-                watch: Some(checked.watch.as_str()),
-                url: Some(&checked.url),
-                headline: headline.as_deref(),
-                from: Some(&from),
-                to: Some(&to),
-            };
-            let text = report::render(report, &context, format.report_format());
-            writeln!(out, "{}", text.trim_end())?;
-        }
+        failed |= print_report(checked, format)?;
     }
     Ok(failed)
+}
+
+/// [`print_reports`] for one result.
+fn print_report(checked: &Checked, format: OutputFormat) -> Result<bool, Failed> {
+    daemon::log_checked(checked);
+    let shown = match &checked.result {
+        Ok(pipeline::Outcome::Changed {
+            headline,
+            from,
+            to,
+            report,
+        })
+        | Ok(pipeline::Outcome::Reverted {
+            headline,
+            from,
+            to,
+            report,
+            alerted: true,
+        }) => Some((headline, from, to, report)),
+        _ => None,
+    };
+    if let Some((headline, from, to, report)) = shown {
+        let (from, to) = (format!("v{from}"), format!("v{to}"));
+        let context = RenderContext {
+            watch: Some(checked.watch.as_str()),
+            url: Some(&checked.url),
+            headline: headline.as_deref(),
+            from: Some(&from),
+            to: Some(&to),
+        };
+        let text = report::render(report, &context, format.report_format());
+        writeln!(std::io::stdout().lock(), "{}", text.trim_end())?;
+    }
+    Ok(checked.result.is_err())
 }

@@ -336,7 +336,10 @@ impl Fetcher {
         }
         // Read chunk by chunk so that an endless or lying body is cut off at
         // the cap instead of filling memory.
-        let mut body = Vec::new();
+        // Sized from the declared length (capped) so that a page is not
+        // copied again each time its buffer doubles.
+        let declared = response.content_length().unwrap_or(0).min(self.max_body);
+        let mut body = Vec::with_capacity(usize::try_from(declared).unwrap_or(0));
         loop {
             match response.chunk().await {
                 Ok(Some(chunk)) => {
