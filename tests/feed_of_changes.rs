@@ -243,6 +243,10 @@ async fn a_change_stored_before_a_crash_reaches_the_feed_at_the_next_check() {
     state["alerted"] = serde_json::json!([]);
     std::fs::write(&state_path, state.to_string()).unwrap();
 
+    // A new process after the crash: the old one's lock is gone with it,
+    // and the new one remembers no check of its own.
+    drop(pipeline);
+    let pipeline = setup.pipeline();
     let outcome = check_all(&pipeline, &watchlist).await.remove(0);
     assert!(
         matches!(outcome, Outcome::Changed { from: 1, to: 2, .. }),
