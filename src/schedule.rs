@@ -6,6 +6,7 @@
 //! here sleeps or reads a clock. The daemon owns the timers.
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -25,8 +26,10 @@ pub use adaptive::{Adaptive, Life, Step, StepError};
 pub struct Schedule {
     /// The expression as the user wrote it, for messages and listings.
     expression: String,
-    /// The parsed pattern.
-    cron: Cron,
+    /// The parsed pattern, shared by every watch that inherits it: a
+    /// compiled pattern holds about 5 KB of tables, and a watchlist of
+    /// thousands of watches on the default schedule would copy it each time.
+    cron: Arc<Cron>,
 }
 
 /// Why an expression is not a schedule.
@@ -70,7 +73,7 @@ impl Schedule {
         }
         Ok(Schedule {
             expression: expression.trim().to_owned(),
-            cron,
+            cron: Arc::new(cron),
         })
     }
 
