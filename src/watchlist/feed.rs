@@ -15,8 +15,8 @@ use url::Url;
 
 use super::problems::Collector;
 use super::raw::{RawList, RawWatchEmail};
-use super::validate::{RawCommon, parse_url, validate_common};
-use super::{Channel, CssSelector, Settings, Watch, WatchName, email::WatchEmail};
+use super::validate::{Common, RawCommon, parse_url, validate_common};
+use super::{Settings, Watch, WatchName};
 use crate::schedule::Policy;
 
 /// One `[[feed]]` as written.
@@ -45,18 +45,9 @@ pub struct Feed {
     pub name: WatchName,
     /// The feed's address, or a page whose `<link rel="alternate">` names it.
     pub url: Url,
-    /// The derived watches' article selector.
-    pub selector: Option<CssSelector>,
-    /// The derived watches' ignored page parts.
-    pub ignore: Vec<CssSelector>,
-    /// The derived watches' masked text.
-    pub ignore_text: Vec<regex::Regex>,
-    /// The derived watches' schedule policy (adaptive unless written).
-    pub schedule: Policy,
-    /// The derived watches' channels.
-    pub notify: Vec<Channel>,
-    /// The derived watches' email recipients.
-    pub email: WatchEmail,
+    /// The keys its entries' watches take (selector, ignore rules,
+    /// schedule, channels, email): validated as a watch's are.
+    pub(super) defaults: Common,
     /// The most entries watched at once: the newest are kept.
     pub limit: usize,
     /// The age (from publication, else first sight) at which an entry's
@@ -84,16 +75,7 @@ impl Feed {
     /// that is stable (the same entry always gets it) and unique (the
     /// feed's name and a hash of the address).
     pub fn watch(&self, url: Url) -> Watch {
-        Watch {
-            name: self.derived_name(&url),
-            url,
-            selector: self.selector.clone(),
-            ignore: self.ignore.clone(),
-            ignore_text: self.ignore_text.clone(),
-            schedule: self.schedule.clone(),
-            notify: self.notify.clone(),
-            email: self.email.clone(),
-        }
+        self.defaults.clone().watch(self.derived_name(&url), url)
     }
 
     /// `NAME-HASH`: the feed's name and the first characters of the BLAKE3
@@ -190,12 +172,7 @@ fn validate_feed(
     Some(Feed {
         name,
         url,
-        selector: valid.selector,
-        ignore: valid.ignore,
-        ignore_text: valid.ignore_text,
-        schedule: valid.schedule,
-        notify: valid.notify,
-        email: valid.email,
+        defaults: valid,
         limit: limit.unwrap_or(Some(Feed::DEFAULT_LIMIT))?,
         retire_after: retire_after.unwrap_or(Some(Feed::DEFAULT_RETIRE_AFTER))?,
         refresh: refresh.unwrap_or(Some(Feed::DEFAULT_REFRESH))?,
@@ -224,7 +201,7 @@ mod tests {
         let text = "[[feed]]\nname = \"wire\"\nurl = \"https://e.org/rss\"\n";
         let list = Watchlist::parse(text, Path::new("/w/watchlist.toml")).expect("valid");
         let feed = &list.feeds[0];
-        assert_eq!(feed.schedule.as_str(), "adaptive");
+        assert_eq!(feed.defaults.schedule.as_str(), "adaptive");
         assert_eq!(feed.limit, super::Feed::DEFAULT_LIMIT);
         let entry = url::Url::parse("https://e.org/news/1").expect("valid");
         let watch = feed.watch(entry.clone());

@@ -45,7 +45,7 @@ pub(super) fn validate(text: &str, path: &Path) -> Result<Validated, Vec<Problem
     // The email channel needs the [email] table; say so where it is asked for.
     if !raw.has_email {
         for feed in &feeds {
-            if feed.notify.contains(&Channel::Email) {
+            if feed.defaults.notify.contains(&Channel::Email) {
                 c.fail_at(
                     None,
                     &format!("feed.{}.notify", feed.name),
@@ -251,17 +251,7 @@ fn validate_watch(
         named,
         check,
     );
-    let (name, url, valid) = (name?, url?, valid?);
-    Some(Watch {
-        name,
-        url,
-        selector: valid.selector,
-        ignore: valid.ignore,
-        ignore_text: valid.ignore_text,
-        schedule: valid.schedule,
-        notify: valid.notify,
-        email: valid.email,
-    })
+    Some(valid?.watch(name?, url?))
 }
 
 /// The keys a `[[watch]]` shares with a `[[feed]]` (whose values become
@@ -276,6 +266,7 @@ pub(super) struct RawCommon<'a> {
 }
 
 /// Those keys, validated.
+#[derive(Debug, Clone)]
 pub(super) struct Common {
     pub(super) selector: Option<CssSelector>,
     pub(super) ignore: Vec<CssSelector>,
@@ -283,6 +274,23 @@ pub(super) struct Common {
     pub(super) schedule: super::Policy,
     pub(super) notify: Vec<Channel>,
     pub(super) email: WatchEmail,
+}
+
+impl Common {
+    /// The watch named `name` at `url` that takes these keys: a
+    /// `[[watch]]`'s own, or a feed entry's from its feed.
+    pub(super) fn watch(self, name: WatchName, url: Url) -> Watch {
+        Watch {
+            name,
+            url,
+            selector: self.selector,
+            ignore: self.ignore,
+            ignore_text: self.ignore_text,
+            schedule: self.schedule,
+            notify: self.notify,
+            email: self.email,
+        }
+    }
 }
 
 /// Validates the keys a watch and a feed share, under `label`; `schedule`
