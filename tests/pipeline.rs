@@ -175,6 +175,59 @@ async fn an_unchanged_article_is_answered_from_the_state_without_reading_the_ver
     assert_eq!(state.shows.map(|s| s.version), Some(1));
 }
 
+/// The page a check last read, served again byte for byte without
+/// validators, is answered from the state without being parsed; a page
+/// that differs is read in full, so an edit after it is still found.
+#[tokio::test]
+async fn a_page_seen_before_is_not_parsed_again_and_an_edit_after_it_is_found() {
+    let story = Story::start(SEED_V1).await;
+    let (site, pipeline, binance) = (&story.site, &story.pipeline, story.watch());
+    pipeline.check(binance, Utc::now()).await.result.unwrap();
+    // No ETag, so the server answers 200 with the same page; and an anchor
+    // whose size no reading of the page could pass: a check that read the
+    // page would detect it afresh and remember the real size.
+    let mut state = pipeline.store().state(&binance.name).unwrap();
+    state.etag = None;
+    let anchor = state.anchor.as_mut().expect("the baseline is anchored");
+    assert!(anchor.seen.is_some(), "the baseline's page is remembered");
+    anchor.chars = 1;
+    pipeline.store().save_state(&binance.name, &state).unwrap();
+    let checked = pipeline.check(binance, Utc::now()).await;
+    assert!(
+        matches!(checked.result, Ok(Outcome::Unchanged)),
+        "{:?}",
+        checked.result
+    );
+    let kept = pipeline.store().state(&binance.name).unwrap();
+    assert_eq!(
+        kept.anchor.map(|a| a.chars),
+        Some(1),
+        "the page was not read"
+    );
+
+    // Other furniture, the same article: read, and unchanged.
+    site.serve(SEED_V1_CHROME);
+    let checked = pipeline.check(binance, Utc::now()).await;
+    assert!(
+        matches!(checked.result, Ok(Outcome::Unchanged)),
+        "{:?}",
+        checked.result
+    );
+    let read = pipeline.store().state(&binance.name).unwrap();
+    assert!(
+        read.anchor.is_some_and(|a| a.chars > 1),
+        "the page was read"
+    );
+
+    site.serve(SEED_V2);
+    let checked = pipeline.check(binance, Utc::now()).await;
+    assert!(
+        matches!(checked.result, Ok(Outcome::Changed { from: 1, to: 2, .. })),
+        "{:?}",
+        checked.result
+    );
+}
+
 #[tokio::test]
 async fn not_modified_costs_no_extraction_and_is_recorded() {
     let story = Story::start(SEED_V1).await;

@@ -126,11 +126,18 @@ impl Pipeline {
 }
 
 /// Whether `after` differs from `before` in the check's time and outcome
-/// word only: what a reader may see a little late, and a power cut may
+/// word (and the anchor's page seen) only: what a reader may see a little late, and a power cut may
 /// lose, at no cost (the next check writes them again).
 fn only_check_time_changed(before: &WatchState, after: &WatchState) -> bool {
     let mut moved = before.clone();
     moved.last_check = after.last_check;
     moved.last_outcome.clone_from(&after.last_outcome);
+    // Which page the anchor was last made from only spares a later check
+    // work: a new one is kept when the state is synced for another reason,
+    // and is no reason to sync it (a page whose furniture churns would
+    // cost a synced write at every check).
+    if let (Some(moved), Some(after)) = (&mut moved.anchor, &after.anchor) {
+        moved.seen.clone_from(&after.seen);
+    }
     moved == *after
 }

@@ -97,6 +97,22 @@ pub struct Anchor {
     /// one of them is old content, whatever new wrapper or class it has.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub runs: Vec<u32>,
+    /// The page this anchor was made from and what was read from it, when
+    /// the check recorded them (extraction itself never does): the same
+    /// page read the same way gives the same article, so the next check
+    /// can answer it without parsing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seen: Option<Seen>,
+}
+
+/// The page an anchor was made from, and the article read from it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Seen {
+    /// A digest of the page's text and of how it was read (the check's
+    /// `page_digest`).
+    pub page: String,
+    /// The fingerprint of the article read from it.
+    pub fingerprint: String,
 }
 
 /// One element of an anchor's path.
@@ -192,11 +208,12 @@ fn at_anchor(page: &Html, options: &ExtractOptions, anchor: &Anchor) -> Result<A
         let mut outside = outside_of(container);
         outside.extend(left_out.iter().copied());
         let reason = match article_of(page, options, outside) {
-            Ok(article) => match plausible(anchor, &article) {
-                Ok(()) => {
+            // Hashed once: both the test and the next anchor's sketch need them.
+            Ok(article) => match plausible(anchor, &article, sketch::shingles(&article)) {
+                Ok(shingles) => {
                     // What was left out is no part of the text the next
                     // version is compared with: it stays new.
-                    let next = anchor_of(container, &article, &left_out, kinds);
+                    let next = anchor_of(container, &article, shingles, &left_out, kinds);
                     return Ok(Anchored {
                         anchor: Some(next),
                         article,
@@ -233,6 +250,10 @@ fn find<'a>(page: &'a Html, anchor: &Anchor) -> Vec<ElementRef<'a>> {
     // Stable: among equals, the first in the document.
     scored.sort_by(|a, b| b.0.total_cmp(&a.0));
     scored.truncate(TRIES);
+    // One element needs no ranking, nor its text hashed for it.
+    if scored.len() < 2 {
+        return scored.into_iter().map(|(_, e)| e).collect();
+    }
     let mut ranked: Vec<(f64, f64, ElementRef<'a>)> = scored
         .into_iter()
         .map(|(path, e)| {
@@ -466,10 +487,11 @@ fn is_block(tag: &str) -> bool {
 }
 
 /// Whether the article read inside the container is plausibly the one the
-/// anchor sketched: most of its text shared, its size within bounds.
-fn plausible(anchor: &Anchor, article: &Article) -> Result<(), String> {
+/// anchor sketched: most of its text shared, its size within bounds. The
+/// article's `shingles` are handed back when it is.
+fn plausible(anchor: &Anchor, article: &Article, shingles: Vec<u64>) -> Result<Vec<u64>, String> {
     if !anchor.sketch.is_empty() {
-        let shared = sketch::shared(&anchor.sketch, &sketch::shingles(article));
+        let shared = sketch::shared(&anchor.sketch, &shingles);
         if shared < MIN_SHARED {
             return Err(format!(
                 "it shares {:.0}% of the previous version's text",
@@ -481,14 +503,16 @@ fn plausible(anchor: &Anchor, article: &Article) -> Result<(), String> {
     if ratio < SIZE_BOUNDS.0 || ratio > SIZE_BOUNDS.1 {
         return Err(format!("its text is {ratio:.2} times as long as before"));
     }
-    Ok(())
+    Ok(shingles)
 }
 
-/// The anchor of `article` found in `container`, whose elements
-/// `left_out` were not read, with the container's `kinds`.
+/// The anchor of `article` (whose shingle hashes are `shingles`) found in
+/// `container`, whose elements `left_out` were not read, with the
+/// container's `kinds`.
 fn anchor_of(
     container: ElementRef<'_>,
     article: &Article,
+    shingles: Vec<u64>,
     left_out: &HashSet<NodeId>,
     kinds: Option<Vec<Step>>,
 ) -> Anchor {
@@ -500,10 +524,11 @@ fn anchor_of(
     path.reverse();
     Anchor {
         path,
-        sketch: sketch::of(article, SKETCH),
+        sketch: sketch::smallest(shingles, SKETCH),
         chars: chars(article),
         kinds,
         runs: runs_of(container, left_out),
+        seen: None,
     }
 }
 
@@ -564,7 +589,14 @@ fn locate(page: &Html, options: &ExtractOptions, article: &Article) -> Option<An
         let inside = article_of(page, options, outside_of(container));
         if inside.is_ok_and(|a| a.blocks == article.blocks) {
             let kinds = kinds_of(container);
-            return Some(anchor_of(container, article, &HashSet::new(), kinds));
+            let shingles = sketch::shingles(article);
+            return Some(anchor_of(
+                container,
+                article,
+                shingles,
+                &HashSet::new(),
+                kinds,
+            ));
         }
         container = container.parent().and_then(ElementRef::wrap)?;
     }
@@ -573,7 +605,8 @@ fn locate(page: &Html, options: &ExtractOptions, article: &Article) -> Option<An
     // header, a line from its far end), the body is the container, and new
     // furniture anywhere on the page is left out.
     let kinds = kinds_of(body);
-    Some(anchor_of(body, article, &HashSet::new(), kinds))
+    let shingles = sketch::shingles(article);
+    Some(anchor_of(body, article, shingles, &HashSet::new(), kinds))
 }
 
 /// Whether elements of this tag hold text rather than blocks of it.

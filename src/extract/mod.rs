@@ -40,7 +40,7 @@ use std::collections::HashSet;
 use scraper::selector::ToCss;
 use scraper::{Html, Selector};
 
-pub use anchor::{Anchor, Anchored, Fallback, extract_at};
+pub use anchor::{Anchor, Anchored, Fallback, Seen, extract_at};
 pub use bounds::{MAX_ATTRIBUTES, MAX_DEPTH, MAX_NODES, MIN_NODES, bound, node_budget};
 pub use folder::{FolderRun, extract_folder};
 pub use guard::{Implausible, PageKind, check_plausible, stand_in_kind};

@@ -7,34 +7,60 @@
 //! by one build compares with another build's. This module knows texts and
 //! articles only, not pages.
 
-use std::borrow::Cow;
-use std::collections::HashSet;
-
 use crate::article::Article;
+use std::borrow::Cow;
 
 /// Words per shingle.
 const SHINGLE: usize = 3;
 
 /// The `size` smallest shingle hashes of the article's body, sorted.
-pub(crate) fn of(article: &Article, size: usize) -> Vec<u64> {
-    let mut sketch: Vec<u64> = shingles(article).into_iter().collect();
-    sketch.sort_unstable();
-    sketch.truncate(size);
-    sketch
+#[cfg(test)]
+fn of(article: &Article, size: usize) -> Vec<u64> {
+    smallest(shingles(article), size)
 }
 
-/// The share of a sketch's hashes found in `shingles` (1 for an empty
-/// sketch: a body too short to sketch says nothing).
-pub(crate) fn shared(sketch: &[u64], shingles: &HashSet<u64>) -> f64 {
+/// The `size` smallest distinct hashes of `hashes`, sorted: the sketch of
+/// a text whose shingles were hashed already.
+pub(crate) fn smallest(mut hashes: Vec<u64>, size: usize) -> Vec<u64> {
+    hashes.sort_unstable();
+    hashes.dedup();
+    hashes.truncate(size);
+    hashes
+}
+
+/// The share of a sketch's hashes found among `shingles` (1 for an empty
+/// sketch: a body too short to sketch says nothing). Looks the shingles
+/// up in the sketch, not the reverse: a sketch is a few dozen sorted
+/// hashes, a text thousands of shingles that need no set built.
+pub(crate) fn shared(sketch: &[u64], shingles: &[u64]) -> f64 {
     if sketch.is_empty() {
         return 1.0;
     }
-    let kept = sketch.iter().filter(|h| shingles.contains(h)).count();
+    // A stored sketch is sorted; one edited by hand may not be. A hash is
+    // marked at its first place, so that one held twice counts twice.
+    let sorted = sketch.is_sorted();
+    let first = |hash: &u64| {
+        if sorted {
+            let at = sketch.partition_point(|h| h < hash);
+            (sketch.get(at) == Some(hash)).then_some(at)
+        } else {
+            sketch.iter().position(|h| h == hash)
+        }
+    };
+    let mut found = vec![false; sketch.len()];
+    for at in shingles.iter().filter_map(first) {
+        found[at] = true;
+    }
+    let kept = sketch
+        .iter()
+        .filter(|h| first(h).is_some_and(|at| found[at]))
+        .count();
     kept as f64 / sketch.len() as f64
 }
 
-/// The hashes of the body's three-word shingles, words lowercased.
-pub(crate) fn shingles(article: &Article) -> HashSet<u64> {
+/// The hashes of the body's three-word shingles, words lowercased, in
+/// the text's order (repeats kept).
+pub(crate) fn shingles(article: &Article) -> Vec<u64> {
     let words: Vec<Cow<'_, str>> = article
         .blocks
         .iter()
@@ -57,9 +83,9 @@ pub(crate) fn words_of(text: &str) -> impl Iterator<Item = Cow<'_, str>> + '_ {
         })
 }
 
-/// The hashes of the three-word shingles of `words`: FNV-1a of the words
-/// joined by single spaces, hashed in place rather than joined.
-pub(crate) fn shingles_of<S: AsRef<str>>(words: &[S]) -> HashSet<u64> {
+/// The hashes of the three-word shingles of `words`, in order: FNV-1a of
+/// the words joined by single spaces, hashed in place rather than joined.
+pub(crate) fn shingles_of<S: AsRef<str>>(words: &[S]) -> Vec<u64> {
     words
         .windows(SHINGLE)
         .map(|window| {
@@ -128,11 +154,22 @@ mod tests {
         assert_eq!(fnv1a(b"a"), 0xaf63_dc4c_8601_ec8c);
         let words: Vec<_> = words_of("The Harbour ÉTÉ reopened").collect();
         assert_eq!(words, ["the", "harbour", "été", "reopened"]);
-        let joined: HashSet<u64> = [
+        let joined = [
             fnv1a(b"the harbour \xc3\xa9t\xc3\xa9"),
             fnv1a("harbour été reopened".as_bytes()),
-        ]
-        .into();
+        ];
         assert_eq!(shingles_of(&words), joined);
+    }
+
+    #[test]
+    fn a_sketch_held_twice_or_unsorted_counts_as_it_is_held() {
+        let text = article("one two three four five six seven");
+        let all = shingles(&text);
+        let sketch = of(&text, 3);
+        assert_eq!(sketch.len(), 3);
+        assert!(sketch.is_sorted());
+        assert_eq!(shared(&[sketch[0], sketch[0], 7], &all), 2.0 / 3.0);
+        assert_eq!(shared(&[7, sketch[1], sketch[0]], &all), 2.0 / 3.0);
+        assert_eq!(shared(&[], &all), 1.0);
     }
 }
