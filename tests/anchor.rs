@@ -10,7 +10,7 @@ mod support;
 
 use chrono::Utc;
 use redline::check::Outcome;
-use redline::extract::{ExtractOptions, Fallback, extract, extract_at};
+use redline::extract::{Anchor, ExtractOptions, Fallback, Seen, extract, extract_at};
 use support::{Setup, Site, Story, redline, watch};
 
 /// The story's paragraphs: prose, with commas, as detection expects.
@@ -115,6 +115,33 @@ fn the_anchor_keeps_what_detection_found_and_ignores_a_promo_beside_it() {
     let second = extract_at(&page(HEADER_AD, BESIDE), &options, Some(&anchor)).unwrap();
     assert_eq!(second.fallback, None);
     assert_eq!(second.article.blocks, first.article.blocks);
+}
+
+/// An anchor that knows the article it was made from (as a check records
+/// it) reads the page as one that does not, to the byte: only the work of
+/// hashing the same text again is spared. A changed article is still
+/// sketched and tested.
+#[test]
+fn an_anchor_that_knows_its_article_reads_pages_as_one_that_does_not() {
+    let options = ExtractOptions::default();
+    let first = extract_at(&page("", ""), &options, None).unwrap();
+    let plain = first.anchor.expect("the article sits in one container");
+    let knowing = Anchor {
+        seen: Some(Seen {
+            page: "a page".into(),
+            fingerprint: first.article.fingerprint().0,
+        }),
+        ..plain.clone()
+    };
+    let edited = page(HEADER_AD, BESIDE).replace("three days", "four days");
+    assert_ne!(edited, page(HEADER_AD, BESIDE));
+    for html in [page(HEADER_AD, BESIDE), edited] {
+        let unknowing = extract_at(&html, &options, Some(&plain)).unwrap();
+        let known = extract_at(&html, &options, Some(&knowing)).unwrap();
+        assert_eq!(known.article, unknowing.article);
+        assert_eq!(known.fallback, unknowing.fallback);
+        assert_eq!(known.anchor, unknowing.anchor);
+    }
 }
 
 /// The same story after a redesign: no `article` element any more.

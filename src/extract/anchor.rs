@@ -208,12 +208,16 @@ fn at_anchor(page: &Html, options: &ExtractOptions, anchor: &Anchor) -> Result<A
         let mut outside = outside_of(container);
         outside.extend(left_out.iter().copied());
         let reason = match article_of(page, options, outside) {
-            // Hashed once: both the test and the next anchor's sketch need them.
-            Ok(article) => match plausible(anchor, &article, sketch::shingles(&article)) {
+            Ok(article) => match unchanged_or_plausible(anchor, &article) {
                 Ok(shingles) => {
+                    let same = shingles.is_none();
                     // What was left out is no part of the text the next
                     // version is compared with: it stays new.
-                    let next = anchor_of(container, &article, shingles, &left_out, kinds);
+                    let shingles = shingles.unwrap_or_default();
+                    let mut next = anchor_of(container, &article, shingles, &left_out, kinds);
+                    if same {
+                        next.sketch.clone_from(&anchor.sketch);
+                    }
                     return Ok(Anchored {
                         anchor: Some(next),
                         article,
@@ -484,6 +488,24 @@ fn is_block(tag: &str) -> bool {
             | "details"
             | "main"
     )
+}
+
+/// [`plausible`], and the article's shingle hashes; `None` for them when
+/// the article is the very one the anchor was made from (the fingerprint
+/// the check recorded in [`Anchor::seen`]): it holds all of the sketch at
+/// the same size, and its sketch is the anchor's, so its text is not
+/// hashed again.
+fn unchanged_or_plausible(anchor: &Anchor, article: &Article) -> Result<Option<Vec<u64>>, String> {
+    let same = anchor
+        .seen
+        .as_ref()
+        .is_some_and(|seen| seen.fingerprint == article.fingerprint().0)
+        && chars(article) == anchor.chars;
+    if same {
+        return Ok(None);
+    }
+    // Hashed once: both the test and the next anchor's sketch need them.
+    plausible(anchor, article, sketch::shingles(article)).map(Some)
 }
 
 /// Whether the article read inside the container is plausibly the one the

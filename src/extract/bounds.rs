@@ -267,7 +267,7 @@ impl<'a> Scanner<'a> {
             self.skip_raw_text(name);
         } else if !void {
             self.open.push(name);
-            *self.open_names.entry(self.lower.clone()).or_default() += 1;
+            self.count_open();
         }
     }
 
@@ -362,7 +362,18 @@ impl<'a> Scanner<'a> {
             self.nodes += 1;
             self.open.push(name);
             self.lowercase(name);
-            *self.open_names.entry(self.lower.clone()).or_default() += 1;
+            self.count_open();
+        }
+    }
+
+    /// Counts one more open element named `lower`; the name is copied only
+    /// the first time it is seen, not at every tag.
+    fn count_open(&mut self) {
+        match self.open_names.get_mut(self.lower.as_str()) {
+            Some(count) => *count += 1,
+            None => {
+                self.open_names.insert(self.lower.clone(), 1);
+            }
         }
     }
 
