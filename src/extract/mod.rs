@@ -13,6 +13,7 @@
 //! the article), `furniture` (counters, date lines, prompts and teaser
 //! widgets inside the chosen column), `detect` (strict to loose passes and
 //! the JSON-LD cross-check), `blocks` (rendering to blocks with emphasis),
+//! `lead` (a lead set inside the article's weakly marked header),
 //! `meta` (metadata), `summary` (the meta description as the lead shown
 //! before the body, or as the body of a page with none), `headline` (the
 //! visible headline), `guard`
@@ -29,6 +30,7 @@ mod furniture;
 mod guard;
 mod headline;
 mod hints;
+mod lead;
 mod meta;
 mod score;
 mod sketch;

@@ -9,7 +9,7 @@
 
 use super::dom::{Chrome, Dom, Role};
 use super::stats::{PageStats, Stats};
-use super::{furniture, hints};
+use super::{furniture, hints, lead};
 
 /// How far detection may go in removing things, loosened step by step when
 /// a strict pass finds too little text.
@@ -284,17 +284,22 @@ fn lead_before(dom: &Dom<'_>, page: &PageStats, first: usize) -> Option<usize> {
 /// Whether the element at `index` is marked as a lead and holds prose.
 fn is_lead(dom: &Dom<'_>, page: &PageStats, index: usize) -> bool {
     let role = dom.role(index);
-    if !matches!(role, Some(Role::Para | Role::Container | Role::Heading(_))) {
+    if !matches!(role, Some(Role::Para | Role::Container | Role::Heading(_)))
+        || !hints::is_lead(&dom.nodes[index].hints)
+    {
         return false;
     }
-    let s = &page.stats[index];
-    if s.chars < 40 || s.chars > 1500 || s.link_density() >= 0.25 {
+    // A lead set in the article's header counts although the header is
+    // weakly marked chrome.
+    let Some((chars, links)) = lead::counts(dom, page, index) else {
+        return false;
+    };
+    if chars < 40 || chars > 1500 || f64::from(links) >= f64::from(chars) * 0.25 {
         return false;
     }
     // A container marked as a summary must read as prose: a market
     // summary's quotes do not end a sentence.
-    hints::is_lead(&dom.nodes[index].hints)
-        && (role != Some(Role::Container) || ends_sentence(dom, index))
+    role != Some(Role::Container) || ends_sentence(dom, index)
 }
 
 /// Whether the last text in a subtree ends a sentence.
@@ -321,8 +326,26 @@ fn mark_skips(
 ) {
     let end = dom.nodes[root].end as usize;
     let root_chars = page.stats[root].chars;
+    let body_start = lead::body_start(dom, page, root);
+    // One lead is kept from weak chrome before the body (the standfirst
+    // in the article's header); the rest of that chrome goes.
+    let mut lead_kept = false;
     let mut i = root;
     while i < end {
+        if page.context[i].in_chrome && !lead_kept {
+            match lead::inside_chrome(dom, i, body_start, |j| is_lead(dom, page, j)) {
+                Some(lead) if lead == i => {
+                    lead_kept = true;
+                    i = dom.nodes[i].end as usize;
+                    continue;
+                }
+                Some(_) => {
+                    i += 1;
+                    continue;
+                }
+                None => {}
+            }
+        }
         // Clean-up removes asides within the article, never most of it.
         let drop = page.context[i].in_chrome
             || (i != root
