@@ -57,3 +57,29 @@ fn other_header_text_stays_out_with_the_header() {
     );
     assert!(text.starts_with("The council voted"), "{text}");
 }
+
+/// A recipe page: the instructions as prose in one column, the
+/// ingredients beside them as a list marked with microdata, repeated
+/// further down for small screens.
+fn recipe_page() -> String {
+    let items = "<li itemprop='recipeIngredient'>200 g flour</li>\
+                 <li itemprop='recipeIngredient'>2 eggs</li>\
+                 <li itemprop='recipeIngredient'>1 pinch of salt</li>";
+    format!(
+        "<html><body><nav><a href='/'>Recipes</a> <a href='/cakes'>Cakes</a></nav>\
+         <div class='recipe'><div class='columns'>\
+         <div class='side-column'><h3>You need</h3><ul>{items}</ul></div>\
+         <div class='steps'>{PROSE}</div></div>\
+         <div class='mobile-only'><ul>{items}</ul></div></div>\
+         <footer><p>Copyright the recipe site, all rights reserved.</p></footer></body></html>"
+    )
+}
+
+#[test]
+fn marked_ingredients_beside_the_instructions_are_kept_once() {
+    let text = body(&recipe_page());
+    assert!(text.contains("wider pavements arrive as well."), "{text}");
+    for item in ["200 g flour", "2 eggs", "1 pinch of salt"] {
+        assert_eq!(text.matches(item).count(), 1, "{item} once: {text}");
+    }
+}

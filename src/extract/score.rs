@@ -9,7 +9,7 @@
 
 use super::dom::{Chrome, Dom, Role};
 use super::stats::{PageStats, Stats};
-use super::{furniture, hints, lead};
+use super::{furniture, hints, items, lead};
 
 /// How far detection may go in removing things, loosened step by step when
 /// a strict pass finds too little text.
@@ -51,6 +51,7 @@ pub(crate) fn select(dom: &Dom<'_>, page: &PageStats, strictness: Strictness) ->
             furniture::mark(dom, page, root, &mut skip);
         }
     }
+    items::include(dom, &mut roots, &mut skip);
     Selection { roots, skip }
 }
 
@@ -284,22 +285,35 @@ fn lead_before(dom: &Dom<'_>, page: &PageStats, first: usize) -> Option<usize> {
 /// Whether the element at `index` is marked as a lead and holds prose.
 fn is_lead(dom: &Dom<'_>, page: &PageStats, index: usize) -> bool {
     let role = dom.role(index);
-    if !matches!(role, Some(Role::Para | Role::Container | Role::Heading(_)))
-        || !hints::is_lead(&dom.nodes[index].hints)
-    {
+    if !matches!(role, Some(Role::Para | Role::Container | Role::Heading(_))) {
+        return false;
+    }
+    // The statistics first, outside chrome: most elements fail on them,
+    // and they cost less than the class words.
+    let in_chrome = page.context[index].in_chrome;
+    let s = &page.stats[index];
+    if !in_chrome && !lead_sized(s.chars, s.link_chars) {
+        return false;
+    }
+    if !hints::is_lead(&dom.nodes[index].hints) {
         return false;
     }
     // A lead set in the article's header counts although the header is
-    // weakly marked chrome.
-    let Some((chars, links)) = lead::counts(dom, page, index) else {
-        return false;
-    };
-    if chars < 40 || chars > 1500 || f64::from(links) >= f64::from(chars) * 0.25 {
+    // weakly marked chrome: it is measured from the page's text.
+    if in_chrome
+        && !lead::counts(dom, page, index).is_some_and(|(chars, links)| lead_sized(chars, links))
+    {
         return false;
     }
     // A container marked as a summary must read as prose: a market
     // summary's quotes do not end a sentence.
     role != Some(Role::Container) || ends_sentence(dom, index)
+}
+
+/// Whether a lead's visible and link characters fit a lead: a sentence
+/// or a short paragraph, mostly not links.
+fn lead_sized(chars: u32, links: u32) -> bool {
+    (40..=1500).contains(&chars) && f64::from(links) < f64::from(chars) * 0.25
 }
 
 /// Whether the last text in a subtree ends a sentence.
