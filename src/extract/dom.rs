@@ -119,6 +119,10 @@ pub(crate) struct Node<'a> {
     /// Whether the element or its microdata marks it as the article body
     /// (`itemprop=articleBody`, `<article>`, `role=main`…).
     pub semantic: bool,
+    /// Whether microdata marks the element as one of a recipe's
+    /// ingredients (`itemprop=recipeIngredient`, or schema.org's older
+    /// `ingredients`): the page's own statement that it is main content.
+    pub ingredient: bool,
     /// What the element's tag, class, id or role say about it being page
     /// chrome (navigation, share bars, comments…). Set only in automatic
     /// mode.
@@ -252,6 +256,7 @@ fn text_node<'a>(text: &'a str, parent: u32, index: usize) -> Node<'a> {
         styling: Styling::default(),
         link: false,
         semantic: false,
+        ingredient: false,
         chrome: Chrome::No,
     }
 }
@@ -332,6 +337,8 @@ fn element_node<'a>(
         styling,
         link: tag == "a" && href,
         semantic,
+        ingredient: itemprop.eq_ignore_ascii_case("recipeIngredient")
+            || itemprop.eq_ignore_ascii_case("ingredients"),
         chrome,
     })
 }

@@ -13,6 +13,8 @@
 //! the article), `furniture` (counters, date lines, prompts and teaser
 //! widgets inside the chosen column), `detect` (strict to loose passes and
 //! the JSON-LD cross-check), `blocks` (rendering to blocks with emphasis),
+//! `lead` (a lead set inside the article's weakly marked header), `items`
+//! (ingredient lists that microdata marks as main content),
 //! `meta` (metadata), `summary` (the meta description as the lead shown
 //! before the body, or as the body of a page with none), `headline` (the
 //! visible headline), `guard`
@@ -29,6 +31,8 @@ mod furniture;
 mod guard;
 mod headline;
 mod hints;
+mod items;
+mod lead;
 mod meta;
 mod score;
 mod sketch;

@@ -9,7 +9,7 @@
 
 use super::dom::{Chrome, Dom, Role};
 use super::stats::{PageStats, Stats};
-use super::{furniture, hints};
+use super::{furniture, hints, items, lead};
 
 /// How far detection may go in removing things, loosened step by step when
 /// a strict pass finds too little text.
@@ -51,6 +51,7 @@ pub(crate) fn select(dom: &Dom<'_>, page: &PageStats, strictness: Strictness) ->
             furniture::mark(dom, page, root, &mut skip);
         }
     }
+    items::include(dom, &mut roots, &mut skip);
     Selection { roots, skip }
 }
 
@@ -287,14 +288,32 @@ fn is_lead(dom: &Dom<'_>, page: &PageStats, index: usize) -> bool {
     if !matches!(role, Some(Role::Para | Role::Container | Role::Heading(_))) {
         return false;
     }
+    // The statistics first, outside chrome: most elements fail on them,
+    // and they cost less than the class words.
+    let in_chrome = page.context[index].in_chrome;
     let s = &page.stats[index];
-    if s.chars < 40 || s.chars > 1500 || s.link_density() >= 0.25 {
+    if !in_chrome && !lead_sized(s.chars, s.link_chars) {
+        return false;
+    }
+    if !hints::is_lead(&dom.nodes[index].hints) {
+        return false;
+    }
+    // A lead set in the article's header counts although the header is
+    // weakly marked chrome: it is measured from the page's text.
+    if in_chrome
+        && !lead::counts(dom, page, index).is_some_and(|(chars, links)| lead_sized(chars, links))
+    {
         return false;
     }
     // A container marked as a summary must read as prose: a market
     // summary's quotes do not end a sentence.
-    hints::is_lead(&dom.nodes[index].hints)
-        && (role != Some(Role::Container) || ends_sentence(dom, index))
+    role != Some(Role::Container) || ends_sentence(dom, index)
+}
+
+/// Whether a lead's visible and link characters fit a lead: a sentence
+/// or a short paragraph, mostly not links.
+fn lead_sized(chars: u32, links: u32) -> bool {
+    (40..=1500).contains(&chars) && f64::from(links) < f64::from(chars) * 0.25
 }
 
 /// Whether the last text in a subtree ends a sentence.
@@ -321,8 +340,26 @@ fn mark_skips(
 ) {
     let end = dom.nodes[root].end as usize;
     let root_chars = page.stats[root].chars;
+    let body_start = lead::body_start(dom, page, root);
+    // One lead is kept from weak chrome before the body (the standfirst
+    // in the article's header); the rest of that chrome goes.
+    let mut lead_kept = false;
     let mut i = root;
     while i < end {
+        if page.context[i].in_chrome && !lead_kept {
+            match lead::inside_chrome(dom, i, body_start, |j| is_lead(dom, page, j)) {
+                Some(lead) if lead == i => {
+                    lead_kept = true;
+                    i = dom.nodes[i].end as usize;
+                    continue;
+                }
+                Some(_) => {
+                    i += 1;
+                    continue;
+                }
+                None => {}
+            }
+        }
         // Clean-up removes asides within the article, never most of it.
         let drop = page.context[i].in_chrome
             || (i != root

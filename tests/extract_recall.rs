@@ -1,0 +1,85 @@
+//! Article text the detector must not drop (issue 8, recall): each test
+//! holds a small page written for it, shaped the way article templates set
+//! the text that earlier rules lost.
+
+use redline::extract::{ExtractOptions, extract};
+
+/// The body text the detector extracts from `html`.
+fn body(html: &str) -> String {
+    extract(html, &ExtractOptions::default())
+        .expect("the page has an article")
+        .body_text()
+}
+
+/// Three paragraphs of running prose, enough for any pass to accept.
+const PROSE: &str = "<p>The council voted on Tuesday to reopen the harbour bridge to \
+    cyclists, after two years of repairs, a public consultation and a long argument \
+    about the cost of the new railings, which rose twice.</p>\
+    <p>Engineers said the deck, the cables and the lighting had been replaced, and that \
+    the bridge would close again for one weekend in spring, when the last coat of paint \
+    goes on, weather permitting.</p>\
+    <p>Residents of the old town, who had asked for a ferry while the bridge was shut, \
+    said they would wait to see whether the promised bus lane, the new crossings and the \
+    wider pavements arrive as well.</p>";
+
+/// A page whose lead (standfirst) sits in the article's header, a class
+/// that otherwise marks chrome, beside the headline and a share bar.
+fn header_lead_page(lead_class: &str) -> String {
+    format!(
+        "<html><body><nav><a href='/'>Home</a> <a href='/city'>City</a></nav>\
+         <article><div class='article-header'><h1>Bridge reopens</h1>\
+         <p class='{lead_class}'>The harbour bridge opens to cyclists again after two \
+         years, the council decided.</p>\
+         <div class='share-bar'><a href='/s'>Share this story with your friends</a></div>\
+         </div><div class='article-body'>{PROSE}</div></article>\
+         <footer><p>Copyright the city paper, all rights reserved.</p></footer></body></html>"
+    )
+}
+
+#[test]
+fn a_lead_set_in_the_article_header_is_kept() {
+    let text = body(&header_lead_page("standfirst"));
+    assert!(
+        text.starts_with("The harbour bridge opens to cyclists again"),
+        "{text}"
+    );
+    assert!(text.contains("wider pavements arrive as well."), "{text}");
+    assert!(!text.contains("Share this story"), "{text}");
+}
+
+#[test]
+fn other_header_text_stays_out_with_the_header() {
+    // The same header without a lead: its paragraph is chrome, as before.
+    let text = body(&header_lead_page("note"));
+    assert!(
+        !text.contains("opens to cyclists again"),
+        "header text without a lead's class stays out: {text}"
+    );
+    assert!(text.starts_with("The council voted"), "{text}");
+}
+
+/// A recipe page: the instructions as prose in one column, the
+/// ingredients beside them as a list marked with microdata, repeated
+/// further down for small screens.
+fn recipe_page() -> String {
+    let items = "<li itemprop='recipeIngredient'>200 g flour</li>\
+                 <li itemprop='recipeIngredient'>2 eggs</li>\
+                 <li itemprop='recipeIngredient'>1 pinch of salt</li>";
+    format!(
+        "<html><body><nav><a href='/'>Recipes</a> <a href='/cakes'>Cakes</a></nav>\
+         <div class='recipe'><div class='columns'>\
+         <div class='side-column'><h3>You need</h3><ul>{items}</ul></div>\
+         <div class='steps'>{PROSE}</div></div>\
+         <div class='mobile-only'><ul>{items}</ul></div></div>\
+         <footer><p>Copyright the recipe site, all rights reserved.</p></footer></body></html>"
+    )
+}
+
+#[test]
+fn marked_ingredients_beside_the_instructions_are_kept_once() {
+    let text = body(&recipe_page());
+    assert!(text.contains("wider pavements arrive as well."), "{text}");
+    for item in ["200 g flour", "2 eggs", "1 pinch of salt"] {
+        assert_eq!(text.matches(item).count(), 1, "{item} once: {text}");
+    }
+}
