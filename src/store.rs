@@ -249,8 +249,13 @@ impl Store {
         if let Some(note) = note.filter(|n| Some(n.at) > state.last_check) {
             state.last_check = Some(note.at);
             state.last_outcome = note.outcome;
-            // A note from before validators were noted leaves them as synced.
-            if let Some(validators) = note.validators {
+            // A note from before validators were noted leaves them as
+            // synced, and so does one written while the page showed another
+            // version (a clock set back can make an older note look newer):
+            // its validators answer for that version's page only.
+            if let Some(validators) = note.validators
+                && validators.version == state.current_version
+            {
                 state.etag = validators.etag;
                 state.last_modified = validators.last_modified;
             }
@@ -291,6 +296,7 @@ impl Store {
                     at,
                     outcome: state.last_outcome.clone(),
                     validators: Some(NotedValidators {
+                        version: state.current_version,
                         etag: state.etag.clone(),
                         last_modified: state.last_modified.clone(),
                     }),
@@ -641,6 +647,9 @@ struct CheckNote {
 /// an `ETag` clears the one `state.json` holds.
 #[derive(Debug, Serialize, Deserialize)]
 struct NotedValidators {
+    /// The version the page showed (`current_version`): the validators
+    /// stand for a page of that version.
+    version: Option<u32>,
     etag: Option<String>,
     last_modified: Option<String>,
 }
@@ -876,6 +885,16 @@ mod tests {
             synced
         );
         assert_eq!(store.state(&watch).expect("state"), state);
+        // Noted while the page showed another version: not this state's.
+        let mut other = state.clone();
+        other.current_version = Some(9);
+        store
+            .save_state_with(&watch, &other, Durability::Lazy)
+            .expect("lazy save");
+        assert_eq!(
+            store.state(&watch).expect("state").etag.as_deref(),
+            Some("\"a\"")
+        );
         // A note cut short by a crash is ignored, not an error.
         fs::write(dir.path().join("story").join(CHECK_NOTE), "{\"at\":\"20").expect("cut");
         let fallback = store.state(&watch).expect("state");
