@@ -12,8 +12,10 @@
 //! failure streak only once it was handed over.
 //!
 //! CPU work (parsing, extraction, diffing) and the store's file I/O run
-//! together in one blocking task, bounded by a semaphore, never on the async
-//! workers. This module must not know how alerts are delivered or how
+//! together in one blocking task, never on the async workers; a semaphore
+//! bounds the analyses to the cores, and an analysis gives its permit back
+//! before it writes a version, so that one check's fsyncs overlap another's
+//! parse. This module must not know how alerts are delivered or how
 //! reports are rendered.
 
 mod analysis;
@@ -512,13 +514,11 @@ impl Pipeline {
             keep_versions: self.keep_versions,
             dry_run: self.dry_run,
             now,
+            cpu: Some(permit),
         };
-        let analysed = tokio::task::spawn_blocking(move || {
-            let _permit = permit;
-            analysis.run()
-        })
-        .await
-        .map_err(|e| CheckError::Task(e.to_string()))?;
+        let analysed = tokio::task::spawn_blocking(move || analysis.run())
+            .await
+            .map_err(|e| CheckError::Task(e.to_string()))?;
         state.shrink = analysed.shrink;
         let anchor = analysed.anchor;
         let outcome = self.hand_over(watch, state, analysed.verdict?, now).await?;

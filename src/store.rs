@@ -9,8 +9,9 @@
 //!                               (shared by the instances of a sharded run)
 //!   .lock-<I>-of-<N>            held by shard I of N (see `Store::open_shard`)
 //!   <watch>/state.json          validators, last check, failure streak
-//!   <watch>/checked.json        the time of a later check that changed
-//!                               nothing else (written unsynced)
+//!   <watch>/checked.json        the time, outcome and validators of a
+//!                               later check that changed nothing else
+//!                               (written unsynced, in place)
 //!   <watch>/accept              present while `redline accept` waits for a check
 //!   feed.atom, <watch>/feed.atom  the feeds of changes (written by `changefeed`)
 //!   <watch>/versions/000001-<fingerprint>.json         one file per distinct version
@@ -248,6 +249,16 @@ impl Store {
         if let Some(note) = note.filter(|n| Some(n.at) > state.last_check) {
             state.last_check = Some(note.at);
             state.last_outcome = note.outcome;
+            // A note from before validators were noted leaves them as
+            // synced, and so does one written while the page showed another
+            // version (a clock set back can make an older note look newer):
+            // its validators answer for that version's page only.
+            if let Some(validators) = note.validators
+                && validators.version == state.current_version
+            {
+                state.etag = validators.etag;
+                state.last_modified = validators.last_modified;
+            }
         }
         Ok(state)
     }
@@ -262,7 +273,9 @@ impl Store {
     }
 
     /// [`Store::save_state`], synced or not: a check that changed nothing
-    /// but its own time and outcome word need not wait for the disk.
+    /// but its own time, outcome word and the page's validators need not
+    /// wait for the disk (see [`Durability::Lazy`]). A lazy save whose note
+    /// would not fit one disk sector is made durable instead.
     ///
     /// # Errors
     ///
@@ -282,8 +295,16 @@ impl Store {
                 let note = CheckNote {
                     at,
                     outcome: state.last_outcome.clone(),
+                    validators: Some(NotedValidators {
+                        version: state.current_version,
+                        etag: state.etag.clone(),
+                        last_modified: state.last_modified.clone(),
+                    }),
                 };
-                write_note(&dir.join(CHECK_NOTE), &note)
+                match note_bytes(&note) {
+                    Some(bytes) => write_note(&dir.join(CHECK_NOTE), &bytes),
+                    None => write_json(&dir.join("state.json"), state),
+                }
             }
             _ => write_json(&dir.join("state.json"), state),
         }
@@ -608,34 +629,61 @@ fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), StoreError> {
 /// nothing else changed (see [`Durability::Lazy`]).
 const CHECK_NOTE: &str = "checked.json";
 
-/// The time and outcome word of a check that changed nothing else.
+/// The time, outcome word and validators of a check that changed nothing
+/// else. It holds every field a lazy save may change, so that a note read
+/// back over an older `state.json` gives the state as that check left it.
 #[derive(Debug, Serialize, Deserialize)]
 struct CheckNote {
     at: DateTime<Utc>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     outcome: Option<String>,
+    /// The page's validators after the check (`None`: a note written
+    /// before they were noted, which leaves those of `state.json`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    validators: Option<NotedValidators>,
+}
+
+/// The validators a check note carries, both always: a response without
+/// an `ETag` clears the one `state.json` holds.
+#[derive(Debug, Serialize, Deserialize)]
+struct NotedValidators {
+    /// The version the page showed (`current_version`): the validators
+    /// stand for a page of that version.
+    version: Option<u32>,
+    etag: Option<String>,
+    last_modified: Option<String>,
+}
+
+/// The note's bytes, padded to [`NOTE_WIDTH`] (JSON allows white space
+/// after the value); `None` when it does not fit in one disk sector
+/// ([`NOTE_LIMIT`]: a very long `ETag`), as an in-place write of more
+/// could be torn into a mix of two notes.
+fn note_bytes(note: &CheckNote) -> Option<Vec<u8>> {
+    let mut bytes = serde_json::to_vec(note).expect("a check note always serialises to JSON");
+    if bytes.len() > NOTE_LIMIT {
+        return None;
+    }
+    bytes.resize(bytes.len().next_multiple_of(NOTE_WIDTH), b' ');
+    Some(bytes)
 }
 
 /// Writes the check note over the old one in place. Not through a
 /// temporary file: making a file is most of what a check answered by 304
 /// costs (the file system allocates an inode and frees the old one every
 /// time), and the note need not be all-or-nothing. Every note is padded to
-/// [`NOTE_WIDTH`] bytes, so a note overwrites the last byte for byte and
-/// no block is freed and allocated again. A crash mid-write leaves the old
-/// note or the new one (128 bytes at the start of a file lie in one disk
-/// sector), and at worst a note that does not parse, which
-/// [`Store::state`] ignores, falling back to the synced `state.json`.
-fn write_note(path: &Path, note: &CheckNote) -> Result<(), StoreError> {
-    let mut bytes = serde_json::to_vec(note).expect("a check note always serialises to JSON");
-    // JSON allows white space after the value.
-    bytes.resize(bytes.len().max(NOTE_WIDTH), b' ');
+/// a multiple of [`NOTE_WIDTH`] bytes, so a note overwrites the last byte
+/// for byte and no block is freed and allocated again. A note is at most
+/// one disk sector, so a crash mid-write leaves the old note or the new
+/// one, and at worst a note that does not parse, which [`Store::state`]
+/// ignores, falling back to the synced `state.json`.
+fn write_note(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
     let written = (|| {
         let mut file = fs::OpenOptions::new()
             .write(true)
             .create(true)
             .truncate(false)
             .open(path)?;
-        file.write_all(&bytes)?;
+        file.write_all(bytes)?;
         // Only a note of another width (a longer outcome word) is cut.
         if file.metadata()?.len() != bytes.len() as u64 {
             file.set_len(bytes.len() as u64)?;
@@ -645,8 +693,12 @@ fn write_note(path: &Path, note: &CheckNote) -> Result<(), StoreError> {
     written.map_err(io_error("write", path))
 }
 
-/// The width every check note is padded to (see [`write_note`]).
+/// The width every check note is padded to a multiple of (see
+/// [`write_note`]).
 const NOTE_WIDTH: usize = 128;
+
+/// The longest check note: one disk sector (see [`note_bytes`]).
+const NOTE_LIMIT: usize = 512;
 
 /// Whether a write must survive a power cut once it returns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -655,8 +707,11 @@ pub enum Durability {
     Durable,
     /// Not synced (the kernel writes it back within seconds): for what a
     /// power cut may lose harmlessly. A state saved lazily writes only the
-    /// check's time and outcome word, in place, to `checked.json` beside
-    /// `state.json`, which stays as last synced.
+    /// check's time, outcome word and the page's validators, in place, to
+    /// `checked.json` beside `state.json`, which stays as last synced. Lost
+    /// validators cost the next check a full fetch, nothing more: they
+    /// are noted only when the page's article was the one `state.json`
+    /// already records.
     Lazy,
 }
 
@@ -818,10 +873,43 @@ mod tests {
             .save_state_with(&watch, &state, Durability::Lazy)
             .expect("second lazy save");
         assert_eq!(store.state(&watch).expect("state"), state);
+        // The page's new validators ride in the note too.
+        state.etag = Some("\"b\"".to_owned());
+        state.last_modified = Some("Wed, 02 Dec 2026 02:00:00 GMT".to_owned());
+        state.last_check = Some(first + chrono::Duration::seconds(180));
+        store
+            .save_state_with(&watch, &state, Durability::Lazy)
+            .expect("lazy save of validators");
+        assert_eq!(
+            fs::read(dir.path().join("story/state.json")).expect("read"),
+            synced
+        );
+        assert_eq!(store.state(&watch).expect("state"), state);
+        // Noted while the page showed another version: not this state's.
+        let mut other = state.clone();
+        other.current_version = Some(9);
+        store
+            .save_state_with(&watch, &other, Durability::Lazy)
+            .expect("lazy save");
+        assert_eq!(
+            store.state(&watch).expect("state").etag.as_deref(),
+            Some("\"a\"")
+        );
         // A note cut short by a crash is ignored, not an error.
         fs::write(dir.path().join("story").join(CHECK_NOTE), "{\"at\":\"20").expect("cut");
         let fallback = store.state(&watch).expect("state");
         assert_eq!(fallback.last_check, Some(first));
+        assert_eq!(fallback.etag.as_deref(), Some("\"a\""));
+        // A note that would not fit a disk sector is a synced save instead.
+        state.etag = Some(format!("\"{}\"", "e".repeat(600)));
+        store
+            .save_state_with(&watch, &state, Durability::Lazy)
+            .expect("long etag");
+        assert_ne!(
+            fs::read(dir.path().join("story/state.json")).expect("read"),
+            synced
+        );
+        assert_eq!(store.state(&watch).expect("state"), state);
     }
 
     #[test]

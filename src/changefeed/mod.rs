@@ -21,6 +21,7 @@
 mod atom;
 mod entries;
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -44,6 +45,42 @@ pub const FILE: &str = "feed.atom";
 /// of one process. One process at most writes a store (or a shard's feed:
 /// see [`store_feed_path`]), so a lock in the process is enough.
 static STORE_FEED: Mutex<()> = Mutex::new(());
+
+/// The store feeds' group commit: per feed file, the watches' entries
+/// waiting to be merged into it. Checks that change at once queue their
+/// entries here, and whichever takes [`STORE_FEED`] first merges and
+/// writes them all in one synced write; the others find theirs written.
+static WAITING: Mutex<BTreeMap<PathBuf, Waiting>> = Mutex::new(BTreeMap::new());
+
+/// The entries waiting for one store feed (see [`WAITING`]).
+#[derive(Default)]
+struct Waiting {
+    /// Each watch's entries, its whole feed (a later check's replace an
+    /// earlier one's).
+    entries: BTreeMap<WatchName, Vec<Entry>>,
+    /// The number the next write of this feed gets, from 1.
+    next: u64,
+    /// The number of the last write that reached the disk; every entry
+    /// queued before a write took them is in it.
+    written: u64,
+    /// The entries of the feed as this process last wrote it, with the
+    /// file's identity then: while the file is still that one, the next
+    /// write merges into them without reading and parsing it again.
+    kept: Option<(FileIdentity, Vec<Entry>)>,
+}
+
+/// A file's inode, size and modification time: two atomic writes of it
+/// never share one.
+type FileIdentity = (u64, u64, std::time::SystemTime);
+
+fn identity(path: &Path) -> Option<FileIdentity> {
+    let meta = fs::metadata(path).ok()?;
+    #[cfg(unix)]
+    let inode = std::os::unix::fs::MetadataExt::ino(&meta);
+    #[cfg(not(unix))]
+    let inode = 0;
+    Some((inode, meta.len(), meta.modified().ok()?))
+}
 
 /// Why a feed could not be made or written.
 #[derive(Debug, thiserror::Error)]
@@ -125,16 +162,80 @@ pub fn record(store: &Store, watch: &Watch, state: &WatchState) -> Result<(), Fe
     let about = About::watch(watch.name.as_str(), &watch.display_url());
     write(&path, &atom::feed(&about, entries.clone(), Utc::now()))?;
 
-    let _only_writer = STORE_FEED.lock().unwrap_or_else(PoisonError::into_inner);
     let path = store_feed_path(store.root(), store.shard());
-    let mut all = match read(&path) {
-        Some(feed) => feed.entries,
+    let mine = queue(&path, &watch.name, entries);
+    let _only_writer = STORE_FEED.lock().unwrap_or_else(PoisonError::into_inner);
+    // Another check's write took these entries while this one waited.
+    let Some((number, taken)) = take(&path, mine) else {
+        return Ok(());
+    };
+    match merge(store, &path, &taken) {
+        Ok(()) => {
+            waiting(&path, |w| w.written = number);
+            Ok(())
+        }
+        Err(e) => {
+            // Put back for the next write, behind any newer entries; the
+            // checks that queued them try again themselves.
+            waiting(&path, |w| {
+                for (name, entries) in taken {
+                    w.entries.entry(name).or_insert(entries);
+                }
+            });
+            Err(e)
+        }
+    }
+}
+
+/// Queues a watch's entries for the store feed at `path`; returns the
+/// number of the write that will hold them at the latest.
+fn queue(path: &Path, name: &WatchName, entries: Vec<Entry>) -> u64 {
+    waiting(path, |w| {
+        w.entries.insert(name.clone(), entries);
+        w.next.max(1)
+    })
+}
+
+/// Takes every entry waiting for `path` and numbers their write; `None`
+/// when write `mine` already reached the disk. Called under [`STORE_FEED`].
+fn take(path: &Path, mine: u64) -> Option<(u64, BTreeMap<WatchName, Vec<Entry>>)> {
+    waiting(path, |w| {
+        if w.written >= mine {
+            return None;
+        }
+        let number = w.next.max(1);
+        w.next = number + 1;
+        Some((number, std::mem::take(&mut w.entries)))
+    })
+}
+
+fn waiting<T>(path: &Path, f: impl FnOnce(&mut Waiting) -> T) -> T {
+    let mut all = WAITING.lock().unwrap_or_else(PoisonError::into_inner);
+    f(all.entry(path.to_owned()).or_default())
+}
+
+/// Merges the watches' entries `taken` into the store feed at `path` (or
+/// into one rebuilt from the watches' feeds) and writes it, synced.
+fn merge(
+    store: &Store,
+    path: &Path,
+    taken: &BTreeMap<WatchName, Vec<Entry>>,
+) -> Result<(), FeedError> {
+    let kept = waiting(path, |w| w.kept.take())
+        .filter(|(id, _)| identity(path).as_ref() == Some(id))
+        .map(|(_, entries)| entries);
+    let mut all = match kept.or_else(|| read(path).map(|feed| feed.entries)) {
+        Some(entries) => entries,
         None => every_watch(store, store.shard(), &[])?,
     };
-    all.retain(|e| atom::watch_of(e) != Some(watch.name.as_str()));
-    all.extend(entries);
+    all.retain(|e| atom::watch_of(e).is_none_or(|w| !taken.keys().any(|t| t.as_str() == w)));
+    all.extend(taken.values().flatten().cloned());
     atom::newest_first(&mut all, ENTRIES);
-    write(&path, &atom::feed(&About::store(), all, Utc::now()))
+    write(path, &atom::feed(&About::store(), all.clone(), Utc::now()))?;
+    if let Some(id) = identity(path) {
+        waiting(path, |w| w.kept = Some((id, all)));
+    }
+    Ok(())
 }
 
 /// The store's feed as served: its file, else (a store whose watches have
@@ -295,5 +396,25 @@ mod tests {
             watch_feed_path(root, &name),
             root.join("story").join("feed.atom")
         );
+    }
+
+    #[test]
+    fn one_write_of_the_store_feed_serves_every_check_queued_before_it() {
+        let path = Path::new("group-commit-test").join(FILE);
+        let name = |n| WatchName::parse(n).expect("a valid name");
+        let first = queue(&path, &name("a"), Vec::new());
+        let second = queue(&path, &name("b"), Vec::new());
+        assert_eq!(first, second, "both wait for the same write");
+        let (number, taken) = take(&path, first).expect("nothing written yet");
+        assert_eq!(
+            taken.keys().map(WatchName::as_str).collect::<Vec<_>>(),
+            ["a", "b"]
+        );
+        waiting(&path, |w| w.written = number);
+        assert!(take(&path, second).is_none(), "b's entries were written");
+        // Entries queued after a write took the others wait for the next.
+        let third = queue(&path, &name("a"), Vec::new());
+        assert!(third > number);
+        assert!(take(&path, third).is_some());
     }
 }

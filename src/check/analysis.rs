@@ -14,6 +14,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use tokio::sync::OwnedSemaphorePermit;
 
 use super::CheckError;
 use super::announce::{Move, Tag};
@@ -88,6 +89,10 @@ pub(super) struct Analysis {
     pub anchor: Option<Anchor>,
     /// When the check started: a new version's capture time.
     pub now: DateTime<Utc>,
+    /// The check's share of the cores, given back before the store is
+    /// written: a version's fsyncs wait for the disk, and another check's
+    /// parse can use the core meanwhile.
+    pub cpu: Option<OwnedSemaphorePermit>,
 }
 
 impl Analysis {
@@ -157,7 +162,7 @@ impl Analysis {
         let name = &self.watch.name;
         let versions = self.store.versions(name)?;
         let Some(base) = self.base_snapshot(&versions)? else {
-            let stored = self.keep(self.new_version(article, None))?;
+            let stored = self.keep(article, None)?;
             *shows = Some(Shown::of(&stored));
             return Ok(Verdict::Baseline {
                 version: stored.version,
@@ -196,14 +201,14 @@ impl Analysis {
     /// A text never stored: judged for plausibility (unless a person asked
     /// for it to be taken), compared, and stored with its report.
     fn judge_new(
-        &self,
+        &mut self,
         base: Snapshot,
         article: Article,
         fingerprint: &str,
         shrink: &mut Option<Shrink>,
         shows: &mut Option<Shown>,
     ) -> Result<Verdict, CheckError> {
-        let name = &self.watch.name;
+        let name = &self.watch.name.clone();
         // Mis-decoded text is a fault of the page's charset, not an edit.
         match encoding_only_difference(&base.article, &article) {
             Some(EncodingDifference::Damaged(fault)) => return Err(fault.into()),
@@ -221,7 +226,7 @@ impl Analysis {
             // digest: it is replaced silently, so that later title changes
             // are compared against a version that knows them.
             if base.article.titles.is_none() && article.titles.is_some() {
-                let stored = self.keep(self.new_version(article, None))?;
+                let stored = self.keep(article, None)?;
                 return Ok(Verdict::Baseline {
                     version: stored.version,
                 });
@@ -234,7 +239,7 @@ impl Analysis {
             from: base.version,
             report: report.clone(),
         };
-        let stored = self.keep(self.new_version(article, Some(stored_report)))?;
+        let stored = self.keep(article, Some(stored_report))?;
         *shows = Some(Shown::of(&stored));
         if self.dry_run {
             return Ok(Verdict::Changed(Move {
@@ -334,25 +339,29 @@ impl Analysis {
         diff::compare(old, new, &options)
     }
 
-    /// Stores `new` as the watch's next version; a dry run stores nothing
-    /// and answers with the version a real check would have stored.
-    fn keep(&self, new: NewVersion<'_>) -> Result<Snapshot, CheckError> {
+    /// Stores `article` (with its report) as the watch's next version; a
+    /// dry run stores nothing and answers with the version a real check
+    /// would have stored. The core is given back first: what follows waits
+    /// for the disk.
+    fn keep(
+        &mut self,
+        article: Article,
+        report: Option<StoredReport>,
+    ) -> Result<Snapshot, CheckError> {
+        drop(self.cpu.take());
         let name = &self.watch.name;
-        Ok(if self.dry_run {
-            self.store.would_add(name, new)?
-        } else {
-            self.store.add_version(name, new)?
-        })
-    }
-
-    fn new_version(&self, article: Article, report: Option<StoredReport>) -> NewVersion<'_> {
-        NewVersion {
+        let new = NewVersion {
             article,
             url: &self.url,
             captured_at: self.now,
             report,
             above: self.above,
-        }
+        };
+        Ok(if self.dry_run {
+            self.store.would_add(name, new)?
+        } else {
+            self.store.add_version(name, new)?
+        })
     }
 }
 

@@ -15,8 +15,9 @@ use crate::watchlist::Watch;
 impl Pipeline {
     /// Records the check in the watch's state, turns failure streaks into
     /// one "failing" and one "recovered" alert, and saves the state: synced
-    /// when anything but the check's time and outcome word changed from
-    /// `loaded` (the state as read before the check), else lazily.
+    /// when anything but the check's time, outcome word and validators
+    /// changed from `loaded` (the state as read before the check), else
+    /// lazily.
     pub(super) async fn settle(
         &self,
         watch: &Watch,
@@ -125,13 +126,19 @@ impl Pipeline {
     }
 }
 
-/// Whether `after` differs from `before` in the check's time and outcome
-/// word (and the anchor's page seen) only: what a reader may see a little late, and a power cut may
-/// lose, at no cost (the next check writes them again).
+/// Whether `after` differs from `before` in the check's time, outcome
+/// word, the page's validators and the page the anchor last read only:
+/// what a reader may see a little late, and a power cut may lose, at no
+/// cost. The next check writes them again; with the validators lost it
+/// fetches the page whole, and the article it finds is the one the synced
+/// state records, as nothing else changed (a page whose furniture changed
+/// around the same article).
 fn only_check_time_changed(before: &WatchState, after: &WatchState) -> bool {
     let mut moved = before.clone();
     moved.last_check = after.last_check;
     moved.last_outcome.clone_from(&after.last_outcome);
+    moved.etag.clone_from(&after.etag);
+    moved.last_modified.clone_from(&after.last_modified);
     // Which page the anchor was last made from only spares a later check
     // work: a new one is kept when the state is synced for another reason,
     // and is no reason to sync it (a page whose furniture churns would
