@@ -17,6 +17,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::dom::{Dom, Kind, Role};
+use super::leftovers;
 use super::stats::PageStats;
 
 /// Longest text (visible characters) a counter or date line may have.
@@ -42,6 +43,7 @@ pub(crate) fn mark(dom: &Dom<'_>, page: &PageStats, root: usize, skip: &mut [boo
     mark_short_blocks(dom, page, root, skip);
     mark_widgets(dom, page, root, skip);
     mark_empty_headings(dom, root, skip);
+    leftovers::mark_trailing_titles(dom, page, root, skip);
 }
 
 /// Marks counters, date lines and newsletter prompts: the outermost short
@@ -72,6 +74,7 @@ fn mark_short_blocks(dom: &Dom<'_>, page: &PageStats, root: usize, skip: &mut [b
             let text = text_of(dom, i);
             let furniture = is_prompt(&text)
                 || is_post_meta(&text)
+                || leftovers::is_pointer(dom, page, i)
                 || (chars <= MAX_COUNTER_CHARS && is_stamp(&text))
                 || (chars <= 2 * MAX_COUNTER_CHARS && parts_are_stamps(dom, i));
             if furniture {
@@ -151,7 +154,8 @@ fn widget_container(dom: &Dom<'_>, page: &PageStats, root: usize, title: usize) 
         let rest_links = s.link_chars - page.stats[title].link_chars;
         if rest > 0
             && (f64::from(rest_links) >= f64::from(rest) * TEASER_LINK_SHARE
-                || link_led(dom, page, at))
+                || link_led(dom, page, at)
+                || leftovers::rest_is_cards(dom, page, at, title))
         {
             found = Some(at);
         }
@@ -177,7 +181,10 @@ fn mark_teasers_after(dom: &Dom<'_>, page: &PageStats, title: usize, skip: &mut 
             }
             continue;
         }
-        if s.link_density() < TEASER_LINK_SHARE && !link_led(dom, page, sibling) {
+        if s.link_density() < TEASER_LINK_SHARE
+            && !link_led(dom, page, sibling)
+            && !leftovers::is_cards(dom, page, sibling)
+        {
             break;
         }
         teasers.push(sibling);

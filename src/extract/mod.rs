@@ -29,6 +29,7 @@ mod furniture;
 mod guard;
 mod headline;
 mod hints;
+mod leftovers;
 mod meta;
 mod score;
 mod sketch;

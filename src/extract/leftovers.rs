@@ -1,0 +1,313 @@
+//! Furniture that the other clean-up rules leave behind or cannot see by
+//! links alone: a pointer line to another story set inside the body
+//! ("Le puede interesar: <link>", "Lesen Sie auch: <link>"), a widget's
+//! title left alone at the end of the body once its list was removed
+//! ("Das könnte Sie auch interessieren", "Mehr Themen:"), and teaser cards
+//! (a kicker, a linked headline, a line of teaser text) that follow a
+//! widget's title.
+//!
+//! Each rule reads the shape and text of the chosen subtree, never a site's
+//! class names, and only marks nodes to skip; it must not choose the
+//! article nor render text.
+
+use super::dom::{Dom, Kind, Role};
+use super::furniture::is_widget_title;
+use super::stats::PageStats;
+
+/// Longest text (visible characters) a pointer line may have.
+const MAX_POINTER_CHARS: u32 = 200;
+/// Longest label ("Le puede interesar:") a pointer line may open with.
+const MAX_LABEL_CHARS: usize = 40;
+/// Most words such a label has.
+const MAX_LABEL_WORDS: usize = 5;
+/// The share of the text after the label that must be link text.
+const POINTER_LINK_SHARE: f64 = 0.8;
+/// Fewest words the link of a pointer line has: a story's title, not a
+/// product's or a shop's name ("Kreole: Stella Hoops").
+const MIN_POINTER_TITLE_WORDS: usize = 5;
+/// Longest text a teaser card may have: more is a section of its own.
+const MAX_CARD_CHARS: u32 = 600;
+
+/// Whether the block at `index` is a pointer line: a short label ending
+/// with a colon, then a link to another page and next to nothing else.
+pub(crate) fn is_pointer(dom: &Dom<'_>, page: &PageStats, index: usize) -> bool {
+    if !matches!(dom.role(index), Some(Role::Para | Role::Quote)) {
+        return false;
+    }
+    let s = &page.stats[index];
+    if s.chars == 0 || s.chars > MAX_POINTER_CHARS || s.link_chars == 0 {
+        return false;
+    }
+    let mut label = String::new();
+    let mut labelled = false;
+    let (mut rest, mut rest_links, mut title_words) = (0usize, 0usize, 0usize);
+    for i in index + 1..dom.nodes[index].end as usize {
+        let Kind::Text(text, counts) = dom.nodes[i].kind else {
+            continue;
+        };
+        let in_link = page.context[i].in_link;
+        if labelled {
+            rest += counts.chars as usize;
+            if in_link {
+                rest_links += counts.chars as usize;
+                title_words += text.split_whitespace().count();
+            }
+            continue;
+        }
+        // The label is plain text before any link.
+        if in_link {
+            return false;
+        }
+        match text.split_once(':') {
+            Some((head, tail)) => {
+                label.push_str(head);
+                labelled = true;
+                rest += tail.chars().filter(|c| !c.is_whitespace()).count();
+            }
+            None => label.push_str(text),
+        }
+        if label.chars().count() > MAX_LABEL_CHARS {
+            return false;
+        }
+    }
+    labelled
+        && !label.trim().is_empty()
+        && label.split_whitespace().count() <= MAX_LABEL_WORDS
+        && title_words >= MIN_POINTER_TITLE_WORDS
+        && rest_links as f64 >= rest as f64 * POINTER_LINK_SHARE
+}
+
+/// Marks the last blocks of the body at `root` while they are titles with
+/// nothing under them: a widget's title ("More from the newsroom", "Mehr
+/// Themen:") whose list clean-up removed or the page left outside the
+/// article.
+pub(crate) fn mark_trailing_titles(
+    dom: &Dom<'_>,
+    page: &PageStats,
+    root: usize,
+    skip: &mut [bool],
+) {
+    // A title and its lead-in at most ("Mehr Themen:" under a rule).
+    for _ in 0..2 {
+        let Some(last) = last_text(dom, root, skip) else {
+            return;
+        };
+        let block = outermost_block(dom, page, root, last);
+        if block == root {
+            return;
+        }
+        let text = text_of(dom, block);
+        let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        let text = text.as_str();
+        if !is_widget_title(text) {
+            return;
+        }
+        skip[block] = true;
+    }
+}
+
+/// The last text node with visible characters in the subtree at `root`,
+/// skipped parts left out.
+fn last_text(dom: &Dom<'_>, root: usize, skip: &[bool]) -> Option<usize> {
+    let end = dom.nodes[root].end as usize;
+    let mut found = None;
+    let mut i = root;
+    while i < end {
+        if skip[i] {
+            i = dom.nodes[i].end as usize;
+            continue;
+        }
+        if matches!(dom.nodes[i].kind, Kind::Text(_, c) if c.chars > 0) {
+            found = Some(i);
+        }
+        i += 1;
+    }
+    found
+}
+
+/// The outermost element below `root` whose visible text is exactly that
+/// of the block holding the text node `text`.
+fn outermost_block(dom: &Dom<'_>, page: &PageStats, root: usize, text: usize) -> usize {
+    let mut block = page.context[text].owner as usize;
+    let chars = page.stats[block].chars;
+    while block != root {
+        let parent = dom.nodes[block].parent as usize;
+        if parent == root || page.stats[parent].chars != chars {
+            break;
+        }
+        block = parent;
+    }
+    block
+}
+
+/// Whether the subtree at `index` is a row of teaser cards: once single
+/// wrappers are passed, at least two items, two thirds of them short and
+/// holding a linked headline.
+pub(crate) fn is_cards(dom: &Dom<'_>, page: &PageStats, index: usize) -> bool {
+    let mut at = index;
+    while page.stats[at].text_children == 1 && page.stats[at].direct_chars == 0 {
+        let Some(only) = dom
+            .children(at)
+            .find(|&c| dom.role(c).is_some() && page.stats[c].chars > 0)
+        else {
+            return false;
+        };
+        at = only;
+    }
+    let items: Vec<usize> = dom
+        .children(at)
+        .filter(|&c| dom.role(c).is_some() && page.stats[c].chars > 0)
+        .collect();
+    let cards = items
+        .iter()
+        .filter(|&&c| page.stats[c].chars <= MAX_CARD_CHARS && has_linked_heading(dom, page, c))
+        .count();
+    items.len() >= 2 && cards * 3 >= items.len() * 2
+}
+
+/// Whether the subtree at `index` holds a heading whose text is mostly a
+/// link: a teaser's headline, pointing to its story.
+fn has_linked_heading(dom: &Dom<'_>, page: &PageStats, index: usize) -> bool {
+    (index..dom.nodes[index].end as usize).any(|i| {
+        let s = &page.stats[i];
+        matches!(dom.role(i), Some(Role::Heading(_))) && s.chars > 0 && s.link_chars * 2 > s.chars
+    })
+}
+
+/// Whether the children of `container` other than the one holding the
+/// widget title at `title` are all rows of teaser cards (and there is at
+/// least one).
+pub(crate) fn rest_is_cards(
+    dom: &Dom<'_>,
+    page: &PageStats,
+    container: usize,
+    title: usize,
+) -> bool {
+    let mut rest = dom
+        .children(container)
+        .filter(|&c| !(c <= title && title < dom.nodes[c].end as usize))
+        .filter(|&c| dom.role(c).is_some() && page.stats[c].chars > 0)
+        .peekable();
+    rest.peek().is_some() && rest.all(|c| is_cards(dom, page, c))
+}
+
+/// The text of a subtree, its runs joined by spaces.
+fn text_of(dom: &Dom<'_>, index: usize) -> String {
+    let mut text = String::new();
+    for node in &dom.nodes[index..dom.nodes[index].end as usize] {
+        if let Kind::Text(t, _) = node.kind {
+            text.push_str(t);
+            text.push(' ');
+        }
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::extract::{ExtractOptions, extract};
+
+    /// A story of four paragraphs with `inside` after its second paragraph
+    /// and `after` after its last, all in one column.
+    fn page(inside: &str, after: &str) -> String {
+        let para = |n: u32| {
+            format!(
+                "<p>Paragraph {n} of the story: the council met on Tuesday, \
+                 argued for hours about the harbour bridge, its cost, its \
+                 closure and the buses that replace it, and voted late.</p>"
+            )
+        };
+        format!(
+            "<html><body><nav><a href=/>Home</a> <a href=/news>News</a></nav>\
+             <div class=column><h1>Bridge vote</h1>{}{}{inside}{}{}{after}</div>\
+             <footer>Contact</footer></body></html>",
+            para(1),
+            para(2),
+            para(3),
+            para(4)
+        )
+    }
+
+    fn body(html: &str) -> String {
+        extract(html, &ExtractOptions::default())
+            .expect("the fixture has an article")
+            .body_text()
+    }
+
+    #[test]
+    fn a_pointer_line_to_another_story_is_dropped() {
+        let text = body(&page(
+            "<p>Lesen Sie auch: <a href=/other>Warum die Brücke so teuer wurde</a></p>\
+             <blockquote><b>PUEDES VER: </b><a href=/b>¿Qué pasó con el puente?</a></blockquote>",
+            "",
+        ));
+        assert!(!text.contains("Lesen Sie auch"), "{text}");
+        assert!(!text.contains("PUEDES VER"), "{text}");
+        assert!(text.contains("Paragraph 3"), "{text}");
+    }
+
+    #[test]
+    fn a_shopping_line_naming_a_product_stays() {
+        let text = body(&page("<p>Kreole: <a href=/shop>Stella Hoops</a></p>", ""));
+        assert!(text.contains("Kreole: Stella Hoops"), "{text}");
+    }
+
+    #[test]
+    fn a_sentence_with_a_link_after_a_colon_stays() {
+        let line = "<p>The mayor said on the radio this morning, after the vote: \
+                    <a href=/i>the bridge will reopen in May</a>.</p>";
+        let text = body(&page(line, ""));
+        assert!(text.contains("The mayor said"), "{text}");
+    }
+
+    #[test]
+    fn a_widget_title_left_at_the_end_is_dropped() {
+        let text = body(&page(
+            "",
+            "<p><strong>Mehr Themen:</strong></p>\
+             <ul><li><div><span>Das könnte Sie auch interessieren</span></div></li></ul>",
+        ));
+        assert!(text.ends_with("voted late."), "{text}");
+    }
+
+    #[test]
+    fn a_lead_in_followed_by_its_content_stays() {
+        let text = body(&page(
+            "",
+            "<p>Infos:</p><p>The bridge opens at six every morning.</p>",
+        ));
+        assert!(text.contains("Infos:"), "{text}");
+    }
+
+    #[test]
+    fn a_body_list_with_links_under_a_recommendations_heading_stays() {
+        let list = "<h4>Empfehlungen</h4><ul>\
+             <li>Beachten Sie die ausführlichen Informationen zur Gesundheitslage, \
+             bestehende Beschränkungen und die <a href=/a>Hinweise</a> vor der Reise.</li>\
+             <li>Folgen Sie den Anweisungen der örtlichen Behörden, auch wenn sie \
+             sich kurzfristig ändern, und lesen Sie die <a href=/b>Regeln</a>.</li></ul>";
+        let text = body(&page("", list));
+        assert!(text.contains("Beachten Sie die ausführlichen"), "{text}");
+        assert!(text.contains("Folgen Sie den Anweisungen"), "{text}");
+    }
+
+    #[test]
+    fn teaser_cards_under_a_widget_title_are_dropped() {
+        let card = |n: u32| {
+            format!(
+                "<div class=slide><div>News</div><h3><a href=/s{n}>Story number {n}</a></h3>\
+                 <p>A teaser for story {n}, which is about something else entirely.</p></div>"
+            )
+        };
+        let widget = format!(
+            "<div class=panel><h2>Mehr zum Thema</h2><div class=slider>{}{}{}</div></div>",
+            card(1),
+            card(2),
+            card(3)
+        );
+        let text = body(&page("", &widget));
+        assert!(!text.contains("Mehr zum Thema"), "{text}");
+        assert!(!text.contains("teaser for story"), "{text}");
+        assert!(text.ends_with("voted late."), "{text}");
+    }
+}
