@@ -70,12 +70,20 @@ fn mark_short_blocks(dom: &Dom<'_>, page: &PageStats, root: usize, skip: &mut [b
             i = dom.nodes[i].end as usize;
             continue;
         }
-        if block && chars > 0 && chars <= MAX_PROMPT_CHARS {
+        if block && chars > 0 && chars <= leftovers::MAX_DISCLOSURE_CHARS {
             let text = text_of(dom, i);
-            let furniture = is_prompt(&text)
-                || is_post_meta(&text)
-                || leftovers::is_pointer(dom, page, i)
+            let short = chars <= MAX_PROMPT_CHARS;
+            // Disclosures run longer than the other notices.
+            let furniture = leftovers::is_disclosure(&text)
+                || (short
+                    && (is_prompt(&text)
+                        || is_post_meta(&text)
+                        || leftovers::is_pointer(dom, page, i)))
                 || (chars <= MAX_COUNTER_CHARS && is_stamp(&text))
+                || (chars <= leftovers::MAX_STAMP_CHARS
+                    && !matches!(dom.role(i), Some(Role::ListItem))
+                    && !matches!(dom.tag(i), "td" | "th")
+                    && leftovers::is_stamp_line(&text))
                 || (chars <= 2 * MAX_COUNTER_CHARS && parts_are_stamps(dom, i));
             if furniture {
                 skip[i] = true;

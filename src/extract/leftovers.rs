@@ -10,8 +10,13 @@
 //! class names, and only marks nodes to skip; it must not choose the
 //! article nor render text.
 
+use std::sync::LazyLock;
+
+use regex::Regex;
+
 use super::dom::{Dom, Kind, Role};
 use super::furniture::is_widget_title;
+use super::hints;
 use super::stats::PageStats;
 
 /// Longest text (visible characters) a pointer line may have.
@@ -27,6 +32,49 @@ const POINTER_LINK_SHARE: f64 = 0.8;
 const MIN_POINTER_TITLE_WORDS: usize = 5;
 /// Longest text a teaser card may have: more is a section of its own.
 const MAX_CARD_CHARS: u32 = 600;
+
+/// Longest text (visible characters) an affiliate disclosure may have;
+/// longer is prose about such links.
+pub(crate) const MAX_DISCLOSURE_CHARS: u32 = 400;
+
+/// Whether a short text discloses that the page's links earn it money
+/// ("Für Links auf dieser Seite erhält … eine Provision", "We may receive
+/// compensation if you visit partners we recommend", "Anzeige, enthält
+/// Affiliate Links"): a notice the page prints on every story, not the
+/// story.
+pub(crate) fn is_disclosure(text: &str) -> bool {
+    static DISCLOSURE: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(
+            r"(?ix)
+            affiliate[\s-]*(?:links?|partner|programm|provision|commission)|
+            partnerlinks?\b|werbelinks?\b|provisions-?links?|
+            \b(?:eine|kleine|ggf\.?)\s+(?:kleine\s+)?provision\b|
+            (?:may|might)\s+(?:receive|earn)\s+(?:a\s+)?(?:compensation|commission)|
+            advertiser\s+disclosure|
+            liens?\s+affili[ée]s?|enlaces?\s+de\s+afiliad|linki\s+afiliacyjn",
+        )
+        .expect("the disclosure pattern is fixed and valid")
+    });
+    DISCLOSURE.is_match(text)
+}
+
+/// Longest text (visible characters) a date stamp inside the body may have.
+pub(crate) const MAX_STAMP_CHARS: u32 = 60;
+
+/// Whether a short block of the body is a date stamp ("Aktualisiert:
+/// 11.04.2020, 10:27", "Publiziert: 03.04.2020"): mostly a date, once its
+/// first word is set aside, so that a sentence opening with "Published"
+/// or "By" is not one. Head datelines are trimmed by `detect`; these sit
+/// further down, and pages re-stamp them freely.
+pub(crate) fn is_stamp_line(text: &str) -> bool {
+    let text = text.trim();
+    let rest = text
+        .split_once(char::is_whitespace)
+        .map_or("", |(_, rest)| rest);
+    hints::is_dateline(text)
+        && text.chars().any(|c| c.is_ascii_digit())
+        && (rest.trim().is_empty() || hints::is_dateline(rest))
+}
 
 /// Whether the block at `index` is a pointer line: a short label ending
 /// with a colon, then a link to another page and next to nothing else.
@@ -78,9 +126,10 @@ pub(crate) fn is_pointer(dom: &Dom<'_>, page: &PageStats, index: usize) -> bool 
 }
 
 /// Marks the last blocks of the body at `root` while they are titles with
-/// nothing under them: a widget's title ("More from the newsroom", "Mehr
+/// nothing under them, a widget's title ("More from the newsroom", "Mehr
 /// Themen:") whose list clean-up removed or the page left outside the
-/// article.
+/// article, or a short link set on a line of its own ("zurück zur
+/// Listenansicht"), the way back to a listing.
 pub(crate) fn mark_trailing_titles(
     dom: &Dom<'_>,
     page: &PageStats,
@@ -92,6 +141,12 @@ pub(crate) fn mark_trailing_titles(
         let Some(last) = last_text(dom, root, skip) else {
             return;
         };
+        if let Some(link) = trailing_link(dom, page, last) {
+            let block = outermost_block(dom, page, root, last);
+            let whole = block != root && page.stats[block].chars == page.stats[link].chars;
+            skip[if whole { block } else { link }] = true;
+            continue;
+        }
         let block = outermost_block(dom, page, root, last);
         if block == root {
             return;
@@ -104,6 +159,26 @@ pub(crate) fn mark_trailing_titles(
         }
         skip[block] = true;
     }
+}
+
+/// Longest text (visible characters) a link on a line of its own at the
+/// end of the body may have to be read as navigation.
+const MAX_LINK_LINE_CHARS: u32 = 60;
+
+/// The link holding the text node `text` when it is short and the whole
+/// of its block's own text (a line of its own, not a link in a sentence).
+fn trailing_link(dom: &Dom<'_>, page: &PageStats, text: usize) -> Option<usize> {
+    let mut link = None;
+    let mut at = dom.nodes[text].parent as usize;
+    while at != 0 && dom.role(at) == Some(Role::Inline) {
+        if dom.nodes[at].link {
+            link = Some(at);
+        }
+        at = dom.nodes[at].parent as usize;
+    }
+    let link = link?;
+    let chars = page.stats[link].chars;
+    (chars <= MAX_LINK_LINE_CHARS && page.stats[at].direct_chars == chars).then_some(link)
 }
 
 /// The last text node with visible characters in the subtree at `root`,
@@ -261,12 +336,48 @@ mod tests {
     }
 
     #[test]
+    fn an_affiliate_disclosure_is_dropped() {
+        let text = body(&page(
+            "<p>Für Links auf dieser Seite erhält die Redaktion ggf. eine Provision vom Händler.</p>\
+             <p>With a network of staff, board and affiliates around the world.</p>",
+            "<p>We recommend the best products through an independent review process. \
+             We may receive compensation if you visit partners we recommend.</p>",
+        ));
+        assert!(!text.contains("Provision"), "{text}");
+        assert!(!text.contains("compensation"), "{text}");
+        assert!(text.contains("affiliates around the world"), "{text}");
+        assert!(text.contains("Paragraph 3"), "{text}");
+    }
+
+    #[test]
+    fn date_stamps_inside_the_body_are_dropped() {
+        let text = body(&page(
+            "<div>Aktualisiert: 11.04.2020, 10:27</div>",
+            "<p>Publiziert: 03.04.2020, 12:35</p>",
+        ));
+        assert!(!text.contains("2020"), "{text}");
+        assert!(super::is_stamp_line("03.04.2020"));
+        assert!(!super::is_stamp_line(
+            "Published in 2019, the book sold well."
+        ));
+        assert!(!super::is_stamp_line(
+            "Von 2010 bis 2015 war er Bürgermeister."
+        ));
+    }
+
+    #[test]
     fn a_widget_title_left_at_the_end_is_dropped() {
         let text = body(&page(
             "",
             "<p><strong>Mehr Themen:</strong></p>\
              <ul><li><div><span>Das könnte Sie auch interessieren</span></div></li></ul>",
         ));
+        assert!(text.ends_with("voted late."), "{text}");
+    }
+
+    #[test]
+    fn a_link_back_to_the_listing_at_the_end_is_dropped() {
+        let text = body(&page("", "<a href=/presse>zurück zur Listenansicht</a>"));
         assert!(text.ends_with("voted late."), "{text}");
     }
 
