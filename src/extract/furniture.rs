@@ -75,6 +75,7 @@ fn mark_short_blocks(dom: &Dom<'_>, page: &PageStats, root: usize, skip: &mut [b
             let short = chars <= MAX_PROMPT_CHARS;
             // Disclosures run longer than the other notices.
             let furniture = leftovers::is_disclosure(&text)
+                || leftovers::is_image_caption(dom, page, i)
                 || (short
                     && (is_prompt(&text)
                         || is_post_meta(&text)

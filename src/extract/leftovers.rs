@@ -1,10 +1,12 @@
 //! Furniture that the other clean-up rules leave behind or cannot see by
 //! links alone: a pointer line to another story set inside the body
-//! ("Le puede interesar: <link>", "Lesen Sie auch: <link>"), a widget's
+//! ("Le puede interesar: <link>", "Lesen Sie auch: <link>"); a widget's
 //! title left alone at the end of the body once its list was removed
-//! ("Das könnte Sie auch interessieren", "Mehr Themen:"), and teaser cards
-//! (a kicker, a linked headline, a line of teaser text) that follow a
-//! widget's title.
+//! ("Das könnte Sie auch interessieren", "Mehr Themen:"), or a short link
+//! back to a listing in the same place; teaser cards (a kicker, a linked
+//! headline, a line of teaser text) that follow a widget's title; affiliate
+//! disclosures; date stamps further down than the head; and a picture's
+//! caption set beside it in the same block rather than in `figcaption`.
 //!
 //! Each rule reads the shape and text of the chosen subtree, never a site's
 //! class names, and only marks nodes to skip; it must not choose the
@@ -44,11 +46,14 @@ pub(crate) const MAX_DISCLOSURE_CHARS: u32 = 400;
 /// story.
 pub(crate) fn is_disclosure(text: &str) -> bool {
     static DISCLOSURE: LazyLock<Regex> = LazyLock::new(|| {
+        // ASCII word boundaries: Unicode ones keep the regex crate from
+        // its fast automaton on non-ASCII text, and this runs on every
+        // short block.
         Regex::new(
             r"(?ix)
             affiliate[\s-]*(?:links?|partner|programm|provision|commission)|
-            partnerlinks?\b|werbelinks?\b|provisions-?links?|
-            \b(?:eine|kleine|ggf\.?)\s+(?:kleine\s+)?provision\b|
+            partnerlinks?(?-u:\b)|werbelinks?(?-u:\b)|provisions-?links?|
+            (?-u:\b)(?:eine|kleine|ggf\.?)\s+(?:kleine\s+)?provision(?-u:\b)|
             (?:may|might)\s+(?:receive|earn)\s+(?:a\s+)?(?:compensation|commission)|
             advertiser\s+disclosure|
             liens?\s+affili[ée]s?|enlaces?\s+de\s+afiliad|linki\s+afiliacyjn",
@@ -60,6 +65,8 @@ pub(crate) fn is_disclosure(text: &str) -> bool {
 
 /// Longest text (visible characters) a date stamp inside the body may have.
 pub(crate) const MAX_STAMP_CHARS: u32 = 60;
+/// Fewest digits a date stamp holds.
+const MIN_STAMP_DIGITS: usize = 4;
 
 /// Whether a short block of the body is a date stamp ("Aktualisiert:
 /// 11.04.2020, 10:27", "Publiziert: 03.04.2020"): mostly a date, once its
@@ -67,13 +74,52 @@ pub(crate) const MAX_STAMP_CHARS: u32 = 60;
 /// or "By" is not one. Head datelines are trimmed by `detect`; these sit
 /// further down, and pages re-stamp them freely.
 pub(crate) fn is_stamp_line(text: &str) -> bool {
+    // A date has four digits at least ("3.4.20"); counting them first
+    // spares most short blocks the dateline patterns.
+    if text.bytes().filter(u8::is_ascii_digit).count() < MIN_STAMP_DIGITS {
+        return false;
+    }
     let text = text.trim();
     let rest = text
         .split_once(char::is_whitespace)
         .map_or("", |(_, rest)| rest);
-    hints::is_dateline(text)
-        && text.chars().any(|c| c.is_ascii_digit())
-        && (rest.trim().is_empty() || hints::is_dateline(rest))
+    hints::is_dateline(text) && (rest.trim().is_empty() || hints::is_dateline(rest))
+}
+
+/// Longest text (visible characters) a caption set beside its picture may
+/// have.
+pub(crate) const MAX_CAPTION_CHARS: u32 = 250;
+
+/// Whether the block at `index` is a picture with its caption set in the
+/// same block, outside `figcaption` ("<p><img><br><em>Abbildung 4: …</em></p>",
+/// "<div><img><span>Foto: …</span></div>"): the picture comes first, and
+/// all the text is short and set in inline elements after it, none of it
+/// the block's own running text.
+pub(crate) fn is_image_caption(dom: &Dom<'_>, page: &PageStats, index: usize) -> bool {
+    let s = &page.stats[index];
+    if s.images == 0 || s.chars == 0 || s.chars > MAX_CAPTION_CHARS {
+        return false;
+    }
+    if !matches!(dom.role(index), Some(Role::Para | Role::Container)) {
+        return false;
+    }
+    let end = dom.nodes[index].end as usize;
+    let mut seen_image = false;
+    for i in index + 1..end {
+        match dom.nodes[i].kind {
+            Kind::Element { tag: "img", .. } => seen_image = true,
+            Kind::Element { role, .. } if role.is_block() => return false,
+            // Text before the picture, or straight in the block, is
+            // running text with a picture in it.
+            Kind::Text(_, counts)
+                if counts.chars > 0 && (!seen_image || dom.nodes[i].parent as usize == index) =>
+            {
+                return false;
+            }
+            _ => {}
+        }
+    }
+    seen_image
 }
 
 /// Whether the block at `index` is a pointer line: a short label ending
@@ -363,6 +409,17 @@ mod tests {
         assert!(!super::is_stamp_line(
             "Von 2010 bis 2015 war er Bürgermeister."
         ));
+    }
+
+    #[test]
+    fn a_caption_set_beside_its_picture_is_dropped() {
+        let text = body(&page(
+            "<p><img src=a.jpg><br><em><sub>Abbildung 4: klassische Schwachschicht.</sub></em></p>\
+             <div class=imginline><img src=b.png><span>Abbildung: Vergleich der Schneehöhen</span></div>",
+            "<p><img src=flag.png> The mayor closed the meeting at ten.</p>",
+        ));
+        assert!(!text.contains("Abbildung"), "{text}");
+        assert!(text.contains("The mayor closed the meeting"), "{text}");
     }
 
     #[test]
