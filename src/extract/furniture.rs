@@ -17,6 +17,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::dom::{Dom, Kind, Role};
+use super::leftovers;
 use super::stats::PageStats;
 
 /// Longest text (visible characters) a counter or date line may have.
@@ -42,6 +43,7 @@ pub(crate) fn mark(dom: &Dom<'_>, page: &PageStats, root: usize, skip: &mut [boo
     mark_short_blocks(dom, page, root, skip);
     mark_widgets(dom, page, root, skip);
     mark_empty_headings(dom, root, skip);
+    leftovers::mark_trailing_titles(dom, page, root, skip);
 }
 
 /// Marks counters, date lines and newsletter prompts: the outermost short
@@ -68,11 +70,21 @@ fn mark_short_blocks(dom: &Dom<'_>, page: &PageStats, root: usize, skip: &mut [b
             i = dom.nodes[i].end as usize;
             continue;
         }
-        if block && chars > 0 && chars <= MAX_PROMPT_CHARS {
+        if block && chars > 0 && chars <= leftovers::MAX_DISCLOSURE_CHARS {
             let text = text_of(dom, i);
-            let furniture = is_prompt(&text)
-                || is_post_meta(&text)
+            let short = chars <= MAX_PROMPT_CHARS;
+            // Disclosures run longer than the other notices.
+            let furniture = leftovers::is_disclosure(&text)
+                || leftovers::is_image_caption(dom, page, i)
+                || (short
+                    && (is_prompt(&text)
+                        || is_post_meta(&text)
+                        || leftovers::is_pointer(dom, page, i)))
                 || (chars <= MAX_COUNTER_CHARS && is_stamp(&text))
+                || (chars <= leftovers::MAX_STAMP_CHARS
+                    && !matches!(dom.role(i), Some(Role::ListItem))
+                    && !matches!(dom.tag(i), "td" | "th")
+                    && leftovers::is_stamp_line(&text))
                 || (chars <= 2 * MAX_COUNTER_CHARS && parts_are_stamps(dom, i));
             if furniture {
                 skip[i] = true;
@@ -151,7 +163,8 @@ fn widget_container(dom: &Dom<'_>, page: &PageStats, root: usize, title: usize) 
         let rest_links = s.link_chars - page.stats[title].link_chars;
         if rest > 0
             && (f64::from(rest_links) >= f64::from(rest) * TEASER_LINK_SHARE
-                || link_led(dom, page, at))
+                || link_led(dom, page, at)
+                || leftovers::rest_is_cards(dom, page, at, title))
         {
             found = Some(at);
         }
@@ -177,7 +190,10 @@ fn mark_teasers_after(dom: &Dom<'_>, page: &PageStats, title: usize, skip: &mut 
             }
             continue;
         }
-        if s.link_density() < TEASER_LINK_SHARE && !link_led(dom, page, sibling) {
+        if s.link_density() < TEASER_LINK_SHARE
+            && !link_led(dom, page, sibling)
+            && !leftovers::is_cards(dom, page, sibling)
+        {
             break;
         }
         teasers.push(sibling);

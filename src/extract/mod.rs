@@ -19,7 +19,9 @@
 //! before the body, or as the body of a page with none), `headline` (the
 //! visible headline), `guard`
 //! (plausibility of a result), `anchor` (extraction from where the previous
-//! version's article was), `folder` (bulk runs).
+//! version's article was), `folder` (bulk runs), `leftovers` (furniture
+//! the other clean-up leaves: pointer lines, trailing widget titles, teaser
+//! cards, disclosures, date stamps, captions beside their pictures).
 
 mod anchor;
 mod blocks;
@@ -34,6 +36,7 @@ mod hints;
 mod items;
 mod lead;
 mod meta;
+mod leftovers;
 mod score;
 mod sketch;
 mod stats;
