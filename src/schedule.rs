@@ -24,8 +24,9 @@ pub use adaptive::{Adaptive, Life, Step, StepError};
 /// restricted, a day matching either one is due.
 #[derive(Clone)]
 pub struct Schedule {
-    /// The expression as the user wrote it, for messages and listings.
-    expression: String,
+    /// The expression as the user wrote it, for messages and listings;
+    /// shared like the pattern, as every inheriting watch holds a copy.
+    expression: Arc<str>,
     /// The parsed pattern, shared by every watch that inherits it: a
     /// compiled pattern holds about 5 KB of tables, and a watchlist of
     /// thousands of watches on the default schedule would copy it each time.
@@ -72,7 +73,7 @@ impl Schedule {
             return Err(error("it never fires".into()));
         }
         Ok(Schedule {
-            expression: expression.trim().to_owned(),
+            expression: Arc::from(expression.trim()),
             cron: Arc::new(cron),
         })
     }

@@ -15,6 +15,7 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono_tz::Tz;
@@ -122,8 +123,8 @@ pub struct Settings {
     pub adaptive: Adaptive,
     /// The time zone in which schedules are read.
     pub timezone: Tz,
-    /// The channels of watches that set none.
-    pub notify: Vec<Channel>,
+    /// The channels of watches that set none (shared with each of them).
+    pub notify: Arc<[Channel]>,
     /// The User-Agent sent with every request.
     pub user_agent: String,
     /// How long one request may take, connection to last byte.
@@ -159,7 +160,7 @@ impl Settings {
             ),
             adaptive: Adaptive::default(),
             timezone: Tz::UTC,
-            notify: vec![Channel::Log],
+            notify: Arc::from([Channel::Log]),
             user_agent: default_user_agent(),
             timeout: Duration::from_secs(30),
             max_body: 10 * 1024 * 1024,
@@ -198,10 +199,13 @@ pub struct Watch {
     pub ignore_text: Vec<regex::Regex>,
     /// When it is checked: a crontab line or the adaptive policy.
     pub schedule: Policy,
-    /// Where its alerts go.
-    pub notify: Vec<Channel>,
-    /// Its email recipients and digest, over the `[email]` defaults.
-    pub email: email::WatchEmail,
+    /// Where its alerts go: shared with `[settings] notify` when the watch
+    /// names none, rather than a list copied into each of thousands.
+    pub notify: Arc<[Channel]>,
+    /// Its email recipients and digest, over the `[email]` defaults: shared,
+    /// as most watches have none of their own (the empty settings are over
+    /// 100 bytes, a tenth of a watch).
+    pub email: Arc<email::WatchEmail>,
 }
 
 /// A CSS selector with the text it was parsed from.

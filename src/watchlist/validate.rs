@@ -8,6 +8,7 @@
 
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::{Arc, LazyLock};
 
 use chrono_tz::Tz;
 use toml::Spanned;
@@ -105,7 +106,7 @@ fn validate_settings(
     if let Some(v) = &raw.notify {
         s.notify = check
             .channels(v, "settings.notify", named)
-            .unwrap_or(s.notify);
+            .map_or(s.notify, Arc::from);
     }
     if let Some(v) = &raw.user_agent {
         s.user_agent = v.get_ref().clone();
@@ -193,7 +194,9 @@ fn validate_watches(
     check: &mut Collector,
 ) -> Vec<Watch> {
     let mut seen: Vec<(&str, usize)> = Vec::new();
-    let mut watches = Vec::new();
+    // Exactly as many as there are tables: a doubled vector of 5,000
+    // watches would hold room for 3,000 more.
+    let mut watches = Vec::with_capacity(raw.len());
     for (index, spanned) in raw.iter().enumerate() {
         let w = spanned.get_ref();
         let label = match WatchName::parse(w.name.get_ref()) {
@@ -272,9 +275,12 @@ pub(super) struct Common {
     pub(super) ignore: Vec<CssSelector>,
     pub(super) ignore_text: Vec<regex::Regex>,
     pub(super) schedule: super::Policy,
-    pub(super) notify: Vec<Channel>,
-    pub(super) email: WatchEmail,
+    pub(super) notify: Arc<[Channel]>,
+    pub(super) email: Arc<WatchEmail>,
 }
+
+/// The email settings of every watch that writes none, shared by them all.
+static NO_EMAIL: LazyLock<Arc<WatchEmail>> = LazyLock::new(|| Arc::new(WatchEmail::default()));
 
 impl Common {
     /// The watch named `name` at `url` that takes these keys: a
@@ -327,12 +333,12 @@ pub(super) fn validate_common(
         None => Some(schedule),
     };
     let notify = match &w.notify {
-        Some(n) => check.channels(n, &f("notify"), named),
+        Some(n) => check.channels(n, &f("notify"), named).map(Arc::from),
         None => Some(settings.notify.clone()),
     };
     let email = match w.email {
-        Some(raw) => watch_email(raw, &f("email"), check),
-        None => Some(WatchEmail::default()),
+        Some(raw) => watch_email(raw, &f("email"), check).map(Arc::new),
+        None => Some(NO_EMAIL.clone()),
     };
     Some(Common {
         selector: selector?,
