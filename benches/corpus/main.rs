@@ -5,7 +5,9 @@
 //! Run with `cargo bench --bench corpus`. `REDLINE_BENCH_SIZES` lists the
 //! numbers of watches (`1000,5000` by default); `REDLINE_BENCH_SELECTOR` is
 //! `none`, `article` or `both` (the default). Settings: one watch per page,
-//! `per_host_interval = "0s"`, `concurrency = 16`.
+//! `per_host_interval = "0s"`, `concurrency = 16`. Each measured process
+//! runs with `MALLOC_ARENA_MAX=2`, as the shipped units set it, unless the
+//! variable is set already.
 //!
 //! Passes, each over every watch: baseline (v1), v1 → v2 (every page's
 //! furniture changes, a known tenth of the articles are edited), unchanged
@@ -222,9 +224,13 @@ fn main() {
         Ok("article") => vec!["article"],
         _ => vec!["none", "article"],
     };
+    // As the shipped units run it (dist/redline.service): glibc's
+    // per-thread arenas otherwise keep freed pages, and the peak follows
+    // the arenas rather than what the pipeline holds. Set it to compare.
+    let arenas = std::env::var("MALLOC_ARENA_MAX").unwrap_or_else(|_| "2".to_owned());
     let mean: usize = (0..200).map(|i| pages::page(i, 1).len()).sum::<usize>() / 200;
     println!(
-        "corpus benchmark: pages of {:.1} KB on average, {CONCURRENCY} at once, per_host_interval 0s, {} cores; each configuration in its own process, its server in another",
+        "corpus benchmark: pages of {:.1} KB on average, {CONCURRENCY} at once, per_host_interval 0s, {} cores; each configuration in its own process, its server in another; MALLOC_ARENA_MAX={arenas} as in the shipped units",
         mean as f64 / 1024.0,
         std::thread::available_parallelism().map_or(0, |n| n.get()),
     );
@@ -238,6 +244,7 @@ fn main() {
         for count in sizes.split(',').map(str::trim).filter(|s| !s.is_empty()) {
             let status = std::process::Command::new(std::env::current_exe().unwrap())
                 .env(CONFIG_VAR, format!("{selector}:{count}"))
+                .env("MALLOC_ARENA_MAX", &arenas)
                 .status()
                 .unwrap();
             assert!(status.success(), "the run of {selector}:{count} failed");
