@@ -41,6 +41,12 @@ pub fn repair_double_encoding(text: String) -> (String, usize) {
 /// bytes form a multi-byte UTF-8 character decoded as that character, the
 /// rest as it was (a character whose last byte was lost stays as it is).
 fn flush_run(original: &str, run: &mut Vec<u8>, out: &mut String, repaired: &mut usize) {
+    // Called before every character outside a run, when `original` reaches
+    // back to the last run's start: collecting it each time made a page's
+    // repair quadratic in its length.
+    if run.is_empty() {
+        return;
+    }
     let chars: Vec<char> = original.chars().collect();
     let mut at = 0;
     while at < run.len() {

@@ -273,8 +273,7 @@ impl<'a> Scanner<'a> {
 
     fn end_tag(&mut self, start: usize) {
         let name = self.name(start + 2);
-        let end = self.src[start..]
-            .find('>')
+        let end = memchr::memchr(b'>', &self.src.as_bytes()[start..])
             .map_or(self.src.len(), |at| start + at + 1);
         self.pos = end;
         self.lowercase(name);

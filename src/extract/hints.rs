@@ -172,7 +172,9 @@ pub(crate) fn is_credit_line(text: &str) -> bool {
             r"^\(?\s*(?:fotos?|photos?|bild|bilder|bildquelle|titelbild|beitragsbild|quelle|credits?|cr[ée]dits? photos?|cr[ée]dit photo|images?|picture|imagen|fuente|zdj[eę]cie|[źz]r[óo]d[łl]o)\s*:",
         )
     });
-    text.split_whitespace().nth(12).is_none() && CREDIT.is_match(text)
+    // The label's colon is looked for first: this runs on every block of
+    // the body, and most hold none.
+    text.contains(':') && text.split_whitespace().nth(12).is_none() && CREDIT.is_match(text)
 }
 
 /// Whether a block is a picture's caption that ends with its credit ("Die
@@ -184,7 +186,10 @@ pub(crate) fn is_credited_caption(text: &str) -> bool {
             r"(?:^|[\s(])(?:fotos?|photos?|bild|bilder|quelle|credits?|imagen|images?|zdj[eę]cie)\s*:\s*[^.!?]{1,60}\)?\s*$",
         )
     });
-    text.split_whitespace().nth(40).is_none() && CREDITED.is_match(text.trim())
+    // As for credit lines, the colon the pattern needs is looked for first.
+    text.contains(':')
+        && text.split_whitespace().nth(40).is_none()
+        && CREDITED.is_match(text.trim())
 }
 
 /// Whether a short text is a byline or a dateline: it opens with "By",

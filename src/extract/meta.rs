@@ -201,14 +201,27 @@ fn visit(element: ElementRef<'_>, found: &mut Found) {
 /// Whether a class names the element holding the byline ("byline",
 /// "author-name"), as opposed to an author's bio or avatar.
 fn is_byline_class(class: &str) -> bool {
+    // Compared without lowercasing a copy: this runs on every class of
+    // every element until a byline is found.
+    const NAMES: [&str; 6] = [
+        "byline",
+        "author",
+        "author-name",
+        "authorname",
+        "byline-name",
+        "byline__name",
+    ];
     class.split_ascii_whitespace().any(|c| {
-        let c = c.to_ascii_lowercase();
-        matches!(
-            c.as_str(),
-            "byline" | "author" | "author-name" | "authorname" | "byline-name" | "byline__name"
-        ) || c.ends_with("__byline")
-            || c.ends_with("-byline")
+        NAMES.iter().any(|n| c.eq_ignore_ascii_case(n))
+            || ends_with_ignore_case(c, "__byline")
+            || ends_with_ignore_case(c, "-byline")
     })
+}
+
+/// Whether `text` ends with the ASCII `suffix`, regardless of ASCII case.
+fn ends_with_ignore_case(text: &str, suffix: &str) -> bool {
+    text.len() >= suffix.len()
+        && text.as_bytes()[text.len() - suffix.len()..].eq_ignore_ascii_case(suffix.as_bytes())
 }
 
 /// Parses a JSON-LD script, which pages wrap in CDATA or comment markers
