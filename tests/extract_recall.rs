@@ -83,3 +83,52 @@ fn marked_ingredients_beside_the_instructions_are_kept_once() {
         assert_eq!(text.matches(item).count(), 1, "{item} once: {text}");
     }
 }
+
+/// A recipe page whose ingredients only JSON-LD states: the visible list
+/// sits in a column of its own, short lines without commas, apart from
+/// the instructions.
+fn stated_recipe_page(stated: &str) -> String {
+    let item = |amount: &str, name: &str| {
+        format!(
+            "<div class='row'><div class='amount'>{amount}</div><div class='name'>{name}</div></div>"
+        )
+    };
+    let items: String = [
+        ("200 g", "flour"),
+        ("100 g", "butter"),
+        ("2", "eggs"),
+        ("1 tsp", "baking powder"),
+    ]
+    .iter()
+    .map(|(a, n)| item(a, n))
+    .collect();
+    format!(
+        "<html><head><script type='application/ld+json'>{{\"@type\":\"Recipe\",\
+         \"name\":\"Plain cake\",\"recipeIngredient\":[{stated}]}}</script></head><body>\
+         <nav><a href='/'>Home</a> <a href='/cakes'>Cakes</a></nav>\
+         <div class='sidebar'><div class='box'>{items}</div></div>\
+         <div class='instructions'>{PROSE}</div>\
+         <footer><p>Copyright the baking site, all rights reserved.</p></footer></body></html>"
+    )
+}
+
+#[test]
+fn a_list_showing_the_ingredients_json_ld_states_is_kept() {
+    let text = body(&stated_recipe_page(
+        "\"200 g flour\",\"100 g butter\",\"2 eggs\",\"1 tsp baking powder\"",
+    ));
+    assert!(text.contains("flour"), "{text}");
+    assert!(text.contains("baking powder"), "{text}");
+    assert!(text.contains("wider pavements arrive as well."), "{text}");
+    assert!(!text.contains("Cakes"), "{text}");
+}
+
+#[test]
+fn a_side_list_json_ld_does_not_state_stays_out() {
+    // The same column when JSON-LD states other ingredients: furniture.
+    let text = body(&stated_recipe_page(
+        "\"300 g sugar\",\"1 l milk\",\"a lemon\"",
+    ));
+    assert!(!text.contains("baking powder"), "{text}");
+    assert!(text.starts_with("The council voted"), "{text}");
+}

@@ -14,7 +14,7 @@ use scraper::Html;
 use super::dom::{Chrome, Dom, WalkOptions};
 use super::meta::Metadata;
 use super::score::{self, Strictness};
-use super::{blocks, hints, stats, summary};
+use super::{blocks, hints, items, stats, summary};
 use crate::article::{Block, BlockKind};
 
 /// The passes, strictest first: each later pass honours fewer chrome hints
@@ -72,13 +72,14 @@ pub(crate) fn detect(
     ignored: &HashSet<ego_tree::NodeId>,
     metadata: &Metadata,
 ) -> Vec<Block> {
-    let dom = Dom::build(
+    let mut dom = Dom::build(
         page,
         &WalkOptions {
             ignored,
             mark_chrome: true,
         },
     );
+    items::mark_stated(&mut dom, &metadata.ingredients);
     let detector = Detector::new(&dom);
     let mut best: Vec<Block> = Vec::new();
     let mut best_chars = 0;

@@ -4,6 +4,10 @@
 //! short lines without commas, which the detector scores as furniture; the
 //! page's own markup says otherwise.
 //!
+//! Pages that state the ingredients only in JSON-LD (`recipeIngredient`)
+//! get the same treatment: the visible list whose items show those
+//! ingredients is marked as if microdata had marked it.
+//!
 //! This module only adds such lists to a selection `score` made: it must
 //! not choose the article nor read class names. A list the page repeats for
 //! another screen size (the same items twice) is added once.
@@ -13,6 +17,131 @@ use super::dom::{Dom, Kind};
 /// Fewer marked items than this are not a list worth adding.
 const MIN_ITEMS: usize = 2;
 
+/// A visible item shows a stated ingredient when its text holds the
+/// ingredient's and is at most this many times longer (an amount or a
+/// note beside the name); a paragraph that mentions it is not an item.
+const ITEM_SPREAD: usize = 2;
+
+/// The list holding the shown ingredients must hold at least this share
+/// of the stated ones.
+const MIN_SHOWN_SHARE: f64 = 0.5;
+
+/// The items must make up at least this share of their list's text.
+const MIN_ITEMS_SHARE: f64 = 0.5;
+
+/// Marks as ingredients the items of the visible list that shows the
+/// ingredients JSON-LD states (`stated`, normalised), when no microdata
+/// marks any: the list is the smallest element holding items for at least
+/// half the stated ingredients, and its children that hold such items are
+/// marked.
+pub(crate) fn mark_stated(dom: &mut Dom<'_>, stated: &[String]) {
+    if stated.len() < MIN_ITEMS || dom.nodes.iter().any(|n| n.ingredient) {
+        return;
+    }
+    let stated: Vec<String> = stated.iter().map(|s| s.to_lowercase()).collect();
+    let hits = shown_items(dom, &stated);
+    let needed = ((stated.len() as f64 * MIN_SHOWN_SHARE).ceil() as usize).max(MIN_ITEMS);
+    let Some(list) = smallest_holding(dom, &hits, needed) else {
+        return;
+    };
+    let children: Vec<usize> = dom.children(list).collect();
+    for child in children {
+        let end = dom.nodes[child].end as usize;
+        if hits.iter().any(|&(node, _)| node >= child && node < end) {
+            dom.nodes[child].ingredient = true;
+        }
+    }
+}
+
+/// The elements whose text shows one of the `stated` ingredients, with
+/// that ingredient's index: an item and the name inside it both count.
+fn shown_items(dom: &Dom<'_>, stated: &[String]) -> Vec<(usize, usize)> {
+    let longest = stated.iter().map(String::len).max().unwrap_or(0);
+    let mut hits = Vec::new();
+    for (i, node) in dom.nodes.iter().enumerate() {
+        if !matches!(node.kind, Kind::Element { .. }) {
+            continue;
+        }
+        // Counted characters leave out white space: a cheap bound first.
+        if text_chars(dom, i) as usize > longest * ITEM_SPREAD {
+            continue;
+        }
+        let text = crate::article::normalize_text(&subtree_text(dom, i)).to_lowercase();
+        if text.is_empty() {
+            continue;
+        }
+        let shown = stated
+            .iter()
+            .position(|s| text.contains(s.as_str()) && text.len() <= s.len() * ITEM_SPREAD);
+        if let Some(index) = shown {
+            hits.push((i, index));
+        }
+    }
+    hits
+}
+
+/// The text of the subtree at `index`, its runs joined by spaces.
+fn subtree_text(dom: &Dom<'_>, index: usize) -> String {
+    let end = dom.nodes[index].end as usize;
+    let mut text = String::new();
+    for node in &dom.nodes[index..end] {
+        if let Kind::Text(run, _) = node.kind {
+            text.push_str(run);
+            text.push(' ');
+        }
+    }
+    text
+}
+
+/// The smallest element (by subtree) holding hits for at least `needed`
+/// distinct ingredients, searched among the ancestors of each hit.
+fn smallest_holding(dom: &Dom<'_>, hits: &[(usize, usize)], needed: usize) -> Option<usize> {
+    let mut best: Option<usize> = None;
+    for &(hit, _) in hits {
+        let mut at = dom.nodes[hit].parent as usize;
+        while at != 0 {
+            let end = dom.nodes[at].end as usize;
+            if best.is_some_and(|b| dom.nodes[b].end as usize - b <= end - at) {
+                break;
+            }
+            let mut shown: Vec<usize> = hits
+                .iter()
+                .filter(|&&(n, _)| n > at && n < end)
+                .map(|&(_, s)| s)
+                .collect();
+            shown.sort_unstable();
+            shown.dedup();
+            if shown.len() >= needed {
+                // Instructions that name the ingredients hold as many:
+                // a list is mostly its items, prose is not.
+                if mostly_items(dom, hits, at) {
+                    best = Some(at);
+                }
+                break;
+            }
+            at = dom.nodes[at].parent as usize;
+        }
+    }
+    best
+}
+
+/// Whether the items shown in the element at `list` make up most of its
+/// text.
+fn mostly_items(dom: &Dom<'_>, hits: &[(usize, usize)], list: usize) -> bool {
+    let end = dom.nodes[list].end as usize;
+    let mut covered_to = list;
+    let mut items = 0;
+    for &(hit, _) in hits {
+        // An item's name inside the item is counted with the item.
+        if hit <= list || hit >= end || hit < covered_to {
+            continue;
+        }
+        items += text_chars(dom, hit);
+        covered_to = dom.nodes[hit].end as usize;
+    }
+    f64::from(items) >= f64::from(text_chars(dom, list)) * MIN_ITEMS_SHARE
+}
+
 /// Adds to the selection (`roots` in document order, `skip` per node) the
 /// lists of marked ingredients that it leaves out: a list outside every
 /// root becomes a root of its own, one that clean-up removed inside a root
@@ -21,6 +150,16 @@ pub(crate) fn include(dom: &Dom<'_>, roots: &mut Vec<usize>, skip: &mut [bool]) 
     let lists = lists(dom);
     if lists.iter().map(|l| l.items).sum::<usize>() < MIN_ITEMS {
         return;
+    }
+    // Clean-up drops the items one by one (short lines without commas)
+    // as readily as the whole list.
+    let shown_lists: Vec<usize> = lists
+        .iter()
+        .filter(|l| rendered(dom, roots, skip, l.node))
+        .map(|l| l.node)
+        .collect();
+    for list in shown_lists {
+        keep_items(dom, skip, list);
     }
     // What the selection already shows, by (items, characters): a copy
     // of it for another screen size adds nothing.
@@ -42,6 +181,7 @@ pub(crate) fn include(dom: &Dom<'_>, roots: &mut Vec<usize>, skip: &mut [bool]) 
         }
         shown.push(list.key());
         add(dom, roots, skip, list.node);
+        keep_items(dom, skip, list.node);
     }
 }
 
@@ -122,6 +262,17 @@ fn skipped_above(dom: &Dom<'_>, skip: &[bool], root: usize, node: usize) -> Opti
 /// Whether the selection renders the element at `node`.
 fn rendered(dom: &Dom<'_>, roots: &[usize], skip: &[bool], node: usize) -> bool {
     root_of(dom, roots, node).is_some_and(|r| skipped_above(dom, skip, r, node).is_none())
+}
+
+/// Renders the marked items of the list at `node` whole.
+fn keep_items(dom: &Dom<'_>, skip: &mut [bool], node: usize) {
+    let end = dom.nodes[node].end as usize;
+    for item in node..end {
+        if dom.nodes[item].ingredient {
+            let item_end = dom.nodes[item].end as usize;
+            skip[item..item_end].fill(false);
+        }
+    }
 }
 
 /// Makes the selection render the element at `node`.

@@ -42,6 +42,10 @@ pub(crate) struct Metadata {
     /// `description` or `twitter:description` meta tag), normalised: often
     /// the lead the article's header shows above the body.
     pub description: Option<String>,
+    /// A recipe's ingredients as JSON-LD states them (`recipeIngredient`),
+    /// normalised: the page's own word that a list showing them is main
+    /// content.
+    pub ingredients: Vec<String>,
 }
 
 /// The candidates found in the page, by source, before they are ranked.
@@ -109,6 +113,7 @@ pub(crate) fn read(html: &Html) -> Metadata {
         ),
         article_body: found.ld.article_body,
         description: field(found.og_description.or(found.description)),
+        ingredients: found.ld.ingredients,
     }
 }
 
@@ -309,8 +314,22 @@ fn read_json_ld(value: &Value, ld: &mut Metadata) {
             if is_article_type(object.get("@type")) {
                 read_article_object(object, ld);
             }
+            if ld.ingredients.is_empty() {
+                ld.ingredients = ingredients(object.get("recipeIngredient"));
+            }
         }
         _ => {}
+    }
+}
+
+/// The ingredients of a JSON-LD `recipeIngredient`: a list of strings, or
+/// one string.
+fn ingredients(value: Option<&Value>) -> Vec<String> {
+    let one = |v: &Value| v.as_str().and_then(clean_text);
+    match value {
+        Some(Value::Array(items)) => items.iter().filter_map(one).collect(),
+        Some(v) => one(v).into_iter().collect(),
+        None => Vec::new(),
     }
 }
 
