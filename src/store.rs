@@ -727,6 +727,22 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     write_atomic_with(path, bytes, Durability::Durable)
 }
 
+/// A file's inode, size and modification time: two atomic writes of one
+/// path never share one, even within one tick of a coarse clock (the
+/// rename gives the path a new inode). Lets a reader keep what it parsed
+/// from a file while the file is still that one.
+pub type FileIdentity = (u64, u64, std::time::SystemTime);
+
+/// The [`FileIdentity`] of the file at `path`, or `None` when there is none.
+pub fn file_identity(path: &Path) -> Option<FileIdentity> {
+    let meta = fs::metadata(path).ok()?;
+    #[cfg(unix)]
+    let inode = std::os::unix::fs::MetadataExt::ino(&meta);
+    #[cfg(not(unix))]
+    let inode = 0;
+    Some((inode, meta.len(), meta.modified().ok()?))
+}
+
 /// [`write_atomic`], syncing only when `sync` is [`Durability::Durable`]; a lazy
 /// write is still all-or-nothing (rename), only maybe lost on power loss.
 ///
@@ -764,6 +780,19 @@ pub fn write_atomic_with(path: &Path, bytes: &[u8], sync: Durability) -> io::Res
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_atomic_write_gives_the_file_another_identity() {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let path = dir.path().join("state.json");
+        assert_eq!(file_identity(&path), None);
+        write_atomic(&path, b"{}").expect("written");
+        let first = file_identity(&path);
+        // Same size, written at once: only the inode may tell them apart.
+        write_atomic(&path, b"[]").expect("written");
+        assert!(first.is_some());
+        assert_ne!(file_identity(&path), first);
+    }
     use crate::article::{Block, BlockKind};
     use crate::report::{Change, Report};
 

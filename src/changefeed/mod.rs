@@ -30,7 +30,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use atom_syndication::{Entry, Feed};
 use chrono::Utc;
 
-use crate::store::{Store, StoreError, WatchState, write_atomic};
+use crate::store::{FileIdentity, Store, StoreError, WatchState, file_identity, write_atomic};
 use crate::watchlist::{Shard, Watch, WatchName};
 pub use atom::{About, MEDIA_TYPE};
 pub use entries::{Change, recent};
@@ -67,19 +67,6 @@ struct Waiting {
     /// file's identity then: while the file is still that one, the next
     /// write merges into them without reading and parsing it again.
     kept: Option<(FileIdentity, Vec<Entry>)>,
-}
-
-/// A file's inode, size and modification time: two atomic writes of it
-/// never share one.
-type FileIdentity = (u64, u64, std::time::SystemTime);
-
-fn identity(path: &Path) -> Option<FileIdentity> {
-    let meta = fs::metadata(path).ok()?;
-    #[cfg(unix)]
-    let inode = std::os::unix::fs::MetadataExt::ino(&meta);
-    #[cfg(not(unix))]
-    let inode = 0;
-    Some((inode, meta.len(), meta.modified().ok()?))
 }
 
 /// Why a feed could not be made or written.
@@ -222,7 +209,7 @@ fn merge(
     taken: &BTreeMap<WatchName, Vec<Entry>>,
 ) -> Result<(), FeedError> {
     let kept = waiting(path, |w| w.kept.take())
-        .filter(|(id, _)| identity(path).as_ref() == Some(id))
+        .filter(|(id, _)| file_identity(path).as_ref() == Some(id))
         .map(|(_, entries)| entries);
     let mut all = match kept.or_else(|| read(path).map(|feed| feed.entries)) {
         Some(entries) => entries,
@@ -232,7 +219,7 @@ fn merge(
     all.extend(taken.values().flatten().cloned());
     atom::newest_first(&mut all, ENTRIES);
     write(path, &atom::feed(&About::store(), all.clone(), Utc::now()))?;
-    if let Some(id) = identity(path) {
+    if let Some(id) = file_identity(path) {
         waiting(path, |w| w.kept = Some((id, all)));
     }
     Ok(())

@@ -13,16 +13,14 @@
 //! or insert, never across a read of the store.
 
 use std::collections::HashMap;
-use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::SystemTime;
 
 use chrono::{DateTime, Utc};
 
 use crate::check::stored_move;
 use crate::report::Report;
-use crate::store::{Store, StoreError, VersionInfo, WatchState};
+use crate::store::{FileIdentity, Store, StoreError, VersionInfo, WatchState, file_identity};
 use crate::watchlist::{Watch, WatchName};
 
 /// How many versions' changes and states are kept before starting afresh:
@@ -50,7 +48,7 @@ pub struct Memo {
 }
 
 /// The identity of a state's two files; `None` for a missing file.
-type Stamp = [Option<(u64, u64, SystemTime)>; 2];
+type Stamp = [Option<FileIdentity>; 2];
 
 impl Memo {
     /// The change that made `versions[index]` (`index` > 0): its stored
@@ -94,8 +92,8 @@ impl Memo {
     pub fn state(&self, store: &Store, name: &WatchName) -> Result<WatchState, StoreError> {
         let folder = store.root().join(name.as_str());
         let stamp = [
-            identity(&folder.join("state.json")),
-            identity(&folder.join("checked.json")),
+            file_identity(&folder.join("state.json")),
+            file_identity(&folder.join("checked.json")),
         ];
         if let Some((kept, state)) = lock(&self.states).get(name)
             && *kept == stamp
@@ -115,33 +113,4 @@ impl Memo {
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     // A panic while holding it leaves a map that is still whole.
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// A file's inode, size and modification time. The inode tells two
-/// atomic writes apart even within one tick of a coarse clock.
-fn identity(path: &Path) -> Option<(u64, u64, SystemTime)> {
-    let meta = fs::metadata(path).ok()?;
-    #[cfg(unix)]
-    let inode = std::os::unix::fs::MetadataExt::ino(&meta);
-    #[cfg(not(unix))]
-    let inode = 0;
-    Some((inode, meta.len(), meta.modified().ok()?))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_atomic_write_gives_the_file_another_identity() {
-        let dir = tempfile::tempdir().expect("a temporary folder");
-        let path = dir.path().join("state.json");
-        assert_eq!(identity(&path), None);
-        crate::store::write_atomic(&path, b"{}").expect("written");
-        let first = identity(&path);
-        // Same size, written at once: only the inode may tell them apart.
-        crate::store::write_atomic(&path, b"[]").expect("written");
-        assert!(first.is_some());
-        assert_ne!(identity(&path), first);
-    }
 }
