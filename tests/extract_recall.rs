@@ -132,3 +132,45 @@ fn a_side_list_json_ld_does_not_state_stays_out() {
     assert!(!text.contains("baking powder"), "{text}");
     assert!(text.starts_with("The council voted"), "{text}");
 }
+
+/// A graphics story: the article's prose, then a section holding one
+/// paragraph of its own above its charts, each chart with a download
+/// link; `note` is that paragraph (empty for none).
+fn charts_page(note: &str) -> String {
+    let chart = |n: u32| {
+        format!(
+            "<figure class='chart'><img src='/charts/{n}.png' alt=''>\
+             <div><a href='/charts/{n}.png'>Download chart</a></div></figure>"
+        )
+    };
+    let charts: String = (1..=6).map(chart).collect();
+    format!(
+        "<html><body><nav><a href='/'>Home</a> <a href='/maps'>Maps</a></nav>\
+         <article><h1>Bridge traffic in charts</h1>{PROSE}\
+         <div class='wrap'><section class='charts'>{note}{charts}</section></div></article>\
+         <footer><p>Copyright the city paper, all rights reserved.</p></footer></body></html>"
+    )
+}
+
+#[test]
+fn prose_set_among_a_story_s_charts_is_kept() {
+    let text = body(&charts_page(
+        "<p><em>Only the crossings counted on weekdays are shown, since the \
+         weekend counters on both banks were switched off during the repairs \
+         of the deck.</em></p>",
+    ));
+    assert!(
+        text.contains("switched off during the repairs of the deck."),
+        "{text}"
+    );
+    assert!(text.contains("wider pavements arrive as well."), "{text}");
+    assert!(!text.contains("Download chart"), "{text}");
+}
+
+#[test]
+fn a_gallery_without_prose_of_its_own_still_goes() {
+    let text = body(&charts_page("<p>Charts: city traffic office</p>"));
+    assert!(!text.contains("Download chart"), "{text}");
+    assert!(!text.contains("traffic office"), "{text}");
+    assert!(text.ends_with("wider pavements arrive as well."), "{text}");
+}

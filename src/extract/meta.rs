@@ -334,11 +334,14 @@ fn ingredients(value: Option<&Value>) -> Vec<String> {
 }
 
 /// Whether a JSON-LD `@type` names a kind of article, or a `WebPage`
-/// (read for dates and language only, never for the headline).
+/// (read for dates and language only, never for the headline). Every
+/// schema.org posting (`BlogPosting`, `LiveBlogPosting`,
+/// `SocialMediaPosting`, `DiscussionForumPosting`) is a kind of `Article`
+/// there, whose `articleBody` states the post's text.
 fn is_article_type(kind: Option<&Value>) -> bool {
     match kind {
         Some(Value::String(s)) => {
-            s.contains("Article") || s.contains("BlogPosting") || s == "Report" || s == "WebPage"
+            s.contains("Article") || s.ends_with("Posting") || s == "Report" || s == "WebPage"
         }
         Some(Value::Array(kinds)) => kinds.iter().any(|k| is_article_type(Some(k))),
         _ => false,
@@ -526,5 +529,20 @@ mod tests {
         assert_eq!(meta.modified.as_deref(), Some("2024-01-03T00:00:00Z"));
         assert_eq!(meta.language.as_deref(), Some("de"));
         assert_eq!(meta.article_body.as_deref(), Some("Body text."));
+    }
+
+    #[test]
+    fn a_forum_posting_is_an_article() {
+        let page = Html::parse_document(
+            r#"<html><head><script type="application/ld+json">
+            {"@type":"DiscussionForumPosting","headline":"Release notes 2.1",
+            "articleBody":"Fixed the login.\nAdded a dark theme."}</script></head><body></body></html>"#,
+        );
+        let meta = read(&page);
+        assert_eq!(meta.titles.json_ld.as_deref(), Some("Release notes 2.1"));
+        assert_eq!(
+            meta.article_body.as_deref(),
+            Some("Fixed the login.\nAdded a dark theme.")
+        );
     }
 }

@@ -413,7 +413,44 @@ fn drop_element(
     if tag == "article" && has_ancestor(dom, i, "article") {
         return true;
     }
-    is_container(tag) && drop_container(tag, s, weight + scores[i].max(0.0))
+    if !is_container(tag) || !drop_container(tag, s, weight + scores[i].max(0.0)) {
+        return false;
+    }
+    // A gallery or link-heavy container that also sets a paragraph of its
+    // own prose (a graphics story's one paragraph above its maps) is
+    // judged child by child instead: the prose stays, the pictures and
+    // their links go. A class that speaks against it still drops it whole.
+    weight < 0.0 || !holds_prose(dom, page, i)
+}
+
+/// Visible characters (white space excluded) from which a paragraph alone
+/// is prose worth opening its container for.
+const OWN_PROSE_CHARS: u32 = 100;
+
+/// Whether a container opens with a paragraph of plain prose (long
+/// enough, without links, ending a sentence) before any heading or link of
+/// its own: prose introducing the pictures that follow it. A teaser card
+/// or a related-stories box says its linked title first, and a summary
+/// after it.
+fn holds_prose(dom: &Dom<'_>, page: &PageStats, index: usize) -> bool {
+    let end = dom.nodes[index].end as usize;
+    let mut i = index + 1;
+    while i < end {
+        let s = &page.stats[i];
+        if page.context[i].in_chrome || s.chars == 0 {
+            i = dom.nodes[i].end as usize;
+            continue;
+        }
+        match dom.role(i) {
+            Some(Role::Heading(_)) => return false,
+            Some(Role::Para) => {
+                return s.chars >= OWN_PROSE_CHARS && s.link_chars == 0 && ends_sentence(dom, i);
+            }
+            _ if dom.tag(i) == "a" => return false,
+            _ => i += 1,
+        }
+    }
+    false
 }
 
 /// The containers that clean-up judges as a whole.
