@@ -19,10 +19,13 @@
 //!                                                      `report::render`'s JSON)
 //! ```
 //!
-//! Every write goes through [`write_atomic`]: a crash leaves the old file or
-//! the new one, never half of either. A version's report is written before
-//! the version itself, so a version never exists without its report (a
-//! store from before reports were kept has none, and readers recompute).
+//! Every write goes through [`write_atomic`] (a version and its report
+//! through [`write_atomic_together`], one folder sync for both): a crash
+//! leaves the old file or the new one, never half of either. A version's
+//! report is renamed into place before the version itself, so a version
+//! lacks its report only after a power cut that kept the later rename and
+//! lost the earlier (a store from before reports were kept has none too):
+//! readers then recompute it.
 //! Version files are never rewritten and their numbers never reused; only
 //! retention deletes them. Temporary files left by a killed writer are
 //! removed when the store is opened for writing. This module must not

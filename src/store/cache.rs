@@ -155,4 +155,36 @@ mod tests {
         fs::remove_file(dir.path().join("story").join(super::super::CHECK_NOTE)).expect("remove");
         assert_eq!(writer.state(&watch).expect("read"), replaced);
     }
+
+    #[test]
+    fn a_state_kept_at_a_save_is_the_state_read_back() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let writer = Store::open(dir.path()).expect("open");
+        let watch = WatchName::parse("story").expect("valid name");
+        let at = chrono::Utc::now();
+        let mut saved = state("\"a\"");
+        saved.current_version = Some(3);
+        saved.announced = Some(3);
+        saved.first_seen = Some(at - chrono::Duration::nanoseconds(123_456_789));
+        saved.remember_alerted(2, 3);
+        saved.remember_return(at, 3, 2);
+        saved.anchor = Some(crate::extract::Anchor {
+            path: Vec::new(),
+            sketch: vec![u64::MAX, 7],
+            chars: 1234,
+            kinds: None,
+            runs: vec![3, 1],
+            seen: Some(crate::extract::Seen {
+                page: "digest".to_owned(),
+                fingerprint: "print".to_owned(),
+            }),
+        });
+        writer.save_state(&watch, &saved).expect("save");
+        // Kept as saved, and the same as a fresh read of the file.
+        let fresh = Store::open_read_only(dir.path())
+            .state(&watch)
+            .expect("read");
+        assert_eq!(fresh, saved);
+        assert_eq!(writer.kept_state(&watch), Some(saved));
+    }
 }
