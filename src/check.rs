@@ -411,7 +411,13 @@ impl Pipeline {
     pub async fn check(&self, watch: &Watch, now: DateTime<Utc>) -> Checked {
         let name = watch.name.clone();
         let mut life = None;
-        let result = match self.on_store(move |store| store.state(&name)).await {
+        // A state the store keeps as its files still are costs two `stat`s
+        // here, not a round trip to a blocking thread.
+        let state = match self.store.kept_state(&name) {
+            Some(state) => Ok(state),
+            None => self.on_store(move |store| store.state(&name)).await,
+        };
+        let result = match state {
             // A dry run records nothing of the check, not even its state.
             Ok(mut state) if self.dry_run => self.run(watch, &mut state, now).await,
             Ok(mut state) => {

@@ -19,10 +19,13 @@
 //!                                                      `report::render`'s JSON)
 //! ```
 //!
-//! Every write goes through [`write_atomic`]: a crash leaves the old file or
-//! the new one, never half of either. A version's report is written before
-//! the version itself, so a version never exists without its report (a
-//! store from before reports were kept has none, and readers recompute).
+//! Every write goes through [`write_atomic`] (a version and its report
+//! through [`write_atomic_together`], one folder sync for both): a crash
+//! leaves the old file or the new one, never half of either. A version's
+//! report is renamed into place before the version itself, so a version
+//! lacks its report only after a power cut that kept the later rename and
+//! lost the earlier (a store from before reports were kept has none too):
+//! readers then recompute it.
 //! Version files are never rewritten and their numbers never reused; only
 //! retention deletes them. Temporary files left by a killed writer are
 //! removed when the store is opened for writing. This module must not
@@ -40,6 +43,7 @@ use crate::article::{Article, Fingerprint};
 use crate::report::{self, Format, RenderContext};
 use crate::watchlist::{Shard, WatchName};
 
+mod cache;
 mod reports;
 mod state;
 
@@ -148,6 +152,9 @@ pub struct Store {
     shard: Option<Shard>,
     /// The open lock files; the locks are released when they are dropped.
     _locks: Vec<File>,
+    /// The watches' state files as last read or written, for a writer
+    /// only (see `cache`).
+    cache: Option<cache::StateCache>,
 }
 
 impl Store {
@@ -188,6 +195,7 @@ impl Store {
             root: root.to_owned(),
             shard,
             _locks: locks,
+            cache: Some(cache::StateCache::default()),
         })
     }
 
@@ -197,6 +205,7 @@ impl Store {
             root: root.to_owned(),
             shard: None,
             _locks: Vec::new(),
+            cache: None,
         }
     }
 
@@ -232,35 +241,42 @@ impl Store {
     ///
     /// An I/O error, or [`StoreError::Corrupt`] when the file is unreadable.
     pub fn state(&self, watch: &WatchName) -> Result<WatchState, StoreError> {
-        let path = self.watch_dir(watch).join("state.json");
-        let mut state = match read_json(&path) {
-            Err(StoreError::Io { source, .. }) if source.kind() == io::ErrorKind::NotFound => {
-                WatchState {
-                    schema: SCHEMA,
-                    ..WatchState::default()
-                }
+        if let Some(state) = self.kept_state(watch) {
+            return Ok(state);
+        }
+        let dir = self.watch_dir(watch);
+        let (path, note_path) = (dir.join("state.json"), dir.join(CHECK_NOTE));
+        // Each identity is taken before its file is read: a file replaced
+        // in between is read again next time, never kept as the old one.
+        let identity = self.cache.as_ref().and_then(|_| file_identity(&path));
+        let state = read_state(&path)?;
+        let note_identity = self.cache.as_ref().and_then(|_| file_identity(&note_path));
+        let note = read_note(&note_path);
+        if let Some(cache) = &self.cache {
+            if let Some(identity) = identity {
+                cache.keep_state(watch, identity, &state);
             }
-            other => other?,
-        };
-        // A later check that changed nothing else left its time apart; an
-        // unreadable or older note is simply ignored.
-        let note = fs::read(self.watch_dir(watch).join(CHECK_NOTE)).ok();
-        let note = note.and_then(|bytes| serde_json::from_slice::<CheckNote>(&bytes).ok());
-        if let Some(note) = note.filter(|n| Some(n.at) > state.last_check) {
-            state.last_check = Some(note.at);
-            state.last_outcome = note.outcome;
-            // A note from before validators were noted leaves them as
-            // synced, and so does one written while the page showed another
-            // version (a clock set back can make an older note look newer):
-            // its validators answer for that version's page only.
-            if let Some(validators) = note.validators
-                && validators.version == state.current_version
-            {
-                state.etag = validators.etag;
-                state.last_modified = validators.last_modified;
+            if let Some(identity) = note_identity {
+                cache.keep_note(watch, identity, note.clone());
             }
         }
-        Ok(state)
+        Ok(with_note(state, note.as_ref()))
+    }
+
+    /// The watch's check state as [`Store::state`] reads it, when this
+    /// store (opened for writing) keeps both its files as they are now:
+    /// two `stat`s, no file opened or parsed, so that it may be asked on
+    /// an async thread. `None` when a file must be read.
+    pub fn kept_state(&self, watch: &WatchName) -> Option<WatchState> {
+        let cache = self.cache.as_ref()?;
+        let dir = self.watch_dir(watch);
+        let state = cache.state(watch, file_identity(&dir.join("state.json"))?)?;
+        let note = match fs::metadata(dir.join(CHECK_NOTE)) {
+            Ok(meta) => cache.note(watch, identity_of(&meta)?)?,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+            Err(_) => return None,
+        };
+        Some(with_note(state, note.as_ref()))
     }
 
     /// Replaces the watch's check state, atomically.
@@ -287,27 +303,22 @@ impl Store {
         sync: Durability,
     ) -> Result<(), StoreError> {
         let dir = self.watch_dir(watch);
-        fs::create_dir_all(&dir).map_err(io_error("create", &dir))?;
-        match (sync, state.last_check) {
-            // Only the note is written, unsynced: state.json, which holds
-            // what the guarantees rest on, is not touched.
-            (Durability::Lazy, Some(at)) => {
-                let note = CheckNote {
-                    at,
-                    outcome: state.last_outcome.clone(),
-                    validators: Some(NotedValidators {
-                        version: state.current_version,
-                        etag: state.etag.clone(),
-                        last_modified: state.last_modified.clone(),
-                    }),
-                };
-                match note_bytes(&note) {
-                    Some(bytes) => write_note(&dir.join(CHECK_NOTE), &bytes),
-                    None => write_json(&dir.join("state.json"), state),
+        let written = in_folder(&dir, || write_state(&dir, state, sync));
+        // Each file is kept as written, under the identity it has now: the
+        // state is what reading it back would give (its JSON holds no
+        // floating-point number to lose a digit of). A note that failed
+        // midway is forgotten: rewritten in place, it may keep its identity.
+        if let Some(cache) = &self.cache {
+            match &written {
+                Ok(Written::Note(Some(identity), note)) => {
+                    cache.keep_note(watch, *identity, Some(note.clone()));
                 }
+                Ok(Written::State(Some(identity))) => cache.keep_state(watch, *identity, state),
+                Ok(Written::State(None)) => {}
+                Ok(Written::Note(None, _)) | Err(_) => cache.forget_note(watch),
             }
-            _ => write_json(&dir.join("state.json"), state),
         }
+        written.map(drop)
     }
 
     /// Asks the next check of `watch` to take the page as it is, even when
@@ -417,8 +428,7 @@ impl Store {
     /// The number the next version of `watch` gets: one above every number
     /// stored or ever used (`new.above`), so a number is never reused.
     fn next_number(&self, watch: &WatchName, new: &NewVersion<'_>) -> Result<u32, StoreError> {
-        let last = self.versions(watch)?.last().map_or(0, |v| v.version);
-        Ok(last.max(new.above) + 1)
+        Ok(next_number(&self.versions(watch)?, new))
     }
 
     /// The snapshot [`Store::add_version`] would store, without writing
@@ -443,8 +453,8 @@ impl Store {
     }
 
     /// Stores a new version above every number the watch used and returns
-    /// it. Its report is written first, then the version: both are
-    /// complete on disk before this returns.
+    /// it. Its report and the version are both complete on disk before
+    /// this returns (see [`Store::add_version_listed`]).
     ///
     /// # Errors
     ///
@@ -454,12 +464,32 @@ impl Store {
         watch: &WatchName,
         new: NewVersion<'_>,
     ) -> Result<Snapshot, StoreError> {
+        let listed = self.versions(watch)?;
+        self.add_version_listed(watch, new, &listed)
+    }
+
+    /// [`Store::add_version`] with the watch's versions as the caller
+    /// listed them through this store: the one writer of the watch's
+    /// folder, so no version was added since and none needs listing again.
+    /// The report and the version are written and synced each to a
+    /// temporary file, renamed report first, and the folder they share is
+    /// synced once for both: a power cut before that sync may keep the
+    /// version without its report, which readers then recompute, as for a
+    /// version stored before reports were kept.
+    ///
+    /// # Errors
+    ///
+    /// As [`Store::add_version`].
+    pub fn add_version_listed(
+        &self,
+        watch: &WatchName,
+        new: NewVersion<'_>,
+        listed: &[VersionInfo],
+    ) -> Result<Snapshot, StoreError> {
         let dir = self.versions_dir(watch);
-        fs::create_dir_all(&dir).map_err(io_error("create", &dir))?;
-        let version = self.next_number(watch, &new)?;
         let snapshot = Snapshot {
             schema: SCHEMA,
-            version,
+            version: next_number(listed, &new),
             captured_at: new.captured_at,
             url: new.url.to_owned(),
             fingerprint: new.article.fingerprint(),
@@ -467,6 +497,7 @@ impl Store {
         };
         let version = snapshot.version;
         let name = version_file_name(version, &snapshot.fingerprint);
+        let mut files = Vec::with_capacity(2);
         if let Some(stored) = &new.report {
             let (from, to) = (format!("v{}", stored.from), format!("v{version}"));
             let context = RenderContext {
@@ -477,10 +508,13 @@ impl Store {
                 to: Some(&to),
             };
             let json = report::render(&stored.report, &context, Format::Json);
-            let path = dir.join(report_file_name(&name));
-            write_atomic(&path, json.as_bytes()).map_err(io_error("write", &path))?;
+            files.push((dir.join(report_file_name(&name)), json.into_bytes()));
         }
-        write_json(&dir.join(name), &snapshot)?;
+        files.push((dir.join(name), json_bytes(&snapshot)));
+        in_folder(&dir, || {
+            write_atomic_together(&dir, &files)
+                .map_err(|(path, source)| io_error("write", &path)(source))
+        })?;
         Ok(snapshot)
     }
 
@@ -619,20 +653,128 @@ fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T, StoreError>
     })
 }
 
-fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), StoreError> {
+/// Which file a save wrote, with its identity after the write.
+enum Written {
+    /// `state.json`.
+    State(Option<FileIdentity>),
+    /// The check note, and what it says.
+    Note(Option<FileIdentity>, CheckNote),
+}
+
+/// Writes `state` (or only its check note) into the watch's folder `dir`
+/// (see [`Store::save_state_with`]).
+fn write_state(dir: &Path, state: &WatchState, sync: Durability) -> Result<Written, StoreError> {
+    match (sync, state.last_check) {
+        // Only the note is written, unsynced: state.json, which holds
+        // what the guarantees rest on, is not touched.
+        (Durability::Lazy, Some(at)) => {
+            let note = CheckNote {
+                at,
+                outcome: state.last_outcome.clone(),
+                validators: Some(NotedValidators {
+                    version: state.current_version,
+                    etag: state.etag.clone(),
+                    last_modified: state.last_modified.clone(),
+                }),
+            };
+            match note_bytes(&note) {
+                Some(bytes) => Ok(Written::Note(
+                    write_note(&dir.join(CHECK_NOTE), &bytes)?,
+                    note,
+                )),
+                None => write_state_file(dir, state),
+            }
+        }
+        _ => write_state_file(dir, state),
+    }
+}
+
+/// Writes `state.json`, synced (see [`Store::save_state_with`]).
+fn write_state_file(dir: &Path, state: &WatchState) -> Result<Written, StoreError> {
+    let path = dir.join("state.json");
+    let identity = write_atomic_identified(&path, &json_bytes(state), Durability::Durable)
+        .map_err(io_error("write", &path))?;
+    Ok(Written::State(identity))
+}
+
+/// Runs `write` into the folder `dir`, making the folder first only when
+/// the write found it missing: a folder that exists, as at every check
+/// of a watch but its first, costs no call to make it.
+fn in_folder<T>(dir: &Path, write: impl Fn() -> Result<T, StoreError>) -> Result<T, StoreError> {
+    match write() {
+        Err(StoreError::Io { source, .. })
+            if source.kind() == io::ErrorKind::NotFound && !dir.is_dir() =>
+        {
+            fs::create_dir_all(dir).map_err(io_error("create", dir))?;
+            write()
+        }
+        other => other,
+    }
+}
+
+/// A store file's bytes: pretty JSON, so that a person can read it.
+fn json_bytes<T: Serialize>(value: &T) -> Vec<u8> {
     let mut bytes = serde_json::to_vec_pretty(value).expect("store types always serialise to JSON");
     bytes.push(b'\n');
-    write_atomic(path, &bytes).map_err(io_error("write", path))
+    bytes
+}
+
+/// The number a new version gets: one above every number `listed` and
+/// every number ever used (`new.above`), so a number is never reused.
+fn next_number(listed: &[VersionInfo], new: &NewVersion<'_>) -> u32 {
+    let last = listed.iter().map(|v| v.version).max().unwrap_or(0);
+    last.max(new.above) + 1
 }
 
 /// The file beside `state.json` that holds the time of the last check when
 /// nothing else changed (see [`Durability::Lazy`]).
 const CHECK_NOTE: &str = "checked.json";
 
+/// The watch's `state.json` (the default state for a watch never checked).
+fn read_state(path: &Path) -> Result<WatchState, StoreError> {
+    match read_json(path) {
+        Err(StoreError::Io { source, .. }) if source.kind() == io::ErrorKind::NotFound => {
+            Ok(WatchState {
+                schema: SCHEMA,
+                ..WatchState::default()
+            })
+        }
+        other => other,
+    }
+}
+
+/// The watch's check note; `None` when there is none or it does not
+/// parse (a note cut short is ignored, not an error).
+fn read_note(path: &Path) -> Option<CheckNote> {
+    let bytes = fs::read(path).ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
+/// `state` with what a later check that changed nothing else noted
+/// apart; an older note is ignored.
+fn with_note(mut state: WatchState, note: Option<&CheckNote>) -> WatchState {
+    let Some(note) = note.filter(|n| Some(n.at) > state.last_check) else {
+        return state;
+    };
+    state.last_check = Some(note.at);
+    state.last_outcome.clone_from(&note.outcome);
+    // A note from before validators were noted leaves them as synced, and
+    // so does one written while the page showed another version (a clock
+    // set back can make an older note look newer): its validators answer
+    // for that version's page only.
+    if let Some(validators) = &note.validators
+        && validators.version == state.current_version
+    {
+        state.etag.clone_from(&validators.etag);
+        state.last_modified.clone_from(&validators.last_modified);
+    }
+    state
+}
+
 /// The time, outcome word and validators of a check that changed nothing
 /// else. It holds every field a lazy save may change, so that a note read
 /// back over an older `state.json` gives the state as that check left it.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct CheckNote {
     at: DateTime<Utc>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -645,7 +787,7 @@ struct CheckNote {
 
 /// The validators a check note carries, both always: a response without
 /// an `ETag` clears the one `state.json` holds.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct NotedValidators {
     /// The version the page showed (`current_version`): the validators
     /// stand for a page of that version.
@@ -675,8 +817,9 @@ fn note_bytes(note: &CheckNote) -> Option<Vec<u8>> {
 /// for byte and no block is freed and allocated again. A note is at most
 /// one disk sector, so a crash mid-write leaves the old note or the new
 /// one, and at worst a note that does not parse, which [`Store::state`]
-/// ignores, falling back to the synced `state.json`.
-fn write_note(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+/// ignores, falling back to the synced `state.json`. Returns the note's
+/// [`FileIdentity`] after the write.
+fn write_note(path: &Path, bytes: &[u8]) -> Result<Option<FileIdentity>, StoreError> {
     let written = (|| {
         let mut file = fs::OpenOptions::new()
             .write(true)
@@ -685,10 +828,12 @@ fn write_note(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
             .open(path)?;
         file.write_all(bytes)?;
         // Only a note of another width (a longer outcome word) is cut.
-        if file.metadata()?.len() != bytes.len() as u64 {
+        let mut meta = file.metadata()?;
+        if meta.len() != bytes.len() as u64 {
             file.set_len(bytes.len() as u64)?;
+            meta = file.metadata()?;
         }
-        Ok(())
+        Ok(identity_of(&meta))
     })();
     written.map_err(io_error("write", path))
 }
@@ -727,6 +872,55 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     write_atomic_with(path, bytes, Durability::Durable)
 }
 
+/// Writes `files`, all in the folder `dir`, each as [`write_atomic`]
+/// does, but syncs the folder once for all: each file's bytes are synced
+/// before any is renamed, the renames follow in the order given, and once
+/// this returns every one of them is durable. A crash before the folder
+/// is synced may keep any of the renames, so a file must not need another
+/// of them to be read.
+///
+/// # Errors
+///
+/// The path that failed and why; the temporary files not yet renamed are
+/// removed, and a file renamed before the failure stays.
+pub fn write_atomic_together(
+    dir: &Path,
+    files: &[(PathBuf, Vec<u8>)],
+) -> Result<(), (PathBuf, io::Error)> {
+    let temps: Vec<PathBuf> = files.iter().map(|(path, _)| temporary(dir, path)).collect();
+    let mut renamed = 0;
+    let result = (|| {
+        for ((path, bytes), temp) in files.iter().zip(&temps) {
+            let mut file = File::create(temp).map_err(|e| (path.clone(), e))?;
+            file.write_all(bytes).map_err(|e| (path.clone(), e))?;
+            file.sync_all().map_err(|e| (path.clone(), e))?;
+        }
+        for ((path, _), temp) in files.iter().zip(&temps) {
+            fs::rename(temp, path).map_err(|e| (path.clone(), e))?;
+            renamed += 1;
+        }
+        // As in `write_atomic`: a folder that cannot be opened is not fatal.
+        if let Ok(folder) = File::open(dir) {
+            folder.sync_all().map_err(|e| (dir.to_owned(), e))?;
+        }
+        Ok(())
+    })();
+    if result.is_err() {
+        for temp in &temps[renamed..] {
+            let _ = fs::remove_file(temp);
+        }
+    }
+    result
+}
+
+/// The temporary file a write of `path` in `dir` goes through first:
+/// hidden (a dot first), named by the writer's process id, so that
+/// [`remove_temporaries`] knows a killed writer's leftovers.
+fn temporary(dir: &Path, path: &Path) -> PathBuf {
+    let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+    dir.join(format!(".{file_name}.{}.tmp", std::process::id()))
+}
+
 /// A file's inode, size and modification time: two atomic writes of one
 /// path never share one, even within one tick of a coarse clock (the
 /// rename gives the path a new inode). Lets a reader keep what it parsed
@@ -735,9 +929,14 @@ pub type FileIdentity = (u64, u64, std::time::SystemTime);
 
 /// The [`FileIdentity`] of the file at `path`, or `None` when there is none.
 pub fn file_identity(path: &Path) -> Option<FileIdentity> {
-    let meta = fs::metadata(path).ok()?;
+    identity_of(&fs::metadata(path).ok()?)
+}
+
+/// The [`FileIdentity`] `meta` describes; `None` where the platform keeps
+/// no modification time.
+fn identity_of(meta: &fs::Metadata) -> Option<FileIdentity> {
     #[cfg(unix)]
-    let inode = std::os::unix::fs::MetadataExt::ino(&meta);
+    let inode = std::os::unix::fs::MetadataExt::ino(meta);
     #[cfg(not(unix))]
     let inode = 0;
     Some((inode, meta.len(), meta.modified().ok()?))
@@ -750,26 +949,38 @@ pub fn file_identity(path: &Path) -> Option<FileIdentity> {
 ///
 /// As [`write_atomic`].
 pub fn write_atomic_with(path: &Path, bytes: &[u8], sync: Durability) -> io::Result<()> {
+    write_atomic_identified(path, bytes, sync).map(drop)
+}
+
+/// [`write_atomic_with`], returning the new file's [`FileIdentity`], taken
+/// from the temporary file before its rename (which keeps the inode, size
+/// and modification time): never another writer's file, even one that
+/// replaced it at once.
+fn write_atomic_identified(
+    path: &Path,
+    bytes: &[u8],
+    sync: Durability,
+) -> io::Result<Option<FileIdentity>> {
     let durable = sync == Durability::Durable;
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
-    let temp = dir.join(format!(".{file_name}.{}.tmp", std::process::id()));
+    let temp = temporary(dir, path);
     let result = (|| {
         let mut file = File::create(&temp)?;
         file.write_all(bytes)?;
         if durable {
             file.sync_all()?;
         }
+        let identity = identity_of(&file.metadata()?);
         fs::rename(&temp, path)?;
         // Syncing the folder makes the rename survive a power cut; not every
         // platform lets a folder be opened, so failure to open is not fatal.
         if durable && let Ok(folder) = File::open(dir) {
             folder.sync_all()?;
         }
-        Ok(())
+        Ok(identity)
     })();
     if result.is_err() {
         let _ = fs::remove_file(&temp);

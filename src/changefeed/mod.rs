@@ -325,6 +325,12 @@ fn made_from_store(
     name: &WatchName,
     watch: Option<&Watch>,
 ) -> Result<Vec<Entry>, StoreError> {
+    // One version or none is neither a change nor a return: the state of
+    // such a watch (most of them, when a store's feed is first made) need
+    // not be read.
+    if store.versions(name)?.len() < 2 {
+        return Ok(Vec::new());
+    }
     let returns = store.state(name)?.returns;
     let changes = recent(store, name, watch, &returns, ENTRIES)?;
     Ok(changes.iter().map(atom::entry).collect())

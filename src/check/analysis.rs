@@ -162,7 +162,7 @@ impl Analysis {
         let name = &self.watch.name;
         let versions = self.store.versions(name)?;
         let Some(base) = self.base_snapshot(&versions)? else {
-            let stored = self.keep(article, None)?;
+            let stored = self.keep(article, None, &versions)?;
             *shows = Some(Shown::of(&stored));
             return Ok(Verdict::Baseline {
                 version: stored.version,
@@ -195,7 +195,7 @@ impl Analysis {
                 reverted: true,
             }));
         }
-        self.judge_new(base, article, &fingerprint.0, shrink, shows)
+        self.judge_new(base, article, &fingerprint.0, shrink, shows, &versions)
     }
 
     /// A text never stored: judged for plausibility (unless a person asked
@@ -207,6 +207,7 @@ impl Analysis {
         fingerprint: &str,
         shrink: &mut Option<Shrink>,
         shows: &mut Option<Shown>,
+        listed: &[VersionInfo],
     ) -> Result<Verdict, CheckError> {
         let name = &self.watch.name.clone();
         // Mis-decoded text is a fault of the page's charset, not an edit.
@@ -226,7 +227,7 @@ impl Analysis {
             // digest: it is replaced silently, so that later title changes
             // are compared against a version that knows them.
             if base.article.titles.is_none() && article.titles.is_some() {
-                let stored = self.keep(article, None)?;
+                let stored = self.keep(article, None, listed)?;
                 return Ok(Verdict::Baseline {
                     version: stored.version,
                 });
@@ -239,7 +240,7 @@ impl Analysis {
             from: base.version,
             report: report.clone(),
         };
-        let stored = self.keep(article, Some(stored_report))?;
+        let stored = self.keep(article, Some(stored_report), listed)?;
         *shows = Some(Shown::of(&stored));
         if self.dry_run {
             return Ok(Verdict::Changed(Move {
@@ -342,11 +343,13 @@ impl Analysis {
     /// Stores `article` (with its report) as the watch's next version; a
     /// dry run stores nothing and answers with the version a real check
     /// would have stored. The core is given back first: what follows waits
-    /// for the disk.
+    /// for the disk. `listed` is the watch's versions as this check listed
+    /// them, which the store need not list again.
     fn keep(
         &mut self,
         article: Article,
         report: Option<StoredReport>,
+        listed: &[VersionInfo],
     ) -> Result<Snapshot, CheckError> {
         drop(self.cpu.take());
         let name = &self.watch.name;
@@ -360,7 +363,7 @@ impl Analysis {
         Ok(if self.dry_run {
             self.store.would_add(name, new)?
         } else {
-            self.store.add_version(name, new)?
+            self.store.add_version_listed(name, new, listed)?
         })
     }
 }
