@@ -1,0 +1,518 @@
+//! The prescreen: tells, without parsing, that a page is the one a full
+//! extraction last read as far as its article goes, although its furniture
+//! (ads, navigation, tickers, scripts) changed around it.
+//!
+//! A full extraction that read the article from one container records a
+//! [`Region`]: the container's start tag as the page wrote it, and a digest
+//! of everything extraction there reads — the container's bytes, the
+//! parser's context entering it (the open elements' start tags and the
+//! formatting elements left open, which the parser carries into it), the
+//! text set directly in its ancestors, and every metadata source outside
+//! it (`meta` and `headline`: the `<html>`, `<body>`, `<meta>`, `<link>`
+//! and `<time>` tags, titles, doctypes, every `h1` with its ancestors and
+//! the banner around it, JSON-LD, microdata and byline elements). A later
+//! page with the same digest is answered "unchanged" by the check.
+//!
+//! Soundness comes first: a wrong "unchanged" is a lost alert, a wrong
+//! "changed" costs one parse. So every doubt gives no answer — a markup
+//! state this scanner does not follow (escaped scripts, SVG or MathML
+//! breakouts, raw text in a select), a page `bounds` would cut, a start
+//! tag seen twice, a container never closed — and a region is recorded
+//! only after a parse of its bytes alone gave the very subtree the page's
+//! parse holds. This module is pure: no I/O, no clock, and it must not
+//! judge what is article and what is not.
+
+use std::borrow::Cow;
+
+use memchr::memmem;
+use scraper::{ElementRef, Html};
+use serde::{Deserialize, Serialize};
+
+use super::ExtractOptions;
+use super::tags::{
+    BREAKOUT, FORMATTING, INTEGRATION, RAW, Tag, Token, Tokens, VOID, attributes_of,
+};
+
+/// What a full extraction recorded for the prescreen, kept in the watch's
+/// state with the page it was read from ([`super::Seen`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Region {
+    /// The container's start tag as the page wrote it: the page must hold
+    /// it exactly once.
+    pub start_tag: String,
+    /// The digest of what extraction reads there (see the module's
+    /// documentation).
+    pub digest: String,
+}
+
+/// Whether `html` holds the region read when `region` was recorded,
+/// unchanged with everything extraction reads beside it: the article
+/// read from it is the one read then. `false` when unsure.
+pub fn unchanged(html: &str, options: &ExtractOptions, region: &Region) -> bool {
+    digest(html, options, region.start_tag.as_bytes()).is_some_and(|(d, _)| d == region.digest)
+}
+
+/// The region of `container`, an element of `page` parsed from `html`,
+/// when the prescreen can answer for it later; `None` when unsure.
+pub(super) fn record(
+    html: &str,
+    container: ElementRef<'_>,
+    options: &ExtractOptions,
+) -> Option<Region> {
+    if matches!(container.value().name(), "html" | "body" | "head") {
+        return None;
+    }
+    let start_tag = start_tag_of(html, container)?;
+    let (digest, (start, end)) = digest(html, options, start_tag)?;
+    // The naive end of the span must be the parser's: a stray end tag the
+    // parser ignores (in a table cell) ends it early, and this says so.
+    let verified = same_subtree(&html[start..end], container);
+    verified.then(|| Region {
+        start_tag: String::from_utf8_lossy(start_tag).into_owned(),
+        digest,
+    })
+}
+
+/// The page's digest around the container whose start tag is `start_tag`,
+/// and the container's span; `None` when unsure.
+fn digest(
+    html: &str,
+    options: &ExtractOptions,
+    start_tag: &[u8],
+) -> Option<(String, (usize, usize))> {
+    // A watch's own selectors read the page in ways a region does not
+    // cover (`:nth-child`, sibling combinators): it is always parsed.
+    if options.selector.is_some() || !options.ignore.is_empty() {
+        return None;
+    }
+    // A page `bounds` cuts is not the page the parser would see.
+    if matches!(super::bound(html), Cow::Owned(_)) {
+        return None;
+    }
+    let mut walk = Walk::new(html, start_tag, None);
+    walk.run()?;
+    walk.finish()
+}
+
+/// The start tag, as written in `html`, of the one element that parsed
+/// into `container`: the only start tag of its name whose attributes are
+/// the element's. `None` when none or several are.
+fn start_tag_of<'h>(html: &'h str, container: ElementRef<'_>) -> Option<&'h [u8]> {
+    let mut walk = Walk::new(html, b"", Some(container));
+    walk.run()?;
+    match walk.probed.as_slice() {
+        [(at, end)] => Some(&html.as_bytes()[*at..*end]),
+        _ => None,
+    }
+}
+
+/// Whether `span` alone, parsed as a fragment, is one element whose
+/// subtree is `container`'s and which its own end tag closes (an element
+/// after it is its sibling, not its child).
+fn same_subtree(span: &str, container: ElementRef<'_>) -> bool {
+    let fragment = Html::parse_fragment(&format!("{span}<span data-redline-probe></span>"));
+    let children: Vec<_> = fragment.root_element().children().collect();
+    let [first, probe] = children.as_slice() else {
+        return false;
+    };
+    let closed =
+        ElementRef::wrap(*probe).is_some_and(|p| p.value().attr("data-redline-probe").is_some());
+    closed && ElementRef::wrap(*first).is_some_and(|first| first.html() == container.html())
+}
+
+/// Adds a length-prefixed field to `hasher`, so that no field's bytes can
+/// pass for another's.
+fn field(hasher: &mut blake3::Hasher, bytes: &[u8]) {
+    hasher.update(&(bytes.len() as u64).to_le_bytes());
+    hasher.update(bytes);
+}
+
+fn is(name: &[u8], names: &[&str]) -> bool {
+    names
+        .iter()
+        .any(|n| name.eq_ignore_ascii_case(n.as_bytes()))
+}
+
+/// An open element, as the naive stack keeps it.
+struct Open {
+    /// Where its name lies in the page.
+    name: (usize, usize),
+    /// Its start tag: `at..end`.
+    at: usize,
+    end: usize,
+    /// A number of its own, for the text set directly in it.
+    id: u32,
+    /// Whether its whole span is metadata (an `h1`, a byline, the banner
+    /// around an `h1`).
+    capture: bool,
+}
+
+/// What a start tag's words say it may carry for `meta`.
+#[derive(Default)]
+struct Marks {
+    /// An author or byline (`rel=author`, `itemprop=author`, a byline
+    /// class): `meta` reads the element's text.
+    author: bool,
+    /// Microdata: `meta` reads its attributes.
+    itemprop: bool,
+    /// A JSON script type.
+    json: bool,
+    /// A character reference that could spell any of these.
+    hidden: bool,
+}
+
+impl Marks {
+    fn of(tag: &[u8], lower: &mut Vec<u8>) -> Marks {
+        lower.clear();
+        lower.extend(tag.iter().map(u8::to_ascii_lowercase));
+        let has = |word: &[u8]| memmem::find(lower, word).is_some();
+        Marks {
+            author: has(b"author") || has(b"byline"),
+            itemprop: has(b"itemprop"),
+            json: has(b"json"),
+            hidden: spells_letters(lower),
+        }
+    }
+}
+
+/// Whether a character reference in `tag` may decode to a letter: any but
+/// the few that decode to punctuation (`&amp;` in links is everywhere).
+fn spells_letters(tag: &[u8]) -> bool {
+    memchr::memchr_iter(b'&', tag).any(|at| {
+        let rest = &tag[at + 1..];
+        let name_len = rest
+            .iter()
+            .take_while(|b| b.is_ascii_alphanumeric())
+            .count();
+        let name = &rest[..name_len];
+        rest.first() == Some(&b'#')
+            || !(name.is_empty() || is(name, &["amp", "lt", "gt", "quot", "apos", "nbsp"]))
+    })
+}
+
+/// One pass over a page's tokens with the naive stack of open elements.
+struct Walk<'a> {
+    tokens: Tokens<'a>,
+    src: &'a [u8],
+    /// The container's start tag to find (empty when probing).
+    start_tag: &'a [u8],
+    /// When probing: the element whose start tag is looked for, and the
+    /// start tags found that match it.
+    probe: Option<ElementRef<'a>>,
+    probed: Vec<(usize, usize)>,
+    stack: Vec<Open>,
+    next_id: u32,
+    /// Start minus end tags of each formatting element.
+    formatting: [i32; FORMATTING.len()],
+    /// Open `svg` and `math` elements.
+    foreign: usize,
+    /// Metadata outside the container, in page order.
+    meta: blake3::Hasher,
+    /// The digest of the context entering the container.
+    context: Option<blake3::Hash>,
+    /// The container's span; its end once closed.
+    region: Option<(usize, Option<usize>)>,
+    /// The container's place in `stack` while it is open.
+    container: Option<usize>,
+    /// The container's ancestors' numbers (0: outside every element).
+    ancestors: Vec<u32>,
+    /// Runs of text other than white space, outside the container, with
+    /// the number of the element they are set in directly.
+    texts: Vec<(u32, usize, usize)>,
+    lower: Vec<u8>,
+}
+
+impl<'a> Walk<'a> {
+    fn new(html: &'a str, start_tag: &'a [u8], probe: Option<ElementRef<'a>>) -> Self {
+        Walk {
+            tokens: Tokens::new(html),
+            src: html.as_bytes(),
+            start_tag,
+            probe,
+            probed: Vec::new(),
+            stack: Vec::with_capacity(64),
+            next_id: 1,
+            formatting: [0; FORMATTING.len()],
+            foreign: 0,
+            meta: blake3::Hasher::new(),
+            context: None,
+            region: None,
+            container: None,
+            ancestors: Vec::new(),
+            texts: Vec::new(),
+            lower: Vec::new(),
+        }
+    }
+
+    /// Walks the whole page; `None` when it meets what it does not follow.
+    fn run(&mut self) -> Option<()> {
+        while let Some(token) = self.tokens.next_token() {
+            match token {
+                Token::Text(start, end) => self.text(start, end),
+                Token::Markup(start, end) => self.markup(start, end),
+                Token::Cdata(at) if self.foreign > 0 => {
+                    self.tokens.skip_past(at, b"]]>")?;
+                }
+                Token::Cdata(at) => self.tokens.skip_bogus(at),
+                Token::Start(tag) => self.start(tag)?,
+                Token::End(tag) => self.end(tag)?,
+            }
+        }
+        while let Some(open) = self.stack.pop() {
+            self.close(open, self.src.len());
+        }
+        Some(())
+    }
+
+    fn text(&mut self, start: usize, end: usize) {
+        let blank = self.src[start..end]
+            .iter()
+            .all(|b| matches!(b, b'\t' | b'\n' | b'\x0c' | b'\r' | b' '));
+        if self.container.is_none() && !blank {
+            let owner = self.stack.last().map_or(0, |o| o.id);
+            self.texts.push((owner, start, end));
+        }
+    }
+
+    /// A doctype sets the parser's quirks mode, which changes the tree.
+    fn markup(&mut self, start: usize, end: usize) {
+        let bytes = &self.src[start..end];
+        if self.container.is_none()
+            && bytes.len() >= 9
+            && bytes[..9].eq_ignore_ascii_case(b"<!doctype")
+        {
+            field(&mut self.meta, bytes);
+        }
+    }
+
+    fn start(&mut self, tag: Tag) -> Option<()> {
+        let src = self.src;
+        let name = &src[tag.name.0..tag.name.1];
+        if self.foreign > 0 && (is(name, &BREAKOUT) || self.in_integration_point()) {
+            return None;
+        }
+        let bytes = &src[tag.at..tag.end];
+        let raw = self.foreign == 0 && is(name, &RAW);
+        // `<svg/>` closes at once even in HTML; `<path/>` in SVG too.
+        let foreign_root = is(name, &["svg", "math"]);
+        let closed = tag.self_closing && (self.foreign > 0 || foreign_root);
+        let pushes = !(raw || closed || is(name, &VOID));
+        if bytes == self.start_tag {
+            self.enter(tag, pushes)?;
+        }
+        self.probe(tag, name);
+        let outside = self.container.is_none();
+        let marks = if outside {
+            Marks::of(bytes, &mut self.lower)
+        } else {
+            Marks::default()
+        };
+        if outside {
+            self.metadata(name, bytes, &marks);
+        }
+        if raw {
+            return self.raw(tag, name, outside, &marks);
+        }
+        if is(name, &["plaintext"]) {
+            return None;
+        }
+        if let Some(i) = FORMATTING
+            .iter()
+            .position(|f| name.eq_ignore_ascii_case(f.as_bytes()))
+        {
+            self.formatting[i] += 1;
+        }
+        if pushes {
+            let capture = outside && (marks.author || marks.hidden || is(name, &["h1", "title"]));
+            self.foreign += usize::from(foreign_root);
+            self.stack.push(Open {
+                name: tag.name,
+                at: tag.at,
+                end: tag.end,
+                id: self.next_id,
+                capture,
+            });
+            self.next_id += 1;
+        }
+        Some(())
+    }
+
+    fn in_integration_point(&self) -> bool {
+        self.stack
+            .last()
+            .is_some_and(|o| is(&self.src[o.name.0..o.name.1], &INTEGRATION))
+    }
+
+    /// The container's start tag: seen once only, in plain HTML, not in a
+    /// page banner (whose whole content `headline` reads).
+    fn enter(&mut self, tag: Tag, pushes: bool) -> Option<()> {
+        let unsure = ["header", "select", "template", "table", "svg", "math"];
+        if self.region.is_some() || !pushes || self.stack.iter().any(|o| is(self.name(o), &unsure))
+        {
+            return None;
+        }
+        let mut context = blake3::Hasher::new();
+        for open in &self.stack {
+            field(&mut context, &self.src[open.at..open.end]);
+        }
+        for count in self.formatting {
+            context.update(&count.to_le_bytes());
+        }
+        self.context = Some(context.finalize());
+        self.ancestors = std::iter::once(0)
+            .chain(self.stack.iter().map(|o| o.id))
+            .collect();
+        field(&mut self.meta, b"the container");
+        self.region = Some((tag.at, None));
+        self.container = Some(self.stack.len());
+        Some(())
+    }
+
+    fn name(&self, open: &Open) -> &'a [u8] {
+        &self.src[open.name.0..open.name.1]
+    }
+
+    /// When probing, a start tag of the element's name whose attributes,
+    /// as written, are the element's.
+    fn probe(&mut self, tag: Tag, name: &[u8]) {
+        let Some(element) = self.probe else { return };
+        if !name.eq_ignore_ascii_case(element.value().name().as_bytes()) {
+            return;
+        }
+        let bytes = &self.src[tag.at..tag.end];
+        if attributes_match(bytes, element) {
+            self.probed.push((tag.at, tag.end));
+        }
+    }
+
+    /// Hashes what `meta` and `headline` read from a start tag outside the
+    /// container (spans are hashed when their element closes).
+    fn metadata(&mut self, name: &[u8], bytes: &[u8], marks: &Marks) {
+        let tags = ["html", "body", "meta", "link", "time", "base"];
+        if is(name, &tags) || (marks.itemprop && !marks.author) {
+            field(&mut self.meta, bytes);
+        }
+        if is(name, &["h1"]) {
+            // Where an `h1` sits says whether it is the article's: its
+            // ancestors' tags, and all of a banner around it.
+            field(&mut self.meta, b"h1 in");
+            for open in &mut self.stack {
+                field(&mut self.meta, &self.src[open.at..open.end]);
+                let header = &self.src[open.name.0..open.name.1];
+                open.capture |= header.eq_ignore_ascii_case(b"header");
+            }
+        }
+    }
+
+    /// A raw text element: skipped to its end tag, its span hashed when
+    /// `meta` reads it (a title, a JSON-LD script).
+    fn raw(&mut self, tag: Tag, name: &[u8], outside: bool, marks: &Marks) -> Option<()> {
+        // In a select, the parser ignores some of these start tags.
+        if self.stack.iter().any(|o| is(self.name(o), &["select"])) {
+            return None;
+        }
+        let script = is(name, &["script"]);
+        let (start, end) = self.tokens.raw_text(name, script)?;
+        if outside && is(name, &["title"]) {
+            field(&mut self.meta, &self.src[tag.at..self.tokens.pos()]);
+        }
+        if outside && script && (marks.json || marks.hidden) {
+            field(&mut self.meta, &self.src[tag.at..tag.end]);
+            field(&mut self.meta, &self.src[start..end]);
+        }
+        Some(())
+    }
+
+    fn end(&mut self, tag: Tag) -> Option<()> {
+        let name = &self.src[tag.name.0..tag.name.1];
+        // In SVG or MathML these two leave it, as HTML.
+        if self.foreign > 0 && is(name, &["p", "br"]) {
+            return None;
+        }
+        // The parser keeps them open: what follows still goes in the body.
+        if is(name, &["html", "body"]) {
+            return Some(());
+        }
+        if let Some(i) = FORMATTING
+            .iter()
+            .position(|f| name.eq_ignore_ascii_case(f.as_bytes()))
+        {
+            self.formatting[i] -= 1;
+        }
+        let Some(index) = self
+            .stack
+            .iter()
+            .rposition(|o| self.src[o.name.0..o.name.1].eq_ignore_ascii_case(name))
+        else {
+            return Some(());
+        };
+        while self.stack.len() > index {
+            let open = self.stack.pop().expect("the stack is longer than index");
+            self.close(open, tag.end);
+        }
+        Some(())
+    }
+
+    /// An element closed at `end`.
+    fn close(&mut self, open: Open, end: usize) {
+        if open.capture {
+            field(&mut self.meta, &self.src[open.at..end]);
+        }
+        if is(self.name(&open), &["svg", "math"]) {
+            self.foreign -= 1;
+        }
+        if self.container == Some(self.stack.len()) {
+            self.container = None;
+            if let Some((start, _)) = self.region {
+                self.region = Some((start, Some(end)));
+            }
+        }
+    }
+
+    /// The digest and the container's span, when the container was seen
+    /// and closed.
+    fn finish(self) -> Option<(String, (usize, usize))> {
+        let (start, Some(end)) = self.region? else {
+            return None;
+        };
+        let mut hasher = blake3::Hasher::new();
+        field(&mut hasher, env!("CARGO_PKG_VERSION").as_bytes());
+        field(&mut hasher, &self.src[start..end]);
+        field(&mut hasher, self.context?.as_bytes());
+        for (owner, from, to) in self.texts {
+            if let Some(depth) = self.ancestors.iter().position(|&a| a == owner) {
+                hasher.update(&(depth as u64).to_le_bytes());
+                field(&mut hasher, &self.src[from..to]);
+            }
+        }
+        field(&mut hasher, self.meta.finalize().as_bytes());
+        let digest = hasher.finalize().to_hex()[..32].to_string();
+        Some((digest, (start, end)))
+    }
+}
+
+/// Whether a start tag's attributes, as written, are `element`'s: the same
+/// names (the first of each), and the same values where they hold no
+/// character reference (one with a reference matches any value; several
+/// matching start tags then give no answer).
+fn attributes_match(tag: &[u8], element: ElementRef<'_>) -> bool {
+    let Some(attributes) = attributes_of(tag) else {
+        return false;
+    };
+    let mut names: Vec<String> = Vec::new();
+    for ((name_at, name_end), (value_at, value_end)) in attributes {
+        let name = String::from_utf8_lossy(&tag[name_at..name_end]).to_ascii_lowercase();
+        if names.contains(&name) {
+            continue;
+        }
+        let value = &tag[value_at..value_end];
+        let Some(parsed) = element.value().attr(&name) else {
+            return false;
+        };
+        if !value.contains(&b'&') && !value.contains(&b'\r') && value != parsed.as_bytes() {
+            return false;
+        }
+        names.push(name);
+    }
+    names.len() == element.value().attrs().count()
+}
