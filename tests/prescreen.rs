@@ -162,6 +162,18 @@ fn an_unclosed_formatting_element_before_the_container_changes_the_context() {
         ..furniture("b")
     };
     assert!(!answers_unchanged(&furniture("a"), &bold));
+    // A link left open, and one closed only by the next link's start tag,
+    // which leaves the second open.
+    for before in [
+        r#"<a href="/live">Live"#,
+        r#"<a href="/live">Live<a href="/live">Now</a><a href="/live">"#,
+    ] {
+        let open = Parts {
+            before,
+            ..furniture("b")
+        };
+        assert!(!answers_unchanged(&furniture("a"), &open), "{before}");
+    }
     // Closed, the same words leave the context as it was.
     let closed = Parts {
         before: "<b>Live:</b>",

@@ -204,6 +204,9 @@ struct Walk<'a> {
     next_id: u32,
     /// Start minus end tags of each formatting element.
     formatting: [i32; FORMATTING.len()],
+    /// Whether a `form` was opened and not ended by `</form>`: the parser
+    /// ignores another one until then, even after it closed implicitly.
+    form: bool,
     /// Open `svg` and `math` elements.
     foreign: usize,
     /// Metadata outside the container, in page order.
@@ -233,6 +236,7 @@ impl<'a> Walk<'a> {
             stack: Vec::with_capacity(64),
             next_id: 1,
             formatting: [0; FORMATTING.len()],
+            form: false,
             foreign: 0,
             meta: blake3::Hasher::new(),
             context: None,
@@ -269,7 +273,12 @@ impl<'a> Walk<'a> {
             .iter()
             .all(|b| matches!(b, b'\t' | b'\n' | b'\x0c' | b'\r' | b' '));
         if self.container.is_none() && !blank {
-            let owner = self.stack.last().map_or(0, |o| o.id);
+            // Text before the body (in `html` or `head`) starts the body
+            // there: it is set in the body, outside every element.
+            let owner = match self.stack.last() {
+                Some(o) if !is(self.name(o), &["html", "head"]) => o.id,
+                _ => 0,
+            };
             self.texts.push((owner, start, end));
         }
     }
@@ -296,7 +305,20 @@ impl<'a> Walk<'a> {
         // `<svg/>` closes at once even in HTML; `<path/>` in SVG too.
         let foreign_root = is(name, &["svg", "math"]);
         let closed = tag.self_closing && (self.foreign > 0 || foreign_root);
-        let pushes = !(raw || closed || is(name, &VOID));
+        // A second `form` while one is open is ignored by the parser.
+        let ignored = self.form && is(name, &["form"]);
+        let pushes = !(raw || closed || ignored || is(name, &VOID));
+        // A link or `nobr` inside an open one closes it first.
+        if self.foreign == 0
+            && is(name, &["a", "nobr"])
+            && self
+                .stack
+                .iter()
+                .any(|o| self.name(o).eq_ignore_ascii_case(name))
+        {
+            self.end(tag)?;
+        }
+        self.form |= self.foreign == 0 && is(name, &["form"]);
         if bytes == self.start_tag {
             self.enter(tag, pushes)?;
         }
@@ -358,6 +380,7 @@ impl<'a> Walk<'a> {
         for count in self.formatting {
             context.update(&count.to_le_bytes());
         }
+        context.update(&[u8::from(self.form)]);
         self.context = Some(context.finalize());
         self.ancestors = std::iter::once(0)
             .chain(self.stack.iter().map(|o| o.id))
@@ -432,6 +455,9 @@ impl<'a> Walk<'a> {
         // The parser keeps them open: what follows still goes in the body.
         if is(name, &["html", "body"]) {
             return Some(());
+        }
+        if is(name, &["form"]) {
+            self.form = false;
         }
         if let Some(i) = FORMATTING
             .iter()
