@@ -57,6 +57,7 @@ fn page(parts: &Parts) -> String {
 <div class="ad"><iframe src="/ads?slot={ticker}"></iframe></div>
 <div class="layout">
 <h1 class="headline">{headline}</h1>
+<p class="byline">By Claire Martin</p>
 {before}<div class="story-body" id="story">
 {paragraphs}<p>{inside}Residents said the reopening came as a relief, and shops along the quay were busy by noon.</p>
 </div>
@@ -114,7 +115,7 @@ fn a_headline_edit_outside_the_container_is_read_in_full() {
         ..furniture("b")
     };
     assert!(!answers_unchanged(&furniture("a"), &retitled));
-    // Each source alone: the h1, the title, og:title, JSON-LD.
+    // Each source alone: the h1, the title, og:title, JSON-LD, the byline.
     let base = page(&furniture("a"));
     let region = recorded(&furniture("a")).unwrap();
     for (from, to) in [
@@ -125,6 +126,7 @@ fn a_headline_edit_outside_the_container_is_read_in_full() {
         ("<title>Harbour", "<title>Port"),
         ("content=\"Harbour", "content=\"Port"),
         ("\"headline\":\"Harbour", "\"headline\":\"Port"),
+        ("By Claire Martin", "By Clara Martin"),
     ] {
         let edited = base.replacen(from, to, 1);
         assert_ne!(edited, base, "{from}");

@@ -23,8 +23,8 @@
 //! the other clean-up leaves: pointer lines, trailing widget titles, teaser
 //! cards, disclosures, date stamps, captions beside their pictures),
 //! `prescreen` (a page whose article region and metadata are those a full
-//! extraction last read, told without parsing) over `tags` (a raw view of
-//! the page's markup).
+//! extraction last read, told without parsing) over `region` (the walk
+//! that digests it) and `tags` (a raw view of the page's markup).
 
 mod anchor;
 mod blocks;
@@ -41,6 +41,7 @@ mod lead;
 mod meta;
 mod leftovers;
 mod prescreen;
+mod region;
 mod score;
 mod sketch;
 mod stats;
