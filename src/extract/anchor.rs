@@ -148,7 +148,7 @@ pub struct Anchored {
     pub fallback: Option<Fallback>,
     /// The article's region for the prescreen, when the container read
     /// holds all of it and the next check would read it from there again
-    /// (see [`prescreen`]).
+    /// (see `prescreen_unchanged`).
     pub region: Option<Region>,
 }
 

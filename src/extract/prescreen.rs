@@ -33,7 +33,7 @@ use super::ExtractOptions;
 use super::region::Walk;
 
 /// What a full extraction recorded for the prescreen, kept in the watch's
-/// state with the page it was read from ([`super::Seen`]).
+/// state with the page it was read from ([`Seen`](super::Seen)).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Region {
     /// The container's start tag as the page wrote it: the page must hold
