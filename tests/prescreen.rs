@@ -242,3 +242,32 @@ async fn a_check_answers_a_furniture_change_without_parsing_and_reads_an_edit() 
     assert!(matches!(check(&story).await, Outcome::Changed { .. }));
     assert_eq!(metrics.prescreened_count(), 1, "the edit was parsed");
 }
+
+#[test]
+fn svg_icons_in_the_furniture_are_followed_and_a_breakout_gives_no_answer() {
+    let icon = Parts {
+        before: r#"<svg viewBox="0 0 8 8"><title>Share</title><path d="M0 0h8"/><![CDATA[ <div> ]]></svg>"#,
+        ..furniture("a")
+    };
+    let region = recorded(&icon).expect("an icon leaves the region recordable");
+    let churned = Parts {
+        ticker: "b",
+        ..icon.clone()
+    };
+    assert!(prescreen_unchanged(
+        &page(&churned),
+        &ExtractOptions::default(),
+        &region
+    ));
+    // An HTML tag inside SVG ends it early in the parser: not followed,
+    // though nothing the digest reads changed.
+    let breakout = Parts {
+        before: r#"<svg viewBox="0 0 8 8"><title>Share</title><path d="M0 0h8"/><![CDATA[ <div> ]]><p>x</p></svg>"#,
+        ..furniture("b")
+    };
+    assert!(!prescreen_unchanged(
+        &page(&breakout),
+        &ExtractOptions::default(),
+        &region
+    ));
+}
