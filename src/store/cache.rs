@@ -180,6 +180,7 @@ mod tests {
             seen: Some(crate::extract::Seen {
                 page: "digest".to_owned(),
                 fingerprint: "print".to_owned(),
+                region: None,
             }),
         });
         writer.save_state(&watch, &saved).expect("save");
