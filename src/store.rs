@@ -313,8 +313,16 @@ impl Store {
                 Ok(Written::Note(Some(identity), note)) => {
                     cache.keep_note(watch, *identity, Some(note.clone()));
                 }
-                Ok(Written::State(Some(identity))) => cache.keep_state(watch, *identity, state),
-                Ok(Written::State(None)) => {}
+                Ok(Written::State(identity, note)) => {
+                    if let Some(identity) = identity {
+                        cache.keep_state(watch, *identity, state);
+                    }
+                    // An empty note says nothing: kept as one that does
+                    // not parse, as reading it would give.
+                    if let Some(note) = note {
+                        cache.keep_note(watch, *note, None);
+                    }
+                }
                 Ok(Written::Note(None, _)) | Err(_) => cache.forget_note(watch),
             }
         }
@@ -655,8 +663,8 @@ fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T, StoreError>
 
 /// Which file a save wrote, with its identity after the write.
 enum Written {
-    /// `state.json`.
-    State(Option<FileIdentity>),
+    /// `state.json`, and the check note when this save made it, empty.
+    State(Option<FileIdentity>, Option<FileIdentity>),
     /// The check note, and what it says.
     Note(Option<FileIdentity>, CheckNote),
 }
@@ -694,7 +702,31 @@ fn write_state_file(dir: &Path, state: &WatchState) -> Result<Written, StoreErro
     let path = dir.join("state.json");
     let identity = write_atomic_identified(&path, &json_bytes(state), Durability::Durable)
         .map_err(io_error("write", &path))?;
-    Ok(Written::State(identity))
+    Ok(Written::State(identity, make_note_file(dir)))
+}
+
+/// Makes the watch's check note, empty (a note that does not parse is
+/// none), when it has none yet: a check that only notes its time then
+/// writes into a file that exists. Creating a file is the dearest thing a
+/// lazy save would do (the file system looks for a free inode past the
+/// many that atomic renames free), and it belongs with the synced save
+/// that first made the watch's state, not with the first quiet check.
+/// Best effort: without the file, the first note makes it. Returns the
+/// identity of the note made, for the store's memory of its files.
+fn make_note_file(dir: &Path) -> Option<FileIdentity> {
+    let made = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(dir.join(CHECK_NOTE));
+    match made {
+        Ok(file) => identity_of(&file.metadata().ok()?),
+        Err(e) => {
+            if e.kind() != io::ErrorKind::AlreadyExists {
+                tracing::debug!(folder = %dir.display(), error = %e, "no check note made ahead");
+            }
+            None
+        }
+    }
 }
 
 /// Runs `write` into the folder `dir`, making the folder first only when

@@ -145,7 +145,18 @@ impl Utf8Census {
 
 /// The lead bytes of multi-byte characters in valid UTF-8.
 fn count_leads(valid: &[u8]) -> usize {
-    valid.iter().filter(|&&b| b >= 0xC0).count()
+    // Counted in chunks of at most 255 bytes into a `u8`, which the
+    // compiler turns into wide vector adds: this runs over every fetched
+    // page, and a count per byte into a `usize` ran at a tenth the speed.
+    valid
+        .chunks(255)
+        .map(|chunk| {
+            let leads = chunk
+                .iter()
+                .fold(0u8, |n, &b| n.wrapping_add(u8::from(b >= 0xC0)));
+            usize::from(leads)
+        })
+        .sum()
 }
 
 /// Finds `<meta charset="…">` or `<meta http-equiv=Content-Type content="…; charset=…">`
@@ -198,6 +209,16 @@ mod tests {
 
     fn text(bytes: &[u8], content_type: &str) -> String {
         decode(bytes.to_vec(), content_type).text
+    }
+
+    #[test]
+    fn leads_are_counted_past_a_chunk() {
+        // 300 two-byte and 100 three-byte characters among ASCII: more
+        // leads than one chunk's counter could hold, and chunks that end
+        // inside a character.
+        let text = "é".repeat(300) + &"a€".repeat(100);
+        assert_eq!(count_leads(text.as_bytes()), 400);
+        assert_eq!(count_leads(b"plain ascii"), 0);
     }
 
     #[test]

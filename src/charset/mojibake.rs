@@ -84,9 +84,10 @@ fn has_mojibake_pair(text: &str) -> bool {
     // looked at, so a page is scanned at memory speed, not character by
     // character.
     let bytes = text.as_bytes();
-    bytes.windows(2).enumerate().any(|(at, pair)| {
-        pair[0] == 0xC3
-            && (0x82..=0xB4).contains(&pair[1])
+    memchr::memchr_iter(0xC3, bytes).any(|at| {
+        bytes
+            .get(at + 1)
+            .is_some_and(|second| (0x82..=0xB4).contains(second))
             && text[at + 2..]
                 .chars()
                 .next()
