@@ -21,7 +21,9 @@
 //! (plausibility of a result), `anchor` (extraction from where the previous
 //! version's article was), `folder` (bulk runs), `leftovers` (furniture
 //! the other clean-up leaves: pointer lines, trailing widget titles, teaser
-//! cards, disclosures, date stamps, captions beside their pictures).
+//! cards, disclosures, date stamps, captions beside their pictures),
+//! `notices` (the same notices and rights lines judged on rendered blocks,
+//! where element rules cannot see them).
 
 mod anchor;
 mod blocks;
@@ -37,6 +39,7 @@ mod items;
 mod lead;
 mod meta;
 mod leftovers;
+mod notices;
 mod score;
 mod sketch;
 mod stats;
