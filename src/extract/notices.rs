@@ -3,7 +3,10 @@
 //! Eintrag wurde veröffentlicht in …"), newsletter prompts, counters, date
 //! stamps after the story, and, among the last blocks, a site's content
 //! licence ("Inhalte dieser Website stehen unter CC-BY"), opinion
-//! disclaimers and "last modified" footers. Copyright lines stay: wire
+//! disclaimers, "last modified" footers, calls to support, subscribe or
+//! rate, and ways out of the story ("zurück zur Listenansicht"); and
+//! anywhere, a picture's caption that ends with a "©" credit. Copyright
+//! lines stay: wire
 //! copy carries its agency's ("© 2019 Associated Press. All Rights
 //! Reserved."), and benchmarks count that as part of the story.
 //!
@@ -29,6 +32,9 @@ const MAX_COUNTER_CHARS: usize = 80;
 /// Longest block read as a licence line, disclaimer or "last modified"
 /// footer.
 const MAX_TAIL_NOTICE_CHARS: usize = 250;
+/// Longest block read as a way out of the story ("zurück zur
+/// Listenansicht", "… weiter zu »Die Wortwahl«").
+const MAX_WAY_OUT_CHARS: usize = 60;
 /// How many blocks at the end of the body are read for tail notices: they
 /// close a page, and the same words inside a story are the story's.
 const TAIL_BLOCKS: usize = 3;
@@ -66,6 +72,7 @@ fn is_notice(block: &Block, tail: bool) -> bool {
         || (chars <= MAX_COUNTER_CHARS && (is_counter(text) || is_today_line(text)))
         || (tail && plain && chars <= MAX_STAMP_CHARS as usize && is_stamp_line(text))
         || (tail && chars <= MAX_TAIL_NOTICE_CHARS && is_tail_notice(text))
+        || (tail && chars <= MAX_WAY_OUT_CHARS && is_way_out(text))
         || (matches!(block.kind, BlockKind::Paragraph | BlockKind::Caption)
             && is_copyright_caption(text))
 }
@@ -103,8 +110,10 @@ pub(crate) fn is_copyright_caption(text: &str) -> bool {
 }
 
 /// Whether a short text is a site's content licence, an opinion
-/// disclaimer or a "last modified" footer: what a page closes every story
-/// with.
+/// disclaimer, a "last modified" footer or a call to support, subscribe
+/// to or rate the publication ("would you consider supporting our work?",
+/// "Einfach hier klicken und … registrieren!"): what a page closes every
+/// story with.
 pub(crate) fn is_tail_notice(text: &str) -> bool {
     static NOTICE: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(
@@ -114,11 +123,37 @@ pub(crate) fn is_tail_notice(text: &str) -> bool {
             gibt\s+(?:ausschlie(?:ß|ss)lich\s+)?die\s+meinung\s+de[sr]\s+autor|
             (?:views|opinions)\s+expressed\s+(?:here|in\s+this\s+\w+)?\s*(?:are|is)\s+(?:those|the\s+author)|
             last\s+(?:modified|updated|changed)\s*:|zuletzt\s+(?:ge[äa]ndert|aktualisiert)\s*:|
-            letzte\s+[äa]nderung\s*:|derni[èe]re\s+modification\s*:",
+            letzte\s+[äa]nderung\s*:|derni[èe]re\s+modification\s*:|
+            consider\s+supporting|support\s+our\s+(?:work|journalism)|
+            unterst[üu]tzen\s+sie\s+(?:uns|unsere\s+arbeit)|hier\s+klicken\s+und|
+            zapraszamy\s+(?:te[żz]\s+)?do\s+subskrypcji|
+            (?:den|diesen)\s+artikel\s+bewerten|rate\s+this\s+(?:article|post|story)",
         )
         .expect("the notice pattern is fixed and valid")
     });
     NOTICE.is_match(text)
+}
+
+/// Whether a short text is a way out of the story: back to a listing, on
+/// to the next part, "read more". Read only among the last blocks, where
+/// the page's navigation follows the story, and only when it is a label,
+/// not a sentence.
+pub(crate) fn is_way_out(text: &str) -> bool {
+    static WAY_OUT: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(
+            r"(?ix)^[\s.…\[(»«<-]*(?:
+            zur[üu]ck\s+zu|weiter\s+zu|hier\s+geht(?:'s|’s|\s+es)\s+zu|weiterlesen|
+            back\s+to|continue\s+to|read\s+more|
+            retour\s+[àa]|lire\s+la\s+suite|volver\s+a|leer\s+m[áa]s|
+            powr[óo]t\s+do|czytaj\s+(?:wi[ęe]cej|dalej)
+            )",
+        )
+        .expect("the way-out pattern is fixed and valid")
+    });
+    // A sentence ("Back to the bridge: the council votes in May.") ends
+    // with its stop; a link's label does not.
+    let text = text.trim();
+    !text.ends_with(['.', '!', '?']) && WAY_OUT.is_match(text)
 }
 
 #[cfg(test)]
@@ -177,6 +212,12 @@ mod tests {
             "Sofern nicht anders ausgewiesen, stehen Inhalte dieser Website unter CC-BY",
             "Dieser Beitrag gibt die Meinung des Autors wieder, nicht die der Redaktion.",
             "page.html - Created 03-10-2004 2:20pm - Last Modified: 03-10-2004 2:20pm",
+            "If you enjoyed reading this post – would you consider supporting our work?",
+            "Das Heft jetzt auch digital! Einfach hier klicken und registrieren!",
+            "Hier können Sie den Artikel bewerten",
+            "zurück zur Listenansicht",
+            "... weiter zu \"die Wortwahl\"",
+            "Hier geht es zur neuen Vorstandsstruktur",
         ] {
             let text = body(&page(&format!("<p>{line}</p>")));
             assert!(text.ends_with("voted late."), "{line}: {text}");
@@ -241,5 +282,13 @@ mod tests {
         );
         assert!(!is_notice(&prose, true));
         assert!(!is_tail_notice("Copyright law changed in the 1970s."));
+        assert!(!is_tail_notice(
+            "The mayor asked residents to support the harbour fund."
+        ));
+        let closing = Block::new(
+            BlockKind::Paragraph,
+            "Back to the bridge: the council will vote again in May, after the summer.",
+        );
+        assert!(!is_notice(&closing, true));
     }
 }
