@@ -6,9 +6,9 @@
 //! disclaimers, "last modified" footers, calls to support, subscribe or
 //! rate, and ways out of the story ("zurück zur Listenansicht"); and
 //! anywhere, a picture's caption that ends with a "©" credit. Copyright
-//! lines stay: wire
-//! copy carries its agency's ("© 2019 Associated Press. All Rights
-//! Reserved."), and benchmarks count that as part of the story.
+//! lines stay: wire copy carries its agency's ("© 2019 Associated Press.
+//! All Rights Reserved."), and benchmarks count that as part of the
+//! story.
 //!
 //! `furniture` finds most of these as elements inside the chosen subtree;
 //! this pass catches the ones that element rules cannot see: a line set
