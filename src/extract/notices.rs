@@ -5,10 +5,10 @@
 //! licence ("Inhalte dieser Website stehen unter CC-BY"), opinion
 //! disclaimers, "last modified" footers, calls to support, subscribe or
 //! rate, and ways out of the story ("zurück zur Listenansicht"); and
-//! anywhere, a picture's caption that ends with a "©" credit. Copyright
-//! lines stay: wire copy carries its agency's ("© 2019 Associated Press.
-//! All Rights Reserved."), and benchmarks count that as part of the
-//! story.
+//! anywhere, an advertisement's label and a picture's caption that ends
+//! with a "©" credit. Copyright lines stay: wire copy carries its
+//! agency's ("© 2019 Associated Press. All Rights Reserved."), and
+//! benchmarks count that as part of the story.
 //!
 //! `furniture` finds most of these as elements inside the chosen subtree;
 //! this pass catches the ones that element rules cannot see: a line set
@@ -32,6 +32,9 @@ const MAX_COUNTER_CHARS: usize = 80;
 /// Longest block read as a licence line, disclaimer or "last modified"
 /// footer.
 const MAX_TAIL_NOTICE_CHARS: usize = 250;
+/// Longest block read as an advertisement's label and its pitch
+/// ("ANZEIGE - Heute mal ausgehen? Wie wäre es mit:").
+const MAX_AD_LABEL_CHARS: usize = 100;
 /// Longest block read as a way out of the story ("zurück zur
 /// Listenansicht", "… weiter zu »Die Wortwahl«").
 const MAX_WAY_OUT_CHARS: usize = 60;
@@ -75,6 +78,22 @@ fn is_notice(block: &Block, tail: bool) -> bool {
         || (tail && chars <= MAX_WAY_OUT_CHARS && is_way_out(text))
         || (matches!(block.kind, BlockKind::Paragraph | BlockKind::Caption)
             && is_copyright_caption(text))
+        || (chars <= MAX_AD_LABEL_CHARS && is_ad_label(text))
+}
+
+/// Whether a short text opens with an advertisement's label, set apart
+/// from what follows by a dash, a colon or a bar, or alone ("ANZEIGE -
+/// …", "Advertisement", "Publicidad:"): pages mark ads so by law or
+/// custom, and the story never opens a line that way ("Werbung ist
+/// teuer" has no mark after the word).
+pub(crate) fn is_ad_label(text: &str) -> bool {
+    static LABEL: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(
+            r"(?i)^\W*(?:anzeige|werbung|advertisement|sponsored|gesponsert|publicidad|publicit[ée]|reklama|pubblicit[àa])\s*(?:$|[-–—:|])",
+        )
+        .expect("the ad label pattern is fixed and valid")
+    });
+    LABEL.is_match(text.trim())
 }
 
 /// Most words a caption ending with its picture's credit has.
@@ -222,6 +241,18 @@ mod tests {
             let text = body(&page(&format!("<p>{line}</p>")));
             assert!(text.ends_with("voted late."), "{line}: {text}");
         }
+    }
+
+    #[test]
+    fn ad_labels_are_dropped_and_sentences_about_ads_stay() {
+        let text = body(&page(
+            "<p>ANZEIGE - Heute mal ausgehen/bestellen? Wie wäre es mit:</p>",
+        ));
+        assert!(!text.contains("ANZEIGE"), "{text}");
+        assert!(is_ad_label("Advertisement"));
+        assert!(is_ad_label("Publicidad:"));
+        assert!(!is_ad_label("Werbung ist teuer, sagt der Verband."));
+        assert!(!is_ad_label("Advertisements for the bridge ran for weeks."));
     }
 
     #[test]
