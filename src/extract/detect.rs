@@ -14,7 +14,7 @@ use scraper::Html;
 use super::dom::{Chrome, Dom, WalkOptions};
 use super::meta::Metadata;
 use super::score::{self, Strictness};
-use super::{blocks, hints, items, stats, summary};
+use super::{blocks, hints, items, notices, stats, summary};
 use crate::article::{Block, BlockKind};
 
 /// The passes, strictest first: each later pass honours fewer chrome hints
@@ -130,6 +130,7 @@ pub(crate) fn detect(
     if blocks.len() > 1 {
         blocks.retain(|b| !hints::is_credit_line(&b.text) && !hints::is_credited_caption(&b.text));
     }
+    notices::drop_notices(&mut blocks);
     // A page whose elements hold next to no article text (a row of
     // language names, a copyright line) may still say what it is.
     if let Some(description) = metadata.description.as_deref() {

@@ -22,6 +22,8 @@
 //! version's article was), `folder` (bulk runs), `leftovers` (furniture
 //! the other clean-up leaves: pointer lines, trailing widget titles, teaser
 //! cards, disclosures, date stamps, captions beside their pictures),
+//! `notices` (the same notices and rights lines judged on rendered blocks,
+//! where element rules cannot see them), and
 //! `prescreen` (a page whose article region and metadata are those a full
 //! extraction last read, told without parsing) over `region` (the walk
 //! that digests it) and `tags` (a raw view of the page's markup).
@@ -40,6 +42,7 @@ mod items;
 mod lead;
 mod meta;
 mod leftovers;
+mod notices;
 mod prescreen;
 mod region;
 mod score;
