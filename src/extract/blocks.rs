@@ -118,7 +118,7 @@ impl Builder {
         // Most page text is ASCII, or Latin and punctuation that is stable
         // under composition: both skip the costly composition pass.
         if text.is_ascii() {
-            text.chars().for_each(|c| self.push_normal(c));
+            self.push_ascii(text);
             return;
         }
         // Only a character that may compose with the one before it can
@@ -137,6 +137,51 @@ impl Builder {
         }
     }
 
+    /// Writes ASCII text by `normalize_text`'s rules, a run of printable
+    /// characters at a time: the same text and emphasis as writing it
+    /// character by character, since every character of a run after the
+    /// first follows the one before it directly.
+    fn push_ascii(&mut self, text: &str) {
+        let bytes = text.as_bytes();
+        let mut at = 0;
+        while at < bytes.len() {
+            let run = bytes[at..]
+                .iter()
+                .position(|b| !b.is_ascii_graphic())
+                .map_or(bytes.len(), |len| at + len);
+            if run > at {
+                self.push_str(&text[at..run]);
+                at = run;
+                continue;
+            }
+            // White space as `char::is_whitespace` has it (vertical tab
+            // included); other control characters are dropped.
+            if matches!(bytes[at], b'\t' | b'\n' | 0x0B | 0x0C | b'\r' | b' ') {
+                self.pending_space = true;
+            }
+            at += 1;
+        }
+    }
+
+    /// Writes a run of characters that are neither white space nor
+    /// dropped, as `push_char` would one by one.
+    fn push_str(&mut self, run: &str) {
+        if self.pending_space && !self.text.is_empty() {
+            self.text.push(' ');
+        }
+        self.pending_space = false;
+        self.breaks = 0;
+        let start = self.text.len();
+        self.text.push_str(run);
+        let end = self.text.len();
+        if self.bold_depth > 0 {
+            extend(&mut self.bold, start, end, &self.text);
+        }
+        if self.italic_depth > 0 {
+            extend(&mut self.italic, start, end, &self.text);
+        }
+    }
+
     /// Writes one character of composed text by `normalize_text`'s rules.
     fn push_normal(&mut self, c: char) {
         match c {
@@ -148,20 +193,7 @@ impl Builder {
     }
 
     fn push_char(&mut self, c: char) {
-        if self.pending_space && !self.text.is_empty() {
-            self.text.push(' ');
-        }
-        self.pending_space = false;
-        self.breaks = 0;
-        let start = self.text.len();
-        self.text.push(c);
-        let end = self.text.len();
-        if self.bold_depth > 0 {
-            extend(&mut self.bold, start, end, &self.text);
-        }
-        if self.italic_depth > 0 {
-            extend(&mut self.italic, start, end, &self.text);
-        }
+        self.push_str(c.encode_utf8(&mut [0; 4]));
     }
 
     /// Ends the current block, if it has text.

@@ -105,7 +105,7 @@ struct Scanner<'a> {
     open: Vec<&'a str>,
     /// How many elements of each (lowercase) name are open, so that an end
     /// tag of nothing open is known without walking `open`.
-    open_names: HashMap<String, usize>,
+    open_names: OpenNames,
     /// Start tags dropped whose end tags are still to come, by name, so
     /// that those end tags are dropped too.
     dropped: Vec<(&'a str, usize)>,
@@ -141,7 +141,7 @@ impl<'a> Scanner<'a> {
             src,
             pos: 0,
             open: Vec::new(),
-            open_names: HashMap::new(),
+            open_names: OpenNames::default(),
             dropped: Vec::new(),
             nodes: 0,
             max_nodes: node_budget(src.len()),
@@ -277,10 +277,7 @@ impl<'a> Scanner<'a> {
             .map_or(self.src.len(), |at| start + at + 1);
         self.pos = end;
         self.lowercase(name);
-        let is_open = self
-            .open_names
-            .get(self.lower.as_str())
-            .is_some_and(|n| *n > 0);
+        let is_open = self.open_names.count(&self.lower) > 0;
         // `</p>` with no open `p` and `</br>` make elements of their own.
         if self.lower == "br" || (self.lower == "p" && !is_open) {
             if self.nodes >= self.max_nodes {
@@ -365,15 +362,9 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    /// Counts one more open element named `lower`; the name is copied only
-    /// the first time it is seen, not at every tag.
+    /// Counts one more open element named as the buffer holds.
     fn count_open(&mut self) {
-        match self.open_names.get_mut(self.lower.as_str()) {
-            Some(count) => *count += 1,
-            None => {
-                self.open_names.insert(self.lower.clone(), 1);
-            }
-        }
+        self.open_names.add(&self.lower);
     }
 
     /// Closes the open elements from `at` up.
@@ -382,9 +373,7 @@ impl<'a> Scanner<'a> {
             self.lower.clear();
             self.lower
                 .extend(closed.chars().map(|c| c.to_ascii_lowercase()));
-            if let Some(count) = self.open_names.get_mut(self.lower.as_str()) {
-                *count = count.saturating_sub(1);
-            }
+            self.open_names.remove(&self.lower);
         }
     }
 
@@ -452,6 +441,95 @@ impl<'a> Scanner<'a> {
                 .map_or(self.src.len(), |end| close + end + 1),
             None => self.src.len(),
         };
+    }
+}
+
+/// How many elements of each lowercase name are open. The names pages
+/// use most are counted in a fixed table, found without hashing; the rest
+/// (a page may make up any number of names) in a map with std's keyed
+/// hash.
+#[derive(Default)]
+struct OpenNames {
+    common: [usize; COMMON_NAMES],
+    other: HashMap<String, usize>,
+}
+
+/// How many names [`common_name`] knows.
+const COMMON_NAMES: usize = 32;
+
+/// The index of a frequent element name in [`OpenNames`]' table.
+fn common_name(lower: &str) -> Option<usize> {
+    let index = match lower {
+        "a" => 0,
+        "div" => 1,
+        "span" => 2,
+        "p" => 3,
+        "li" => 4,
+        "ul" => 5,
+        "ol" => 6,
+        "b" => 7,
+        "i" => 8,
+        "em" => 9,
+        "strong" => 10,
+        "section" => 11,
+        "article" => 12,
+        "header" => 13,
+        "footer" => 14,
+        "nav" => 15,
+        "aside" => 16,
+        "main" => 17,
+        "figure" => 18,
+        "figcaption" => 19,
+        "h1" => 20,
+        "h2" => 21,
+        "h3" => 22,
+        "h4" => 23,
+        "table" => 24,
+        "tbody" => 25,
+        "tr" => 26,
+        "td" => 27,
+        "form" => 28,
+        "button" => 29,
+        "label" => 30,
+        "picture" => 31,
+        _ => return None,
+    };
+    Some(index)
+}
+
+impl OpenNames {
+    /// How many elements named `lower` are open.
+    fn count(&self, lower: &str) -> usize {
+        match common_name(lower) {
+            Some(index) => self.common[index],
+            None => self.other.get(lower).copied().unwrap_or(0),
+        }
+    }
+
+    /// Counts one more open element named `lower`; an uncommon name is
+    /// copied only the first time it is seen, not at every tag.
+    fn add(&mut self, lower: &str) {
+        match common_name(lower) {
+            Some(index) => self.common[index] += 1,
+            None => match self.other.get_mut(lower) {
+                Some(count) => *count += 1,
+                None => {
+                    self.other.insert(lower.to_owned(), 1);
+                }
+            },
+        }
+    }
+
+    /// Counts one fewer open element named `lower`.
+    fn remove(&mut self, lower: &str) {
+        let count = match common_name(lower) {
+            Some(index) => &mut self.common[index],
+            None => match self.other.get_mut(lower) {
+                Some(count) => count,
+                None => return,
+            },
+        };
+        *count = count.saturating_sub(1);
     }
 }
 

@@ -7,9 +7,9 @@
 //! form controls, the caller's ignore selectors). It must not judge what is
 //! article and what is boilerplate beyond that: scoring is `score`'s job.
 
-use std::collections::{HashMap, HashSet};
-
 use std::borrow::Cow;
+use std::cell::OnceCell;
+use std::collections::{HashMap, HashSet};
 
 use ego_tree::NodeId;
 use scraper::{ElementRef, Html, Node as HtmlNode};
@@ -81,12 +81,15 @@ impl TextCounts {
     pub(crate) fn of(text: &str) -> TextCounts {
         let mut counts = TextCounts::default();
         if text.is_ascii() {
-            for b in text.bytes() {
-                if !b.is_ascii_whitespace() {
-                    counts.chars += 1;
-                    counts.commas += u32::from(b == b',');
-                }
+            // Sums without a branch per byte, which the compiler
+            // vectorises. The white space is `u8::is_ascii_whitespace`'s.
+            let bytes = text.as_bytes();
+            let mut blank = 0u32;
+            for &b in bytes {
+                blank += u32::from(matches!(b, b' ' | b'\t' | b'\n' | 0x0C | b'\r'));
+                counts.commas += u32::from(b == b',');
             }
+            counts.chars = bytes.len() as u32 - blank;
             return counts;
         }
         for c in text.chars() {
@@ -112,6 +115,9 @@ pub(crate) struct Node<'a> {
     /// The element's `class` and `id` attributes, joined by a space; empty
     /// for text.
     pub hints: Cow<'a, str>,
+    /// The index of `hints` among the page's distinct hints (0 for none),
+    /// under which what they weigh is kept once worked out.
+    pub hint: u32,
     /// Inline styling the element applies.
     pub styling: Styling,
     /// Whether the element is a link (`a` with an `href`).
@@ -149,6 +155,22 @@ pub(crate) struct Dom<'a> {
     /// All nodes; index 0 is the root (the `body`, or the document's root
     /// element when there is no body).
     pub nodes: Vec<Node<'a>>,
+    /// Per distinct hints string (by [`Node::hint`]): what its words say,
+    /// worked out the first time a pass asks. Pages repeat a few dozen
+    /// classes over thousands of elements, and every pass asks again.
+    said: Vec<Said>,
+}
+
+/// What one distinct hints string says, each fact read from its words
+/// once, when first asked for.
+#[derive(Debug, Clone, Default)]
+struct Said {
+    /// [`hints::class_weight`].
+    weight: OnceCell<f64>,
+    /// [`hints::is_lead`].
+    lead: OnceCell<bool>,
+    /// [`hints::is_comments`].
+    comments: OnceCell<bool>,
 }
 
 /// What the walk leaves out or marks.
@@ -205,7 +227,35 @@ impl<'a> Dom<'a> {
                 _ => {}
             }
         }
-        Dom { nodes }
+        let said = vec![Said::default(); verdicts.distinct()];
+        Dom { nodes, said }
+    }
+
+    /// The weight the class and id hints of the element at `index` give it
+    /// as a container of the article (see [`hints::class_weight`]).
+    pub(crate) fn class_weight(&self, index: usize) -> f64 {
+        let node = &self.nodes[index];
+        *self.said[node.hint as usize]
+            .weight
+            .get_or_init(|| hints::class_weight(&node.hints))
+    }
+
+    /// Whether the class and id hints of the element at `index` name a
+    /// lead paragraph (see [`hints::is_lead`]).
+    pub(crate) fn is_lead_hint(&self, index: usize) -> bool {
+        let node = &self.nodes[index];
+        *self.said[node.hint as usize]
+            .lead
+            .get_or_init(|| hints::is_lead(&node.hints))
+    }
+
+    /// Whether the class and id hints of the element at `index` name a
+    /// comment thread (see [`hints::is_comments`]).
+    pub(crate) fn is_comments_hint(&self, index: usize) -> bool {
+        let node = &self.nodes[index];
+        *self.said[node.hint as usize]
+            .comments
+            .get_or_init(|| hints::is_comments(&node.hints))
     }
 
     /// The children of the node at `index`, in order.
@@ -253,6 +303,7 @@ fn text_node<'a>(text: &'a str, parent: u32, index: usize) -> Node<'a> {
         parent,
         end: index as u32 + 1,
         hints: Cow::Borrowed(""),
+        hint: 0,
         styling: Styling::default(),
         link: false,
         semantic: false,
@@ -319,12 +370,13 @@ fn element_node<'a>(
         || tag == "main"
         || itemprop.eq_ignore_ascii_case("articleBody")
         || aria_role.eq_ignore_ascii_case("main");
+    let hint = verdicts.id(&hints);
     let chrome = if !options.mark_chrome {
         Chrome::No
     } else if tag == "nav" || hints::is_chrome_role(aria_role) {
         Chrome::Strong
     } else {
-        match verdicts.chrome(&hints) {
+        match verdicts.chrome(hint, &hints) {
             Chrome::No if aria_hidden || matches!(tag, "aside" | "footer") => Chrome::Weak,
             verdict => verdict,
         }
@@ -334,6 +386,7 @@ fn element_node<'a>(
         parent,
         end: 0,
         hints,
+        hint,
         styling,
         link: tag == "a" && href,
         semantic,
@@ -343,27 +396,53 @@ fn element_node<'a>(
     })
 }
 
-/// The chrome verdicts of the class and id hints seen so far on a page:
-/// pages repeat the same classes hundreds of times, and a lookup is cheaper
-/// than matching the word lists again.
-#[derive(Default)]
-struct Verdicts<'a>(HashMap<Cow<'a, str>, Chrome>);
+/// The distinct class and id hints seen so far on a page, numbered in
+/// order of first sight (0 is the empty hint), with their chrome verdicts:
+/// pages repeat the same classes hundreds of times, and a lookup is
+/// cheaper than matching the word lists again. The map keeps std's keyed
+/// hash: its keys are the page's own strings.
+struct Verdicts<'a> {
+    ids: HashMap<Cow<'a, str>, u32>,
+    /// Per id: the chrome verdict, once asked for.
+    chrome: Vec<Option<Chrome>>,
+}
+
+impl Default for Verdicts<'_> {
+    fn default() -> Self {
+        Verdicts {
+            ids: HashMap::new(),
+            chrome: vec![Some(Chrome::No)],
+        }
+    }
+}
 
 impl<'a> Verdicts<'a> {
+    /// The number of `hints` among the page's distinct hints.
     #[expect(
         clippy::ptr_arg,
         reason = "a borrowed hint is stored as a borrow, without a copy"
     )]
-    fn chrome(&mut self, hints: &Cow<'a, str>) -> Chrome {
+    fn id(&mut self, hints: &Cow<'a, str>) -> u32 {
         if hints.is_empty() {
-            return Chrome::No;
+            return 0;
         }
-        if let Some(&verdict) = self.0.get(hints.as_ref()) {
-            return verdict;
+        if let Some(&id) = self.ids.get(hints.as_ref()) {
+            return id;
         }
-        let verdict = hints::chrome(hints);
-        self.0.insert(hints.clone(), verdict);
-        verdict
+        let id = self.chrome.len() as u32;
+        self.chrome.push(None);
+        self.ids.insert(hints.clone(), id);
+        id
+    }
+
+    /// The chrome verdict of `hints`, numbered `id`.
+    fn chrome(&mut self, id: u32, hints: &str) -> Chrome {
+        *self.chrome[id as usize].get_or_insert_with(|| hints::chrome(hints))
+    }
+
+    /// How many distinct hints there are, the empty one included.
+    fn distinct(&self) -> usize {
+        self.chrome.len()
     }
 }
 

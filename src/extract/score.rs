@@ -9,7 +9,7 @@
 
 use super::dom::{Chrome, Dom, Role};
 use super::stats::{PageStats, Stats};
-use super::{furniture, hints, items, lead};
+use super::{furniture, items, lead};
 
 /// How far detection may go in removing things, loosened step by step when
 /// a strict pass finds too little text.
@@ -137,7 +137,7 @@ fn initial_score(dom: &Dom<'_>, index: usize, strictness: Strictness) -> f64 {
     };
     let node = &dom.nodes[index];
     let weight = if strictness.weigh_classes {
-        hints::class_weight(&node.hints)
+        dom.class_weight(index)
     } else {
         0.0
     };
@@ -295,7 +295,7 @@ fn is_lead(dom: &Dom<'_>, page: &PageStats, index: usize) -> bool {
     if !in_chrome && !lead_sized(s.chars, s.link_chars) {
         return false;
     }
-    if !hints::is_lead(&dom.nodes[index].hints) {
+    if !dom.is_lead_hint(index) {
         return false;
     }
     // A lead set in the article's header counts although the header is
@@ -387,7 +387,7 @@ fn drop_element(
     };
     let s = &page.stats[i];
     let weight = if strictness.weigh_classes {
-        hints::class_weight(&dom.nodes[i].hints)
+        dom.class_weight(i)
     } else {
         0.0
     };

@@ -7,7 +7,6 @@
 //! them. Text inside chrome (marked by `dom`) counts as absent.
 
 use super::dom::{Chrome, Dom, Kind, Role, TextCounts};
-use super::hints;
 
 /// The numbers for one node's subtree.
 #[derive(Debug, Clone, Copy, Default)]
@@ -125,7 +124,7 @@ pub(crate) fn compute(dom: &Dom<'_>, honour: Chrome, anchor: Option<usize>) -> P
                             && !anchor.is_some_and(|a| a >= i && a < node.end as usize)
                     }
                     Chrome::Strong => {
-                        let comments = hints::is_comments(&node.hints);
+                        let comments = dom.is_comments_hint(i);
                         honour != Chrome::No
                             && ((f64::from(all[i]) <= strong_limit
                                 && (comments || !holds_prose(i)))
