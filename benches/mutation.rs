@@ -22,6 +22,12 @@
 //! version afresh, without the baseline's anchor, for comparison;
 //! `REDLINE_MUTATION_DUMP=DIR` writes each failing trial's two pages to
 //! `DIR/PAGE.KIND.before.html` and `.after.html`, to rerun them alone.
+//!
+//! Each trial is also put to the prescreen (`extract::prescreen_unchanged`
+//! with the region the "before" page's extraction recorded): an article
+//! edit it answers "unchanged" would be a lost alert, and is counted as a
+//! miss; on chrome edits its answers are the share of checks spared a
+//! parse.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -29,7 +35,7 @@ use std::path::{Path, PathBuf};
 use ego_tree::NodeId;
 use redline::article::{Article, normalize_text};
 use redline::diff::{DiffOptions, compare};
-use redline::extract::{ExtractOptions, check_plausible, extract_at};
+use redline::extract::{ExtractOptions, check_plausible, extract_at, prescreen_unchanged};
 use redline::report::{Change, Report};
 use scraper::{ElementRef, Html, Node, StrTendril};
 
@@ -117,6 +123,8 @@ struct Trial {
 struct Tally {
     trials: usize,
     failures: Vec<String>,
+    /// Trials the prescreen answered "unchanged" without a parse.
+    prescreened: usize,
 }
 
 fn main() {
@@ -129,7 +137,7 @@ fn main() {
     let pages = load_pages(&dev);
     let show = std::env::var("REDLINE_MUTATION_SHOW").ok();
     let mut tallies: Vec<Tally> = KINDS.iter().map(|_| Tally::default()).collect();
-    let mut skipped = 0;
+    let (mut skipped, mut regions) = (0, 0);
     for (name, raw) in &pages {
         let original = Html::parse_document(raw);
         let base_html = original.html();
@@ -137,14 +145,23 @@ fn main() {
             skipped += 1;
             continue;
         };
+        regions += usize::from(base.region.is_some());
         let page = Page::new(original, &base.article);
         for (k, kind) in KINDS.iter().enumerate() {
             let mut rng = fastrand::Rng::with_seed(seed(name, *kind));
             let Some(trial) = page.mutate(*kind, &mut rng, &base_html) else {
                 continue;
             };
-            let verdict = run(&trial, &base_html, &base);
+            let (verdict, prescreened) = run(&trial, &base_html, &base);
             tallies[k].trials += 1;
+            if prescreened {
+                tallies[k].prescreened += 1;
+                if !kind.is_chrome() {
+                    tallies[k]
+                        .failures
+                        .push(format!("{name}: the prescreen hid the edit"));
+                }
+            }
             if let Err(why) = verdict {
                 if show.as_deref() == Some(kind.name()) {
                     println!("--- {name} {}: {why}", kind.name());
@@ -160,7 +177,7 @@ fn main() {
             }
         }
     }
-    report(&tallies, pages.len(), skipped);
+    report(&tallies, pages.len(), skipped, regions);
 }
 
 /// Writes a failing trial's two pages as `DIR/STEM.before.html` and
@@ -175,17 +192,38 @@ fn dump(dir: &Path, stem: &str, trial: &Trial) {
     }
 }
 
-/// Runs one trial as a check would: `Ok` when the outcome is right.
-fn run(trial: &Trial, base_html: &str, base: &redline::extract::Anchored) -> Result<(), String> {
+/// Runs one trial as a check would: `Ok` when the outcome is right; and
+/// whether the prescreen answered "unchanged" for it.
+fn run(
+    trial: &Trial,
+    base_html: &str,
+    base: &redline::extract::Anchored,
+) -> (Result<(), String>, bool) {
     let options = ExtractOptions::default();
     // The counter's baseline carries the counter: extract it as its own.
     let fresh;
     let before = if trial.before == base_html {
         base
     } else {
-        fresh = extract_at(&trial.before, &options, None).map_err(|e| format!("baseline: {e}"))?;
+        match extract_at(&trial.before, &options, None) {
+            Ok(extracted) => fresh = extracted,
+            Err(e) => return (Err(format!("baseline: {e}")), false),
+        }
         &fresh
     };
+    let prescreened = before
+        .region
+        .as_ref()
+        .is_some_and(|region| prescreen_unchanged(&trial.after, &options, region));
+    (judge(trial, before, &options), prescreened)
+}
+
+/// The full extraction's outcome of one trial: `Ok` when it is right.
+fn judge(
+    trial: &Trial,
+    before: &redline::extract::Anchored,
+    options: &ExtractOptions,
+) -> Result<(), String> {
     // Without the anchor, each version is detected on its own, as a
     // stateless extractor would: the comparison that shows what it buys.
     let anchor = if std::env::var_os("REDLINE_MUTATION_NO_ANCHOR").is_some() {
@@ -193,7 +231,7 @@ fn run(trial: &Trial, base_html: &str, base: &redline::extract::Anchored) -> Res
     } else {
         before.anchor.as_ref()
     };
-    let after = extract_at(&trial.after, &options, anchor);
+    let after = extract_at(&trial.after, options, anchor);
     let alert = match &after {
         Ok(after) if check_plausible(&before.article, &after.article).is_ok() => {
             let report = compare(&before.article, &after.article, &DiffOptions::default());
@@ -275,13 +313,15 @@ fn changed_texts(report: &Report) -> Vec<String> {
 }
 
 /// Prints the table.
-fn report(tallies: &[Tally], pages: usize, skipped: usize) {
-    println!("mutation benchmark: {pages} pages ({skipped} without a baseline article)");
+fn report(tallies: &[Tally], pages: usize, skipped: usize, regions: usize) {
     println!(
-        "{:<20} {:>7} {:>9} {:>8}",
-        "kind", "trials", "failures", "rate"
+        "mutation benchmark: {pages} pages ({skipped} without a baseline article, {regions} with a prescreen region)"
     );
-    let mut totals = [(0, 0); 2];
+    println!(
+        "{:<20} {:>7} {:>9} {:>8} {:>12}",
+        "kind", "trials", "failures", "rate", "prescreened"
+    );
+    let mut totals = [(0, 0, 0); 2];
     for (kind, tally) in KINDS.iter().zip(tallies) {
         let label = if kind.is_chrome() {
             "false alerts"
@@ -290,19 +330,28 @@ fn report(tallies: &[Tally], pages: usize, skipped: usize) {
         };
         let failed = tally.failures.len();
         println!(
-            "{:<20} {:>7} {:>9} {:>7.1}%  ({label})",
+            "{:<20} {:>7} {:>9} {:>7.1}% {:>12}  ({label})",
             kind.name(),
             tally.trials,
             failed,
-            100.0 * failed as f64 / tally.trials.max(1) as f64
+            100.0 * failed as f64 / tally.trials.max(1) as f64,
+            tally.prescreened,
         );
         let t = &mut totals[usize::from(!kind.is_chrome())];
         t.0 += tally.trials;
         t.1 += failed;
+        t.2 += tally.prescreened;
     }
     println!(
         "chrome edits: {} trials, {} false alerts; article edits: {} trials, {} misses",
         totals[0].0, totals[0].1, totals[1].0, totals[1].1
+    );
+    println!(
+        "prescreen: chrome edits answered unchanged without a parse {} of {} ({:.1}%); article edits answered unchanged {} (must be 0)",
+        totals[0].2,
+        totals[0].0,
+        100.0 * totals[0].2 as f64 / totals[0].0.max(1) as f64,
+        totals[1].2
     );
     for (kind, tally) in KINDS.iter().zip(tallies) {
         for failure in tally.failures.iter().take(12) {

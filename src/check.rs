@@ -526,6 +526,10 @@ impl Pipeline {
             .await
             .map_err(|e| CheckError::Task(e.to_string()))?;
         state.shrink = analysed.shrink;
+        if analysed.prescreened {
+            tracing::debug!(watch = %watch.name, "the article's region is unchanged; the page was not parsed");
+            self.metrics.prescreened();
+        }
         let anchor = analysed.anchor;
         let outcome = self.hand_over(watch, state, analysed.verdict?, now).await?;
         // The page's stated publication, for the adaptive schedule.

@@ -59,6 +59,7 @@ struct Inner {
     checks: Family<OutcomeLabel, Counter>,
     changes: Counter,
     failures: Counter,
+    prescreened: Counter,
     fetch_seconds: Histogram,
     fetched_bytes: Counter,
     alerts_queued: Family<ChannelLabel, Counter>,
@@ -78,6 +79,7 @@ impl Default for Inner {
             checks: Family::default(),
             changes: Counter::default(),
             failures: Counter::default(),
+            prescreened: Counter::default(),
             // 10 ms to about 80 s: a loopback page to a slow site with retries.
             fetch_seconds: Histogram::new(exponential_buckets(0.01, 2.0, 14)),
             fetched_bytes: Counter::default(),
@@ -109,6 +111,11 @@ impl Inner {
             "redline_check_failures",
             "Checks that failed",
             self.failures.clone(),
+        );
+        r.register(
+            "redline_prescreened",
+            "Checks answered unchanged by the prescreen, without parsing the page",
+            self.prescreened.clone(),
         );
         r.register(
             "redline_fetch_duration_seconds",
@@ -184,6 +191,16 @@ impl Metrics {
             }
             Ok(_) => {}
         }
+    }
+
+    /// Records a check the prescreen answered without parsing the page.
+    pub fn prescreened(&self) {
+        self.inner.prescreened.inc();
+    }
+
+    /// How many checks the prescreen answered without parsing the page.
+    pub fn prescreened_count(&self) -> u64 {
+        self.inner.prescreened.get()
     }
 
     /// Records one fetch: how long it took and, for a page, its size.

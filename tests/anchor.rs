@@ -130,6 +130,7 @@ fn an_anchor_that_knows_its_article_reads_pages_as_one_that_does_not() {
         seen: Some(Seen {
             page: "a page".into(),
             fingerprint: first.article.fingerprint().0,
+            region: None,
         }),
         ..plain.clone()
     };

@@ -60,6 +60,8 @@ pub(super) struct Analysed {
     pub shows: Option<Shown>,
     /// When the page says the article was published, when it says so.
     pub published: Option<DateTime<Utc>>,
+    /// Whether the prescreen answered without parsing the page.
+    pub prescreened: bool,
 }
 
 /// Everything the blocking analysis needs, owned.
@@ -100,13 +102,21 @@ impl Analysis {
     pub fn run(mut self) -> Analysed {
         let mut shrink = self.shrink.take();
         let (mut anchor, mut shows, mut published) = (None, None, None);
-        let verdict = self.judge(&mut shrink, &mut anchor, &mut shows, &mut published);
+        let mut prescreened = false;
+        let verdict = self.judge(
+            &mut shrink,
+            &mut anchor,
+            &mut shows,
+            &mut published,
+            &mut prescreened,
+        );
         Analysed {
             verdict,
             shrink,
             anchor,
             shows,
             published,
+            prescreened,
         }
     }
 
@@ -116,6 +126,7 @@ impl Analysis {
         anchor: &mut Option<Anchor>,
         shows: &mut Option<Shown>,
         published: &mut Option<DateTime<Utc>>,
+        prescreened: &mut bool,
     ) -> Result<Verdict, CheckError> {
         let options = ExtractOptions {
             selector: self.watch.selector.as_ref().map(|s| s.selector.clone()),
@@ -128,10 +139,13 @@ impl Analysis {
         };
         let html = std::mem::take(&mut self.html);
         let page = page_digest(&html, &options);
-        if let Some(shown) = self.seen_before(&page) {
+        let unparsed = self.seen_before(&page).map(|shown| (shown, false));
+        let unparsed = unparsed.or_else(|| Some((self.region_unchanged(&html, &options)?, true)));
+        if let Some((shown, by_region)) = unparsed {
             *shrink = None;
             *shows = Some(shown);
             *anchor = self.anchor.take();
+            *prescreened = by_region;
             return Ok(Verdict::Unchanged);
         }
         // Where the last check found the article, while it plausibly still
@@ -148,6 +162,7 @@ impl Analysis {
             seen: Some(Seen {
                 page,
                 fingerprint: fingerprint.0.clone(),
+                region: extracted.region,
             }),
             ..a
         });
@@ -278,6 +293,21 @@ impl Analysis {
         let same = seen.page == page
             && Some(shown.version) == self.base
             && shown.fingerprint == seen.fingerprint;
+        same.then(|| shown.clone())
+    }
+
+    /// What the page shows, when its article's region and everything read
+    /// beside it are those of the page the anchor was last made from (the
+    /// prescreen, `extract::prescreen_unchanged`), and the article read
+    /// then is the one the state says the page shows: the furniture around
+    /// it changed, the article did not, and the page is not parsed.
+    fn region_unchanged(&self, html: &str, options: &ExtractOptions) -> Option<Shown> {
+        let seen = self.anchor.as_ref()?.seen.as_ref()?;
+        let region = seen.region.as_ref()?;
+        let shown = self.shown.as_ref()?;
+        let same = Some(shown.version) == self.base
+            && shown.fingerprint == seen.fingerprint
+            && extract::prescreen_unchanged(html, options, region);
         same.then(|| shown.clone())
     }
 

@@ -28,6 +28,7 @@ use ego_tree::NodeId;
 use scraper::{ElementRef, Html};
 use serde::{Deserialize, Serialize};
 
+use super::prescreen::{self, Region};
 use super::{ExtractError, ExtractOptions, article_of, dom, sketch};
 use crate::article::Article;
 
@@ -113,6 +114,10 @@ pub struct Seen {
     pub page: String,
     /// The fingerprint of the article read from it.
     pub fingerprint: String,
+    /// Its article's region, for the prescreen: a later page whose region
+    /// is the same is this article again, whatever changed around it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<Region>,
 }
 
 /// One element of an anchor's path.
@@ -141,6 +146,10 @@ pub struct Anchored {
     pub anchor: Option<Anchor>,
     /// Why the anchor given was not used, when it was not.
     pub fallback: Option<Fallback>,
+    /// The article's region for the prescreen, when the container read
+    /// holds all of it and the next check would read it from there again
+    /// (see `prescreen_unchanged`).
+    pub region: Option<Region>,
 }
 
 /// Why an extraction detected the article afresh instead of reading it
@@ -176,28 +185,41 @@ pub fn extract_at(
             article,
             anchor: None,
             fallback: None,
+            region: None,
         });
     }
-    let fallback = match anchor.map(|a| at_anchor(&page, options, a)) {
+    let fallback = match anchor.map(|a| at_anchor(html, &page, options, a)) {
         Some(Ok(anchored)) => return Ok(anchored),
         Some(Err(why)) => Some(why),
         None => None,
     };
     let article = article_of(&page, options, HashSet::new())?;
-    let anchor = locate(&page, options, &article);
+    let located = locate(&page, options, &article);
+    // A first sighting is read at its container by the next check (which
+    // `locate` tried); after a fallback the next check may fall back again.
+    let region = match &located {
+        Some((_, container)) if fallback.is_none() => prescreen::record(html, *container, options),
+        _ => None,
+    };
     Ok(Anchored {
         article,
-        anchor,
+        anchor: located.map(|(anchor, _)| anchor),
         fallback,
+        region,
     })
 }
 
 /// The extraction inside the container `anchor` names, when one of the
 /// page's elements resembles it and plausibly holds the article.
-fn at_anchor(page: &Html, options: &ExtractOptions, anchor: &Anchor) -> Result<Anchored, Fallback> {
+fn at_anchor(
+    html: &str,
+    page: &Html,
+    options: &ExtractOptions,
+    anchor: &Anchor,
+) -> Result<Anchored, Fallback> {
     let candidates = find(page, anchor);
     let mut why = Fallback::Gone;
-    for container in candidates {
+    for (tried, container) in candidates.into_iter().enumerate() {
         // The kinds stay those of the first sighting: what was left out as
         // unfamiliar must stay so.
         let kinds = anchor.kinds.clone().or_else(|| kinds_of(container));
@@ -218,10 +240,16 @@ fn at_anchor(page: &Html, options: &ExtractOptions, anchor: &Anchor) -> Result<A
                     if same {
                         next.sketch.clone_from(&anchor.sketch);
                     }
+                    // Only the most similar element, with nothing left out
+                    // as unfamiliar, is read the same way by the next check.
+                    let region = (tried == 0 && left_out.is_empty())
+                        .then(|| prescreen::record(html, container, options))
+                        .flatten();
                     return Ok(Anchored {
                         anchor: Some(next),
                         article,
                         fallback: None,
+                        region,
                     });
                 }
                 Err(reason) => reason,
@@ -572,7 +600,11 @@ fn step_of(element: ElementRef<'_>, nth: usize) -> Step {
 /// detection inside it does not give the same body, and the body itself
 /// when no element below it does. `None` when the body is not the page's
 /// text (a JSON-LD stand-in).
-fn locate(page: &Html, options: &ExtractOptions, article: &Article) -> Option<Anchor> {
+fn locate<'a>(
+    page: &'a Html,
+    options: &ExtractOptions,
+    article: &Article,
+) -> Option<(Anchor, ElementRef<'a>)> {
     let body_text = article.body_text();
     let body = dom::body_of(page);
     let mut held: HashMap<NodeId, usize> = HashMap::new();
@@ -612,13 +644,8 @@ fn locate(page: &Html, options: &ExtractOptions, article: &Article) -> Option<An
         if inside.is_ok_and(|a| a.blocks == article.blocks) {
             let kinds = kinds_of(container);
             let shingles = sketch::shingles(article);
-            return Some(anchor_of(
-                container,
-                article,
-                shingles,
-                &HashSet::new(),
-                kinds,
-            ));
+            let anchor = anchor_of(container, article, shingles, &HashSet::new(), kinds);
+            return Some((anchor, container));
         }
         container = container.parent().and_then(ElementRef::wrap)?;
     }
@@ -628,7 +655,8 @@ fn locate(page: &Html, options: &ExtractOptions, article: &Article) -> Option<An
     // furniture anywhere on the page is left out.
     let kinds = kinds_of(body);
     let shingles = sketch::shingles(article);
-    Some(anchor_of(body, article, shingles, &HashSet::new(), kinds))
+    let anchor = anchor_of(body, article, shingles, &HashSet::new(), kinds);
+    Some((anchor, body))
 }
 
 /// Whether elements of this tag hold text rather than blocks of it.

@@ -21,7 +21,10 @@
 //! (plausibility of a result), `anchor` (extraction from where the previous
 //! version's article was), `folder` (bulk runs), `leftovers` (furniture
 //! the other clean-up leaves: pointer lines, trailing widget titles, teaser
-//! cards, disclosures, date stamps, captions beside their pictures).
+//! cards, disclosures, date stamps, captions beside their pictures),
+//! `prescreen` (a page whose article region and metadata are those a full
+//! extraction last read, told without parsing) over `region` (the walk
+//! that digests it) and `tags` (a raw view of the page's markup).
 
 mod anchor;
 mod blocks;
@@ -37,10 +40,13 @@ mod items;
 mod lead;
 mod meta;
 mod leftovers;
+mod prescreen;
+mod region;
 mod score;
 mod sketch;
 mod stats;
 mod summary;
+mod tags;
 
 use std::collections::HashSet;
 
@@ -51,6 +57,7 @@ pub use anchor::{Anchor, Anchored, Fallback, Seen, extract_at};
 pub use bounds::{MAX_ATTRIBUTES, MAX_DEPTH, MAX_NODES, MIN_NODES, bound, node_budget};
 pub use folder::{FolderRun, extract_folder};
 pub use guard::{Implausible, PageKind, check_plausible, stand_in_kind};
+pub use prescreen::{Region, unchanged as prescreen_unchanged};
 
 use crate::article::{Article, Block};
 use dom::{Dom, WalkOptions};
