@@ -271,3 +271,39 @@ fn old_text_under_a_new_class_is_still_the_article() {
     assert_eq!(second.fallback, None);
     assert_eq!(second.article.blocks, first.article.blocks);
 }
+
+/// After unchanged checks answered from the store's cache (its anchor
+/// trimmed there), a page that must be extracted again is read through
+/// the whole anchor: the promo beside the article stays out, and an edit
+/// inside it is still found.
+#[tokio::test]
+async fn after_cached_checks_an_extraction_still_uses_the_whole_anchor() {
+    let story = Story::start(&page("", "")).await;
+    let name = story.watch().name.clone();
+    assert!(matches!(check(&story).await, Outcome::Baseline { .. }));
+    for _ in 0..3 {
+        assert!(matches!(check(&story).await, Outcome::Unchanged));
+    }
+    let kept = story.pipeline.store().kept_state(&name).expect("kept");
+    assert!(
+        matches!(kept.anchor, Some(redline::store::KeptAnchor::Trimmed(_))),
+        "the cache keeps the anchor trimmed"
+    );
+
+    story.site.serve(&page("", BESIDE));
+    let outcome = check(&story).await;
+    assert!(matches!(outcome, Outcome::Unchanged), "{outcome:?}");
+    assert_eq!(story.pipeline.store().versions(&name).unwrap().len(), 1);
+    let whole = story.pipeline.store().anchor(&name).unwrap();
+    assert!(
+        whole.is_some_and(|a| !a.runs.is_empty()),
+        "the anchor on disk is whole"
+    );
+
+    let edited = page("", BESIDE).replace("three days", "four days");
+    story.site.serve(&edited);
+    let Outcome::Changed { report, .. } = check(&story).await else {
+        panic!("the edit inside the article was missed")
+    };
+    assert_eq!(report.summary(), "1 edit, 1 number changed");
+}
