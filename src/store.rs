@@ -292,7 +292,7 @@ impl Store {
     pub fn anchor(&self, watch: &WatchName) -> Result<Option<crate::extract::Anchor>, StoreError> {
         let path = self.watch_dir(watch).join("state.json");
         Ok(match read_state(&path)?.anchor {
-            Some(KeptAnchor::Whole(anchor)) => Some(anchor),
+            Some(KeptAnchor::Whole(anchor)) => Some(*anchor),
             Some(KeptAnchor::Trimmed(_)) | None => None,
         })
     }

@@ -192,7 +192,7 @@ async fn a_page_seen_before_is_not_parsed_again_and_an_edit_after_it_is_found() 
         (pipeline.store().anchor(&binance.name).unwrap()).expect("the baseline is anchored");
     assert!(anchor.seen.is_some(), "the baseline's page is remembered");
     anchor.chars = 1;
-    state.anchor = Some(KeptAnchor::Whole(anchor));
+    state.anchor = Some(KeptAnchor::Whole(Box::new(anchor)));
     pipeline.store().save_state(&binance.name, &state).unwrap();
     let checked = pipeline.check(binance, Utc::now()).await;
     assert!(

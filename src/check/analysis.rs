@@ -164,14 +164,14 @@ impl Analysis {
         *published = article.published_at;
         let fingerprint = article.fingerprint();
         *anchor = extracted.anchor.map(|a| {
-            KeptAnchor::Whole(Anchor {
+            KeptAnchor::Whole(Box::new(Anchor {
                 seen: Some(Seen {
                     page,
                     fingerprint: fingerprint.0.clone(),
                     region: extracted.region,
                 }),
                 ..a
-            })
+            }))
         });
         if let Some(shown) = &self.shown
             && Some(shown.version) == self.base
@@ -295,7 +295,7 @@ impl Analysis {
     /// article is then detected afresh, as without an anchor.
     fn whole_anchor(&mut self) -> Result<Option<Anchor>, CheckError> {
         Ok(match self.anchor.take() {
-            Some(KeptAnchor::Whole(anchor)) => Some(anchor),
+            Some(KeptAnchor::Whole(anchor)) => Some(*anchor),
             Some(KeptAnchor::Trimmed(trimmed)) => self
                 .store
                 .anchor(&self.watch.name)?

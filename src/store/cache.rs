@@ -43,7 +43,8 @@ struct Files {
 /// The cache of every watch's state files (see the module's header).
 #[derive(Debug, Default)]
 pub(super) struct StateCache {
-    watches: Mutex<HashMap<WatchName, Files>>,
+    /// Boxed, so that the map's spare room costs a pointer a slot.
+    watches: Mutex<HashMap<WatchName, Box<Files>>>,
 }
 
 impl StateCache {
@@ -172,18 +173,20 @@ mod tests {
         saved.first_seen = Some(at - chrono::Duration::nanoseconds(123_456_789));
         saved.remember_alerted(2, 3);
         saved.remember_return(at, 3, 2);
-        saved.anchor = Some(crate::store::KeptAnchor::Whole(crate::extract::Anchor {
-            path: Vec::new(),
-            sketch: vec![u64::MAX, 7],
-            chars: 1234,
-            kinds: None,
-            runs: vec![3, 1],
-            seen: Some(crate::extract::Seen {
-                page: "digest".to_owned(),
-                fingerprint: "print".to_owned(),
-                region: None,
-            }),
-        }));
+        saved.anchor = Some(crate::store::KeptAnchor::Whole(Box::new(
+            crate::extract::Anchor {
+                path: Vec::new(),
+                sketch: vec![u64::MAX, 7],
+                chars: 1234,
+                kinds: None,
+                runs: vec![3, 1],
+                seen: Some(crate::extract::Seen {
+                    page: "digest".to_owned(),
+                    fingerprint: "print".to_owned(),
+                    region: None,
+                }),
+            },
+        )));
         writer.save_state(&watch, &saved).expect("save");
         // Kept as saved, and the same as a fresh read of the file.
         let fresh = Store::open_read_only(dir.path())
@@ -210,7 +213,7 @@ mod tests {
             seen: None,
         };
         let mut saved = state("\"a\"");
-        saved.anchor = Some(crate::store::KeptAnchor::Whole(whole.clone()));
+        saved.anchor = Some(crate::store::KeptAnchor::Whole(Box::new(whole.clone())));
         writer.save_state(&watch, &saved).expect("save");
         let mut read = writer.kept_state(&watch).expect("kept");
         assert!(matches!(
@@ -225,7 +228,10 @@ mod tests {
             .expect("read");
         assert_eq!(fresh.failures, 1);
         assert_eq!(fresh.trimmed(), writer.kept_state(&watch).expect("kept"));
-        assert_eq!(fresh.anchor, Some(crate::store::KeptAnchor::Whole(whole)));
+        assert_eq!(
+            fresh.anchor,
+            Some(crate::store::KeptAnchor::Whole(Box::new(whole)))
+        );
     }
 
     #[test]

@@ -20,8 +20,9 @@ use crate::extract::{Anchor, Seen};
 /// A state's anchor: whole, or trimmed by the store's cache.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum KeptAnchor {
-    /// The anchor as made and stored.
-    Whole(Anchor),
+    /// The anchor as made and stored (boxed, so that a trimmed one does
+    /// not take a whole one's room).
+    Whole(Box<Anchor>),
     /// The anchor without its bulk; the whole one is in `state.json`.
     Trimmed(Trimmed),
 }
@@ -30,7 +31,7 @@ pub enum KeptAnchor {
 /// and a digest of the rest to tell the whole anchor it was trimmed from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Trimmed {
-    seen: Option<Seen>,
+    seen: Option<Box<Seen>>,
     /// A hash of everything but `seen`, for this process only (it is
     /// never written, so it need not be stable across builds).
     digest: u64,
@@ -39,7 +40,7 @@ pub struct Trimmed {
 impl Trimmed {
     /// Whether `whole` is the anchor this was trimmed from.
     pub fn is_of(&self, whole: &Anchor) -> bool {
-        self.seen == whole.seen && self.digest == digest(whole)
+        self.seen.as_deref() == whole.seen.as_ref() && self.digest == digest(whole)
     }
 }
 
@@ -48,7 +49,7 @@ impl KeptAnchor {
     pub fn seen(&self) -> Option<&Seen> {
         match self {
             KeptAnchor::Whole(anchor) => anchor.seen.as_ref(),
-            KeptAnchor::Trimmed(trimmed) => trimmed.seen.as_ref(),
+            KeptAnchor::Trimmed(trimmed) => trimmed.seen.as_deref(),
         }
     }
 
@@ -56,7 +57,7 @@ impl KeptAnchor {
     pub fn trimmed(&self) -> KeptAnchor {
         match self {
             KeptAnchor::Whole(anchor) => KeptAnchor::Trimmed(Trimmed {
-                seen: anchor.seen.clone(),
+                seen: anchor.seen.clone().map(Box::new),
                 digest: digest(anchor),
             }),
             KeptAnchor::Trimmed(trimmed) => KeptAnchor::Trimmed(trimmed.clone()),
@@ -100,6 +101,6 @@ impl Serialize for KeptAnchor {
 impl<'de> Deserialize<'de> for KeptAnchor {
     /// A stored anchor is always whole.
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        Anchor::deserialize(deserializer).map(KeptAnchor::Whole)
+        Anchor::deserialize(deserializer).map(|anchor| KeptAnchor::Whole(Box::new(anchor)))
     }
 }
