@@ -274,11 +274,12 @@ fn old_text_under_a_new_class_is_still_the_article() {
 
 /// After unchanged checks answered from the store's cache (its anchor
 /// trimmed there), a page that must be extracted again is read through
-/// the whole anchor: the promo beside the article stays out, and an edit
-/// inside it is still found.
+/// the whole anchor: a promo set inside the container, which detection
+/// alone takes in (see `a_promo_set_deep_inside_the_container_is_left_out`),
+/// stays out, and an edit inside the article is still found.
 #[tokio::test]
 async fn after_cached_checks_an_extraction_still_uses_the_whole_anchor() {
-    let story = Story::start(&page("", "")).await;
+    let story = Story::start(&nested("", "story-body")).await;
     let name = story.watch().name.clone();
     assert!(matches!(check(&story).await, Outcome::Baseline { .. }));
     for _ in 0..3 {
@@ -294,7 +295,8 @@ async fn after_cached_checks_an_extraction_still_uses_the_whole_anchor() {
         "the cache keeps the anchor trimmed"
     );
 
-    story.site.serve(&page("", BESIDE));
+    let with_promo = nested(&BESIDE.replace("promo", "box-3"), "story-body");
+    story.site.serve(&with_promo);
     let outcome = check(&story).await;
     assert!(matches!(outcome, Outcome::Unchanged), "{outcome:?}");
     assert_eq!(story.pipeline.store().versions(&name).unwrap().len(), 1);
@@ -304,8 +306,9 @@ async fn after_cached_checks_an_extraction_still_uses_the_whole_anchor() {
         "the anchor on disk is whole"
     );
 
-    let edited = page("", BESIDE).replace("three days", "four days");
-    story.site.serve(&edited);
+    story
+        .site
+        .serve(&with_promo.replace("three days", "four days"));
     let Outcome::Changed { report, .. } = check(&story).await else {
         panic!("the edit inside the article was missed")
     };
