@@ -17,8 +17,9 @@ use crate::watchlist::WatchName;
 
 /// The most watches whose files are kept: the first this many asked for
 /// are kept, the others read every time, so that a store of very many
-/// watches holds a bounded amount (a kept state, its anchor trimmed,
-/// takes well under a kilobyte) and no watch is
+/// watches holds a bounded amount (a kept state with its note, the
+/// anchor trimmed, takes about 1.2 KB by the corpus benchmark's peak
+/// memory, against 2.7 KB with the anchor whole) and no watch is
 /// pushed out to make room for another, which over a pass through more
 /// watches than this would keep none long enough to be asked again.
 const LIMIT: usize = 8_192;
