@@ -32,6 +32,7 @@
 //! fetch, extract or compare: it stores what it is given and answers what
 //! it holds.
 
+use std::borrow::Cow;
 use std::fs::{self, File};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -44,9 +45,11 @@ use crate::report::{self, Format, RenderContext};
 use crate::watchlist::{Shard, WatchName};
 
 mod cache;
+mod kept_anchor;
 mod reports;
 mod state;
 
+pub use kept_anchor::{KeptAnchor, Trimmed};
 pub use reports::StoredReport;
 use reports::report_file_name;
 pub use state::{Return, STATE_MEMORY, Shown, Shrink, WatchState};
@@ -279,6 +282,21 @@ impl Store {
         Some(with_note(state, note.as_ref()))
     }
 
+    /// The watch's whole anchor as `state.json` holds it, read past the
+    /// cache (one read): what a full extraction needs after a state read
+    /// with its anchor trimmed. `None` when the state has none.
+    ///
+    /// # Errors
+    ///
+    /// As [`Store::state`].
+    pub fn anchor(&self, watch: &WatchName) -> Result<Option<crate::extract::Anchor>, StoreError> {
+        let path = self.watch_dir(watch).join("state.json");
+        Ok(match read_state(&path)?.anchor {
+            Some(KeptAnchor::Whole(anchor)) => Some(*anchor),
+            Some(KeptAnchor::Trimmed(_)) | None => None,
+        })
+    }
+
     /// Replaces the watch's check state, atomically.
     ///
     /// # Errors
@@ -313,9 +331,9 @@ impl Store {
                 Ok(Written::Note(Some(identity), note)) => {
                     cache.keep_note(watch, *identity, Some(note.clone()));
                 }
-                Ok(Written::State(identity, note)) => {
+                Ok(Written::State(identity, written, note)) => {
                     if let Some(identity) = identity {
-                        cache.keep_state(watch, *identity, state);
+                        cache.keep_state(watch, *identity, written);
                     }
                     // An empty note says nothing: kept as one that does
                     // not parse, as reading it would give.
@@ -662,16 +680,25 @@ fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T, StoreError>
 }
 
 /// Which file a save wrote, with its identity after the write.
-enum Written {
-    /// `state.json`, and the check note when this save made it, empty.
-    State(Option<FileIdentity>, Option<FileIdentity>),
+enum Written<'a> {
+    /// `state.json`, the state written (its anchor whole), and the check
+    /// note when this save made it, empty.
+    State(
+        Option<FileIdentity>,
+        Box<Cow<'a, WatchState>>,
+        Option<FileIdentity>,
+    ),
     /// The check note, and what it says.
     Note(Option<FileIdentity>, CheckNote),
 }
 
 /// Writes `state` (or only its check note) into the watch's folder `dir`
 /// (see [`Store::save_state_with`]).
-fn write_state(dir: &Path, state: &WatchState, sync: Durability) -> Result<Written, StoreError> {
+fn write_state<'a>(
+    dir: &Path,
+    state: &'a WatchState,
+    sync: Durability,
+) -> Result<Written<'a>, StoreError> {
     match (sync, state.last_check) {
         // Only the note is written, unsynced: state.json, which holds
         // what the guarantees rest on, is not touched.
@@ -697,12 +724,27 @@ fn write_state(dir: &Path, state: &WatchState, sync: Durability) -> Result<Writt
     }
 }
 
-/// Writes `state.json`, synced (see [`Store::save_state_with`]).
-fn write_state_file(dir: &Path, state: &WatchState) -> Result<Written, StoreError> {
+/// Writes `state.json`, synced (see [`Store::save_state_with`]). A
+/// trimmed anchor is never written: the anchor the file holds is written
+/// in its place (the one it was trimmed from, unless another process
+/// replaced the file since), so that no save loses the whole anchor.
+fn write_state_file<'a>(dir: &Path, state: &'a WatchState) -> Result<Written<'a>, StoreError> {
     let path = dir.join("state.json");
-    let identity = write_atomic_identified(&path, &json_bytes(state), Durability::Durable)
+    let state = match &state.anchor {
+        Some(KeptAnchor::Trimmed(_)) => {
+            let mut whole = state.clone();
+            whole.anchor = read_state(&path)?.anchor;
+            Cow::Owned(whole)
+        }
+        _ => Cow::Borrowed(state),
+    };
+    let identity = write_atomic_identified(&path, &json_bytes(&*state), Durability::Durable)
         .map_err(io_error("write", &path))?;
-    Ok(Written::State(identity, make_note_file(dir)))
+    Ok(Written::State(
+        identity,
+        Box::new(state),
+        make_note_file(dir),
+    ))
 }
 
 /// Makes the watch's check note, empty (a note that does not parse is

@@ -271,3 +271,46 @@ fn old_text_under_a_new_class_is_still_the_article() {
     assert_eq!(second.fallback, None);
     assert_eq!(second.article.blocks, first.article.blocks);
 }
+
+/// After unchanged checks answered from the store's cache (its anchor
+/// trimmed there), a page that must be extracted again is read through
+/// the whole anchor: a promo set inside the container, which detection
+/// alone takes in (see `a_promo_set_deep_inside_the_container_is_left_out`),
+/// stays out, and an edit inside the article is still found.
+#[tokio::test]
+async fn after_cached_checks_an_extraction_still_uses_the_whole_anchor() {
+    let story = Story::start(&nested("", "story-body")).await;
+    let name = story.watch().name.clone();
+    assert!(matches!(check(&story).await, Outcome::Baseline { .. }));
+    for _ in 0..3 {
+        let outcome = check(&story).await;
+        assert!(
+            matches!(outcome, Outcome::Unchanged | Outcome::NotModified),
+            "{outcome:?}"
+        );
+    }
+    let kept = story.pipeline.store().kept_state(&name).expect("kept");
+    assert!(
+        matches!(kept.anchor, Some(redline::store::KeptAnchor::Trimmed(_))),
+        "the cache keeps the anchor trimmed"
+    );
+
+    let with_promo = nested(&BESIDE.replace("promo", "box-3"), "story-body");
+    story.site.serve(&with_promo);
+    let outcome = check(&story).await;
+    assert!(matches!(outcome, Outcome::Unchanged), "{outcome:?}");
+    assert_eq!(story.pipeline.store().versions(&name).unwrap().len(), 1);
+    let whole = story.pipeline.store().anchor(&name).unwrap();
+    assert!(
+        whole.is_some_and(|a| !a.runs.is_empty()),
+        "the anchor on disk is whole"
+    );
+
+    story
+        .site
+        .serve(&with_promo.replace("three days", "four days"));
+    let Outcome::Changed { report, .. } = check(&story).await else {
+        panic!("the edit inside the article was missed")
+    };
+    assert_eq!(report.summary(), "1 edit, 1 number changed");
+}

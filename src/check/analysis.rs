@@ -23,7 +23,9 @@ use crate::charset::{EncodingDifference, encoding_only_difference};
 use crate::diff::{self, DiffOptions};
 use crate::extract::{self, Anchor, ExtractOptions, Implausible, Seen};
 use crate::report::Report;
-use crate::store::{NewVersion, Shown, Shrink, Snapshot, Store, StoredReport, VersionInfo};
+use crate::store::{
+    KeptAnchor, NewVersion, Shown, Shrink, Snapshot, Store, StoredReport, VersionInfo,
+};
 use crate::watchlist::Watch;
 
 /// How many checks in a row must see the same refused shrink before it is
@@ -55,7 +57,7 @@ pub(super) struct Analysed {
     /// The refused shrink to remember (`None` once the page was taken).
     pub shrink: Option<Shrink>,
     /// Where the article was found this time, for the next check.
-    pub anchor: Option<Anchor>,
+    pub anchor: Option<KeptAnchor>,
     /// The version the page shows now with its fingerprint, when known.
     pub shows: Option<Shown>,
     /// When the page says the article was published, when it says so.
@@ -87,8 +89,10 @@ pub(super) struct Analysis {
     pub keep_versions: Option<usize>,
     /// Store nothing (`check --dry-run`): report what a check would store.
     pub dry_run: bool,
-    /// Where the article was found at the last check.
-    pub anchor: Option<Anchor>,
+    /// Where the article was found at the last check, trimmed when the
+    /// state came from the store's cache: the whole anchor is then read
+    /// from the store only when the page is extracted.
+    pub anchor: Option<KeptAnchor>,
     /// When the check started: a new version's capture time.
     pub now: DateTime<Utc>,
     /// The check's share of the cores, given back before the store is
@@ -123,7 +127,7 @@ impl Analysis {
     fn judge(
         mut self,
         shrink: &mut Option<Shrink>,
-        anchor: &mut Option<Anchor>,
+        anchor: &mut Option<KeptAnchor>,
         shows: &mut Option<Shown>,
         published: &mut Option<DateTime<Utc>>,
         prescreened: &mut bool,
@@ -150,7 +154,8 @@ impl Analysis {
         }
         // Where the last check found the article, while it plausibly still
         // holds it: furniture changing around it cannot move the boundary.
-        let extracted = extract::extract_at(&html, &options, self.anchor.as_ref())?;
+        let before = self.whole_anchor()?;
+        let extracted = extract::extract_at(&html, &options, before.as_ref())?;
         drop(html);
         if let Some(why) = &extracted.fallback {
             tracing::info!(watch = %self.watch.name, reason = %why, "detecting the article afresh");
@@ -158,13 +163,15 @@ impl Analysis {
         let article = extracted.article;
         *published = article.published_at;
         let fingerprint = article.fingerprint();
-        *anchor = extracted.anchor.map(|a| Anchor {
-            seen: Some(Seen {
-                page,
-                fingerprint: fingerprint.0.clone(),
-                region: extracted.region,
-            }),
-            ..a
+        *anchor = extracted.anchor.map(|a| {
+            KeptAnchor::Whole(Box::new(Anchor {
+                seen: Some(Seen {
+                    page,
+                    fingerprint: fingerprint.0.clone(),
+                    region: extracted.region,
+                }),
+                ..a
+            }))
         });
         if let Some(shown) = &self.shown
             && Some(shown.version) == self.base
@@ -282,13 +289,28 @@ impl Analysis {
         }))
     }
 
+    /// The last check's anchor whole, for an extraction: a trimmed one is
+    /// read again from the store, past its cache. A file another process
+    /// replaced since holds another anchor, which is not this one's; the
+    /// article is then detected afresh, as without an anchor.
+    fn whole_anchor(&mut self) -> Result<Option<Anchor>, CheckError> {
+        Ok(match self.anchor.take() {
+            Some(KeptAnchor::Whole(anchor)) => Some(*anchor),
+            Some(KeptAnchor::Trimmed(trimmed)) => self
+                .store
+                .anchor(&self.watch.name)?
+                .filter(|whole| trimmed.is_of(whole)),
+            None => None,
+        })
+    }
+
     /// What the page shows, when it is the very page the anchor was last
     /// made from (`page` is its digest) and the article read from it then
     /// is the one the state says the page shows: reading it again would
     /// give the same article, so it is not parsed at all. A page that
     /// differs by one byte is read in full.
     fn seen_before(&self, page: &str) -> Option<Shown> {
-        let seen = self.anchor.as_ref()?.seen.as_ref()?;
+        let seen = self.anchor.as_ref()?.seen()?;
         let shown = self.shown.as_ref()?;
         let same = seen.page == page
             && Some(shown.version) == self.base
@@ -302,7 +324,7 @@ impl Analysis {
     /// then is the one the state says the page shows: the furniture around
     /// it changed, the article did not, and the page is not parsed.
     fn region_unchanged(&self, html: &str, options: &ExtractOptions) -> Option<Shown> {
-        let seen = self.anchor.as_ref()?.seen.as_ref()?;
+        let seen = self.anchor.as_ref()?.seen()?;
         let region = seen.region.as_ref()?;
         let shown = self.shown.as_ref()?;
         let same = Some(shown.version) == self.base

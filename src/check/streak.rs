@@ -143,8 +143,18 @@ fn only_check_time_changed(before: &WatchState, after: &WatchState) -> bool {
     // work: a new one is kept when the state is synced for another reason,
     // and is no reason to sync it (a page whose furniture churns would
     // cost a synced write at every check).
-    if let (Some(moved), Some(after)) = (&mut moved.anchor, &after.anchor) {
-        moved.seen.clone_from(&after.seen);
-    }
-    moved == *after
+    // The anchors are compared apart, whole or trimmed: a state read from
+    // the store's cache holds a trimmed one, and an extraction that found
+    // the same article a whole one.
+    let same_anchor = match (&moved.anchor, &after.anchor) {
+        (Some(before), Some(after)) => before.same_but_seen(after),
+        (none, also) => none.is_none() && also.is_none(),
+    };
+    moved.anchor = None;
+    same_anchor
+        && moved
+            == WatchState {
+                anchor: None,
+                ..after.clone()
+            }
 }

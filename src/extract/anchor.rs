@@ -121,7 +121,7 @@ pub struct Seen {
 }
 
 /// One element of an anchor's path.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Step {
     /// Its local name.
     pub tag: String,

@@ -6,6 +6,8 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::KeptAnchor;
+
 /// A watch's check state: what must survive a restart.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct WatchState {
@@ -63,9 +65,10 @@ pub struct WatchState {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub returns: Vec<Return>,
     /// Where the article was found at the last successful check, so that
-    /// the next one extracts from the same place (see `extract::anchor`).
+    /// the next one extracts from the same place (see `extract::anchor`);
+    /// trimmed when read from the store's cache (see [`KeptAnchor`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub anchor: Option<crate::extract::Anchor>,
+    pub anchor: Option<KeptAnchor>,
     /// When the article was published, as its page's metadata last said
     /// (typed), for the adaptive schedule.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -131,6 +134,15 @@ impl WatchState {
             first_seen,
             changed: self.last_change,
         })
+    }
+
+    /// This state with its anchor trimmed: what the store's cache keeps.
+    pub fn trimmed(&self) -> WatchState {
+        // The bulk is cloned with the rest and dropped at once: a save
+        // costs that, a read of the cache does not.
+        let mut trimmed = self.clone();
+        trimmed.anchor = self.anchor.as_ref().map(KeptAnchor::trimmed);
+        trimmed
     }
 
     /// Records that the move `from → to` was alerted.
