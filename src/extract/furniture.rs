@@ -19,6 +19,7 @@ use regex::Regex;
 use super::dom::{Dom, Kind, Role};
 use super::leftovers;
 use super::stats::PageStats;
+use super::widgets;
 
 /// Longest text (visible characters) a counter or date line may have.
 const MAX_COUNTER_CHARS: u32 = 80;
@@ -64,7 +65,7 @@ fn mark_short_blocks(dom: &Dom<'_>, page: &PageStats, root: usize, skip: &mut [b
             && chars > 0
             && chars <= MAX_LINK_ROW_CHARS
             && page.stats[i].link_density() >= LABELLED_LINKS_SHARE
-            && is_link_label(&text_of(dom, i))
+            && (is_link_label(&text_of(dom, i)) || widgets::is_titled_link_row(dom, page, i))
         {
             skip[i] = true;
             i = dom.nodes[i].end as usize;
@@ -375,7 +376,7 @@ pub(crate) fn is_widget_title(text: &str) -> bool {
     static TITLE: LazyLock<Regex> = LazyLock::new(|| {
         pattern(
             r"(?x)^\W*(?:
-            related|featured|similar\s+(?:posts|articles|stories)|ähnliche\s+beiträge|weitere\s+beiträge|
+            related|featured|siehe\s+auch|similar\s+(?:posts|articles|stories)|ähnliche\s+beiträge|weitere\s+beiträge|
             das\s+könnte\s+sie\s+auch|top\s+stories|more\s+stories|more\s+from|more\s+on|more\s+news|
             most\s+(?:read|popular|viewed|shared)|trending|recommended|
             up\s+next|next\s+videos?|watch\s+next|more\s+videos|

@@ -50,6 +50,7 @@ mod sketch;
 mod stats;
 mod summary;
 mod tags;
+mod widgets;
 
 use std::collections::HashSet;
 

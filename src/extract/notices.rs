@@ -1,8 +1,10 @@
 //! Notices the page prints around every story, judged on the rendered
 //! blocks of the body: affiliate disclosures, filing lines ("Dieser
-//! Eintrag wurde veröffentlicht in …"), newsletter prompts, counters, date
-//! stamps after the story, and, among the last blocks, a site's content
-//! licence ("Inhalte dieser Website stehen unter CC-BY"), opinion
+//! Eintrag wurde veröffentlicht in …"), newsletter prompts, a shop's ask
+//! to review its product, counters, date stamps after the story, and,
+//! among the last blocks, a site's content licence or rights notice
+//! ("Inhalte dieser Website stehen unter CC-BY", "Materiał chroniony
+//! prawem autorskim"), opinion
 //! disclaimers, "last modified" footers, calls to support, subscribe or
 //! rate, and ways out of the story ("zurück zur Listenansicht"); and
 //! anywhere, an advertisement's label and a picture's caption that ends
@@ -71,7 +73,8 @@ fn is_notice(block: &Block, tail: bool) -> bool {
     // stamps higher up are the head's dateline, trimmed by `detect`.
     let plain = block.kind == BlockKind::Paragraph;
     is_disclosure(text)
-        || (chars <= MAX_PROMPT_CHARS && (is_prompt(text) || is_post_meta(text)))
+        || (chars <= MAX_PROMPT_CHARS
+            && (is_prompt(text) || is_post_meta(text) || is_review_prompt(text)))
         || (chars <= MAX_COUNTER_CHARS && (is_counter(text) || is_today_line(text)))
         || (tail && plain && chars <= MAX_STAMP_CHARS as usize && is_stamp_line(text))
         || (tail && chars <= MAX_TAIL_NOTICE_CHARS && is_tail_notice(text))
@@ -128,6 +131,27 @@ pub(crate) fn is_copyright_caption(text: &str) -> bool {
     before >= MIN_CAPTION_WORDS && !YEAR.is_match(credit.as_str())
 }
 
+/// Whether a short text asks the reader to review the product the page
+/// sells ("Bitte teilen Sie uns Ihre Erfahrungen mit, wenn Sie … probiert
+/// haben", "Be the first to review", "Write a review"): a shop's review
+/// box, printed under every product. The ask names the reader's own
+/// experience or a review; a story's "share your experience about the
+/// town" names neither.
+pub(crate) fn is_review_prompt(text: &str) -> bool {
+    static REVIEW: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(
+            r"(?ix)
+            teilen\s+sie\s+uns\s+ihre\s+(?:erfahrungen?|meinung)\s+mit|
+            (?:erste|eine)\s+bewertung\s+(?:schreiben|abgeben|verfassen)|
+            (?:write|leave)\s+a\s+(?:product\s+)?review|be\s+the\s+first\s+to\s+review|
+            share\s+your\s+experience\s+(?:with|of)\s+(?:this|our)\s+product|
+            [ée]crire\s+un\s+avis|escribir\s+una\s+(?:opini[óo]n|rese[ñn]a)|napisz\s+opini[ęe]",
+        )
+        .expect("the review prompt pattern is fixed and valid")
+    });
+    REVIEW.is_match(text)
+}
+
 /// Whether a short text is a site's content licence, an opinion
 /// disclaimer, a "last modified" footer or a call to support, subscribe
 /// to or rate the publication ("would you consider supporting our work?",
@@ -146,6 +170,7 @@ pub(crate) fn is_tail_notice(text: &str) -> bool {
             consider\s+supporting|support\s+our\s+(?:work|journalism)|
             unterst[üu]tzen\s+sie\s+(?:uns|unsere\s+arbeit)|hier\s+klicken\s+und|
             zapraszamy\s+(?:te[żz]\s+)?do\s+subskrypcji|
+            materia[łl]\s+chroniony\s+prawem\s+autorskim|
             (?:den|diesen)\s+artikel\s+bewerten|rate\s+this\s+(?:article|post|story)",
         )
         .expect("the notice pattern is fixed and valid")
@@ -237,10 +262,35 @@ mod tests {
             "zurück zur Listenansicht",
             "... weiter zu \"die Wortwahl\"",
             "Hier geht es zur neuen Vorstandsstruktur",
+            "Materiał chroniony prawem autorskim - wszelkie prawa zastrzeżone. \
+             Dalsze rozpowszechnianie artykułu za zgodą wydawcy. Kup licencję",
         ] {
             let text = body(&page(&format!("<p>{line}</p>")));
             assert!(text.ends_with("voted late."), "{line}: {text}");
         }
+    }
+
+    #[test]
+    fn a_shop_review_prompt_is_dropped_and_a_story_s_ask_stays() {
+        let mut blocks: Vec<Block> = [
+            "Paragraph one, about the coffee and its roast.",
+            "Bitte teilen Sie uns Ihre Erfahrungen mit, wenn Sie unseren Kaffee schon probiert haben.",
+            "Paragraph two.",
+            "Paragraph three.",
+            "Paragraph four.",
+        ]
+        .into_iter()
+        .map(|t| Block::new(BlockKind::Paragraph, t))
+        .collect();
+        drop_notices(&mut blocks);
+        assert_eq!(blocks.len(), 4);
+        assert!(is_review_prompt("Be the first to review this product"));
+        assert!(!is_review_prompt(
+            "Penny asks you to be a guest speaker and share your experience about the countryside."
+        ));
+        assert!(!is_review_prompt(
+            "Teilen Sie uns mit, für welche Produkte Sie sich interessieren."
+        ));
     }
 
     #[test]
