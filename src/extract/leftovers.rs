@@ -325,12 +325,12 @@ fn text_of(dom: &Dom<'_>, index: usize) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use crate::extract::{ExtractOptions, extract};
 
     /// A story of four paragraphs with `inside` after its second paragraph
     /// and `after` after its last, all in one column.
-    fn page(inside: &str, after: &str) -> String {
+    pub(in crate::extract) fn page(inside: &str, after: &str) -> String {
         let para = |n: u32| {
             format!(
                 "<p>Paragraph {n} of the story: the council met on Tuesday, \
@@ -349,7 +349,7 @@ mod tests {
         )
     }
 
-    fn body(html: &str) -> String {
+    pub(in crate::extract) fn body(html: &str) -> String {
         extract(html, &ExtractOptions::default())
             .expect("the fixture has an article")
             .body_text()

@@ -205,6 +205,14 @@ mod tests {
     use super::*;
     use crate::extract::{ExtractOptions, extract};
 
+    /// Blocks of plain paragraphs with these texts.
+    fn paragraphs(texts: &[&str]) -> Vec<Block> {
+        texts
+            .iter()
+            .map(|t| Block::new(BlockKind::Paragraph, t))
+            .collect()
+    }
+
     fn body(html: &str) -> String {
         extract(html, &ExtractOptions::default())
             .expect("the fixture has an article")
@@ -272,16 +280,13 @@ mod tests {
 
     #[test]
     fn a_shop_review_prompt_is_dropped_and_a_story_s_ask_stays() {
-        let mut blocks: Vec<Block> = [
+        let mut blocks = paragraphs(&[
             "Paragraph one, about the coffee and its roast.",
             "Bitte teilen Sie uns Ihre Erfahrungen mit, wenn Sie unseren Kaffee schon probiert haben.",
             "Paragraph two.",
             "Paragraph three.",
             "Paragraph four.",
-        ]
-        .into_iter()
-        .map(|t| Block::new(BlockKind::Paragraph, t))
-        .collect();
+        ]);
         drop_notices(&mut blocks);
         assert_eq!(blocks.len(), 4);
         assert!(is_review_prompt("Be the first to review this product"));
@@ -332,15 +337,12 @@ mod tests {
 
     #[test]
     fn the_same_words_inside_the_story_stay() {
-        let mut blocks: Vec<Block> = [
+        let mut blocks = paragraphs(&[
             "Last updated: the council's timetable says the bridge reopens in May.",
             "Paragraph two.",
             "Paragraph three.",
             "Paragraph four.",
-        ]
-        .into_iter()
-        .map(|t| Block::new(BlockKind::Paragraph, t))
-        .collect();
+        ]);
         drop_notices(&mut blocks);
         assert_eq!(blocks.len(), 4);
     }

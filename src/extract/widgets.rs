@@ -57,34 +57,8 @@ pub(crate) fn is_titled_link_row(dom: &Dom<'_>, page: &PageStats, index: usize) 
 
 #[cfg(test)]
 mod tests {
-    use crate::extract::{ExtractOptions, extract};
-
-    /// A story of four paragraphs with `inside` after its second paragraph
-    /// and `after` after its last, all in one column.
-    fn page(inside: &str, after: &str) -> String {
-        let para = |n: u32| {
-            format!(
-                "<p>Paragraph {n} of the story: the council met on Tuesday, \
-                 argued for hours about the harbour bridge, its cost, its \
-                 closure and the buses that replace it, and voted late.</p>"
-            )
-        };
-        format!(
-            "<html><body><nav><a href=/>Home</a> <a href=/news>News</a></nav>\
-             <div class=column><h1>Bridge vote</h1>{}{}{inside}{}{}{after}</div>\
-             <footer>Contact</footer></body></html>",
-            para(1),
-            para(2),
-            para(3),
-            para(4)
-        )
-    }
-
-    fn body(html: &str) -> String {
-        extract(html, &ExtractOptions::default())
-            .expect("the fixture has an article")
-            .body_text()
-    }
+    // The same story fixture as the other clean-up rules' tests.
+    use crate::extract::leftovers::tests::{body, page};
 
     #[test]
     fn a_row_of_links_under_a_title_in_one_paragraph_is_dropped() {
