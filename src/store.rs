@@ -1063,7 +1063,7 @@ fn write_atomic_identified(
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
     #[test]
@@ -1091,7 +1091,8 @@ mod tests {
         }
     }
 
-    fn article(text: &str) -> Article {
+    /// An article of one paragraph (also for the store's other modules).
+    pub(in crate::store) fn article(text: &str) -> Article {
         Article {
             blocks: vec![Block::new(BlockKind::Paragraph, text)],
             ..Article::default()

@@ -143,9 +143,7 @@ impl Analysis {
         };
         let html = std::mem::take(&mut self.html);
         let page = page_digest(&html, &options);
-        let unparsed = self.seen_before(&page).map(|shown| (shown, false));
-        let unparsed = unparsed.or_else(|| Some((self.region_unchanged(&html, &options)?, true)));
-        if let Some((shown, by_region)) = unparsed {
+        if let Some((shown, by_region)) = self.read_before(&page, &html, &options) {
             *shrink = None;
             *shows = Some(shown);
             *anchor = self.anchor.take();
@@ -304,33 +302,29 @@ impl Analysis {
         })
     }
 
-    /// What the page shows, when it is the very page the anchor was last
-    /// made from (`page` is its digest) and the article read from it then
-    /// is the one the state says the page shows: reading it again would
-    /// give the same article, so it is not parsed at all. A page that
-    /// differs by one byte is read in full.
-    fn seen_before(&self, page: &str) -> Option<Shown> {
+    /// What the page shows, when the article read from the page the
+    /// anchor was last made from is the one the state says the page shows,
+    /// and this page would read the same without being parsed: it is that
+    /// very page (`page` is its digest; a page that differs by one byte is
+    /// not), or its article's region and everything read beside it are
+    /// unchanged although the furniture around them moved (the prescreen,
+    /// `extract::prescreen_unchanged`; then `true` comes with it).
+    fn read_before(
+        &self,
+        page: &str,
+        html: &str,
+        options: &ExtractOptions,
+    ) -> Option<(Shown, bool)> {
         let seen = self.anchor.as_ref()?.seen()?;
         let shown = self.shown.as_ref()?;
-        let same = seen.page == page
-            && Some(shown.version) == self.base
-            && shown.fingerprint == seen.fingerprint;
-        same.then(|| shown.clone())
-    }
-
-    /// What the page shows, when its article's region and everything read
-    /// beside it are those of the page the anchor was last made from (the
-    /// prescreen, `extract::prescreen_unchanged`), and the article read
-    /// then is the one the state says the page shows: the furniture around
-    /// it changed, the article did not, and the page is not parsed.
-    fn region_unchanged(&self, html: &str, options: &ExtractOptions) -> Option<Shown> {
-        let seen = self.anchor.as_ref()?.seen()?;
+        if Some(shown.version) != self.base || shown.fingerprint != seen.fingerprint {
+            return None;
+        }
+        if seen.page == page {
+            return Some((shown.clone(), false));
+        }
         let region = seen.region.as_ref()?;
-        let shown = self.shown.as_ref()?;
-        let same = Some(shown.version) == self.base
-            && shown.fingerprint == seen.fingerprint
-            && extract::prescreen_unchanged(html, options, region);
-        same.then(|| shown.clone())
+        extract::prescreen_unchanged(html, options, region).then(|| (shown.clone(), true))
     }
 
     /// Counts a refused text seen again; passes once it stayed the same

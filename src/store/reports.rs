@@ -84,17 +84,11 @@ mod tests {
 
     use chrono::Utc;
 
-    use crate::article::{Article, Block, BlockKind};
+    use crate::article::{Block, BlockKind};
     use crate::report::{Change, Report};
+    use crate::store::tests::article;
     use crate::store::{NewVersion, Store, StoredReport, version_file_name};
     use crate::watchlist::WatchName;
-
-    fn article(text: &str) -> Article {
-        Article {
-            blocks: vec![Block::new(BlockKind::Paragraph, text)],
-            ..Article::default()
-        }
-    }
 
     fn new(text: &str, report: Option<StoredReport>) -> NewVersion<'static> {
         NewVersion {
