@@ -44,11 +44,17 @@ use crate::article::{Article, Fingerprint};
 use crate::report::{self, Format, RenderContext};
 use crate::watchlist::{Shard, WatchName};
 
+mod atomic;
 mod cache;
 mod kept_anchor;
 mod reports;
 mod state;
 
+use atomic::identity_of;
+pub use atomic::{
+    FileIdentity, file_identity, remove_temporaries, replace_atomic, write_atomic,
+    write_atomic_together, write_atomic_with,
+};
 pub use kept_anchor::{KeptAnchor, Trimmed};
 pub use reports::StoredReport;
 use reports::report_file_name;
@@ -595,56 +601,6 @@ fn lock(root: &Path, name: &str, shared: bool) -> Result<File, StoreError> {
     }
 }
 
-/// Removes the temporary files (`.<name>.<pid>.tmp`) of interrupted
-/// writes in `dir` and, `depth` levels down, in its sub-folders. Called
-/// by the lock holder when it opens the store; a command that writes
-/// beside it without the lock (`outbox requeue`) may be mid-write, so a
-/// file whose writer is still alive is left alone.
-pub fn remove_temporaries(dir: &Path, depth: u32) {
-    let Ok(entries) = fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        let name = entry.file_name();
-        let name = name.to_string_lossy();
-        if entry.file_type().is_ok_and(|t| t.is_dir()) {
-            if depth > 0 {
-                remove_temporaries(&path, depth - 1);
-            }
-        } else if name.starts_with('.') && name.ends_with(".tmp") && !writer_alive(&name, &entry) {
-            match fs::remove_file(&path) {
-                Ok(()) => {
-                    tracing::info!(file = %path.display(), "removed the leftover of an interrupted write")
-                }
-                Err(e) => {
-                    tracing::warn!(file = %path.display(), error = %e, "cannot remove the leftover of an interrupted write")
-                }
-            }
-        }
-    }
-}
-
-/// Whether the process that named temporary file `name` may still be
-/// writing it: its id (`.<file>.<pid>.tmp`) is a live process where
-/// `/proc` says so, else the file is younger than a minute.
-fn writer_alive(name: &str, entry: &fs::DirEntry) -> bool {
-    let pid = name
-        .strip_suffix(".tmp")
-        .and_then(|rest| rest.rsplit('.').next())
-        .filter(|pid| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()));
-    let proc = Path::new("/proc");
-    match pid {
-        Some(pid) if proc.join("self").exists() => {
-            pid != std::process::id().to_string() && proc.join(pid).exists()
-        }
-        _ => entry
-            .metadata()
-            .and_then(|m| m.modified())
-            .is_ok_and(|t| t.elapsed().is_ok_and(|age| age.as_secs() < 60)),
-    }
-}
-
 fn version_file_name(version: u32, fingerprint: &Fingerprint) -> String {
     format!(
         "{version:06}-{}.json",
@@ -738,7 +694,7 @@ fn write_state_file<'a>(dir: &Path, state: &'a WatchState) -> Result<Written<'a>
         }
         _ => Cow::Borrowed(state),
     };
-    let identity = write_atomic_identified(&path, &json_bytes(&*state), Durability::Durable)
+    let identity = replace_atomic(&path, &json_bytes(&*state), Durability::Durable)
         .map_err(io_error("write", &path))?;
     Ok(Written::State(
         identity,
@@ -934,150 +890,10 @@ pub enum Durability {
     Lazy,
 }
 
-/// Writes `bytes` to `path` so that a crash at any moment leaves either the
-/// old file or the complete new one: the bytes go to a temporary file in the
-/// same folder, which is synced, renamed over `path`, and the folder synced
-/// so that the rename itself is durable.
-///
-/// # Errors
-///
-/// Any I/O error; the temporary file is removed and `path` is untouched.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    write_atomic_with(path, bytes, Durability::Durable)
-}
-
-/// Writes `files`, all in the folder `dir`, each as [`write_atomic`]
-/// does, but syncs the folder once for all: each file's bytes are synced
-/// before any is renamed, the renames follow in the order given, and once
-/// this returns every one of them is durable. A crash before the folder
-/// is synced may keep any of the renames, so a file must not need another
-/// of them to be read.
-///
-/// # Errors
-///
-/// The path that failed and why; the temporary files not yet renamed are
-/// removed, and a file renamed before the failure stays.
-pub fn write_atomic_together(
-    dir: &Path,
-    files: &[(PathBuf, Vec<u8>)],
-) -> Result<(), (PathBuf, io::Error)> {
-    let temps: Vec<PathBuf> = files.iter().map(|(path, _)| temporary(dir, path)).collect();
-    let mut renamed = 0;
-    let result = (|| {
-        for ((path, bytes), temp) in files.iter().zip(&temps) {
-            let mut file = File::create(temp).map_err(|e| (path.clone(), e))?;
-            file.write_all(bytes).map_err(|e| (path.clone(), e))?;
-            file.sync_all().map_err(|e| (path.clone(), e))?;
-        }
-        for ((path, _), temp) in files.iter().zip(&temps) {
-            fs::rename(temp, path).map_err(|e| (path.clone(), e))?;
-            renamed += 1;
-        }
-        // As in `write_atomic`: a folder that cannot be opened is not fatal.
-        if let Ok(folder) = File::open(dir) {
-            folder.sync_all().map_err(|e| (dir.to_owned(), e))?;
-        }
-        Ok(())
-    })();
-    if result.is_err() {
-        for temp in &temps[renamed..] {
-            let _ = fs::remove_file(temp);
-        }
-    }
-    result
-}
-
-/// The temporary file a write of `path` in `dir` goes through first:
-/// hidden (a dot first), named by the writer's process id, so that
-/// [`remove_temporaries`] knows a killed writer's leftovers.
-fn temporary(dir: &Path, path: &Path) -> PathBuf {
-    let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
-    dir.join(format!(".{file_name}.{}.tmp", std::process::id()))
-}
-
-/// A file's inode, size and modification time: two atomic writes of one
-/// path never share one, even within one tick of a coarse clock (the
-/// rename gives the path a new inode). Lets a reader keep what it parsed
-/// from a file while the file is still that one.
-pub type FileIdentity = (u64, u64, std::time::SystemTime);
-
-/// The [`FileIdentity`] of the file at `path`, or `None` when there is none.
-pub fn file_identity(path: &Path) -> Option<FileIdentity> {
-    identity_of(&fs::metadata(path).ok()?)
-}
-
-/// The [`FileIdentity`] `meta` describes; `None` where the platform keeps
-/// no modification time.
-fn identity_of(meta: &fs::Metadata) -> Option<FileIdentity> {
-    #[cfg(unix)]
-    let inode = std::os::unix::fs::MetadataExt::ino(meta);
-    #[cfg(not(unix))]
-    let inode = 0;
-    Some((inode, meta.len(), meta.modified().ok()?))
-}
-
-/// [`write_atomic`], syncing only when `sync` is [`Durability::Durable`]; a lazy
-/// write is still all-or-nothing (rename), only maybe lost on power loss.
-///
-/// # Errors
-///
-/// As [`write_atomic`].
-pub fn write_atomic_with(path: &Path, bytes: &[u8], sync: Durability) -> io::Result<()> {
-    write_atomic_identified(path, bytes, sync).map(drop)
-}
-
-/// [`write_atomic_with`], returning the new file's [`FileIdentity`], taken
-/// from the temporary file before its rename (which keeps the inode, size
-/// and modification time): never another writer's file, even one that
-/// replaced it at once.
-fn write_atomic_identified(
-    path: &Path,
-    bytes: &[u8],
-    sync: Durability,
-) -> io::Result<Option<FileIdentity>> {
-    let durable = sync == Durability::Durable;
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let temp = temporary(dir, path);
-    let result = (|| {
-        let mut file = File::create(&temp)?;
-        file.write_all(bytes)?;
-        if durable {
-            file.sync_all()?;
-        }
-        let identity = identity_of(&file.metadata()?);
-        fs::rename(&temp, path)?;
-        // Syncing the folder makes the rename survive a power cut; not every
-        // platform lets a folder be opened, so failure to open is not fatal.
-        if durable && let Ok(folder) = File::open(dir) {
-            folder.sync_all()?;
-        }
-        Ok(identity)
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&temp);
-    }
-    result
-}
-
 #[cfg(test)]
 pub(super) mod tests {
     use super::*;
 
-    #[test]
-    fn every_atomic_write_gives_the_file_another_identity() {
-        let dir = tempfile::tempdir().expect("a temporary folder");
-        let path = dir.path().join("state.json");
-        assert_eq!(file_identity(&path), None);
-        write_atomic(&path, b"{}").expect("written");
-        let first = file_identity(&path);
-        // Same size, written at once: only the inode may tell them apart.
-        write_atomic(&path, b"[]").expect("written");
-        assert!(first.is_some());
-        assert_ne!(file_identity(&path), first);
-    }
     use crate::article::{Block, BlockKind};
     use crate::report::{Change, Report};
 

@@ -30,7 +30,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 use atom_syndication::{Entry, Feed};
 use chrono::Utc;
 
-use crate::store::{FileIdentity, Store, StoreError, WatchState, file_identity, write_atomic};
+use crate::store::{
+    Durability, FileIdentity, Store, StoreError, WatchState, file_identity, replace_atomic,
+};
 use crate::watchlist::{Shard, Watch, WatchName};
 pub use atom::{About, MEDIA_TYPE};
 pub use entries::{Change, recent};
@@ -362,10 +364,13 @@ fn read_bytes(path: &Path) -> Option<Vec<u8>> {
 
 fn write(path: &Path, feed: &Feed) -> Result<(), FeedError> {
     let bytes = atom::to_bytes(feed)?;
-    write_atomic(path, &bytes).map_err(|source| FeedError::Write {
-        path: path.to_owned(),
-        source,
-    })
+    // Rewritten at every change: swapped with its spare, no inode made.
+    replace_atomic(path, &bytes, Durability::Durable)
+        .map(drop)
+        .map_err(|source| FeedError::Write {
+            path: path.to_owned(),
+            source,
+        })
 }
 
 #[cfg(test)]

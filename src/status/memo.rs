@@ -7,8 +7,8 @@
 //! carries its number and fingerprint) and its report is written before
 //! it, so the change that made a version is kept by the version's path
 //! for good. A watch's state is kept with the identity of its two files
-//! (inode, size, modification time), which every atomic write changes (the
-//! new file is a new inode), and is read again when they differ. Past a
+//! (inode, size, modification time), which every atomic write changes (see
+//! `store::FileIdentity`), and is read again when they differ. Past a
 //! bound the memo starts afresh. Reads only; the lock is held to look up
 //! or insert, never across a read of the store.
 
