@@ -262,6 +262,32 @@ impl Metrics {
         }
     }
 
+    /// Records a round of the scheduler that moved only some watches' due
+    /// times (`None`: never due again).
+    pub fn moved<'a>(
+        &self,
+        now: DateTime<Utc>,
+        moved: impl Iterator<Item = (&'a str, Option<DateTime<Utc>>)>,
+    ) {
+        self.inner.last_loop.set(unix_seconds(now));
+        for (watch, due) in moved {
+            let label = WatchLabel {
+                watch: watch.to_owned(),
+            };
+            match due {
+                Some(at) => {
+                    self.inner
+                        .next_due
+                        .get_or_create(&label)
+                        .set(unix_seconds(at));
+                }
+                None => {
+                    self.inner.next_due.remove(&label);
+                }
+            }
+        }
+    }
+
     /// The metrics in the Prometheus text (OpenMetrics) format.
     pub fn encode(&self) -> String {
         let mut text = String::new();

@@ -38,6 +38,7 @@ use crate::notify::Outlet;
 use crate::schedule::Life;
 use crate::status::Board;
 use crate::watchlist::{Watch, WatchName, Watchlist};
+use plan::Moved;
 use reload::{Reader, Requests, Trigger};
 use scheduler::Scheduler;
 
@@ -157,7 +158,7 @@ impl Daemon {
         if let Some((name, due)) = scheduler.plan.next_due() {
             tracing::info!(watch = %name, at = %due, "first check");
         }
-        let daemon = Daemon {
+        let mut daemon = Daemon {
             scheduler,
             reader,
             pipeline,
@@ -195,14 +196,21 @@ impl Daemon {
         self.publish();
     }
 
-    /// Tells the status board (and the metrics) when each watch is due.
-    fn publish(&self) {
-        self.board.publish(
-            self.scheduler.clock.now(),
-            self.scheduler.shown(),
-            self.pipeline.store().root(),
-            self.scheduler.plan.due_times(),
-        );
+    /// Tells the status board (and the metrics) when each watch is due:
+    /// the whole plan when the watches changed, else only the due times
+    /// that moved, so that a check's result costs what it moved, not the
+    /// number of watches.
+    fn publish(&mut self) {
+        let now = self.scheduler.clock.now();
+        match self.scheduler.plan.take_moved() {
+            Moved::All => self.board.publish(
+                now,
+                self.scheduler.shown(),
+                self.pipeline.store().root(),
+                self.scheduler.plan.due_times(),
+            ),
+            Moved::Some(moved) => self.board.publish_moved(now, moved),
+        }
     }
 
     /// Reads the watchlist again and applies it, or keeps the one in force

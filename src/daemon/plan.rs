@@ -6,8 +6,13 @@
 //! reads a clock, a file or the store. What the store knows of each watch
 //! comes in through [`Known`], and each check's result through
 //! [`Plan::checked`].
+//!
+//! Every call costs the watches it touches, not the plan's size: the due
+//! times are indexed in order, and the watches whose due time moved are
+//! noted for the status board ([`Plan::take_moved`]), so that a daemon of
+//! many watches does not go over all of them at each check's result.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 
@@ -18,6 +23,21 @@ use crate::watchlist::{Settings, Watch, WatchName};
 #[derive(Debug, Default)]
 pub(super) struct Plan {
     entries: HashMap<WatchName, Entry>,
+    /// Every due time with its watch, soonest first: an entry's `due`,
+    /// for each entry that has one.
+    queue: BTreeSet<(DateTime<Utc>, WatchName)>,
+    /// The watches whose due time moved since [`Plan::take_moved`];
+    /// `None` once the watches themselves changed (every one may have).
+    moved: Option<HashSet<WatchName>>,
+}
+
+/// What moved in a plan (see [`Plan::take_moved`]).
+#[derive(Debug, PartialEq)]
+pub(super) enum Moved {
+    /// The watches changed: the whole plan is to be taken again.
+    All,
+    /// These watches' due times moved (`None`: never due again).
+    Some(Vec<(WatchName, Option<DateTime<Utc>>)>),
 }
 
 /// One planned watch.
@@ -84,14 +104,18 @@ impl Plan {
             entries.insert(watch.name.clone(), entry);
         }
         self.entries = entries;
+        self.queue = self
+            .entries
+            .iter()
+            .filter_map(|(name, entry)| Some((entry.due?, name.clone())))
+            .collect();
+        // Watches came or went: the board takes the whole plan again.
+        self.moved = None;
     }
 
     /// The watch due soonest, and when.
     pub(super) fn next_due(&self) -> Option<(&WatchName, DateTime<Utc>)> {
-        self.entries
-            .iter()
-            .filter_map(|(name, entry)| Some((name, entry.due?)))
-            .min_by_key(|(_, due)| *due)
+        self.queue.first().map(|(due, name)| (name, *due))
     }
 
     /// Every watch still due some time, with its next due time.
@@ -105,12 +129,22 @@ impl Plan {
     /// The watches due at `now`, each planned again for its next firing
     /// (an adaptive one provisionally: its check's result replans it).
     pub(super) fn take_due(&mut self, now: DateTime<Utc>, settings: &Settings) -> Vec<Watch> {
-        let mut due = Vec::new();
-        for entry in self.entries.values_mut() {
-            if entry.due.is_some_and(|at| at <= now) {
-                due.push(entry.watch.clone());
-                entry.due = next_due(&entry.watch, settings, now, entry.life.as_ref());
-            }
+        // Taken first, then planned again: each due watch once per call,
+        // even one whose next firing is due already.
+        let names: Vec<WatchName> = self
+            .queue
+            .iter()
+            .take_while(|(at, _)| *at <= now)
+            .map(|(_, name)| name.clone())
+            .collect();
+        let mut due = Vec::with_capacity(names.len());
+        for name in names {
+            let Some(entry) = self.entries.get(&name) else {
+                continue;
+            };
+            due.push(entry.watch.clone());
+            let next = next_due(&entry.watch, settings, now, entry.life.as_ref());
+            self.set_due(&name, next);
         }
         due
     }
@@ -130,7 +164,46 @@ impl Plan {
         };
         entry.life = life.or(entry.life);
         if matches!(entry.watch.schedule, Policy::Adaptive(_)) {
-            entry.due = next_due(&entry.watch, settings, now, entry.life.as_ref());
+            let next = next_due(&entry.watch, settings, now, entry.life.as_ref());
+            self.set_due(name, next);
+        }
+    }
+
+    /// What moved since the last call: the watches whose due time moved,
+    /// each with its due time now, or all of them when the watches were
+    /// updated since.
+    pub(super) fn take_moved(&mut self) -> Moved {
+        match self.moved.replace(HashSet::new()) {
+            None => Moved::All,
+            Some(names) => Moved::Some(
+                names
+                    .into_iter()
+                    .filter_map(|name| {
+                        let due = self.entries.get(&name)?.due;
+                        Some((name, due))
+                    })
+                    .collect(),
+            ),
+        }
+    }
+
+    /// Moves `name`'s due time to `due`, in its entry and in the queue.
+    fn set_due(&mut self, name: &WatchName, due: Option<DateTime<Utc>>) {
+        let Some(entry) = self.entries.get_mut(name) else {
+            return;
+        };
+        if entry.due == due {
+            return;
+        }
+        if let Some(old) = entry.due {
+            self.queue.remove(&(old, name.clone()));
+        }
+        if let Some(new) = due {
+            self.queue.insert((new, name.clone()));
+        }
+        entry.due = due;
+        if let Some(moved) = &mut self.moved {
+            moved.insert(name.clone());
         }
     }
 }
@@ -233,5 +306,49 @@ mod tests {
         );
         assert!(!plan.due_times().contains_key(&name("young")));
         assert_eq!(plan.next_due().map(|(n, _)| n.as_str()), Some("hourly"));
+    }
+
+    #[test]
+    fn the_plan_says_what_moved_and_keeps_its_queue_in_order() {
+        let list = watchlist();
+        let mut plan = Plan::default();
+        let fresh = Known {
+            fresh: true,
+            life: None,
+        };
+        let known = HashMap::from([(name("young"), fresh.clone()), (name("hourly"), fresh)]);
+        plan.update(&list.watches, &list.settings, at(0), &known);
+        assert_eq!(plan.take_moved(), Moved::All);
+        assert_eq!(plan.take_moved(), Moved::Some(Vec::new()));
+        assert_eq!(plan.take_due(at(0), &list.settings).len(), 2);
+        let Moved::Some(mut moved) = plan.take_moved() else {
+            panic!("only due times moved");
+        };
+        moved.sort();
+        let times = plan.due_times();
+        assert_eq!(
+            moved,
+            [
+                (name("hourly"), Some(times[&name("hourly")])),
+                (name("young"), Some(times[&name("young")])),
+            ]
+        );
+        // The soonest is first, and nothing is due before it.
+        let (soonest, due) = plan.next_due().expect("a watch is due");
+        assert_eq!(Some(&due), times.values().min());
+        assert_eq!(times[soonest], due);
+        assert!(plan.take_due(due - chrono::Duration::seconds(1), &list.settings).is_empty());
+        // Never due again: moved, gone from the queue.
+        let old = Life {
+            published: Some(at(-100 * 24 * 60)),
+            first_seen: at(-100 * 24 * 60),
+            changed: None,
+        };
+        plan.checked(&name("young"), Some(old), at(0), &list.settings);
+        assert_eq!(plan.take_moved(), Moved::Some(vec![(name("young"), None)]));
+        assert_eq!(plan.next_due().map(|(n, _)| n.as_str()), Some("hourly"));
+        let later = times[&name("hourly")];
+        assert_eq!(plan.take_due(later, &list.settings).len(), 1);
+        assert!(plan.take_due(later, &list.settings).is_empty());
     }
 }

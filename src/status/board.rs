@@ -75,6 +75,28 @@ impl Board {
         live.next_due = next_due;
     }
 
+    /// Publishes a round of the scheduler that moved only the due times
+    /// of `moved` (`None`: never due again).
+    pub fn publish_moved(
+        &self,
+        now: DateTime<Utc>,
+        moved: Vec<(WatchName, Option<DateTime<Utc>>)>,
+    ) {
+        self.metrics
+            .moved(now, moved.iter().map(|(name, due)| (name.as_str(), *due)));
+        let mut live = self
+            .live
+            .lock()
+            .expect("the board's lock is never poisoned");
+        live.last_loop = Some(now);
+        for (name, due) in moved {
+            match due {
+                Some(due) => live.next_due.insert(name, due),
+                None => live.next_due.remove(&name),
+            };
+        }
+    }
+
     /// Records that the scheduler sleeps until `wake`.
     pub fn sleeping_until(&self, wake: DateTime<Utc>) {
         self.live
