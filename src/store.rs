@@ -166,6 +166,23 @@ pub struct Store {
     cache: Option<cache::StateCache>,
 }
 
+/// The file a writer of the whole store leaves when it closes the store:
+/// no write of it was cut short, so the next writer need not look for
+/// temporary files. Taken away when a writer opens the store, so a writer
+/// killed before it closes leaves none.
+const CLOSED: &str = ".closed";
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        // The last holder of this store is done with it: every write it
+        // made has returned (a panic midway may leave a temporary file,
+        // which is never read).
+        if self.shard.is_none() && !self._locks.is_empty() {
+            let _ = File::create(self.root.join(CLOSED));
+        }
+    }
+}
+
 impl Store {
     /// Opens (creating if needed) the store at `root` for writing.
     ///
@@ -194,10 +211,12 @@ impl Store {
             locks.push(lock(root, &format!(".lock-{}", shard.tag()), false)?);
         }
         // Only the lock holder writes, so every temporary file is the
-        // leftover of a writer that was killed mid-write. The shards of a
-        // shared store (maybe on several machines) cannot tell whose a
-        // leftover is: they leave them, which is harmless (never read).
-        if shard.is_none() {
+        // leftover of a writer that was killed mid-write: none when the
+        // last writer closed the store (looking costs a listing of every
+        // watch's folders). The shards of a shared store (maybe on several
+        // machines) cannot tell whose a leftover is: they leave them, which
+        // is harmless (never read).
+        if shard.is_none() && fs::remove_file(root.join(CLOSED)).is_err() {
             remove_temporaries(root, 2);
         }
         Ok(Store {
@@ -1069,8 +1088,16 @@ pub(super) mod tests {
         fs::write(&leftover, b"{half").expect("write");
         assert_eq!(store.versions(&watch).expect("list").len(), 1);
         drop(store);
-        let _store = Store::open(dir.path()).expect("open");
+        // The writer that left it was killed: it did not close the store.
+        fs::remove_file(dir.path().join(CLOSED)).expect("closed by the drop");
+        let store = Store::open(dir.path()).expect("open");
         assert!(!leftover.exists(), "cleaned when the store opens");
+        assert!(!dir.path().join(CLOSED).exists(), "open again");
+        drop(store);
+        // After a writer that closed the store, nobody looks.
+        fs::write(&leftover, b"{half").expect("write");
+        let _store = Store::open(dir.path()).expect("open");
+        assert!(leftover.exists(), "a closed store's folders are not listed");
     }
 
     #[test]

@@ -337,7 +337,10 @@ mod tests {
         let (soonest, due) = plan.next_due().expect("a watch is due");
         assert_eq!(Some(&due), times.values().min());
         assert_eq!(times[soonest], due);
-        assert!(plan.take_due(due - chrono::Duration::seconds(1), &list.settings).is_empty());
+        assert!(
+            plan.take_due(due - chrono::Duration::seconds(1), &list.settings)
+                .is_empty()
+        );
         // Never due again: moved, gone from the queue.
         let old = Life {
             published: Some(at(-100 * 24 * 60)),
