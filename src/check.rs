@@ -43,6 +43,7 @@ use crate::store::{Store, StoreError, WatchState};
 use crate::watchlist::{Watch, WatchName, Watchlist};
 use analysis::{Analysis, Verdict};
 // The feed of changes names and rebuilds moves as alerts do.
+use announce::Pending;
 pub(crate) use announce::{Move, Tag, stored_move};
 use assemble::{Parts, email_key};
 
@@ -412,17 +413,30 @@ impl Pipeline {
         let name = watch.name.clone();
         let mut life = None;
         // A state the store keeps as its files still are costs two `stat`s
-        // here, not a round trip to a blocking thread.
-        let state = match self.store.kept_state(&name) {
-            Some(state) => Ok(state),
-            None => self.on_store(move |store| store.state(&name)).await,
+        // here, not a round trip to a blocking thread; a state read from its
+        // files brings what the catch-up needs from the store in the same
+        // trip.
+        let before = match self.store.kept_state(&name) {
+            Some(state) => Ok((state, None)),
+            None => {
+                let (watch, settled) = (watch.clone(), self.is_caught_up(&name));
+                self.on_store(move |store| {
+                    let state = store.state(&watch.name)?;
+                    let pending = (!settled || state.announced.is_none())
+                        .then(|| announce::pending(store, &watch, state.announced));
+                    Ok((state, pending))
+                })
+                .await
+            }
         };
-        let result = match state {
+        let result = match before {
             // A dry run records nothing of the check, not even its state.
-            Ok(mut state) if self.dry_run => self.run(watch, &mut state, now).await,
-            Ok(mut state) => {
+            Ok((mut state, pending)) if self.dry_run => {
+                self.run(watch, &mut state, pending, now).await
+            }
+            Ok((mut state, pending)) => {
                 let loaded = state.clone();
-                let result = self.run(watch, &mut state, now).await;
+                let result = self.run(watch, &mut state, pending, now).await;
                 // Before the state is saved: a crash in between repeats the
                 // announcement, and with it the feed's update.
                 crate::changefeed::after_check(self.store.clone(), watch, &loaded, &state).await;
@@ -439,6 +453,15 @@ impl Pipeline {
             result,
             life,
         }
+    }
+
+    /// Whether `name`'s last check in this process ended well (see
+    /// [`Pipeline::caught_up`]).
+    fn is_caught_up(&self, name: &WatchName) -> bool {
+        self.caught_up
+            .lock()
+            .expect("the caught-up set's lock is never poisoned: nothing panics holding it")
+            .contains(name)
     }
 
     /// Records whether `name`'s check ended well (see
@@ -468,13 +491,16 @@ impl Pipeline {
             .map_err(CheckError::from)
     }
 
+    /// Checks `watch`, whose state is `state`, once caught up (`pending`:
+    /// what the catch-up needs from the store, when already read).
     async fn run(
         &self,
         watch: &Watch,
         state: &mut WatchState,
+        pending: Option<Result<Pending, StoreError>>,
         now: DateTime<Utc>,
     ) -> Result<Outcome, CheckError> {
-        let caught_up = self.catch_up(watch, state, now).await?;
+        let caught_up = self.catch_up(watch, state, pending, now).await?;
         // Validators belong to an address: after the watch's URL is edited
         // they would ask the wrong question.
         let validators = if state.url == watch.display_url() {
@@ -555,32 +581,34 @@ impl Pipeline {
     /// and returns the last as a change. A state that records nothing
     /// announced (new, or moved aside) takes every stored version as
     /// announced: their alerts went out, or were never due, before it.
+    /// `pending` is what the catch-up needs from the store, when read
+    /// already with the state.
     async fn catch_up(
         &self,
         watch: &Watch,
         state: &mut WatchState,
+        pending: Option<Result<Pending, StoreError>>,
         now: DateTime<Utc>,
     ) -> Result<Option<Outcome>, CheckError> {
-        let settled = self
-            .caught_up
-            .lock()
-            .expect("the caught-up set's lock is never poisoned: nothing panics holding it")
-            .contains(&watch.name);
-        if settled && state.announced.is_some() {
+        if self.is_caught_up(&watch.name) && state.announced.is_some() {
             return Ok(None);
         }
-        let Some(announced) = state.announced else {
-            let name = watch.name.clone();
-            let newest = self
-                .on_store(move |store| Ok(store.versions(&name)?.last().map(|v| v.version)))
-                .await?;
-            state.announced = newest;
-            return Ok(None);
+        let pending = match pending {
+            Some(pending) => pending?,
+            None => {
+                let (store_watch, announced) = (watch.clone(), state.announced);
+                self.on_store(move |store| announce::pending(store, &store_watch, announced))
+                    .await?
+            }
         };
-        let (store_watch, mut last) = (watch.clone(), None);
-        let moves = self
-            .on_store(move |store| announce::unannounced(store, &store_watch, announced))
-            .await?;
+        let moves = match pending {
+            Pending::Newest(newest) => {
+                state.announced = newest;
+                return Ok(None);
+            }
+            Pending::Moves(moves) => moves,
+        };
+        let mut last = None;
         for step in moves {
             tracing::info!(watch = %watch.name, from = step.from.version, to = step.to.version, "announcing a version stored by an earlier check");
             self.send(step.alert(watch, now), watch).await?;

@@ -87,6 +87,35 @@ impl Move {
     }
 }
 
+/// What a watch's catch-up finds in the store (see [`pending`]).
+pub(super) enum Pending {
+    /// The state records nothing announced: the newest stored version,
+    /// which the catch-up takes as announced.
+    Newest(Option<u32>),
+    /// The moves to announce, oldest first.
+    Moves(Vec<Move>),
+}
+
+/// What the catch-up of a watch whose state records `announced` must do:
+/// read from the store alone, so that it can be read in the same trip to a
+/// blocking thread as the watch's state.
+///
+/// # Errors
+///
+/// As [`unannounced`].
+pub(super) fn pending(
+    store: &Store,
+    watch: &Watch,
+    announced: Option<u32>,
+) -> Result<Pending, StoreError> {
+    match announced {
+        None => Ok(Pending::Newest(
+            store.versions(&watch.name)?.last().map(|v| v.version),
+        )),
+        Some(announced) => unannounced(store, watch, announced).map(Pending::Moves),
+    }
+}
+
 /// The stored versions above `announced`, oldest first, each as the move
 /// that made it: from the version its stored report names (else the
 /// stored version before it) to itself. A version with nothing before it
@@ -96,11 +125,7 @@ impl Move {
 ///
 /// When the store cannot be read or a version to announce is damaged (its
 /// message says to move it aside, after which the rest are announced).
-pub(super) fn unannounced(
-    store: &Store,
-    watch: &Watch,
-    announced: u32,
-) -> Result<Vec<Move>, StoreError> {
+fn unannounced(store: &Store, watch: &Watch, announced: u32) -> Result<Vec<Move>, StoreError> {
     let versions = store.versions(&watch.name)?;
     let mut moves = Vec::new();
     for (index, info) in versions.iter().enumerate() {
