@@ -32,6 +32,7 @@ use chrono::Utc;
 
 use crate::store::{FileIdentity, Store, StoreError, WatchState, file_identity, write_atomic};
 use crate::watchlist::{Shard, Watch, WatchName};
+use atom::Written;
 pub use atom::{About, MEDIA_TYPE};
 pub use entries::{Change, recent};
 
@@ -56,8 +57,8 @@ static WAITING: Mutex<BTreeMap<PathBuf, Waiting>> = Mutex::new(BTreeMap::new());
 #[derive(Default)]
 struct Waiting {
     /// Each watch's entries, its whole feed (a later check's replace an
-    /// earlier one's).
-    entries: BTreeMap<WatchName, Vec<Entry>>,
+    /// earlier one's), written once by the check that queued them.
+    entries: BTreeMap<WatchName, Vec<Written>>,
     /// The number the next write of this feed gets, from 1.
     next: u64,
     /// The number of the last write that reached the disk; every entry
@@ -65,8 +66,9 @@ struct Waiting {
     written: u64,
     /// The entries of the feed as this process last wrote it, with the
     /// file's identity then: while the file is still that one, the next
-    /// write merges into them without reading and parsing it again.
-    kept: Option<(FileIdentity, Vec<Entry>)>,
+    /// write merges into them without reading and parsing it again, and
+    /// assembles the document from their XML without writing it again.
+    kept: Option<(FileIdentity, Vec<Written>)>,
 }
 
 /// Why a feed could not be made or written.
@@ -145,9 +147,12 @@ pub fn record(store: &Store, watch: &Watch, state: &WatchState) -> Result<(), Fe
     if changes.is_empty() && !path.exists() {
         return Ok(());
     }
-    let entries: Vec<Entry> = changes.iter().map(atom::entry).collect();
+    let entries = changes
+        .iter()
+        .map(|change| atom::written(&atom::entry(change)))
+        .collect::<Result<Vec<_>, _>>()?;
     let about = About::watch(watch.name.as_str(), &watch.display_url());
-    write(&path, &atom::feed(&about, entries.clone(), Utc::now()))?;
+    write(&path, &atom::document(&about, &entries, Utc::now())?)?;
 
     let path = store_feed_path(store.root(), store.shard());
     let mine = queue(&path, &watch.name, entries);
@@ -176,7 +181,7 @@ pub fn record(store: &Store, watch: &Watch, state: &WatchState) -> Result<(), Fe
 
 /// Queues a watch's entries for the store feed at `path`; returns the
 /// number of the write that will hold them at the latest.
-fn queue(path: &Path, name: &WatchName, entries: Vec<Entry>) -> u64 {
+fn queue(path: &Path, name: &WatchName, entries: Vec<Written>) -> u64 {
     waiting(path, |w| {
         w.entries.insert(name.clone(), entries);
         w.next.max(1)
@@ -185,7 +190,7 @@ fn queue(path: &Path, name: &WatchName, entries: Vec<Entry>) -> u64 {
 
 /// Takes every entry waiting for `path` and numbers their write; `None`
 /// when write `mine` already reached the disk. Called under [`STORE_FEED`].
-fn take(path: &Path, mine: u64) -> Option<(u64, BTreeMap<WatchName, Vec<Entry>>)> {
+fn take(path: &Path, mine: u64) -> Option<(u64, BTreeMap<WatchName, Vec<Written>>)> {
     waiting(path, |w| {
         if w.written >= mine {
             return None;
@@ -206,19 +211,33 @@ fn waiting<T>(path: &Path, f: impl FnOnce(&mut Waiting) -> T) -> T {
 fn merge(
     store: &Store,
     path: &Path,
-    taken: &BTreeMap<WatchName, Vec<Entry>>,
+    taken: &BTreeMap<WatchName, Vec<Written>>,
 ) -> Result<(), FeedError> {
     let kept = waiting(path, |w| w.kept.take())
         .filter(|(id, _)| file_identity(path).as_ref() == Some(id))
         .map(|(_, entries)| entries);
-    let mut all = match kept.or_else(|| read(path).map(|feed| feed.entries)) {
+    let mut all = match kept {
         Some(entries) => entries,
-        None => every_watch(store, store.shard(), &[])?,
+        // Read or rebuilt, then written once: later writes reuse them.
+        None => {
+            let entries = match read(path) {
+                Some(feed) => feed.entries,
+                None => every_watch(store, store.shard(), &[])?,
+            };
+            entries
+                .iter()
+                .map(atom::written)
+                .collect::<Result<_, _>>()?
+        }
     };
-    all.retain(|e| atom::watch_of(e).is_none_or(|w| !taken.keys().any(|t| t.as_str() == w)));
+    all.retain(|e| {
+        e.watch
+            .as_deref()
+            .is_none_or(|w| !taken.keys().any(|t| t.as_str() == w))
+    });
     all.extend(taken.values().flatten().cloned());
-    atom::newest_first(&mut all, ENTRIES);
-    write(path, &atom::feed(&About::store(), all.clone(), Utc::now()))?;
+    atom::newest_written_first(&mut all, ENTRIES);
+    write(path, &atom::document(&About::store(), &all, Utc::now())?)?;
     if let Some(id) = file_identity(path) {
         waiting(path, |w| w.kept = Some((id, all)));
     }
@@ -360,9 +379,8 @@ fn read_bytes(path: &Path) -> Option<Vec<u8>> {
     }
 }
 
-fn write(path: &Path, feed: &Feed) -> Result<(), FeedError> {
-    let bytes = atom::to_bytes(feed)?;
-    write_atomic(path, &bytes).map_err(|source| FeedError::Write {
+fn write(path: &Path, bytes: &[u8]) -> Result<(), FeedError> {
+    write_atomic(path, bytes).map_err(|source| FeedError::Write {
         path: path.to_owned(),
         source,
     })
