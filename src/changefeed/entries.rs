@@ -65,8 +65,7 @@ pub fn recent(
     let mut changes = Vec::new();
     // The first stored version is the baseline: nothing changed into it.
     for index in versions.len().saturating_sub(limit).max(1)..versions.len() {
-        let (step, new) = stored_move(store, watch, &versions, index)?;
-        changes.push(change(name, watch, step, &new, new.captured_at));
+        changes.push(stored_change(store, name, watch, &versions, index)?);
     }
     let mut seen: HashSet<(u32, u32)> = changes.iter().map(|c| (c.from, c.to)).collect();
     let firsts: Vec<&Return> = returns
@@ -83,6 +82,23 @@ pub fn recent(
     changes.sort_by(|a, b| b.at.cmp(&a.at).then_with(|| b.id.cmp(&a.id)));
     changes.truncate(limit);
     Ok(changes)
+}
+
+/// The change into the stored version `versions[index]` (not the first:
+/// nothing changed into the baseline).
+///
+/// # Errors
+///
+/// When the version or the one it is compared with cannot be read.
+pub fn stored_change(
+    store: &Store,
+    name: &WatchName,
+    watch: Option<&Watch>,
+    versions: &[VersionInfo],
+    index: usize,
+) -> Result<Change, StoreError> {
+    let (step, new) = stored_move(store, watch, versions, index)?;
+    Ok(change(name, watch, step, &new, new.captured_at))
 }
 
 /// The change of a return, `None` when either version is no longer stored.

@@ -9,17 +9,21 @@
 //!
 //! A feed holds the [`ENTRIES`] newest changes and returns, each under the
 //! id of the alert that announced it. A check that moved the page to
-//! another version rewrites the watch's feed whole from the store (its
-//! stored versions and reports, and the returns its state remembers) and
-//! merges it into the store's feed, before the watch's state is saved: a
-//! crash in between repeats the check's announcement, and with it the
+//! another version brings the watch's feed up to date (the entries its
+//! file holds, and one for each version stored since the newest it shows;
+//! made whole from the store's versions, reports and the returns its state
+//! remembers after a return, or when the file is missing or unreadable)
+//! and merges it into the store's feed, before the watch's state is saved:
+//! a crash in between repeats the check's announcement, and with it the
 //! feed's update, so a feed never misses a change the store holds. A
 //! store's feed that is missing or unreadable is rebuilt from the watches'
-//! feeds, and theirs from the store. Writes are atomic, like every store
-//! file. It must not decide what changed: it shows what the store holds.
+//! feeds, and theirs from the store. Writes are atomic and synced, like
+//! every store file. It must not decide what changed: it shows what the
+//! store holds.
 
 mod atom;
 mod entries;
+mod update;
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -120,9 +124,11 @@ pub async fn after_check(
     if after.current_version.is_none() || after.current_version == before.current_version {
         return;
     }
+    // A return is no new version: the feed is made whole, returns and all.
+    let whole = after.returns != before.returns;
     let (watch, state) = (watch.clone(), after.clone());
     let done = tokio::task::spawn_blocking(move || {
-        record(&store, &watch, &state).map_err(|e| (watch.name, e))
+        update(&store, &watch, &state, whole).map_err(|e| (watch.name, e))
     })
     .await;
     match done {
@@ -142,17 +148,34 @@ pub async fn after_check(
 ///
 /// When the store cannot be read or a feed cannot be written.
 pub fn record(store: &Store, watch: &Watch, state: &WatchState) -> Result<(), FeedError> {
-    let changes = recent(store, &watch.name, Some(watch), &state.returns, ENTRIES)?;
+    update(store, watch, state, true)
+}
+
+/// [`record`], bringing the watch's feed up to date from its file unless
+/// `whole` (see [`update::brought_up_to_date`]).
+fn update(store: &Store, watch: &Watch, state: &WatchState, whole: bool) -> Result<(), FeedError> {
     let path = watch_feed_path(store.root(), &watch.name);
-    if changes.is_empty() && !path.exists() {
-        return Ok(());
-    }
-    let entries = changes
-        .iter()
-        .map(|change| atom::written(&atom::entry(change)))
-        .collect::<Result<Vec<_>, _>>()?;
-    let about = About::watch(watch.name.as_str(), &watch.display_url());
+    let kept = match whole {
+        true => None,
+        false => update::brought_up_to_date(store, watch, &path)?,
+    };
+    let entries = match kept {
+        Some(entries) => entries,
+        None => {
+            let changes = recent(store, &watch.name, Some(watch), &state.returns, ENTRIES)?;
+            if changes.is_empty() && !path.exists() {
+                return Ok(());
+            }
+            changes
+                .iter()
+                .map(|change| atom::written(&atom::entry(change)))
+                .collect::<Result<Vec<_>, _>>()?
+        }
+    };
+    let url = watch.display_url();
+    let about = About::watch(watch.name.as_str(), &url);
     write(&path, &atom::document(&about, &entries, Utc::now())?)?;
+    update::remember(&path, &url);
 
     let path = store_feed_path(store.root(), store.shard());
     let mine = queue(&path, &watch.name, entries);
