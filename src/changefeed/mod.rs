@@ -22,22 +22,22 @@
 //! store holds.
 
 mod atom;
+mod commit;
 mod entries;
 mod update;
 
-use std::collections::BTreeMap;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
 use atom_syndication::{Entry, Feed};
 use chrono::Utc;
 
-use crate::store::{FileIdentity, Store, StoreError, WatchState, file_identity, write_atomic};
+use crate::store::{Store, StoreError, WatchState, write_atomic};
 use crate::watchlist::{Shard, Watch, WatchName};
-use atom::Written;
 pub use atom::{About, MEDIA_TYPE};
+use entries::recent_of;
 pub use entries::{Change, recent};
 
 /// How many changes a feed holds: the newest.
@@ -45,35 +45,6 @@ pub const ENTRIES: usize = 50;
 
 /// A feed's file name, in the store and in a watch's folder.
 pub const FILE: &str = "feed.atom";
-
-/// Serialises the read-modify-write of a store's feed between the checks
-/// of one process. One process at most writes a store (or a shard's feed:
-/// see [`store_feed_path`]), so a lock in the process is enough.
-static STORE_FEED: Mutex<()> = Mutex::new(());
-
-/// The store feeds' group commit: per feed file, the watches' entries
-/// waiting to be merged into it. Checks that change at once queue their
-/// entries here, and whichever takes [`STORE_FEED`] first merges and
-/// writes them all in one synced write; the others find theirs written.
-static WAITING: Mutex<BTreeMap<PathBuf, Waiting>> = Mutex::new(BTreeMap::new());
-
-/// The entries waiting for one store feed (see [`WAITING`]).
-#[derive(Default)]
-struct Waiting {
-    /// Each watch's entries, its whole feed (a later check's replace an
-    /// earlier one's), written once by the check that queued them.
-    entries: BTreeMap<WatchName, Vec<Written>>,
-    /// The number the next write of this feed gets, from 1.
-    next: u64,
-    /// The number of the last write that reached the disk; every entry
-    /// queued before a write took them is in it.
-    written: u64,
-    /// The entries of the feed as this process last wrote it, with the
-    /// file's identity then: while the file is still that one, the next
-    /// write merges into them without reading and parsing it again, and
-    /// assembles the document from their XML without writing it again.
-    kept: Option<(FileIdentity, Vec<Written>)>,
-}
 
 /// Why a feed could not be made or written.
 #[derive(Debug, thiserror::Error)]
@@ -154,15 +125,20 @@ pub fn record(store: &Store, watch: &Watch, state: &WatchState) -> Result<(), Fe
 /// [`record`], bringing the watch's feed up to date from its file unless
 /// `whole` (see [`update::brought_up_to_date`]).
 fn update(store: &Store, watch: &Watch, state: &WatchState, whole: bool) -> Result<(), FeedError> {
+    let coming = commit::Coming::new(store);
     let path = watch_feed_path(store.root(), &watch.name);
-    let kept = match whole {
+    let versions = store.versions(&watch.name)?;
+    // Two versions make one change: the store makes that feed as cheaply
+    // as the file would (and a first change finds no file to read).
+    let kept = match whole || versions.len() <= 2 {
         true => None,
-        false => update::brought_up_to_date(store, watch, &path)?,
+        false => update::brought_up_to_date(store, watch, &path, &versions)?,
     };
     let entries = match kept {
         Some(entries) => entries,
         None => {
-            let changes = recent(store, &watch.name, Some(watch), &state.returns, ENTRIES)?;
+            let returns = &state.returns;
+            let changes = recent_of(store, &watch.name, Some(watch), &versions, returns, ENTRIES)?;
             if changes.is_empty() && !path.exists() {
                 return Ok(());
             }
@@ -177,94 +153,7 @@ fn update(store: &Store, watch: &Watch, state: &WatchState, whole: bool) -> Resu
     write(&path, &atom::document(&about, &entries, Utc::now())?)?;
     update::remember(&path, &url);
 
-    let path = store_feed_path(store.root(), store.shard());
-    let mine = queue(&path, &watch.name, entries);
-    let _only_writer = STORE_FEED.lock().unwrap_or_else(PoisonError::into_inner);
-    // Another check's write took these entries while this one waited.
-    let Some((number, taken)) = take(&path, mine) else {
-        return Ok(());
-    };
-    match merge(store, &path, &taken) {
-        Ok(()) => {
-            waiting(&path, |w| w.written = number);
-            Ok(())
-        }
-        Err(e) => {
-            // Put back for the next write, behind any newer entries; the
-            // checks that queued them try again themselves.
-            waiting(&path, |w| {
-                for (name, entries) in taken {
-                    w.entries.entry(name).or_insert(entries);
-                }
-            });
-            Err(e)
-        }
-    }
-}
-
-/// Queues a watch's entries for the store feed at `path`; returns the
-/// number of the write that will hold them at the latest.
-fn queue(path: &Path, name: &WatchName, entries: Vec<Written>) -> u64 {
-    waiting(path, |w| {
-        w.entries.insert(name.clone(), entries);
-        w.next.max(1)
-    })
-}
-
-/// Takes every entry waiting for `path` and numbers their write; `None`
-/// when write `mine` already reached the disk. Called under [`STORE_FEED`].
-fn take(path: &Path, mine: u64) -> Option<(u64, BTreeMap<WatchName, Vec<Written>>)> {
-    waiting(path, |w| {
-        if w.written >= mine {
-            return None;
-        }
-        let number = w.next.max(1);
-        w.next = number + 1;
-        Some((number, std::mem::take(&mut w.entries)))
-    })
-}
-
-fn waiting<T>(path: &Path, f: impl FnOnce(&mut Waiting) -> T) -> T {
-    let mut all = WAITING.lock().unwrap_or_else(PoisonError::into_inner);
-    f(all.entry(path.to_owned()).or_default())
-}
-
-/// Merges the watches' entries `taken` into the store feed at `path` (or
-/// into one rebuilt from the watches' feeds) and writes it, synced.
-fn merge(
-    store: &Store,
-    path: &Path,
-    taken: &BTreeMap<WatchName, Vec<Written>>,
-) -> Result<(), FeedError> {
-    let kept = waiting(path, |w| w.kept.take())
-        .filter(|(id, _)| file_identity(path).as_ref() == Some(id))
-        .map(|(_, entries)| entries);
-    let mut all = match kept {
-        Some(entries) => entries,
-        // Read or rebuilt, then written once: later writes reuse them.
-        None => {
-            let entries = match read(path) {
-                Some(feed) => feed.entries,
-                None => every_watch(store, store.shard(), &[])?,
-            };
-            entries
-                .iter()
-                .map(atom::written)
-                .collect::<Result<_, _>>()?
-        }
-    };
-    all.retain(|e| {
-        e.watch
-            .as_deref()
-            .is_none_or(|w| !taken.keys().any(|t| t.as_str() == w))
-    });
-    all.extend(taken.values().flatten().cloned());
-    atom::newest_written_first(&mut all, ENTRIES);
-    write(path, &atom::document(&About::store(), &all, Utc::now())?)?;
-    if let Some(id) = file_identity(path) {
-        waiting(path, |w| w.kept = Some((id, all)));
-    }
-    Ok(())
+    commit::into_store_feed(store, coming, &watch.name, entries)
 }
 
 /// The store's feed as served: its file, else (a store whose watches have
@@ -370,11 +259,12 @@ fn made_from_store(
     // One version or none is neither a change nor a return: the state of
     // such a watch (most of them, when a store's feed is first made) need
     // not be read.
-    if store.versions(name)?.len() < 2 {
+    let versions = store.versions(name)?;
+    if versions.len() < 2 {
         return Ok(Vec::new());
     }
     let returns = store.state(name)?.returns;
-    let changes = recent(store, name, watch, &returns, ENTRIES)?;
+    let changes = recent_of(store, name, watch, &versions, &returns, ENTRIES)?;
     Ok(changes.iter().map(atom::entry).collect())
 }
 
@@ -430,25 +320,5 @@ mod tests {
             watch_feed_path(root, &name),
             root.join("story").join("feed.atom")
         );
-    }
-
-    #[test]
-    fn one_write_of_the_store_feed_serves_every_check_queued_before_it() {
-        let path = Path::new("group-commit-test").join(FILE);
-        let name = |n| WatchName::parse(n).expect("a valid name");
-        let first = queue(&path, &name("a"), Vec::new());
-        let second = queue(&path, &name("b"), Vec::new());
-        assert_eq!(first, second, "both wait for the same write");
-        let (number, taken) = take(&path, first).expect("nothing written yet");
-        assert_eq!(
-            taken.keys().map(WatchName::as_str).collect::<Vec<_>>(),
-            ["a", "b"]
-        );
-        waiting(&path, |w| w.written = number);
-        assert!(take(&path, second).is_none(), "b's entries were written");
-        // Entries queued after a write took the others wait for the next.
-        let third = queue(&path, &name("a"), Vec::new());
-        assert!(third > number);
-        assert!(take(&path, third).is_some());
     }
 }

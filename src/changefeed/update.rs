@@ -23,7 +23,7 @@ use super::atom::{self, Written};
 use super::entries::stored_change;
 use super::{ENTRIES, FeedError, read, read_bytes};
 use crate::check::Tag;
-use crate::store::{FileIdentity, Store, file_identity};
+use crate::store::{FileIdentity, Store, VersionInfo, file_identity};
 use crate::watchlist::Watch;
 
 /// The watches' feeds as this process last wrote them: each file's
@@ -42,24 +42,23 @@ pub fn remember(path: &Path, url: &str) {
 }
 
 /// The entries of `watch`'s feed at `path` with the changes into the
-/// versions stored since the newest one it shows; `None` when the feed
+/// `versions` (its listing) stored since the newest one it shows; `None` when the feed
 /// must be made whole from the store (missing, unreadable, or showing
 /// another address).
 ///
 /// # Errors
 ///
-/// When the versions cannot be listed or a new one read, or an entry
-/// cannot be written.
+/// When a new version cannot be read, or an entry cannot be written.
 pub fn brought_up_to_date(
     store: &Store,
     watch: &Watch,
     path: &Path,
+    versions: &[VersionInfo],
 ) -> Result<Option<Vec<Written>>, FeedError> {
     let url = watch.display_url();
     let Some(mut entries) = read_back(path, watch.name.as_str(), &url) else {
         return Ok(None);
     };
-    let versions = store.versions(&watch.name)?;
     // Where each stored version stands, by the tag the ids show.
     let stored: HashMap<String, usize> = versions
         .iter()
@@ -86,7 +85,7 @@ pub fn brought_up_to_date(
         .max(versions.len().saturating_sub(ENTRIES))
         .max(1);
     for index in first..versions.len() {
-        let change = stored_change(store, &watch.name, Some(watch), &versions, index)?;
+        let change = stored_change(store, &watch.name, Some(watch), versions, index)?;
         entries.push(atom::written(&atom::entry(&change))?);
     }
     atom::newest_written_first(&mut entries, ENTRIES);
