@@ -292,6 +292,16 @@ fn read_bytes(path: &Path) -> Option<Vec<u8>> {
     }
 }
 
+/// Writes a feed's file, atomically and synced (file and folder). Both
+/// syncs stay, for each file: a watch's feed must be on the disk before
+/// the state that records its change, and nothing orders two renames in
+/// one folder before the folder's sync returns (the state's own sync comes
+/// after, and a crash before it may keep either rename). A feed left
+/// behind by a power cut would miss that change: a watch's until its next
+/// change, the store's for good, as it is rebuilt only when missing or
+/// unreadable, and a write lost unsynced leaves an old file that reads
+/// as well as a current one. So what is saved is writes, not syncs: one
+/// store feed write per group of changes (see [`commit`]).
 fn write(path: &Path, bytes: &[u8]) -> Result<(), FeedError> {
     write_atomic(path, bytes).map_err(|source| FeedError::Write {
         path: path.to_owned(),
