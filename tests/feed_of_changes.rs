@@ -467,3 +467,53 @@ async fn a_change_found_after_the_state_was_moved_aside_reaches_the_feed() {
         assert!(ids[0].starts_with("urn:redline:story/v2-"), "{ids:?}");
     }
 }
+
+/// A watch's feed is brought up to date change by change from its file
+/// (read back, or parsed when another wrote it), and made whole after a
+/// return: either way it is the feed the store makes, byte for byte.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_watch_feed_kept_change_by_change_is_the_one_made_from_the_store() {
+    let site = Site::start(&article_page(4, "a")).await;
+    let setup = Setup::new(&watch("story", &site.url(), ""));
+    let (pipeline, watchlist) = (setup.pipeline(), setup.watchlist());
+    check_all(&pipeline, &watchlist).await;
+    for version in ["b", "c", "b", "d"] {
+        site.serve(&article_page(4, version));
+        check_all(&pipeline, &watchlist).await;
+    }
+    // Written again by another hand: parsed, not read back.
+    let path = watch_feed(&setup, "story");
+    let copy = path.with_extension("copy");
+    std::fs::copy(&path, &copy).unwrap();
+    std::fs::rename(&copy, &path).unwrap();
+    site.serve(&article_page(4, "e"));
+    check_all(&pipeline, &watchlist).await;
+    site.serve(&article_page(4, "f"));
+    check_all(&pipeline, &watchlist).await;
+
+    let written = std::fs::read(&path).unwrap();
+    let titles: Vec<String> = parse(&written)
+        .entries
+        .iter()
+        .map(|e| e.title.as_ref().unwrap().content.clone())
+        .collect();
+    assert_eq!(titles.len(), 6, "{titles:?}");
+    assert!(titles[0].ends_with("(v5 → v6)"), "{titles:?}");
+    assert!(
+        titles
+            .iter()
+            .any(|t| t.ends_with("went back to v2 (from v3)")),
+        "{titles:?}"
+    );
+    let store_written = std::fs::read(store_feed(&setup)).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    std::fs::remove_file(store_feed(&setup)).unwrap();
+    let server = Server::start(&setup).await;
+    let (_, _, made) = server.get("/watch/story/feed.atom").await;
+    assert_eq!(
+        String::from_utf8_lossy(&made),
+        String::from_utf8_lossy(&written)
+    );
+    let (_, _, made) = server.get("/feed.atom").await;
+    assert_eq!(ids(&parse(&made)), ids(&parse(&store_written)));
+}

@@ -6,8 +6,10 @@
 //! document, byte for byte, so that a feed rebuilt from the store is the
 //! feed that was written. It must not read the store.
 
+use std::sync::Arc;
+
 use atom_syndication::{
-    Category, Content, Entry, Feed, FixedDateTime, Generator, Link, Person, Text,
+    Category, Content, Entry, Feed, FixedDateTime, Generator, Link, Person, Text, WriteConfig,
 };
 use chrono::{DateTime, Utc};
 
@@ -155,6 +157,91 @@ pub fn to_bytes(feed: &Feed) -> Result<Vec<u8>, atom_syndication::Error> {
     feed.write_to(Vec::new())
 }
 
+/// An entry as a document holds it: its XML, written once, with what
+/// ordering and merging need, so that a feed is assembled from entries
+/// already written instead of escaping every entry again at each write
+/// (the diffs' HTML is most of a feed's bytes).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Written {
+    /// When the change was seen (the entry's `updated`).
+    pub updated: FixedDateTime,
+    /// The entry's id.
+    pub id: String,
+    /// The watch it is about (see [`watch_of`]).
+    pub watch: Option<String>,
+    /// The `<entry>` element, as the feed's writer writes it inside a feed.
+    pub xml: Arc<str>,
+}
+
+/// The start tag of an entry written alone: the writer declares the
+/// namespace that an entry inside a feed inherits from the feed.
+const STANDALONE_ENTRY: &str = "<entry xmlns=\"http://www.w3.org/2005/Atom\">";
+
+/// The end of every feed document.
+const FEED_END: &str = "</feed>";
+
+/// `entry` written: the bytes [`to_bytes`] writes for it inside a feed.
+///
+/// # Errors
+///
+/// When the XML writer fails (see [`to_bytes`]).
+pub fn written(entry: &Entry) -> Result<Written, atom_syndication::Error> {
+    let config = WriteConfig {
+        write_document_declaration: false,
+        indent_size: None,
+    };
+    let bytes = entry.write_with_config(Vec::new(), config)?;
+    // The writer writes UTF-8 from UTF-8 strings.
+    let alone = String::from_utf8_lossy(&bytes);
+    let xml = match alone.strip_prefix(STANDALONE_ENTRY) {
+        Some(rest) => format!("<entry>{rest}"),
+        None => alone.into_owned(),
+    };
+    Ok(Written {
+        updated: entry.updated,
+        id: entry.id.clone(),
+        watch: watch_of(entry).map(str::to_owned),
+        xml: xml.into(),
+    })
+}
+
+/// Newest first, the id breaking ties, at most `limit`, as
+/// [`newest_first`] orders entries.
+pub fn newest_written_first(entries: &mut Vec<Written>, limit: usize) {
+    entries.sort_by(|a, b| b.updated.cmp(&a.updated).then_with(|| b.id.cmp(&a.id)));
+    entries.truncate(limit);
+}
+
+/// The document of the feed of `entries` (newest first): byte for byte
+/// what [`to_bytes`] writes for [`feed`] of the same entries, made from
+/// their XML without writing them again.
+///
+/// # Errors
+///
+/// As [`to_bytes`].
+pub fn document(
+    about: &About,
+    entries: &[Written],
+    empty_since: DateTime<Utc>,
+) -> Result<Vec<u8>, atom_syndication::Error> {
+    let mut empty = feed(about, Vec::new(), empty_since);
+    if let Some(newest) = entries.iter().map(|e| e.updated).max() {
+        empty.updated = newest;
+    }
+    // The feed without entries ends with its end tag (its writer writes an
+    // element's start and end, never an empty element): the entries go
+    // just before it.
+    let mut bytes = to_bytes(&empty)?;
+    bytes.truncate(bytes.len().saturating_sub(FEED_END.len()));
+    let size: usize = entries.iter().map(|e| e.xml.len()).sum();
+    bytes.reserve(size + FEED_END.len());
+    for entry in entries {
+        bytes.extend_from_slice(entry.xml.as_bytes());
+    }
+    bytes.extend_from_slice(FEED_END.as_bytes());
+    Ok(bytes)
+}
+
 fn link(href: &str, rel: &str, media_type: &str) -> Link {
     Link {
         href: href.to_owned(),
@@ -235,6 +322,33 @@ mod tests {
             "{xml}"
         );
         assert!(xml.contains("rel=\"self\""), "{xml}");
+    }
+
+    #[test]
+    fn a_document_assembled_from_written_entries_is_the_writers_byte_for_byte() {
+        let entries: Vec<Entry> = [
+            ("story/v2-bb/v3-cc", "2026-04-25T12:00:00Z", true),
+            ("story/v1-aa/v2-bb", "2026-04-25T10:00:00Z", false),
+        ]
+        .iter()
+        .map(|(id, at, back)| entry(&change(id, at, *back)))
+        .collect();
+        let kept: Vec<Written> = entries
+            .iter()
+            .map(|e| written(e).expect("writes to memory"))
+            .collect();
+        assert_eq!(kept[0].watch.as_deref(), Some("story"));
+        let about = About::watch("story", "https://example.org/a?x=<y>");
+        let since = Utc::now();
+        let whole = to_bytes(&feed(&about, entries, since)).expect("writes to memory");
+        let assembled = document(&about, &kept, since).expect("writes to memory");
+        assert_eq!(
+            String::from_utf8_lossy(&assembled),
+            String::from_utf8_lossy(&whole)
+        );
+        // And without entries, as a watch's feed before its first change.
+        let empty = to_bytes(&feed(&about, Vec::new(), since)).expect("writes to memory");
+        assert_eq!(document(&about, &[], since).expect("writes"), empty);
     }
 
     #[test]

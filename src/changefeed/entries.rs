@@ -61,12 +61,26 @@ pub fn recent(
     returns: &[Return],
     limit: usize,
 ) -> Result<Vec<Change>, StoreError> {
-    let versions = store.versions(name)?;
+    recent_of(store, name, watch, &store.versions(name)?, returns, limit)
+}
+
+/// [`recent`] of the stored `versions` of `name` (a listing in hand).
+///
+/// # Errors
+///
+/// When one of the versions cannot be read.
+pub fn recent_of(
+    store: &Store,
+    name: &WatchName,
+    watch: Option<&Watch>,
+    versions: &[VersionInfo],
+    returns: &[Return],
+    limit: usize,
+) -> Result<Vec<Change>, StoreError> {
     let mut changes = Vec::new();
     // The first stored version is the baseline: nothing changed into it.
     for index in versions.len().saturating_sub(limit).max(1)..versions.len() {
-        let (step, new) = stored_move(store, watch, &versions, index)?;
-        changes.push(change(name, watch, step, &new, new.captured_at));
+        changes.push(stored_change(store, name, watch, versions, index)?);
     }
     let mut seen: HashSet<(u32, u32)> = changes.iter().map(|c| (c.from, c.to)).collect();
     let firsts: Vec<&Return> = returns
@@ -75,7 +89,7 @@ pub fn recent(
         .collect();
     let mut loaded = HashMap::new();
     for back in firsts.iter().rev().take(limit) {
-        if let Some(change) = returned(store, name, watch, &versions, back, &mut loaded)? {
+        if let Some(change) = returned(store, name, watch, versions, back, &mut loaded)? {
             changes.push(change);
         }
     }
@@ -83,6 +97,23 @@ pub fn recent(
     changes.sort_by(|a, b| b.at.cmp(&a.at).then_with(|| b.id.cmp(&a.id)));
     changes.truncate(limit);
     Ok(changes)
+}
+
+/// The change into the stored version `versions[index]` (not the first:
+/// nothing changed into the baseline).
+///
+/// # Errors
+///
+/// When the version or the one it is compared with cannot be read.
+pub fn stored_change(
+    store: &Store,
+    name: &WatchName,
+    watch: Option<&Watch>,
+    versions: &[VersionInfo],
+    index: usize,
+) -> Result<Change, StoreError> {
+    let (step, new) = stored_move(store, watch, versions, index)?;
+    Ok(change(name, watch, step, &new, new.captured_at))
 }
 
 /// The change of a return, `None` when either version is no longer stored.

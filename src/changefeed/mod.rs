@@ -9,32 +9,35 @@
 //!
 //! A feed holds the [`ENTRIES`] newest changes and returns, each under the
 //! id of the alert that announced it. A check that moved the page to
-//! another version rewrites the watch's feed whole from the store (its
-//! stored versions and reports, and the returns its state remembers) and
-//! merges it into the store's feed, before the watch's state is saved: a
-//! crash in between repeats the check's announcement, and with it the
+//! another version brings the watch's feed up to date (the entries its
+//! file holds, and one for each version stored since the newest it shows;
+//! made whole from the store's versions, reports and the returns its state
+//! remembers after a return, or when the file is missing or unreadable)
+//! and merges it into the store's feed, before the watch's state is saved:
+//! a crash in between repeats the check's announcement, and with it the
 //! feed's update, so a feed never misses a change the store holds. A
 //! store's feed that is missing or unreadable is rebuilt from the watches'
-//! feeds, and theirs from the store. Writes are atomic, like every store
-//! file. It must not decide what changed: it shows what the store holds.
+//! feeds, and theirs from the store. Writes are atomic and synced, like
+//! every store file. It must not decide what changed: it shows what the
+//! store holds.
 
 mod atom;
+mod commit;
 mod entries;
+mod update;
 
-use std::collections::BTreeMap;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
 use atom_syndication::{Entry, Feed};
 use chrono::Utc;
 
-use crate::store::{
-    Durability, FileIdentity, Store, StoreError, WatchState, file_identity, replace_atomic,
-};
+use crate::store::{Durability, Store, StoreError, WatchState, replace_atomic};
 use crate::watchlist::{Shard, Watch, WatchName};
 pub use atom::{About, MEDIA_TYPE};
+use entries::recent_of;
 pub use entries::{Change, recent};
 
 /// How many changes a feed holds: the newest.
@@ -42,34 +45,6 @@ pub const ENTRIES: usize = 50;
 
 /// A feed's file name, in the store and in a watch's folder.
 pub const FILE: &str = "feed.atom";
-
-/// Serialises the read-modify-write of a store's feed between the checks
-/// of one process. One process at most writes a store (or a shard's feed:
-/// see [`store_feed_path`]), so a lock in the process is enough.
-static STORE_FEED: Mutex<()> = Mutex::new(());
-
-/// The store feeds' group commit: per feed file, the watches' entries
-/// waiting to be merged into it. Checks that change at once queue their
-/// entries here, and whichever takes [`STORE_FEED`] first merges and
-/// writes them all in one synced write; the others find theirs written.
-static WAITING: Mutex<BTreeMap<PathBuf, Waiting>> = Mutex::new(BTreeMap::new());
-
-/// The entries waiting for one store feed (see [`WAITING`]).
-#[derive(Default)]
-struct Waiting {
-    /// Each watch's entries, its whole feed (a later check's replace an
-    /// earlier one's).
-    entries: BTreeMap<WatchName, Vec<Entry>>,
-    /// The number the next write of this feed gets, from 1.
-    next: u64,
-    /// The number of the last write that reached the disk; every entry
-    /// queued before a write took them is in it.
-    written: u64,
-    /// The entries of the feed as this process last wrote it, with the
-    /// file's identity then: while the file is still that one, the next
-    /// write merges into them without reading and parsing it again.
-    kept: Option<(FileIdentity, Vec<Entry>)>,
-}
 
 /// Why a feed could not be made or written.
 #[derive(Debug, thiserror::Error)]
@@ -120,9 +95,11 @@ pub async fn after_check(
     if after.current_version.is_none() || after.current_version == before.current_version {
         return;
     }
+    // A return is no new version: the feed is made whole, returns and all.
+    let whole = after.returns != before.returns;
     let (watch, state) = (watch.clone(), after.clone());
     let done = tokio::task::spawn_blocking(move || {
-        record(&store, &watch, &state).map_err(|e| (watch.name, e))
+        update(&store, &watch, &state, whole).map_err(|e| (watch.name, e))
     })
     .await;
     match done {
@@ -142,89 +119,41 @@ pub async fn after_check(
 ///
 /// When the store cannot be read or a feed cannot be written.
 pub fn record(store: &Store, watch: &Watch, state: &WatchState) -> Result<(), FeedError> {
-    let changes = recent(store, &watch.name, Some(watch), &state.returns, ENTRIES)?;
+    update(store, watch, state, true)
+}
+
+/// [`record`], bringing the watch's feed up to date from its file unless
+/// `whole` (see [`update::brought_up_to_date`]).
+fn update(store: &Store, watch: &Watch, state: &WatchState, whole: bool) -> Result<(), FeedError> {
+    let coming = commit::Coming::new(store);
     let path = watch_feed_path(store.root(), &watch.name);
-    if changes.is_empty() && !path.exists() {
-        return Ok(());
-    }
-    let entries: Vec<Entry> = changes.iter().map(atom::entry).collect();
-    let about = About::watch(watch.name.as_str(), &watch.display_url());
-    write(&path, &atom::feed(&about, entries.clone(), Utc::now()))?;
-
-    let path = store_feed_path(store.root(), store.shard());
-    let mine = queue(&path, &watch.name, entries);
-    let _only_writer = STORE_FEED.lock().unwrap_or_else(PoisonError::into_inner);
-    // Another check's write took these entries while this one waited.
-    let Some((number, taken)) = take(&path, mine) else {
-        return Ok(());
+    let versions = store.versions(&watch.name)?;
+    // Two versions make one change: the store makes that feed as cheaply
+    // as the file would (and a first change finds no file to read).
+    let kept = match whole || versions.len() <= 2 {
+        true => None,
+        false => update::brought_up_to_date(store, watch, &path, &versions)?,
     };
-    match merge(store, &path, &taken) {
-        Ok(()) => {
-            waiting(&path, |w| w.written = number);
-            Ok(())
-        }
-        Err(e) => {
-            // Put back for the next write, behind any newer entries; the
-            // checks that queued them try again themselves.
-            waiting(&path, |w| {
-                for (name, entries) in taken {
-                    w.entries.entry(name).or_insert(entries);
-                }
-            });
-            Err(e)
-        }
-    }
-}
-
-/// Queues a watch's entries for the store feed at `path`; returns the
-/// number of the write that will hold them at the latest.
-fn queue(path: &Path, name: &WatchName, entries: Vec<Entry>) -> u64 {
-    waiting(path, |w| {
-        w.entries.insert(name.clone(), entries);
-        w.next.max(1)
-    })
-}
-
-/// Takes every entry waiting for `path` and numbers their write; `None`
-/// when write `mine` already reached the disk. Called under [`STORE_FEED`].
-fn take(path: &Path, mine: u64) -> Option<(u64, BTreeMap<WatchName, Vec<Entry>>)> {
-    waiting(path, |w| {
-        if w.written >= mine {
-            return None;
-        }
-        let number = w.next.max(1);
-        w.next = number + 1;
-        Some((number, std::mem::take(&mut w.entries)))
-    })
-}
-
-fn waiting<T>(path: &Path, f: impl FnOnce(&mut Waiting) -> T) -> T {
-    let mut all = WAITING.lock().unwrap_or_else(PoisonError::into_inner);
-    f(all.entry(path.to_owned()).or_default())
-}
-
-/// Merges the watches' entries `taken` into the store feed at `path` (or
-/// into one rebuilt from the watches' feeds) and writes it, synced.
-fn merge(
-    store: &Store,
-    path: &Path,
-    taken: &BTreeMap<WatchName, Vec<Entry>>,
-) -> Result<(), FeedError> {
-    let kept = waiting(path, |w| w.kept.take())
-        .filter(|(id, _)| file_identity(path).as_ref() == Some(id))
-        .map(|(_, entries)| entries);
-    let mut all = match kept.or_else(|| read(path).map(|feed| feed.entries)) {
+    let entries = match kept {
         Some(entries) => entries,
-        None => every_watch(store, store.shard(), &[])?,
+        None => {
+            let returns = &state.returns;
+            let changes = recent_of(store, &watch.name, Some(watch), &versions, returns, ENTRIES)?;
+            if changes.is_empty() && !path.exists() {
+                return Ok(());
+            }
+            changes
+                .iter()
+                .map(|change| atom::written(&atom::entry(change)))
+                .collect::<Result<Vec<_>, _>>()?
+        }
     };
-    all.retain(|e| atom::watch_of(e).is_none_or(|w| !taken.keys().any(|t| t.as_str() == w)));
-    all.extend(taken.values().flatten().cloned());
-    atom::newest_first(&mut all, ENTRIES);
-    write(path, &atom::feed(&About::store(), all.clone(), Utc::now()))?;
-    if let Some(id) = file_identity(path) {
-        waiting(path, |w| w.kept = Some((id, all)));
-    }
-    Ok(())
+    let url = watch.display_url();
+    let about = About::watch(watch.name.as_str(), &url);
+    write(&path, &atom::document(&about, &entries, Utc::now())?)?;
+    update::remember(&path, &url);
+
+    commit::into_store_feed(store, coming, &watch.name, entries)
 }
 
 /// The store's feed as served: its file, else (a store whose watches have
@@ -330,11 +259,12 @@ fn made_from_store(
     // One version or none is neither a change nor a return: the state of
     // such a watch (most of them, when a store's feed is first made) need
     // not be read.
-    if store.versions(name)?.len() < 2 {
+    let versions = store.versions(name)?;
+    if versions.len() < 2 {
         return Ok(Vec::new());
     }
     let returns = store.state(name)?.returns;
-    let changes = recent(store, name, watch, &returns, ENTRIES)?;
+    let changes = recent_of(store, name, watch, &versions, &returns, ENTRIES)?;
     Ok(changes.iter().map(atom::entry).collect())
 }
 
@@ -362,10 +292,19 @@ fn read_bytes(path: &Path) -> Option<Vec<u8>> {
     }
 }
 
-fn write(path: &Path, feed: &Feed) -> Result<(), FeedError> {
-    let bytes = atom::to_bytes(feed)?;
-    // Rewritten at every change: swapped with its spare, no inode made.
-    replace_atomic(path, &bytes, Durability::Durable)
+/// Writes a feed's file, atomically and synced (file and folder). Both
+/// syncs stay, for each file: a watch's feed must be on the disk before
+/// the state that records its change, and nothing orders two renames in
+/// one folder before the folder's sync returns (the state's own sync comes
+/// after, and a crash before it may keep either rename). A feed left
+/// behind by a power cut would miss that change: a watch's until its next
+/// change, the store's for good, as it is rebuilt only when missing or
+/// unreadable, and a write lost unsynced leaves an old file that reads
+/// as well as a current one. So what is saved is writes, not syncs: one
+/// store feed write per group of changes (see [`commit`]). Rewritten at
+/// every change, a feed is swapped with its spare: no inode made or freed.
+fn write(path: &Path, bytes: &[u8]) -> Result<(), FeedError> {
+    replace_atomic(path, bytes, Durability::Durable)
         .map(drop)
         .map_err(|source| FeedError::Write {
             path: path.to_owned(),
@@ -394,25 +333,5 @@ mod tests {
             watch_feed_path(root, &name),
             root.join("story").join("feed.atom")
         );
-    }
-
-    #[test]
-    fn one_write_of_the_store_feed_serves_every_check_queued_before_it() {
-        let path = Path::new("group-commit-test").join(FILE);
-        let name = |n| WatchName::parse(n).expect("a valid name");
-        let first = queue(&path, &name("a"), Vec::new());
-        let second = queue(&path, &name("b"), Vec::new());
-        assert_eq!(first, second, "both wait for the same write");
-        let (number, taken) = take(&path, first).expect("nothing written yet");
-        assert_eq!(
-            taken.keys().map(WatchName::as_str).collect::<Vec<_>>(),
-            ["a", "b"]
-        );
-        waiting(&path, |w| w.written = number);
-        assert!(take(&path, second).is_none(), "b's entries were written");
-        // Entries queued after a write took the others wait for the next.
-        let third = queue(&path, &name("a"), Vec::new());
-        assert!(third > number);
-        assert!(take(&path, third).is_some());
     }
 }
