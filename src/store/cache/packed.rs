@@ -161,7 +161,7 @@ impl Packer {
     /// hexadecimal of even length and written as the bytes it spells.
     fn text(&mut self, text: &str) {
         let hex = !text.is_empty()
-            && text.len() % 2 == 0
+            && text.len().is_multiple_of(2)
             && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
         if hex {
             self.number(((text.len() as u64 / 2) << 1) | 1);
