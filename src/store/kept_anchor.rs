@@ -67,11 +67,25 @@ impl KeptAnchor {
     /// Whether `self` and `other` are the same anchor apart from what it
     /// last saw, whatever their forms.
     pub fn same_but_seen(&self, other: &KeptAnchor) -> bool {
-        let bulk = |kept: &KeptAnchor| match kept {
+        self.bulk() == other.bulk()
+    }
+
+    /// The digest of all but what the anchor last saw, in either form:
+    /// what a trimmed anchor keeps of its bulk.
+    pub(super) fn bulk(&self) -> u64 {
+        match self {
             KeptAnchor::Whole(anchor) => digest(anchor),
             KeptAnchor::Trimmed(trimmed) => trimmed.digest,
-        };
-        bulk(self) == bulk(other)
+        }
+    }
+
+    /// The trimmed anchor that saw `seen` and whose bulk has the digest
+    /// `bulk`, as the store's cache packs it.
+    pub(super) fn trimmed_of(seen: Option<Seen>, bulk: u64) -> KeptAnchor {
+        KeptAnchor::Trimmed(Trimmed {
+            seen: seen.map(Box::new),
+            digest: bulk,
+        })
     }
 }
 

@@ -136,10 +136,11 @@ impl WatchState {
         })
     }
 
-    /// This state with its anchor trimmed: what the store's cache keeps.
+    /// This state with its anchor trimmed: what the store's cache gives
+    /// back (it keeps the state packed, see `store::cache`).
     pub fn trimmed(&self) -> WatchState {
-        // The bulk is cloned with the rest and dropped at once: a save
-        // costs that, a read of the cache does not.
+        // The bulk is cloned with the rest and dropped at once; the cache
+        // packs a state without this copy.
         let mut trimmed = self.clone();
         trimmed.anchor = self.anchor.as_ref().map(KeptAnchor::trimmed);
         trimmed
