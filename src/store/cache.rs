@@ -5,8 +5,8 @@
 //! parsing a file. A state is kept packed, its anchor trimmed (see
 //! `packed` and `KeptAnchor`), so that what is kept stays small whatever
 //! the page and however many watches. A file another process replaced
-//! (always through a new inode: every `state.json` write renames a new
-//! file over the old) is read again. The note is rewritten in place,
+//! (under another identity: a `state.json` write swaps in a file whose
+//! modification time is set to the nanosecond) is read again. The note is rewritten in place,
 //! keeping its inode, which is sound because only the lock holder writes
 //! notes; so only a store opened for writing keeps this cache. It must
 //! not read or write files.
