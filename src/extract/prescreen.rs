@@ -29,8 +29,8 @@ use std::borrow::Cow;
 use scraper::{ElementRef, Html};
 use serde::{Deserialize, Serialize};
 
-use super::ExtractOptions;
 use super::region::Walk;
+use super::{ExtractOptions, lockstep};
 
 /// What a full extraction recorded for the prescreen, kept in the watch's
 /// state with the page it was read from ([`Seen`](super::Seen)).
@@ -61,15 +61,31 @@ pub(super) fn record(
     if matches!(container.value().name(), "html" | "body" | "head") {
         return None;
     }
-    let start_tag = start_tag_of(html, container)?;
-    let (digest, (start, end)) = digest(html, options, start_tag)?;
+    // One walk finds the container's start tag (the only one whose
+    // attributes are its) and digests the page around it.
+    let mut walk = screened(html, options).then(|| Walk::new(html, b"", Some(container)))?;
+    walk.run()?;
+    let start_tag = walk.start_tag();
+    let (digest, span) = walk.finish()?;
     // The naive end of the span must be the parser's: a stray end tag the
     // parser ignores (in a table cell) ends it early, and this says so.
-    let verified = same_subtree(&html[start..end], container);
+    // The lockstep proves most containers without a second parse.
+    let verified =
+        lockstep::proven(html, span, container) || same_subtree(&html[span.0..span.1], container);
     verified.then(|| Region {
         start_tag: String::from_utf8_lossy(start_tag).into_owned(),
         digest,
     })
+}
+
+/// Whether the prescreen may read `html` at all with `options`.
+fn screened(html: &str, options: &ExtractOptions) -> bool {
+    // A watch's own selectors read the page in ways a region does not
+    // cover (`:nth-child`, sibling combinators): it is always parsed.
+    // A page `bounds` cuts is not the page the parser would see.
+    options.selector.is_none()
+        && options.ignore.is_empty()
+        && matches!(super::bound(html), Cow::Borrowed(_))
 }
 
 /// The page's digest around the container whose start tag is `start_tag`,
@@ -79,30 +95,12 @@ fn digest(
     options: &ExtractOptions,
     start_tag: &[u8],
 ) -> Option<(String, (usize, usize))> {
-    // A watch's own selectors read the page in ways a region does not
-    // cover (`:nth-child`, sibling combinators): it is always parsed.
-    if options.selector.is_some() || !options.ignore.is_empty() {
-        return None;
-    }
-    // A page `bounds` cuts is not the page the parser would see.
-    if matches!(super::bound(html), Cow::Owned(_)) {
+    if !screened(html, options) {
         return None;
     }
     let mut walk = Walk::new(html, start_tag, None);
     walk.run()?;
     walk.finish()
-}
-
-/// The start tag, as written in `html`, of the one element that parsed
-/// into `container`: the only start tag of its name whose attributes are
-/// the element's. `None` when none or several are.
-fn start_tag_of<'h>(html: &'h str, container: ElementRef<'_>) -> Option<&'h [u8]> {
-    let mut walk = Walk::new(html, b"", Some(container));
-    walk.run()?;
-    match walk.probed.as_slice() {
-        [(at, end)] => Some(&html.as_bytes()[*at..*end]),
-        _ => None,
-    }
 }
 
 /// Whether `span` alone, parsed as a fragment, is one element whose

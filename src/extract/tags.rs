@@ -141,6 +141,15 @@ impl<'a> Tokens<'a> {
         }
     }
 
+    /// The tokens of `src` from `pos`, which must be where a token starts
+    /// in the data state.
+    pub(super) fn at(src: &'a str, pos: usize) -> Self {
+        Tokens {
+            src: src.as_bytes(),
+            pos,
+        }
+    }
+
     /// Where the next token starts.
     pub(super) fn pos(&self) -> usize {
         self.pos
