@@ -48,7 +48,17 @@ pub struct Region {
 /// unchanged with everything extraction reads beside it: the article
 /// read from it is the one read then. `false` when unsure.
 pub fn unchanged(html: &str, options: &ExtractOptions, region: &Region) -> bool {
-    digest(html, options, region.start_tag.as_bytes()).is_some_and(|(d, _)| d == region.digest)
+    if options.selector.is_some() || !options.ignore.is_empty() {
+        return false;
+    }
+    let mut walk = Walk::new(html, region.start_tag.as_bytes(), None);
+    let same = walk
+        .run()
+        .and_then(|()| walk.finish())
+        .is_some_and(|(digest, _)| digest == region.digest);
+    // The page's bounds are read last: a changed region needs no second
+    // pass over the page.
+    same && screened(html, options)
 }
 
 /// The region of `container`, an element of `page` parsed from `html`,
@@ -86,21 +96,6 @@ fn screened(html: &str, options: &ExtractOptions) -> bool {
     options.selector.is_none()
         && options.ignore.is_empty()
         && matches!(super::bound(html), Cow::Borrowed(_))
-}
-
-/// The page's digest around the container whose start tag is `start_tag`,
-/// and the container's span; `None` when unsure.
-fn digest(
-    html: &str,
-    options: &ExtractOptions,
-    start_tag: &[u8],
-) -> Option<(String, (usize, usize))> {
-    if !screened(html, options) {
-        return None;
-    }
-    let mut walk = Walk::new(html, start_tag, None);
-    walk.run()?;
-    walk.finish()
 }
 
 /// Whether `span` alone, parsed as a fragment, is one element whose

@@ -69,6 +69,11 @@ static WORDS: LazyLock<[memmem::Finder<'static>; 4]> = LazyLock::new(|| {
 
 impl Marks {
     fn of(tag: &[u8], lower: &mut Vec<u8>) -> Marks {
+        // `<li>`, `<p>`: too short to hold a word (the shortest, `json`,
+        // needs six bytes with its `<` and `>`).
+        if tag.len() < 6 && !tag.contains(&b'&') {
+            return Marks::default();
+        }
         lower.clear();
         lower.extend(tag.iter().map(u8::to_ascii_lowercase));
         let [author, byline, itemprop, json] = &*WORDS;
