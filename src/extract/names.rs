@@ -75,11 +75,19 @@ const SINGLE: [(&str, u32); 22] = [
 /// The longest name on any list (`annotation-xml`).
 const LONGEST: usize = 14;
 
-/// Every listed name with its kind, by its first letter.
+/// Every listed name with its kind, by its length and first letter (a
+/// bucket holds one or two names).
 type Table = Vec<Vec<(&'static [u8], Kind)>>;
 
-static BY_LETTER: LazyLock<Table> = LazyLock::new(|| {
-    let mut table: Table = vec![Vec::new(); 26];
+/// The bucket of a lowercase name of 1 to [`LONGEST`] bytes starting
+/// with a letter.
+fn bucket_of(lower: &[u8]) -> Option<usize> {
+    let letter = usize::from(lower.first()?.checked_sub(b'a')?);
+    (letter < 26 && lower.len() <= LONGEST).then(|| (lower.len() - 1) * 26 + letter)
+}
+
+static BY_SHAPE: LazyLock<Table> = LazyLock::new(|| {
+    let mut table: Table = vec![Vec::new(); LONGEST * 26];
     let lists: [(&[&str], u32); 4] = [
         (&VOID, VOID_ELEMENT),
         (&BREAKOUT, BREAKS_OUT),
@@ -92,7 +100,9 @@ static BY_LETTER: LazyLock<Table> = LazyLock::new(|| {
         .chain(SINGLE)
         .chain(FORMATTING.iter().map(|n| (*n, 0)));
     for (name, bit) in listed {
-        let bucket = &mut table[usize::from(name.as_bytes()[0] - b'a')];
+        let Some(bucket) = bucket_of(name.as_bytes()).and_then(|b| table.get_mut(b)) else {
+            continue;
+        };
         let at = match bucket.iter().position(|(n, _)| *n == name.as_bytes()) {
             Some(at) => at,
             None => {
@@ -119,10 +129,7 @@ pub(super) fn kind(name: &[u8]) -> Kind {
     for (to, from) in lower.iter_mut().zip(name) {
         *to = from.to_ascii_lowercase();
     }
-    let Some(bucket) = lower[0]
-        .checked_sub(b'a')
-        .and_then(|i| BY_LETTER.get(usize::from(i)))
-    else {
+    let Some(bucket) = bucket_of(lower).and_then(|b| BY_SHAPE.get(b)) else {
         return Kind::default();
     };
     bucket

@@ -48,7 +48,7 @@ pub struct Region {
 /// unchanged with everything extraction reads beside it: the article
 /// read from it is the one read then. `false` when unsure.
 pub fn unchanged(html: &str, options: &ExtractOptions, region: &Region) -> bool {
-    if options.selector.is_some() || !options.ignore.is_empty() {
+    if !readable(options) {
         return false;
     }
     let mut walk = Walk::new(html, region.start_tag.as_bytes(), None);
@@ -58,11 +58,14 @@ pub fn unchanged(html: &str, options: &ExtractOptions, region: &Region) -> bool 
         .is_some_and(|(digest, _)| digest == region.digest);
     // The page's bounds are read last: a changed region needs no second
     // pass over the page.
-    same && screened(html, options)
+    // A page `bounds` cuts is not the page the parser would see.
+    same && matches!(super::bound(html), Cow::Borrowed(_))
 }
 
 /// The region of `container`, an element of `page` parsed from `html`,
-/// when the prescreen can answer for it later; `None` when unsure.
+/// when the prescreen can answer for it later; `None` when unsure. The
+/// caller parsed `html` whole: it drops the region of a page `bounds`
+/// cut (which it knows without a second pass over the page).
 pub(super) fn record(
     html: &str,
     container: ElementRef<'_>,
@@ -73,7 +76,10 @@ pub(super) fn record(
     }
     // One walk finds the container's start tag (the only one whose
     // attributes are its) and digests the page around it.
-    let mut walk = screened(html, options).then(|| Walk::new(html, b"", Some(container)))?;
+    if !readable(options) {
+        return None;
+    }
+    let mut walk = Walk::new(html, b"", Some(container));
     walk.run()?;
     let start_tag = walk.start_tag();
     let (digest, span) = walk.finish()?;
@@ -88,14 +94,11 @@ pub(super) fn record(
     })
 }
 
-/// Whether the prescreen may read `html` at all with `options`.
-fn screened(html: &str, options: &ExtractOptions) -> bool {
-    // A watch's own selectors read the page in ways a region does not
-    // cover (`:nth-child`, sibling combinators): it is always parsed.
-    // A page `bounds` cuts is not the page the parser would see.
-    options.selector.is_none()
-        && options.ignore.is_empty()
-        && matches!(super::bound(html), Cow::Borrowed(_))
+/// Whether the prescreen may read pages at all with `options`: a watch's
+/// own selectors read the page in ways a region does not cover
+/// (`:nth-child`, sibling combinators), so its pages are always parsed.
+fn readable(options: &ExtractOptions) -> bool {
+    options.selector.is_none() && options.ignore.is_empty()
 }
 
 /// Whether `span` alone, parsed as a fragment, is one element whose

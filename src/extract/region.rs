@@ -458,20 +458,28 @@ pub(super) fn attributes_match(tag: &[u8], element: ElementRef<'_>) -> bool {
     let Some(attributes) = attributes_of(tag) else {
         return false;
     };
-    let mut names: Vec<String> = Vec::new();
-    for ((name_at, name_end), (value_at, value_end)) in attributes {
-        let name = String::from_utf8_lossy(&tag[name_at..name_end]).to_ascii_lowercase();
-        if names.contains(&name) {
+    // The parser keeps the first of several attributes of one name.
+    let mut kept = 0;
+    let mut lower = String::new();
+    for (i, &((name_at, name_end), (value_at, value_end))) in attributes.iter().enumerate() {
+        let name = &tag[name_at..name_end];
+        let seen = attributes[..i]
+            .iter()
+            .any(|&((at, end), _)| tag[at..end].eq_ignore_ascii_case(name));
+        if seen {
             continue;
         }
+        lower.clear();
+        lower.push_str(&String::from_utf8_lossy(name));
+        lower.make_ascii_lowercase();
         let value = &tag[value_at..value_end];
-        let Some(parsed) = element.value().attr(&name) else {
+        let Some(parsed) = element.value().attr(&lower) else {
             return false;
         };
         if !value.contains(&b'&') && !value.contains(&b'\r') && value != parsed.as_bytes() {
             return false;
         }
-        names.push(name);
+        kept += 1;
     }
-    names.len() == element.value().attrs().count()
+    kept == element.value().attrs().count()
 }
