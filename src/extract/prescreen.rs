@@ -18,11 +18,14 @@
 //! state this scanner does not follow (escaped scripts, SVG or MathML
 //! breakouts, raw text in a select), a page `bounds` would cut, a start
 //! tag seen twice, a container never closed — and a region is recorded
-//! only after a parse of its bytes alone gave the very subtree the page's
-//! parse holds. This module owns the [`Region`], when one is recorded and
-//! the answer for a page; the walk that digests a page is `region`'s. It
-//! is pure: no I/O, no clock, and it must not judge what is article and
-//! what is not.
+//! only once its bytes are proven to give the very subtree the page's
+//! parse holds: its tokens nest into exactly that subtree, walked in
+//! lockstep with it (`lockstep`, no second parse), or else a parse of its
+//! bytes alone gives it. This module owns the [`Region`], when one is
+//! recorded and the answer for a page; the walk that digests a page (and
+//! finds the container's start tag in the same pass) is `region`'s. It is
+//! pure: no I/O, no clock, and it must not judge what is article and what
+//! is not.
 
 use std::borrow::Cow;
 
