@@ -20,7 +20,7 @@ use ego_tree::NodeRef;
 use scraper::{ElementRef, Node};
 
 use super::region::attributes_match;
-use super::tags::{RAW, Tag, Token, Tokens};
+use super::tags::{Attribute, RAW, Tag, Token, Tokens};
 
 /// Elements with no content, as the parser has them.
 const VOID: [&str; 19] = [
@@ -57,6 +57,7 @@ pub(super) fn proven(html: &str, (start, end): (usize, usize), container: Elemen
         tokens: Tokens::at(html, start),
         stack: Vec::with_capacity(32),
         text: None,
+        attributes: Vec::new(),
     }
     .run(start, end, container)
     .is_some()
@@ -68,6 +69,8 @@ struct Lockstep<'s, 'a> {
     stack: Vec<Frame<'a>>,
     /// The run of text not yet met: `start..end`.
     text: Option<(usize, usize)>,
+    /// A buffer for each start tag's attributes.
+    attributes: Vec<Attribute>,
 }
 
 impl<'s, 'a> Lockstep<'s, 'a> {
@@ -117,7 +120,7 @@ impl<'s, 'a> Lockstep<'s, 'a> {
         let element = ElementRef::wrap(node)?;
         let same = name.eq_ignore_ascii_case(element.value().name().as_bytes())
             && !is(name, &UNFOLLOWED)
-            && attributes_match(&self.src[tag.at..tag.end], element);
+            && attributes_match(&self.src[tag.at..tag.end], element, &mut self.attributes);
         same.then_some(())?;
         if is(name, &VOID) {
             return node.first_child().is_none().then_some(());

@@ -17,7 +17,7 @@ use super::names::{
     META, NOBR, P, PLAINTEXT, RAW_TEXT, SCRIPT, SELECT, SVG, TABLE, TEMPLATE, TIME, TITLE,
     VOID_ELEMENT, kind,
 };
-use super::tags::{FORMATTING, Tag, Token, Tokens, attributes_of};
+use super::tags::{Attribute, FORMATTING, Tag, Token, Tokens, attributes_of};
 
 /// Adds a length-prefixed field to `hasher`, so that no field's bytes can
 /// pass for another's.
@@ -136,6 +136,8 @@ pub(super) struct Walk<'a> {
     /// the number of the element they are set in directly.
     texts: Vec<(u32, usize, usize)>,
     lower: Vec<u8>,
+    /// A buffer for a probed start tag's attributes.
+    attributes: Vec<Attribute>,
 }
 
 impl<'a> Walk<'a> {
@@ -158,6 +160,7 @@ impl<'a> Walk<'a> {
             ancestors: Vec::new(),
             texts: Vec::new(),
             lower: Vec::new(),
+            attributes: Vec::new(),
         }
     }
 
@@ -325,7 +328,7 @@ impl<'a> Walk<'a> {
             return Some(());
         }
         let bytes = &self.src[tag.at..tag.end];
-        if attributes_match(bytes, element) {
+        if attributes_match(bytes, element, &mut self.attributes) {
             self.probed += 1;
             if self.probed > 1 {
                 return None;
@@ -454,10 +457,14 @@ impl<'a> Walk<'a> {
 /// names (the first of each), and the same values where they hold no
 /// character reference (one with a reference matches any value; several
 /// matching start tags then give no answer).
-pub(super) fn attributes_match(tag: &[u8], element: ElementRef<'_>) -> bool {
-    let Some(attributes) = attributes_of(tag) else {
+pub(super) fn attributes_match(
+    tag: &[u8],
+    element: ElementRef<'_>,
+    attributes: &mut Vec<Attribute>,
+) -> bool {
+    if attributes_of(tag, attributes).is_none() {
         return false;
-    };
+    }
     // The parser keeps the first of several attributes of one name.
     let mut kept = 0;
     let mut lower = String::new();
@@ -469,11 +476,18 @@ pub(super) fn attributes_match(tag: &[u8], element: ElementRef<'_>) -> bool {
         if seen {
             continue;
         }
-        lower.clear();
-        lower.push_str(&String::from_utf8_lossy(name));
-        lower.make_ascii_lowercase();
+        // Names are mostly lowercase already: only others are copied.
+        let name = String::from_utf8_lossy(name);
+        let name = if name.bytes().any(|b| b.is_ascii_uppercase()) {
+            lower.clear();
+            lower.push_str(&name);
+            lower.make_ascii_lowercase();
+            lower.as_str()
+        } else {
+            &name
+        };
         let value = &tag[value_at..value_end];
-        let Some(parsed) = element.value().attr(&lower) else {
+        let Some(parsed) = element.value().attr(name) else {
             return false;
         };
         if !value.contains(&b'&') && !value.contains(&b'\r') && value != parsed.as_bytes() {
