@@ -177,7 +177,10 @@ pub fn extract_at(
     anchor: Option<&Anchor>,
 ) -> Result<Anchored, ExtractError> {
     // Bounded as `extract` bounds it: a hostile page costs no more here.
-    let page = Html::parse_document(&super::bound(html));
+    let bounded = super::bound(html);
+    // A page the bounds cut is not the one the prescreen reads: no region.
+    let whole = matches!(bounded, std::borrow::Cow::Borrowed(_));
+    let page = Html::parse_document(&bounded);
     if options.selector.is_some() {
         // A watch's selector is its own anchor.
         let article = article_of(&page, options, HashSet::new())?;
@@ -189,7 +192,10 @@ pub fn extract_at(
         });
     }
     let fallback = match anchor.map(|a| at_anchor(html, &page, options, a)) {
-        Some(Ok(anchored)) => return Ok(anchored),
+        Some(Ok(anchored)) => {
+            let region = anchored.region.filter(|_| whole);
+            return Ok(Anchored { region, ..anchored });
+        }
         Some(Err(why)) => Some(why),
         None => None,
     };
@@ -198,7 +204,9 @@ pub fn extract_at(
     // A first sighting is read at its container by the next check (which
     // `locate` tried); after a fallback the next check may fall back again.
     let region = match &located {
-        Some((_, container)) if fallback.is_none() => prescreen::record(html, *container, options),
+        Some((_, container)) if fallback.is_none() && whole => {
+            prescreen::record(html, *container, options)
+        }
         _ => None,
     };
     Ok(Anchored {

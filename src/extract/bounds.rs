@@ -217,8 +217,8 @@ impl<'a> Scanner<'a> {
     /// Lowercases `name` into the scanner's buffer.
     fn lowercase(&mut self, name: &str) {
         self.lower.clear();
-        self.lower
-            .extend(name.chars().map(|c| c.to_ascii_lowercase()));
+        self.lower.push_str(name);
+        self.lower.make_ascii_lowercase();
     }
 
     fn start_tag(&mut self, start: usize) {
@@ -371,8 +371,8 @@ impl<'a> Scanner<'a> {
     fn pop_to(&mut self, at: usize) {
         for closed in self.open.drain(at..) {
             self.lower.clear();
-            self.lower
-                .extend(closed.chars().map(|c| c.to_ascii_lowercase()));
+            self.lower.push_str(closed);
+            self.lower.make_ascii_lowercase();
             self.open_names.remove(&self.lower);
         }
     }
@@ -391,8 +391,11 @@ impl<'a> Scanner<'a> {
     /// The tag name starting at `at`: up to white space, `/` or `>`.
     fn name(&self, at: usize) -> &'a str {
         let rest = &self.src[at..];
+        // The delimiters are ASCII: a byte search finds them as a char
+        // search would, without decoding.
         let len = rest
-            .find(|c: char| c.is_ascii_whitespace() || c == '/' || c == '>')
+            .bytes()
+            .position(|b| b.is_ascii_whitespace() || b == b'/' || b == b'>')
             .unwrap_or(rest.len());
         &rest[..len]
     }

@@ -26,7 +26,9 @@
 //! where element rules cannot see them), and
 //! `prescreen` (a page whose article region and metadata are those a full
 //! extraction last read, told without parsing) over `region` (the walk
-//! that digests it) and `tags` (a raw view of the page's markup).
+//! that digests it), `names` (what that walk knows of a tag's name),
+//! `lockstep` (the proof that a region's bytes spell the parsed subtree)
+//! and `tags` (a raw view of the page's markup).
 
 mod anchor;
 mod blocks;
@@ -41,7 +43,9 @@ mod hints;
 mod items;
 mod lead;
 mod meta;
+mod names;
 mod leftovers;
+mod lockstep;
 mod notices;
 mod prescreen;
 mod region;

@@ -18,19 +18,22 @@
 //! state this scanner does not follow (escaped scripts, SVG or MathML
 //! breakouts, raw text in a select), a page `bounds` would cut, a start
 //! tag seen twice, a container never closed — and a region is recorded
-//! only after a parse of its bytes alone gave the very subtree the page's
-//! parse holds. This module owns the [`Region`], when one is recorded and
-//! the answer for a page; the walk that digests a page is `region`'s. It
-//! is pure: no I/O, no clock, and it must not judge what is article and
-//! what is not.
+//! only once its bytes are proven to give the very subtree the page's
+//! parse holds: its tokens nest into exactly that subtree, walked in
+//! lockstep with it (`lockstep`, no second parse), or else a parse of its
+//! bytes alone gives it. This module owns the [`Region`], when one is
+//! recorded and the answer for a page; the walk that digests a page (and
+//! finds the container's start tag in the same pass) is `region`'s. It is
+//! pure: no I/O, no clock, and it must not judge what is article and what
+//! is not.
 
 use std::borrow::Cow;
 
 use scraper::{ElementRef, Html};
 use serde::{Deserialize, Serialize};
 
-use super::ExtractOptions;
 use super::region::Walk;
+use super::{ExtractOptions, lockstep};
 
 /// What a full extraction recorded for the prescreen, kept in the watch's
 /// state with the page it was read from ([`Seen`](super::Seen)).
@@ -48,11 +51,24 @@ pub struct Region {
 /// unchanged with everything extraction reads beside it: the article
 /// read from it is the one read then. `false` when unsure.
 pub fn unchanged(html: &str, options: &ExtractOptions, region: &Region) -> bool {
-    digest(html, options, region.start_tag.as_bytes()).is_some_and(|(d, _)| d == region.digest)
+    if !readable(options) {
+        return false;
+    }
+    let mut walk = Walk::new(html, region.start_tag.as_bytes(), None);
+    let same = walk
+        .run()
+        .and_then(|()| walk.finish())
+        .is_some_and(|(digest, _)| digest == region.digest);
+    // The page's bounds are read last: a changed region needs no second
+    // pass over the page.
+    // A page `bounds` cuts is not the page the parser would see.
+    same && matches!(super::bound(html), Cow::Borrowed(_))
 }
 
 /// The region of `container`, an element of `page` parsed from `html`,
-/// when the prescreen can answer for it later; `None` when unsure.
+/// when the prescreen can answer for it later; `None` when unsure. The
+/// caller parsed `html` whole: it drops the region of a page `bounds`
+/// cut (which it knows without a second pass over the page).
 pub(super) fn record(
     html: &str,
     container: ElementRef<'_>,
@@ -61,48 +77,31 @@ pub(super) fn record(
     if matches!(container.value().name(), "html" | "body" | "head") {
         return None;
     }
-    let start_tag = start_tag_of(html, container)?;
-    let (digest, (start, end)) = digest(html, options, start_tag)?;
+    // One walk finds the container's start tag (the only one whose
+    // attributes are its) and digests the page around it.
+    if !readable(options) {
+        return None;
+    }
+    let mut walk = Walk::new(html, b"", Some(container));
+    walk.run()?;
+    let start_tag = walk.start_tag();
+    let (digest, span) = walk.finish()?;
     // The naive end of the span must be the parser's: a stray end tag the
     // parser ignores (in a table cell) ends it early, and this says so.
-    let verified = same_subtree(&html[start..end], container);
+    // The lockstep proves most containers without a second parse.
+    let verified =
+        lockstep::proven(html, span, container) || same_subtree(&html[span.0..span.1], container);
     verified.then(|| Region {
         start_tag: String::from_utf8_lossy(start_tag).into_owned(),
         digest,
     })
 }
 
-/// The page's digest around the container whose start tag is `start_tag`,
-/// and the container's span; `None` when unsure.
-fn digest(
-    html: &str,
-    options: &ExtractOptions,
-    start_tag: &[u8],
-) -> Option<(String, (usize, usize))> {
-    // A watch's own selectors read the page in ways a region does not
-    // cover (`:nth-child`, sibling combinators): it is always parsed.
-    if options.selector.is_some() || !options.ignore.is_empty() {
-        return None;
-    }
-    // A page `bounds` cuts is not the page the parser would see.
-    if matches!(super::bound(html), Cow::Owned(_)) {
-        return None;
-    }
-    let mut walk = Walk::new(html, start_tag, None);
-    walk.run()?;
-    walk.finish()
-}
-
-/// The start tag, as written in `html`, of the one element that parsed
-/// into `container`: the only start tag of its name whose attributes are
-/// the element's. `None` when none or several are.
-fn start_tag_of<'h>(html: &'h str, container: ElementRef<'_>) -> Option<&'h [u8]> {
-    let mut walk = Walk::new(html, b"", Some(container));
-    walk.run()?;
-    match walk.probed.as_slice() {
-        [(at, end)] => Some(&html.as_bytes()[*at..*end]),
-        _ => None,
-    }
+/// Whether the prescreen may read pages at all with `options`: a watch's
+/// own selectors read the page in ways a region does not cover
+/// (`:nth-child`, sibling combinators), so its pages are always parsed.
+fn readable(options: &ExtractOptions) -> bool {
+    options.selector.is_none() && options.ignore.is_empty()
 }
 
 /// Whether `span` alone, parsed as a fragment, is one element whose

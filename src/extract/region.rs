@@ -7,12 +7,17 @@
 //! scripts, SVG and MathML breakouts, raw text in a select, plain text).
 //! Pure: no I/O, no decoding, and it must not judge content.
 
+use std::sync::LazyLock;
+
 use memchr::memmem;
 use scraper::ElementRef;
 
-use super::tags::{
-    BREAKOUT, FORMATTING, INTEGRATION, RAW, Tag, Token, Tokens, VOID, attributes_of,
+use super::names::{
+    A, BASE, BODY, BR, BREAKS_OUT, FORM, H1, HEAD, HEADER, HTML, INTEGRATES, Kind, LINK, MATH,
+    META, NOBR, P, PLAINTEXT, RAW_TEXT, SCRIPT, SELECT, SVG, TABLE, TEMPLATE, TIME, TITLE,
+    VOID_ELEMENT, kind,
 };
+use super::tags::{Attribute, FORMATTING, Tag, Token, Tokens, attributes_of};
 
 /// Adds a length-prefixed field to `hasher`, so that no field's bytes can
 /// pass for another's.
@@ -31,6 +36,8 @@ fn is(name: &[u8], names: &[&str]) -> bool {
 struct Open {
     /// Where its name lies in the page.
     name: (usize, usize),
+    /// What its name is.
+    kind: Kind,
     /// Its start tag: `at..end`.
     at: usize,
     end: usize,
@@ -55,15 +62,26 @@ struct Marks {
     hidden: bool,
 }
 
+/// The words [`Marks`] looks for, searched with finders built once.
+static WORDS: LazyLock<[memmem::Finder<'static>; 4]> = LazyLock::new(|| {
+    [b"author".as_slice(), b"byline", b"itemprop", b"json"].map(memmem::Finder::new)
+});
+
 impl Marks {
     fn of(tag: &[u8], lower: &mut Vec<u8>) -> Marks {
+        // `<li>`, `<p>`: too short to hold a word (the shortest, `json`,
+        // needs six bytes with its `<` and `>`).
+        if tag.len() < 6 && !tag.contains(&b'&') {
+            return Marks::default();
+        }
         lower.clear();
         lower.extend(tag.iter().map(u8::to_ascii_lowercase));
-        let has = |word: &[u8]| memmem::find(lower, word).is_some();
+        let [author, byline, itemprop, json] = &*WORDS;
+        let has = |word: &memmem::Finder<'_>| word.find(lower).is_some();
         Marks {
-            author: has(b"author") || has(b"byline"),
-            itemprop: has(b"itemprop"),
-            json: has(b"json"),
+            author: has(author) || has(byline),
+            itemprop: has(itemprop),
+            json: has(json),
             hidden: spells_letters(lower),
         }
     }
@@ -88,12 +106,13 @@ fn spells_letters(tag: &[u8]) -> bool {
 pub(super) struct Walk<'a> {
     tokens: Tokens<'a>,
     src: &'a [u8],
-    /// The container's start tag to find (empty when probing).
+    /// The container's start tag to find (when probing, the first that
+    /// matches the element, once found).
     start_tag: &'a [u8],
-    /// When probing: the element whose start tag is looked for, and the
-    /// start tags found that match it.
+    /// When probing: the element whose start tag is looked for, and how
+    /// many start tags matched it.
     probe: Option<ElementRef<'a>>,
-    pub(super) probed: Vec<(usize, usize)>,
+    probed: usize,
     stack: Vec<Open>,
     next_id: u32,
     /// Start minus end tags of each formatting element.
@@ -117,6 +136,8 @@ pub(super) struct Walk<'a> {
     /// the number of the element they are set in directly.
     texts: Vec<(u32, usize, usize)>,
     lower: Vec<u8>,
+    /// A buffer for a probed start tag's attributes.
+    attributes: Vec<Attribute>,
 }
 
 impl<'a> Walk<'a> {
@@ -126,7 +147,7 @@ impl<'a> Walk<'a> {
             src: html.as_bytes(),
             start_tag,
             probe,
-            probed: Vec::new(),
+            probed: 0,
             stack: Vec::with_capacity(64),
             next_id: 1,
             formatting: [0; FORMATTING.len()],
@@ -139,6 +160,7 @@ impl<'a> Walk<'a> {
             ancestors: Vec::new(),
             texts: Vec::new(),
             lower: Vec::new(),
+            attributes: Vec::new(),
         }
     }
 
@@ -170,7 +192,7 @@ impl<'a> Walk<'a> {
             // Text before the body (in `html` or `head`) starts the body
             // there: it is set in the body, outside every element.
             let owner = match self.stack.last() {
-                Some(o) if !is(self.name(o), &["html", "head"]) => o.id,
+                Some(o) if o.kind.bits & (HTML | HEAD) == 0 => o.id,
                 _ => 0,
             };
             self.texts.push((owner, start, end));
@@ -191,22 +213,24 @@ impl<'a> Walk<'a> {
     fn start(&mut self, tag: Tag) -> Option<()> {
         let src = self.src;
         let name = &src[tag.name.0..tag.name.1];
-        if self.foreign > 0 && (is(name, &BREAKOUT) || self.in_integration_point()) {
+        let kind = kind(name);
+        let has = |bits: u32| kind.bits & bits != 0;
+        if self.foreign > 0 && (has(BREAKS_OUT) || self.in_integration_point()) {
             return None;
         }
         let bytes = &src[tag.at..tag.end];
-        let raw = self.foreign == 0 && is(name, &RAW);
+        let raw = self.foreign == 0 && has(RAW_TEXT);
         // `<svg/>` closes at once even in HTML; `<path/>` in SVG too.
-        let foreign_root = is(name, &["svg", "math"]);
+        let foreign_root = has(SVG | MATH);
         let closed = tag.self_closing && (self.foreign > 0 || foreign_root);
         // A second `form` while one is open is ignored by the parser.
-        let ignored = self.form && is(name, &["form"]);
-        let pushes = !(raw || closed || ignored || is(name, &VOID));
-        self.implied(tag, name)?;
+        let ignored = self.form && has(FORM);
+        let pushes = !(raw || closed || ignored || has(VOID_ELEMENT));
+        self.implied(tag, name, kind)?;
+        self.probe(tag, name)?;
         if bytes == self.start_tag {
             self.enter(tag, pushes)?;
         }
-        self.probe(tag, name);
         let outside = self.container.is_none();
         let marks = if outside {
             Marks::of(bytes, &mut self.lower)
@@ -214,21 +238,18 @@ impl<'a> Walk<'a> {
             Marks::default()
         };
         if outside {
-            self.metadata(name, bytes, &marks);
+            self.metadata(kind, bytes, &marks);
         }
         if raw {
-            return self.raw(tag, name, outside, &marks);
+            return self.raw(tag, name, kind, outside, &marks);
         }
-        if is(name, &["plaintext"]) {
+        if has(PLAINTEXT) {
             return None;
         }
-        if let Some(i) = FORMATTING
-            .iter()
-            .position(|f| name.eq_ignore_ascii_case(f.as_bytes()))
-        {
+        if let Some(i) = usize::from(kind.formatting).checked_sub(1) {
             self.formatting[i] += 1;
         }
-        let capture = outside && (marks.author || marks.hidden || is(name, &["h1", "title"]));
+        let capture = outside && (marks.author || marks.hidden || has(H1 | TITLE));
         if capture && !pushes {
             // An element with no content: its tag is all there is to read.
             field(&mut self.meta, bytes);
@@ -237,6 +258,7 @@ impl<'a> Walk<'a> {
             self.foreign += usize::from(foreign_root);
             self.stack.push(Open {
                 name: tag.name,
+                kind,
                 at: tag.at,
                 end: tag.end,
                 id: self.next_id,
@@ -250,29 +272,29 @@ impl<'a> Walk<'a> {
     /// What a start tag does before it opens its element, as the parser
     /// has it: a link or `nobr` inside an open one closes it first, and a
     /// `form` sets the form pointer.
-    fn implied(&mut self, tag: Tag, name: &[u8]) -> Option<()> {
+    fn implied(&mut self, tag: Tag, name: &[u8], kind: Kind) -> Option<()> {
         if self.foreign > 0 {
             return Some(());
         }
         let open = |o: &Open| self.src[o.name.0..o.name.1].eq_ignore_ascii_case(name);
-        if is(name, &["a", "nobr"]) && self.stack.iter().any(open) {
+        if kind.bits & (A | NOBR) != 0 && self.stack.iter().any(open) {
             self.end(tag)?;
         }
-        self.form |= is(name, &["form"]);
+        self.form |= kind.bits & FORM != 0;
         Some(())
     }
 
     fn in_integration_point(&self) -> bool {
         self.stack
             .last()
-            .is_some_and(|o| is(&self.src[o.name.0..o.name.1], &INTEGRATION))
+            .is_some_and(|o| o.kind.bits & INTEGRATES != 0)
     }
 
     /// The container's start tag: seen once only, in plain HTML, not in a
     /// page banner (whose whole content `headline` reads).
     fn enter(&mut self, tag: Tag, pushes: bool) -> Option<()> {
-        let unsure = ["header", "select", "template", "table", "svg", "math"];
-        if self.region.is_some() || !pushes || self.stack.iter().any(|o| is(self.name(o), &unsure))
+        let unsure = HEADER | SELECT | TEMPLATE | TABLE | SVG | MATH;
+        if self.region.is_some() || !pushes || self.stack.iter().any(|o| o.kind.bits & unsure != 0)
         {
             return None;
         }
@@ -294,52 +316,68 @@ impl<'a> Walk<'a> {
         Some(())
     }
 
-    fn name(&self, open: &Open) -> &'a [u8] {
-        &self.src[open.name.0..open.name.1]
-    }
-
     /// When probing, a start tag of the element's name whose attributes,
-    /// as written, are the element's.
-    fn probe(&mut self, tag: Tag, name: &[u8]) {
-        let Some(element) = self.probe else { return };
+    /// as written, are the element's: the first becomes the container's
+    /// start tag, and a second gives no answer (which of them parsed into
+    /// the element is not known).
+    fn probe(&mut self, tag: Tag, name: &[u8]) -> Option<()> {
+        let Some(element) = self.probe else {
+            return Some(());
+        };
         if !name.eq_ignore_ascii_case(element.value().name().as_bytes()) {
-            return;
+            return Some(());
         }
         let bytes = &self.src[tag.at..tag.end];
-        if attributes_match(bytes, element) {
-            self.probed.push((tag.at, tag.end));
+        if attributes_match(bytes, element, &mut self.attributes) {
+            self.probed += 1;
+            if self.probed > 1 {
+                return None;
+            }
+            self.start_tag = bytes;
         }
+        Some(())
+    }
+
+    /// The container's start tag: the one given, or the one probed.
+    pub(super) fn start_tag(&self) -> &'a [u8] {
+        self.start_tag
     }
 
     /// Hashes what `meta` and `headline` read from a start tag outside the
     /// container (spans are hashed when their element closes).
-    fn metadata(&mut self, name: &[u8], bytes: &[u8], marks: &Marks) {
-        let tags = ["html", "body", "meta", "link", "time", "base"];
-        if is(name, &tags) || (marks.itemprop && !marks.author) {
+    fn metadata(&mut self, kind: Kind, bytes: &[u8], marks: &Marks) {
+        let tags = HTML | BODY | META | LINK | TIME | BASE;
+        if kind.bits & tags != 0 || (marks.itemprop && !marks.author) {
             field(&mut self.meta, bytes);
         }
-        if is(name, &["h1"]) {
+        if kind.bits & H1 != 0 {
             // Where an `h1` sits says whether it is the article's: its
             // ancestors' tags, and all of a banner around it.
             field(&mut self.meta, b"h1 in");
             for open in &mut self.stack {
                 field(&mut self.meta, &self.src[open.at..open.end]);
-                let header = &self.src[open.name.0..open.name.1];
-                open.capture |= header.eq_ignore_ascii_case(b"header");
+                open.capture |= open.kind.bits & HEADER != 0;
             }
         }
     }
 
     /// A raw text element: skipped to its end tag, its span hashed when
     /// `meta` reads it (a title, a JSON-LD script).
-    fn raw(&mut self, tag: Tag, name: &[u8], outside: bool, marks: &Marks) -> Option<()> {
+    fn raw(
+        &mut self,
+        tag: Tag,
+        name: &[u8],
+        kind: Kind,
+        outside: bool,
+        marks: &Marks,
+    ) -> Option<()> {
         // In a select, the parser ignores some of these start tags.
-        if self.stack.iter().any(|o| is(self.name(o), &["select"])) {
+        if self.stack.iter().any(|o| o.kind.bits & SELECT != 0) {
             return None;
         }
-        let script = is(name, &["script"]);
+        let script = kind.bits & SCRIPT != 0;
         self.tokens.raw_text(name, script)?;
-        let read = is(name, &["title"]) || (script && marks.json) || marks.author || marks.hidden;
+        let read = kind.bits & TITLE != 0 || (script && marks.json) || marks.author || marks.hidden;
         if outside && read {
             field(&mut self.meta, &self.src[tag.at..self.tokens.pos()]);
         }
@@ -348,21 +386,19 @@ impl<'a> Walk<'a> {
 
     fn end(&mut self, tag: Tag) -> Option<()> {
         let name = &self.src[tag.name.0..tag.name.1];
+        let kind = kind(name);
         // In SVG or MathML these two leave it, as HTML.
-        if self.foreign > 0 && is(name, &["p", "br"]) {
+        if self.foreign > 0 && kind.bits & (P | BR) != 0 {
             return None;
         }
         // The parser keeps them open: what follows still goes in the body.
-        if is(name, &["html", "body"]) {
+        if kind.bits & (HTML | BODY) != 0 {
             return Some(());
         }
-        if is(name, &["form"]) {
+        if kind.bits & FORM != 0 {
             self.form = false;
         }
-        if let Some(i) = FORMATTING
-            .iter()
-            .position(|f| name.eq_ignore_ascii_case(f.as_bytes()))
-        {
+        if let Some(i) = usize::from(kind.formatting).checked_sub(1) {
             self.formatting[i] -= 1;
         }
         let Some(index) = self
@@ -384,7 +420,7 @@ impl<'a> Walk<'a> {
         if open.capture {
             field(&mut self.meta, &self.src[open.at..end]);
         }
-        if is(self.name(&open), &["svg", "math"]) {
+        if open.kind.bits & (SVG | MATH) != 0 {
             self.foreign -= 1;
         }
         if self.container == Some(self.stack.len()) {
@@ -421,24 +457,43 @@ impl<'a> Walk<'a> {
 /// names (the first of each), and the same values where they hold no
 /// character reference (one with a reference matches any value; several
 /// matching start tags then give no answer).
-fn attributes_match(tag: &[u8], element: ElementRef<'_>) -> bool {
-    let Some(attributes) = attributes_of(tag) else {
+pub(super) fn attributes_match(
+    tag: &[u8],
+    element: ElementRef<'_>,
+    attributes: &mut Vec<Attribute>,
+) -> bool {
+    if attributes_of(tag, attributes).is_none() {
         return false;
-    };
-    let mut names: Vec<String> = Vec::new();
-    for ((name_at, name_end), (value_at, value_end)) in attributes {
-        let name = String::from_utf8_lossy(&tag[name_at..name_end]).to_ascii_lowercase();
-        if names.contains(&name) {
+    }
+    // The parser keeps the first of several attributes of one name.
+    let mut kept = 0;
+    let mut lower = String::new();
+    for (i, &((name_at, name_end), (value_at, value_end))) in attributes.iter().enumerate() {
+        let name = &tag[name_at..name_end];
+        let seen = attributes[..i]
+            .iter()
+            .any(|&((at, end), _)| tag[at..end].eq_ignore_ascii_case(name));
+        if seen {
             continue;
         }
+        // Names are mostly lowercase already: only others are copied.
+        let name = String::from_utf8_lossy(name);
+        let name = if name.bytes().any(|b| b.is_ascii_uppercase()) {
+            lower.clear();
+            lower.push_str(&name);
+            lower.make_ascii_lowercase();
+            lower.as_str()
+        } else {
+            &name
+        };
         let value = &tag[value_at..value_end];
-        let Some(parsed) = element.value().attr(&name) else {
+        let Some(parsed) = element.value().attr(name) else {
             return false;
         };
         if !value.contains(&b'&') && !value.contains(&b'\r') && value != parsed.as_bytes() {
             return false;
         }
-        names.push(name);
+        kept += 1;
     }
-    names.len() == element.value().attrs().count()
+    kept == element.value().attrs().count()
 }

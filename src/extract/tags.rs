@@ -141,6 +141,15 @@ impl<'a> Tokens<'a> {
         }
     }
 
+    /// The tokens of `src` from `pos`, which must be where a token starts
+    /// in the data state.
+    pub(super) fn at(src: &'a str, pos: usize) -> Self {
+        Tokens {
+            src: src.as_bytes(),
+            pos,
+        }
+    }
+
     /// Where the next token starts.
     pub(super) fn pos(&self) -> usize {
         self.pos
@@ -285,15 +294,16 @@ impl<'a> Tokens<'a> {
 pub(super) type Attribute = ((usize, usize), (usize, usize));
 
 /// The attributes of the tag at the start of `tag` (its `<` at 0), as
-/// written, in order; `None` when it is not a whole tag.
-pub(super) fn attributes_of(tag: &[u8]) -> Option<Vec<Attribute>> {
+/// written, in order, into `found` (cleared first, so that a caller reuses
+/// one buffer); `None` when it is not a whole tag.
+pub(super) fn attributes_of(tag: &[u8], found: &mut Vec<Attribute>) -> Option<()> {
     let mut i = 1 + usize::from(tag.get(1) == Some(&b'/'));
     while i < tag.len() && !is_space(tag[i]) && tag[i] != b'/' && tag[i] != b'>' {
         i += 1;
     }
-    let mut found = Vec::new();
-    attributes(tag, i, Some(&mut found))?;
-    Some(found)
+    found.clear();
+    attributes(tag, i, Some(found))?;
+    Some(())
 }
 
 /// Where a tag whose attributes start at `i` ends (one past its `>`) and
