@@ -136,6 +136,9 @@ pub(crate) fn tokenize(text: &str, masks: &[Range<usize>]) -> Vec<Token> {
 /// Every block's key is needed (the alignment compares them all) while
 /// only changed blocks need their tokens.
 pub(crate) fn text_key(text: &str, masks: &[Range<usize>]) -> String {
+    if masks.is_empty() && text.bytes().all(is_plain) {
+        return plain_key(text);
+    }
     let mut key = String::with_capacity(text.len());
     scan(text, masks, |range, kind| match kind {
         // Leading space is dropped, as `key_of` drops it.
@@ -146,6 +149,29 @@ pub(crate) fn text_key(text: &str, masks: &[Range<usize>]) -> String {
     });
     let trimmed = key.trim_end_matches(' ').len();
     key.truncate(trimmed);
+    key
+}
+
+/// ASCII that tokenises into words, punctuation and spaces whose keys are
+/// their text: letters, digits, punctuation but the backtick (a quote
+/// style), and the white space `char::is_whitespace` knows in ASCII.
+fn is_plain(b: u8) -> bool {
+    (b.is_ascii_graphic() && b != b'`') || matches!(b, b'\t'..=b'\r' | b' ')
+}
+
+/// The key of a text made only of [`is_plain`] bytes: its runs of
+/// non-space characters, one space between them.
+fn plain_key(text: &str) -> String {
+    let mut key = String::with_capacity(text.len());
+    let runs = text
+        .split(|c: char| matches!(c, '\t'..='\r' | ' '))
+        .filter(|run| !run.is_empty());
+    for run in runs {
+        if !key.is_empty() {
+            key.push(' ');
+        }
+        key.push_str(run);
+    }
     key
 }
 
@@ -301,6 +327,8 @@ mod tests {
             "",
             "   ",
             "  padded  text \t\n here ",
+            "\u{B}vertical\u{C}tab\r\nends, (plain) ASCII: 10,900 at 8:30.\u{B}",
+            "a `backtick` quote",
             "“help them fight crime.” Binance’s head",
             "\u{00AD}\u{200B} lead, co\u{00AD}operate \u{00AD}",
             "ﬁnance Cafe\u{0301} 2020–2022 `tick`",
