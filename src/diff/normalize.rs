@@ -136,8 +136,10 @@ pub(crate) fn tokenize(text: &str, masks: &[Range<usize>]) -> Vec<Token> {
 /// Every block's key is needed (the alignment compares them all) while
 /// only changed blocks need their tokens.
 pub(crate) fn text_key(text: &str, masks: &[Range<usize>]) -> String {
-    if masks.is_empty() && text.bytes().all(is_plain) {
-        return plain_key(text);
+    if masks.is_empty()
+        && let Some(key) = plain_key(text)
+    {
+        return key;
     }
     let mut key = String::with_capacity(text.len());
     scan(text, masks, |range, kind| match kind {
@@ -152,27 +154,28 @@ pub(crate) fn text_key(text: &str, masks: &[Range<usize>]) -> String {
     key
 }
 
-/// ASCII that tokenises into words, punctuation and spaces whose keys are
-/// their text: letters, digits, punctuation but the backtick (a quote
-/// style), and the white space `char::is_whitespace` knows in ASCII.
-fn is_plain(b: u8) -> bool {
-    (b.is_ascii_graphic() && b != b'`') || matches!(b, b'\t'..=b'\r' | b' ')
-}
-
-/// The key of a text made only of [`is_plain`] bytes: its runs of
-/// non-space characters, one space between them.
-fn plain_key(text: &str) -> String {
-    let mut key = String::with_capacity(text.len());
-    let runs = text
-        .split(|c: char| matches!(c, '\t'..='\r' | ' '))
-        .filter(|run| !run.is_empty());
-    for run in runs {
-        if !key.is_empty() {
-            key.push(' ');
+/// The key of a text of plain ASCII (letters, digits, punctuation but the
+/// backtick, a quote style; and the white space `char::is_whitespace`
+/// knows in ASCII), whose tokens' keys are their text: its runs of
+/// non-space characters, one space between them. `None` for any other
+/// text.
+fn plain_key(text: &str) -> Option<String> {
+    let mut key = Vec::with_capacity(text.len());
+    let mut space = false;
+    for &b in text.as_bytes() {
+        if matches!(b, b'\t'..=b'\r' | b' ') {
+            space = true;
+        } else if b.is_ascii_graphic() && b != b'`' {
+            if space && !key.is_empty() {
+                key.push(b' ');
+            }
+            space = false;
+            key.push(b);
+        } else {
+            return None;
         }
-        key.push_str(run);
     }
-    key
+    String::from_utf8(key).ok()
 }
 
 /// Cuts `text` into token ranges and kinds, calling `emit` on each in
