@@ -48,8 +48,8 @@ pub(crate) enum BlockOp {
 /// Aligns the blocks of two versions. The operations come in the new
 /// version's reading order; a removed block sits where it stood.
 pub(crate) fn align(old: &[Prepared], new: &[Prepared]) -> Vec<BlockOp> {
-    let old_keys: Vec<&str> = old.iter().map(|b| b.key.as_str()).collect();
-    let new_keys: Vec<&str> = new.iter().map(|b| b.key.as_str()).collect();
+    let old_keys: Vec<&str> = old.iter().map(|b| &*b.key).collect();
+    let new_keys: Vec<&str> = new.iter().map(|b| &*b.key).collect();
     let mut placed: Vec<(usize, BlockOp)> = Vec::new();
     let mut gaps: Vec<(Range<usize>, Range<usize>)> = Vec::new();
     for op in capture_diff_slices(Algorithm::Patience, &old_keys, &new_keys) {
@@ -106,10 +106,10 @@ fn exact_moves(
     let mut new_by_key: HashMap<&str, Vec<usize>> = HashMap::new();
     for (o, n) in gaps {
         for i in o.clone() {
-            old_by_key.entry(old[i].key.as_str()).or_default().push(i);
+            old_by_key.entry(&*old[i].key).or_default().push(i);
         }
         for j in n.clone() {
-            new_by_key.entry(new[j].key.as_str()).or_default().push(j);
+            new_by_key.entry(&*new[j].key).or_default().push(j);
         }
     }
     let mut out: Vec<(usize, usize)> = new_by_key

@@ -8,6 +8,7 @@
 //! aligner compares. It must never change what a report shows: tokens keep
 //! byte ranges into the original text, and only their keys are folded.
 
+use std::borrow::Cow;
 use std::ops::Range;
 
 use regex::Regex;
@@ -132,14 +133,17 @@ pub(crate) fn tokenize(text: &str, masks: &[Range<usize>]) -> Vec<Token> {
 }
 
 /// The comparison key of `text` with `masks`: the same as
-/// `key_of(&tokenize(text, masks))`, built without a string per token.
-/// Every block's key is needed (the alignment compares them all) while
-/// only changed blocks need their tokens.
-pub(crate) fn text_key(text: &str, masks: &[Range<usize>]) -> String {
-    if masks.is_empty()
-        && let Some(key) = plain_key(text)
-    {
-        return key;
+/// `key_of(&tokenize(text, masks))`, built without a string per token, and
+/// borrowed when the text is its own key. Every block's key is needed (the
+/// alignment compares them all) while only changed blocks need their
+/// tokens.
+pub(crate) fn text_key<'t>(text: &'t str, masks: &[Range<usize>]) -> Cow<'t, str> {
+    if masks.is_empty() && text.bytes().all(|b| is_plain(b) || is_space(b)) {
+        return if is_own_key(text.as_bytes()) {
+            Cow::Borrowed(text)
+        } else {
+            Cow::Owned(plain_key(text))
+        };
     }
     let mut key = String::with_capacity(text.len());
     scan(text, masks, |range, kind| match kind {
@@ -151,69 +155,98 @@ pub(crate) fn text_key(text: &str, masks: &[Range<usize>]) -> String {
     });
     let trimmed = key.trim_end_matches(' ').len();
     key.truncate(trimmed);
-    key
+    Cow::Owned(key)
 }
 
-/// The key of a text of plain ASCII (letters, digits, punctuation but the
-/// backtick, a quote style; and the white space `char::is_whitespace`
-/// knows in ASCII), whose tokens' keys are their text: its runs of
-/// non-space characters, one space between them. `None` for any other
-/// text.
-fn plain_key(text: &str) -> Option<String> {
-    let mut key = Vec::with_capacity(text.len());
-    let mut space = false;
-    for &b in text.as_bytes() {
-        if matches!(b, b'\t'..=b'\r' | b' ') {
-            space = true;
-        } else if b.is_ascii_graphic() && b != b'`' {
-            if space && !key.is_empty() {
-                key.push(b' ');
+/// ASCII that tokenises into words and punctuation whose keys are their
+/// text: letters, digits, and punctuation but the backtick (a quote
+/// style).
+fn is_plain(b: u8) -> bool {
+    b.is_ascii_graphic() && b != b'`'
+}
+
+/// The white space of ASCII, as `char::is_whitespace` knows it.
+fn is_space(b: u8) -> bool {
+    matches!(b, b'\t'..=b'\r' | b' ')
+}
+
+/// Whether plain text (see [`is_plain`]) is its own key: one space, and
+/// only a space, between its runs of other characters. Block texts are
+/// normalised already, so most are.
+fn is_own_key(bytes: &[u8]) -> bool {
+    bytes.first() != Some(&b' ')
+        && bytes.last() != Some(&b' ')
+        && bytes.iter().all(|&b| b == b' ' || !is_space(b))
+        && !bytes.windows(2).any(|w| w == b"  ")
+}
+
+/// The key of plain text (see [`is_plain`]): its runs of non-space
+/// characters, one space between them.
+fn plain_key(text: &str) -> String {
+    let (bytes, mut key) = (text.as_bytes(), String::with_capacity(text.len()));
+    let mut at = 0;
+    while at < bytes.len() {
+        while at < bytes.len() && is_space(bytes[at]) {
+            at += 1;
+        }
+        let start = at;
+        while at < bytes.len() && !is_space(bytes[at]) {
+            at += 1;
+        }
+        if at > start {
+            if !key.is_empty() {
+                key.push(' ');
             }
-            space = false;
-            key.push(b);
-        } else {
-            return None;
+            key.push_str(&text[start..at]);
         }
     }
-    String::from_utf8(key).ok()
+    key
 }
 
 /// Cuts `text` into token ranges and kinds, calling `emit` on each in
 /// order (see [`tokenize`]).
 fn scan(text: &str, masks: &[Range<usize>], mut emit: impl FnMut(Range<usize>, TokenKind)) {
     let mut masks = masks.iter().peekable();
-    let chars: Vec<(usize, char)> = text.char_indices().collect();
-    let mut i = 0;
-    while i < chars.len() {
-        let (start, ch) = chars[i];
+    let mut at = 0;
+    while let Some((ch, len)) = char_at(text, at) {
+        let start = at;
         if let Some(mask) = masks.peek().filter(|m| m.start <= start) {
             let end = mask.end;
             masks.next();
             if end > start {
                 emit(start..end, TokenKind::Masked);
             }
-            while i < chars.len() && chars[i].0 < end {
-                i += 1;
+            while at < end
+                && let Some((_, len)) = char_at(text, at)
+            {
+                at += len;
             }
             continue;
         }
         let mask_start = masks.peek().map_or(usize::MAX, |m| m.start);
-        let (kind, mut j) = (classify(ch), i + 1);
+        let kind = classify(ch);
+        at += len;
         match kind {
             TokenKind::Space => {
-                while j < chars.len() && chars[j].1.is_whitespace() && chars[j].0 < mask_start {
-                    j += 1;
+                while at < mask_start
+                    && let Some((c, len)) = char_at(text, at)
+                    && c.is_whitespace()
+                {
+                    at += len;
                 }
             }
             TokenKind::Word => {
-                while j < chars.len() && chars[j].0 < mask_start {
-                    let c = chars[j].1;
-                    let joins = is_connector(c)
-                        && chars.get(j + 1).is_some_and(|&(_, n)| n.is_alphanumeric());
+                while at < mask_start
+                    && let Some((c, len)) = char_at(text, at)
+                {
                     if c.is_alphanumeric() || is_invisible(c) {
-                        j += 1;
-                    } else if joins {
-                        j += 2;
+                        at += len;
+                    } else if is_connector(c)
+                        && let Some((next, next_len)) = char_at(text, at + len)
+                        && next.is_alphanumeric()
+                    {
+                        // A connector joins only when a letter or digit follows.
+                        at += len + next_len;
                     } else {
                         break;
                     }
@@ -221,20 +254,31 @@ fn scan(text: &str, masks: &[Range<usize>], mut emit: impl FnMut(Range<usize>, T
             }
             _ => {}
         }
-        let end = chars.get(j).map_or(text.len(), |&(at, _)| at);
-        emit(start..end, kind);
-        i = j;
+        emit(start..at, kind);
     }
+}
+
+/// The character at byte `at` of `text` (a character boundary) and its
+/// length in bytes; ASCII is read without decoding.
+fn char_at(text: &str, at: usize) -> Option<(char, usize)> {
+    let b = *text.as_bytes().get(at)?;
+    if b.is_ascii() {
+        return Some((char::from(b), 1));
+    }
+    let ch = text.get(at..)?.chars().next()?;
+    Some((ch, ch.len_utf8()))
 }
 
 /// Characters that belong to the word around them without being letters:
 /// invisible joiners and soft hyphens, and combining marks (an accent
 /// written as a separate code point).
 fn is_invisible(ch: char) -> bool {
-    matches!(
-        ch,
-        '\u{00AD}' | '\u{200B}' | '\u{200C}' | '\u{200D}' | '\u{2060}' | '\u{FEFF}'
-    ) || unicode_normalization::char::is_combining_mark(ch)
+    // None is ASCII: the test spares ASCII the table of combining marks.
+    !ch.is_ascii()
+        && (matches!(
+            ch,
+            '\u{00AD}' | '\u{200B}' | '\u{200C}' | '\u{200D}' | '\u{2060}' | '\u{FEFF}'
+        ) || unicode_normalization::char::is_combining_mark(ch))
 }
 
 fn classify(ch: char) -> TokenKind {
@@ -265,7 +309,7 @@ pub(crate) fn key_of(tokens: &[Token]) -> String {
 /// The folded text with masked stretches replaced, for fields that are
 /// compared whole (headline, byline).
 pub(crate) fn field_key(text: &str, patterns: &[Regex]) -> String {
-    text_key(text, &mask_ranges(text, patterns))
+    text_key(text, &mask_ranges(text, patterns)).into_owned()
 }
 
 #[cfg(test)]

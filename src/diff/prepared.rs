@@ -8,6 +8,7 @@
 //! the kept blocks cost one pass over their text. This module owns that
 //! caching; it must not compare anything.
 
+use std::borrow::Cow;
 use std::cell::OnceCell;
 use std::hash::{DefaultHasher, Hash, Hasher};
 
@@ -26,8 +27,9 @@ pub(crate) struct Prepared<'a> {
     pub block: &'a Block,
     /// The watch's ignore patterns, to mask the text when it is tokenised.
     ignore: &'a [Regex],
-    /// The comparison key of the whole block (see `normalize::key_of`).
-    pub key: String,
+    /// The comparison key of the whole block (see `normalize::key_of`),
+    /// most often the text itself.
+    pub key: Cow<'a, str>,
     detail: OnceCell<Detail>,
 }
 
