@@ -138,12 +138,13 @@ pub(crate) fn tokenize(text: &str, masks: &[Range<usize>]) -> Vec<Token> {
 /// alignment compares them all) while only changed blocks need their
 /// tokens.
 pub(crate) fn text_key<'t>(text: &'t str, masks: &[Range<usize>]) -> Cow<'t, str> {
-    if masks.is_empty() && text.bytes().all(|b| is_plain(b) || is_space(b)) {
-        return if is_own_key(text.as_bytes()) {
-            Cow::Borrowed(text)
-        } else {
-            Cow::Owned(plain_key(text))
-        };
+    if masks.is_empty() {
+        if is_own_key(text) {
+            return Cow::Borrowed(text);
+        }
+        if text.bytes().all(|b| is_plain(b) || is_space(b)) {
+            return Cow::Owned(plain_key(text));
+        }
     }
     let mut key = String::with_capacity(text.len());
     scan(text, masks, |range, kind| match kind {
@@ -170,14 +171,15 @@ fn is_space(b: u8) -> bool {
     matches!(b, b'\t'..=b'\r' | b' ')
 }
 
-/// Whether plain text (see [`is_plain`]) is its own key: one space, and
-/// only a space, between its runs of other characters. Block texts are
-/// normalised already, so most are.
-fn is_own_key(bytes: &[u8]) -> bool {
-    bytes.first() != Some(&b' ')
-        && bytes.last() != Some(&b' ')
-        && bytes.iter().all(|&b| b == b' ' || !is_space(b))
-        && !bytes.windows(2).any(|w| w == b"  ")
+/// Whether `text` is its own key: plain (see [`is_plain`]), with one
+/// space, and only a space, between its runs of other characters. Block
+/// texts are normalised already, so most are.
+fn is_own_key(text: &str) -> bool {
+    // No early exit: the compiler reads many bytes at once instead.
+    let odd = text.bytes().fold(false, |odd, b| {
+        odd | (b.wrapping_sub(b' ') > b'~' - b' ') | (b == b'`')
+    });
+    !odd && !text.starts_with(' ') && !text.ends_with(' ') && !text.contains("  ")
 }
 
 /// The key of plain text (see [`is_plain`]): its runs of non-space
