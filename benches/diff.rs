@@ -1,16 +1,28 @@
-//! Benchmark of `diff::compare`: two 5,000-word versions with 30 scattered
-//! edits, and pathological pairs (everything changed; one huge paragraph
-//! without a sentence boundary; thousands of short lines). Prints the
-//! figures; asserts nothing about time.
+//! Benchmark of `diff::compare`: the corpus benchmark's edited articles
+//! (v1 against v2, as the pipeline extracts them), two 5,000-word versions
+//! with 30 scattered edits, and pathological pairs (everything changed; one
+//! huge paragraph without a sentence boundary; thousands of short lines).
+//! Prints the figures and a digest of every report, so that a change meant
+//! to leave results alone can show it did; asserts nothing about time.
 //!
 //! Run: `cargo bench --bench diff` (release), or `cargo bench --bench diff
 //! --profile dev` to reuse the test build.
 
+#[path = "corpus/pages.rs"]
+#[allow(dead_code)]
+mod pages;
+
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use redline::article::{Article, Block, BlockKind};
 use redline::diff::{DiffOptions, compare};
+use redline::extract::{ExtractOptions, extract};
+
+/// Pages of the corpus whose edited articles are diffed (every tenth is
+/// edited, so 100 pairs).
+const CORPUS_PAGES: usize = 1_000;
 
 /// A deterministic made-up vocabulary: 2,000 pronounceable words.
 fn vocabulary(rng: &mut fastrand::Rng) -> Vec<String> {
@@ -111,19 +123,32 @@ fn measure(old: &Article, new: &Article, budget: Duration) -> (Duration, Duratio
     (times[0], times[times.len() / 2], times.len(), changes)
 }
 
-fn report(name: &str, old: &Article, new: &Article) {
-    // `cargo bench --bench diff -- WORD` runs only the cases naming WORD.
+/// Whether the case `name` is to run: `cargo bench --bench diff -- WORD`
+/// runs only the cases naming WORD.
+fn selected(name: &str) -> bool {
     let filter: Vec<String> = std::env::args()
         .skip(1)
         .filter(|a| !a.starts_with('-'))
         .collect();
-    if !filter.is_empty() && !filter.iter().any(|f| name.contains(f.as_str())) {
+    filter.is_empty() || filter.iter().any(|f| name.contains(f.as_str()))
+}
+
+/// The digest of a report's every field, to compare runs of two builds.
+fn digest(report: &redline::report::Report) -> u64 {
+    let mut h = DefaultHasher::new();
+    format!("{report:?}").hash(&mut h);
+    h.finish()
+}
+
+fn report(name: &str, old: &Article, new: &Article) {
+    if !selected(name) {
         return;
     }
     let (best, median, runs, changes) = measure(old, new, Duration::from_secs(2));
+    let digest = digest(&compare(old, new, &DiffOptions::default()));
     println!(
         "{name:<48} {:>6} / {:>6} words  best {:>9.3} ms  median {:>9.3} ms  ({runs} runs)
-    {changes}",
+    {changes}  (digest {digest:016x})",
         old.word_count(),
         new.word_count(),
         best.as_secs_f64() * 1e3,
@@ -131,9 +156,74 @@ fn report(name: &str, old: &Article, new: &Article) {
     );
 }
 
+/// The corpus benchmark's edited articles, v1 and v2, extracted without a
+/// selector as the pipeline extracts them.
+fn corpus_pairs() -> Vec<(Article, Article)> {
+    let options = ExtractOptions::default();
+    (0..CORPUS_PAGES)
+        .filter(|&i| pages::edited(i))
+        .map(|i| {
+            let [a, b] = [1, 2].map(|v| {
+                extract(&pages::page(i, v), &options).expect("a corpus page has an article")
+            });
+            (a, b)
+        })
+        .collect()
+}
+
+/// Rounds of the corpus case, each diffing every pair once; a fixed count
+/// (not a time budget) so that `perf stat` counts the same work in two
+/// builds. `REDLINE_DIFF_ROUNDS=0` does everything but the timed rounds, to
+/// subtract.
+fn corpus_rounds() -> usize {
+    std::env::var("REDLINE_DIFF_ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(30)
+}
+
+/// Diffs every corpus pair in a fixed number of rounds and prints the time
+/// per diff and the digest of all reports.
+fn report_corpus() {
+    let name = "corpus: edited articles, v1 -> v2";
+    if !selected(name) {
+        return;
+    }
+    let pairs = corpus_pairs();
+    let options = DiffOptions::default();
+    let mut h = DefaultHasher::new();
+    for (old, new) in &pairs {
+        digest(&compare(old, new, &options)).hash(&mut h);
+    }
+    let mut rounds = Vec::new();
+    for _ in 0..corpus_rounds() {
+        let t = Instant::now();
+        for (old, new) in &pairs {
+            black_box(compare(black_box(old), black_box(new), &options));
+        }
+        rounds.push(t.elapsed() / pairs.len() as u32);
+    }
+    rounds.sort();
+    if rounds.is_empty() {
+        return;
+    }
+    let blocks: usize = pairs.iter().map(|(a, _)| a.blocks.len()).sum();
+    println!(
+        "{name:<48} {} pairs, {:.1} blocks each  best {:>9.3} ms  median {:>9.3} ms per diff  ({} rounds)
+    (digest {:016x})",
+        pairs.len(),
+        blocks as f64 / pairs.len() as f64,
+        rounds[0].as_secs_f64() * 1e3,
+        rounds[rounds.len() / 2].as_secs_f64() * 1e3,
+        rounds.len(),
+        h.finish(),
+    );
+}
+
 fn main() {
     let mut rng = fastrand::Rng::with_seed(20220425);
     let vocab = vocabulary(&mut rng);
+    report_corpus();
     let old = article(&mut rng, &vocab, 5_000);
     let new = edited(&mut rng, &vocab, &old, 30);
     report("5,000 words, 30 scattered edits", &old, &new);

@@ -48,8 +48,8 @@ pub(crate) enum BlockOp {
 /// Aligns the blocks of two versions. The operations come in the new
 /// version's reading order; a removed block sits where it stood.
 pub(crate) fn align(old: &[Prepared], new: &[Prepared]) -> Vec<BlockOp> {
-    let old_keys: Vec<&str> = old.iter().map(|b| b.key.as_str()).collect();
-    let new_keys: Vec<&str> = new.iter().map(|b| b.key.as_str()).collect();
+    let old_keys: Vec<&str> = old.iter().map(|b| &*b.key).collect();
+    let new_keys: Vec<&str> = new.iter().map(|b| &*b.key).collect();
     let mut placed: Vec<(usize, BlockOp)> = Vec::new();
     let mut gaps: Vec<(Range<usize>, Range<usize>)> = Vec::new();
     for op in capture_diff_slices(Algorithm::Patience, &old_keys, &new_keys) {
@@ -106,10 +106,10 @@ fn exact_moves(
     let mut new_by_key: HashMap<&str, Vec<usize>> = HashMap::new();
     for (o, n) in gaps {
         for i in o.clone() {
-            old_by_key.entry(old[i].key.as_str()).or_default().push(i);
+            old_by_key.entry(&*old[i].key).or_default().push(i);
         }
         for j in n.clone() {
-            new_by_key.entry(new[j].key.as_str()).or_default().push(j);
+            new_by_key.entry(&*new[j].key).or_default().push(j);
         }
     }
     let mut out: Vec<(usize, usize)> = new_by_key
@@ -137,26 +137,28 @@ const SHARED_SENTENCE_SCORE: f64 = 0.5;
 fn score(old: &[Prepared], new: &[Prepared], o: &[usize], n: &[usize]) -> f64 {
     let adjacent = |ix: &[usize]| ix.windows(2).all(|w| w[1] == w[0] + 1);
     let notes_agree = match (o, n) {
-        ([i], [j]) => old[*i].note.is_some() == new[*j].note.is_some(),
+        ([i], [j]) => old[*i].note().is_some() == new[*j].note().is_some(),
         // A note never takes part in a split or merge.
-        _ => o.iter().all(|&i| old[i].note.is_none()) && n.iter().all(|&j| new[j].note.is_none()),
+        _ => {
+            o.iter().all(|&i| old[i].note().is_none()) && n.iter().all(|&j| new[j].note().is_none())
+        }
     };
     if !adjacent(o) || !adjacent(n) || !notes_agree {
         return 0.0;
     }
     let words = match (o, n) {
-        ([i], [j]) => pairing::similarity(&old[*i].bag, &new[*j].bag),
+        ([i], [j]) => pairing::similarity(old[*i].bag(), new[*j].bag()),
         _ => {
-            let a = pairing::union(o.iter().map(|&i| &old[i].bag));
-            let b = pairing::union(n.iter().map(|&j| &new[j].bag));
+            let a = pairing::union(o.iter().map(|&i| old[i].bag()));
+            let b = pairing::union(n.iter().map(|&j| new[j].bag()));
             pairing::similarity(&a, &b)
         }
     };
     let shared = o.iter().any(|&i| {
         old[i]
-            .sentences
+            .sentences()
             .iter()
-            .any(|h| n.iter().any(|&j| new[j].sentences.contains(h)))
+            .any(|h| n.iter().any(|&j| new[j].sentences().contains(h)))
     });
     if shared {
         words.max(SHARED_SENTENCE_SCORE)
@@ -289,7 +291,7 @@ fn move_candidates(
     for (r, os) in old_spans.iter().enumerate() {
         let words: usize = scorer.olds[os.clone()]
             .iter()
-            .map(|&i| scorer.old[i].bag.len())
+            .map(|&i| scorer.old[i].bag().len())
             .sum();
         if words < MOVE_MIN_WORDS {
             continue;

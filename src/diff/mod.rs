@@ -20,22 +20,21 @@ mod markup;
 mod normalize;
 mod notes;
 mod pairing;
+mod prepared;
 mod quotes;
 mod sentences;
 mod words;
 
+use std::cell::OnceCell;
 use std::collections::HashSet;
 use std::ops::Range;
 
 use regex::Regex;
 
 use crate::article::{Article, Block, BlockKind, Titles};
-use crate::report::{
-    Change, Finding, NoteKind, NoteStatus, Report, TextChange, TitleChange, TitleKind,
-};
+use crate::report::{Change, Finding, NoteStatus, Report, TextChange, TitleChange, TitleKind};
 use align::BlockOp;
-use normalize::Token;
-use pairing::Bag;
+use prepared::{Prepared, prepare};
 use words::Edit;
 
 /// How to compare two versions.
@@ -93,8 +92,8 @@ pub fn compare(old: &Article, new: &Article, options: &DiffOptions) -> Report {
     let mut builder = Builder {
         old: &old_blocks,
         new: &new_blocks,
-        old_quotes: quotes::keys(old.blocks.iter().map(|b| b.text.as_str())),
-        new_quotes: quotes::keys(new.blocks.iter().map(|b| b.text.as_str())),
+        old_quotes: OnceCell::new(),
+        new_quotes: OnceCell::new(),
         report: Report {
             headline,
             titles: title_changes(
@@ -114,55 +113,6 @@ pub fn compare(old: &Article, new: &Article, options: &DiffOptions) -> Report {
         builder.add(op);
     }
     builder.report
-}
-
-/// A block ready for comparison: its tokens, key, bag of words, and whether
-/// it is an editorial note.
-pub(crate) struct Prepared<'a> {
-    block: &'a Block,
-    tokens: Vec<Token>,
-    key: String,
-    bag: Bag,
-    /// Hashes of its sentences of four words or more, to spot a paragraph
-    /// that kept a sentence while the rest was rewritten.
-    sentences: Vec<u64>,
-    note: Option<NoteKind>,
-}
-
-fn prepare<'a>(blocks: &'a [Block], ignore: &[Regex]) -> Vec<Prepared<'a>> {
-    blocks
-        .iter()
-        .map(|block| {
-            let tokens =
-                normalize::tokenize(&block.text, &normalize::mask_ranges(&block.text, ignore));
-            Prepared {
-                key: normalize::key_of(&tokens),
-                bag: pairing::bag(&tokens),
-                sentences: sentence_hashes(&block.text, &tokens),
-                note: notes::kind(&block.text),
-                tokens,
-                block,
-            }
-        })
-        .collect()
-}
-
-fn sentence_hashes(text: &str, tokens: &[Token]) -> Vec<u64> {
-    sentences::sentences(text, tokens)
-        .into_iter()
-        .map(|r| &tokens[r])
-        .filter(|t| {
-            t.iter()
-                .filter(|t| t.kind == normalize::TokenKind::Word)
-                .count()
-                >= 4
-        })
-        .map(|t| {
-            let mut h = std::hash::DefaultHasher::new();
-            std::hash::Hash::hash(&normalize::key_of(t), &mut h);
-            std::hash::Hasher::finish(&h)
-        })
-        .collect()
 }
 
 /// The change of a whole field (headline, byline), word by word.
@@ -216,9 +166,16 @@ fn title_changes(old: Option<&Titles>, new: Option<&Titles>, ignore: &[Regex]) -
 struct Builder<'a, 'p> {
     old: &'a [Prepared<'p>],
     new: &'a [Prepared<'p>],
-    old_quotes: HashSet<String>,
-    new_quotes: HashSet<String>,
+    /// The quotation keys of each version, gathered on first use: most
+    /// edits touch no quotation, and then no block is searched for one.
+    old_quotes: OnceCell<HashSet<String>>,
+    new_quotes: OnceCell<HashSet<String>>,
     report: Report,
+}
+
+/// The quotation keys of a version, gathered once into `cell`.
+fn quote_keys<'c>(cell: &'c OnceCell<HashSet<String>>, blocks: &[Prepared]) -> &'c HashSet<String> {
+    cell.get_or_init(|| quotes::keys(blocks.iter().map(|p| p.block.text.as_str())))
 }
 
 impl Builder<'_, '_> {
@@ -260,7 +217,7 @@ impl Builder<'_, '_> {
         let edit = words::edit(&olds, &news);
         if edit.changes_text() {
             let first = &self.new[new.start];
-            let change = match (first.note, news.len()) {
+            let change = match (first.note(), news.len()) {
                 (Some(kind), 1) => Change::Note {
                     new_index: new.start,
                     kind,
@@ -287,7 +244,7 @@ impl Builder<'_, '_> {
     /// The numbers and quotations an edit changed, as findings.
     fn findings(&mut self, edit: &Edit, old: Range<usize>, new: Range<usize>) {
         // A changed note is its own finding: its new date is not news.
-        let numbers = if self.new[new.start].note.is_some() {
+        let numbers = if self.new[new.start].note().is_some() {
             &[][..]
         } else {
             &edit.numbers[..]
@@ -306,7 +263,7 @@ impl Builder<'_, '_> {
         }
         for j in new {
             for q in quotes::quotations(&self.new[j].block.text) {
-                if !self.old_quotes.contains(&quotes::key(&q)) {
+                if !quote_keys(&self.old_quotes, self.old).contains(&quotes::key(&q)) {
                     self.report.findings.push(Finding::QuoteAdded {
                         new_index: j,
                         text: q,
@@ -358,7 +315,7 @@ impl Builder<'_, '_> {
 
     fn added(&mut self, new: usize) {
         let p = &self.new[new];
-        if let Some(kind) = p.note {
+        if let Some(kind) = p.note() {
             let text = p.block.text.clone();
             let date = notes::date(&text);
             let status = NoteStatus::Added;
@@ -386,7 +343,7 @@ impl Builder<'_, '_> {
 
     fn quotes_removed(&mut self, old: usize) {
         for q in quotes::quotations(&self.old[old].block.text) {
-            if !self.new_quotes.contains(&quotes::key(&q)) {
+            if !quote_keys(&self.new_quotes, self.new).contains(&quotes::key(&q)) {
                 self.report.findings.push(Finding::QuoteRemoved {
                     old_index: old,
                     text: q,

@@ -6,6 +6,7 @@
 //! owns the similarity measure and the pairing; it must not know what the
 //! items are.
 
+use std::borrow::Cow;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::ops::Range;
 
@@ -38,7 +39,7 @@ pub(crate) fn bag(tokens: &[Token]) -> Bag {
     let mut bag: Bag = tokens
         .iter()
         .filter(|t| t.kind == TokenKind::Word)
-        .map(|t| t.key.to_lowercase())
+        .map(|t| lower(&t.key))
         .filter(|w| !is_stop_word(w))
         .map(|w| {
             // DefaultHasher::new() uses fixed keys, so bags are the same on
@@ -50,6 +51,19 @@ pub(crate) fn bag(tokens: &[Token]) -> Bag {
         .collect();
     bag.sort_unstable();
     bag
+}
+
+/// `word` lower-cased, copied only when that changes it: most words of a
+/// text are lower-case ASCII already.
+fn lower(word: &str) -> Cow<'_, str> {
+    if word
+        .bytes()
+        .all(|b| b.is_ascii() && !b.is_ascii_uppercase())
+    {
+        Cow::Borrowed(word)
+    } else {
+        Cow::Owned(word.to_lowercase())
+    }
 }
 
 /// The union of several bags, sorted.

@@ -142,8 +142,8 @@ fn units(group: &[&Prepared]) -> Vec<Unit> {
                 is_break: true,
             });
         }
-        for range in sentences(&p.block.text, &p.tokens) {
-            let tokens = &p.tokens[range.clone()];
+        for range in sentences(&p.block.text, p.tokens()) {
+            let tokens = &p.tokens()[range.clone()];
             out.push(Unit {
                 block: b,
                 tokens: range,
@@ -232,7 +232,7 @@ impl Writer<'_, '_> {
     }
 
     fn push_tokens(&mut self, op: SegmentOp, side: &Prepared, tokens: Range<usize>) {
-        for t in &side.tokens[tokens] {
+        for t in &side.tokens()[tokens] {
             self.push_text(
                 op,
                 &side.block.text[t.range.clone()],
@@ -260,7 +260,10 @@ impl Writer<'_, '_> {
     /// recognition.
     fn sentence_pair(&mut self, o: &Unit, n: &Unit) {
         let (os, ns) = (self.old[o.block], self.new[n.block]);
-        let (ot, nt) = (&os.tokens[o.tokens.clone()], &ns.tokens[n.tokens.clone()]);
+        let (ot, nt) = (
+            &os.tokens()[o.tokens.clone()],
+            &ns.tokens()[n.tokens.clone()],
+        );
         if (ot.len() > MAX_SENTENCE_TOKENS || nt.len() > MAX_SENTENCE_TOKENS) && o.key != n.key {
             return self.replace_whole(o, n);
         }
@@ -299,7 +302,7 @@ impl Writer<'_, '_> {
     /// compared with the old version's.
     fn equal_tokens(&mut self, ob: usize, old: Range<usize>, nb: usize, new: Range<usize>) {
         let (os, ns) = (self.old[ob], self.new[nb]);
-        for (a, b) in os.tokens[old].iter().zip(&ns.tokens[new]) {
+        for (a, b) in os.tokens()[old].iter().zip(&ns.tokens()[new]) {
             let now = styles_at(ns.block, b.range.start);
             self.push_text(SegmentOp::Equal, &ns.block.text[b.range.clone()], now);
             if b.kind == TokenKind::Space {
@@ -380,8 +383,8 @@ fn count_words(tokens: &[Token]) -> usize {
 /// The byte range of a token range in its block's text.
 fn span(p: &Prepared, tokens: &Range<usize>) -> Range<usize> {
     match (
-        p.tokens.get(tokens.start),
-        tokens.end.checked_sub(1).and_then(|e| p.tokens.get(e)),
+        p.tokens().get(tokens.start),
+        tokens.end.checked_sub(1).and_then(|e| p.tokens().get(e)),
     ) {
         (Some(a), Some(b)) if !tokens.is_empty() => a.range.start..b.range.end,
         _ => 0..0,
