@@ -53,7 +53,7 @@ mod state;
 use atomic::identity_of;
 pub use atomic::{
     FileIdentity, file_identity, remove_temporaries, replace_atomic, write_atomic,
-    write_atomic_together, write_atomic_with,
+    write_atomic_together,
 };
 pub use kept_anchor::{KeptAnchor, Trimmed};
 pub use reports::StoredReport;

@@ -22,7 +22,24 @@ use super::Durability;
 ///
 /// Any I/O error; the temporary file is removed and `path` is untouched.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    write_atomic_with(path, bytes, Durability::Durable)
+    let (dir, _) = folder_and_name(path);
+    let temp = temporary(dir, path);
+    let result = (|| {
+        let mut file = File::create(&temp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        fs::rename(&temp, path)?;
+        // Syncing the folder makes the rename survive a power cut; not every
+        // platform lets a folder be opened, so failure to open is not fatal.
+        if let Ok(folder) = File::open(dir) {
+            folder.sync_all()?;
+        }
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&temp);
+    }
+    result
 }
 
 /// Writes `files`, all in the folder `dir`, each as [`write_atomic`]
@@ -96,37 +113,7 @@ pub(super) fn identity_of(meta: &fs::Metadata) -> Option<FileIdentity> {
     Some((inode, meta.len(), meta.modified().ok()?))
 }
 
-/// [`write_atomic`], syncing only when `sync` is [`Durability::Durable`]; a lazy
-/// write is still all-or-nothing (rename), only maybe lost on power loss.
-///
-/// # Errors
-///
-/// As [`write_atomic`].
-pub fn write_atomic_with(path: &Path, bytes: &[u8], sync: Durability) -> io::Result<()> {
-    let durable = sync == Durability::Durable;
-    let (dir, _) = folder_and_name(path);
-    let temp = temporary(dir, path);
-    let result = (|| {
-        let mut file = File::create(&temp)?;
-        file.write_all(bytes)?;
-        if durable {
-            file.sync_all()?;
-        }
-        fs::rename(&temp, path)?;
-        // Syncing the folder makes the rename survive a power cut; not every
-        // platform lets a folder be opened, so failure to open is not fatal.
-        if durable && let Ok(folder) = File::open(dir) {
-            folder.sync_all()?;
-        }
-        Ok(())
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&temp);
-    }
-    result
-}
-
-/// Replaces the file at `path` with `bytes` as [`write_atomic_with`] does,
+/// Replaces the file at `path` with `bytes` as [`write_atomic`] does,
 /// but swaps the new file with the old one instead of renaming over it:
 /// the bytes go to the path's spare (`.<name>.spare`, made at the second
 /// write), which is then exchanged with `path` in one step and emptied.
@@ -135,7 +122,8 @@ pub fn write_atomic_with(path: &Path, bytes: &[u8], sync: Durability) -> io::Res
 /// freed in the last minutes, so that a store whose files are renamed
 /// over thousands of times a minute spends more time there than in the
 /// writes. Where the file system cannot exchange (or `path` does not exist
-/// yet) the spare is renamed over `path`, as [`write_atomic_with`] does.
+/// yet) the spare is renamed over `path`, as [`write_atomic`] does. A
+/// lazy replace syncs neither the file nor the folder.
 /// Returns the new file's [`FileIdentity`].
 ///
 /// Only for a file that one writer rewrites at a time (the store's lock
