@@ -263,8 +263,9 @@ mod tests {
         WatchName::parse(text).expect("valid name")
     }
 
-    #[test]
-    fn adaptive_watches_follow_the_article_life_the_checks_report() {
+    /// The test watchlist, planned at `at(0)` with both watches never
+    /// checked.
+    fn planned_fresh() -> (Watchlist, Plan) {
         let list = watchlist();
         let mut plan = Plan::default();
         let fresh = Known {
@@ -273,6 +274,12 @@ mod tests {
         };
         let known = HashMap::from([(name("young"), fresh.clone()), (name("hourly"), fresh)]);
         plan.update(&list.watches, &list.settings, at(0), &known);
+        (list, plan)
+    }
+
+    #[test]
+    fn adaptive_watches_follow_the_article_life_the_checks_report() {
+        let (list, mut plan) = planned_fresh();
         // Both never checked: due at once.
         let due: Vec<_> = plan.take_due(at(0), &list.settings);
         assert_eq!(due.len(), 2);
@@ -310,14 +317,7 @@ mod tests {
 
     #[test]
     fn the_plan_says_what_moved_and_keeps_its_queue_in_order() {
-        let list = watchlist();
-        let mut plan = Plan::default();
-        let fresh = Known {
-            fresh: true,
-            life: None,
-        };
-        let known = HashMap::from([(name("young"), fresh.clone()), (name("hourly"), fresh)]);
-        plan.update(&list.watches, &list.settings, at(0), &known);
+        let (list, mut plan) = planned_fresh();
         assert_eq!(plan.take_moved(), Moved::All);
         assert_eq!(plan.take_moved(), Moved::Some(Vec::new()));
         assert_eq!(plan.take_due(at(0), &list.settings).len(), 2);
