@@ -70,10 +70,8 @@ fn wakeups(pid: &str) -> u64 {
 fn main() {
     let count = env_number("REDLINE_IDLE_WATCHES", 10_000) as usize;
     let seconds = env_number("REDLINE_IDLE_SECONDS", 90);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    // The runtime `redline` runs on, so that the figures are the binary's.
+    let runtime = redline::runtime().unwrap();
     let served = Arc::new(AtomicUsize::new(0));
     let hosts = runtime.block_on(async {
         let mut hosts = Vec::new();

@@ -133,10 +133,8 @@ fn main() {
     let pages = load_pages();
     let bytes: usize = (0..count).map(|i| pages[i % pages.len()].len()).sum();
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    // The runtime `redline` runs on, so that the figures are the binary's.
+    let runtime = redline::runtime().unwrap();
     let site = Arc::new(Site {
         pages: pages.clone(),
         etags: AtomicBool::new(true),

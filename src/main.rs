@@ -9,10 +9,7 @@ use redline::cli::{Cli, Exit};
 fn main() -> ExitCode {
     let cli = Cli::parse();
     cli.init_logging();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match redline::runtime() {
         Ok(runtime) => runtime,
         Err(e) => {
             eprintln!("redline: cannot start the async runtime: {e}");

@@ -255,10 +255,8 @@ fn main() {
 /// Measures one configuration and prints its rows.
 fn measure(selector: Option<&str>, count: usize) {
     let served = Served::start();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    // The runtime `redline` runs on, so that the figures are the binary's.
+    let runtime = redline::runtime().unwrap();
     let rows = runtime.block_on(passes(&served, count, selector));
     drop(runtime);
     let parse = [parse_cpu_per_page(count, 1), parse_cpu_per_page(count, 2)];

@@ -105,7 +105,6 @@ pub async fn check(path: &Path, args: CheckArgs, quiet: bool) -> Outcome {
         let names = watchlist.watches.iter().map(|w| w.name.as_str());
         unknown_watch(path, names, &unknown.join(", "), "check")
     })?;
-    let selected: Vec<_> = selected.into_iter().cloned().collect();
     let (pipeline, selected, mut failed) = if args.dry_run {
         (Pipeline::dry_run(&watchlist)?, selected, false)
     } else {
@@ -115,8 +114,11 @@ pub async fn check(path: &Path, args: CheckArgs, quiet: bool) -> Outcome {
     // Each result is printed as it comes, in the watchlist's order, and
     // then dropped: a pass over many watches does not hold them all.
     let mut printed = Ok(false);
+    // Each watch is copied as its check starts and dropped when it ends:
+    // a pass holds the watchlist once, not a second copy of it.
+    let watches = selected.into_iter().cloned();
     pipeline
-        .check_each(selected, watchlist.settings.concurrency, |checked| {
+        .check_each(watches, watchlist.settings.concurrency, |checked| {
             bar.set_message(checked.watch.to_string());
             bar.inc(1);
             if let Ok(any_failed) = &mut printed {
@@ -142,11 +144,20 @@ pub async fn check(path: &Path, args: CheckArgs, quiet: bool) -> Outcome {
 /// channel fail with that reason and the others are still checked: one
 /// broken channel must not stop the rest. Returns the pipeline, the
 /// watches it can check, and whether any watch was left out.
-fn assemble(
+fn assemble<'w>(
     watchlist: &Watchlist,
-    mut selected: Vec<Watch>,
-) -> Result<(Pipeline, Vec<Watch>, bool), Failed> {
-    let mut usable = watchlist.clone();
+    mut selected: Vec<&'w Watch>,
+) -> Result<(Pipeline, Vec<&'w Watch>, bool), Failed> {
+    // A pipeline is built from the settings and channels: the watches
+    // are not copied for it.
+    let mut usable = Watchlist {
+        path: watchlist.path.clone(),
+        settings: watchlist.settings.clone(),
+        email: watchlist.email.clone(),
+        channels: watchlist.channels.clone(),
+        watches: Vec::new(),
+        feeds: Vec::new(),
+    };
     let mut left_out = false;
     loop {
         let (reason, needs): (String, fn(&Channel) -> bool) =
