@@ -175,6 +175,40 @@ async fn an_unchanged_article_is_answered_from_the_state_without_reading_the_ver
     assert_eq!(state.shows.map(|s| s.version), Some(1));
 }
 
+/// `redline check`'s pipeline checks each watch once: its store keeps no
+/// state in memory (the daemon's does), and what it decides is the same,
+/// each state read from its files.
+#[tokio::test]
+async fn the_one_pass_pipeline_keeps_no_state_in_memory_and_finds_the_same_changes() {
+    let story = Story::start(SEED_V1).await;
+    let binance = &story.watch().clone();
+    let checked = story.pipeline.check(binance, Utc::now()).await;
+    assert!(matches!(checked.result, Ok(Outcome::Baseline { .. })));
+    assert!(
+        story.pipeline.store().kept_state(&binance.name).is_some(),
+        "a pipeline from `from_watchlist`, as the daemon's, keeps the state it wrote"
+    );
+    drop(story.pipeline);
+
+    let once = redline::check::Pipeline::checking_each_once(&story.watchlist).unwrap();
+    story.site.serve(SEED_V1_CHROME);
+    let checked = once.check(binance, Utc::now()).await;
+    assert!(
+        matches!(checked.result, Ok(Outcome::Unchanged)),
+        "{:?}",
+        checked.result
+    );
+    assert!(once.store().kept_state(&binance.name).is_none());
+    story.site.serve(SEED_V2);
+    let checked = once.check(binance, Utc::now()).await;
+    let Ok(Outcome::Changed { from: 1, to: 2, .. }) = checked.result else {
+        panic!("the update is a change: {:?}", checked.result);
+    };
+    assert!(once.store().kept_state(&binance.name).is_none());
+    let state = once.store().state(&binance.name).unwrap();
+    assert_eq!((state.current_version, state.announced), (Some(2), Some(2)));
+}
+
 /// The page a check last read, served again byte for byte without
 /// validators, is answered from the state without being parsed; a page
 /// that differs is read in full, so an edit after it is still found.

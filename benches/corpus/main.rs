@@ -27,7 +27,7 @@ mod server;
 
 use std::time::{Duration, Instant};
 
-use redline::check::{Checked, Drive, Outcome, Pipeline};
+use redline::check::{Checked, Outcome, Pipeline};
 use redline::watchlist::{Watch, Watchlist};
 
 use server::Served;
@@ -103,7 +103,9 @@ async fn passes(served: &Served, count: usize, selector: Option<&str>) -> Vec<Ro
     let before = common::status_mib("self", "VmRSS");
     let watchlist = Watchlist::load(&path).unwrap();
     drop(text);
-    let pipeline = Pipeline::from_watchlist(&watchlist, Drive::OnePass).unwrap();
+    // Built as `redline check` builds it: each pass is what one run of it
+    // does, states read from their files.
+    let pipeline = Pipeline::checking_each_once(&watchlist).unwrap();
     eprintln!(
         "resident memory: {before:.1} MiB before the watchlist, {:.1} MiB with its {count} watches loaded and the pipeline built",
         common::status_mib("self", "VmRSS")

@@ -31,8 +31,8 @@ pub(super) struct Parts {
     pub(super) drive: Drive,
     pub(super) metrics: Metrics,
     /// The watches caught up with their stored versions (kept by a reload:
-    /// the store is the same).
-    pub(super) caught_up: super::CaughtUp,
+    /// the store is the same); `None` where each watch is checked once.
+    pub(super) caught_up: Option<super::CaughtUp>,
 }
 
 impl Parts {

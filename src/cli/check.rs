@@ -161,7 +161,7 @@ fn assemble<'w>(
     let mut left_out = false;
     loop {
         let (reason, needs): (String, fn(&Channel) -> bool) =
-            match Pipeline::from_watchlist(&usable, Drive::OnePass) {
+            match Pipeline::checking_each_once(&usable) {
                 Ok(pipeline) => return Ok((pipeline, selected, left_out)),
                 Err(SetupError::Email(e)) if usable.email.is_some() => {
                     usable.email = None;
