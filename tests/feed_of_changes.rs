@@ -60,6 +60,16 @@ async fn check_all(pipeline: &Pipeline, watchlist: &Watchlist) -> Vec<Outcome> {
     outcomes
 }
 
+/// The watch `story` of a four-paragraph article (version "a") on a
+/// loopback site, with its baseline stored.
+async fn story_with_baseline() -> (Site, Setup, Pipeline, Watchlist) {
+    let site = Site::start(&article_page(4, "a")).await;
+    let setup = Setup::new(&watch("story", &site.url(), ""));
+    let (pipeline, watchlist) = (setup.pipeline(), setup.watchlist());
+    check_all(&pipeline, &watchlist).await;
+    (site, setup, pipeline, watchlist)
+}
+
 /// A deleted word run of `report` made only of letters and spaces, so it
 /// reads the same escaped or not.
 fn a_deletion(report: &Report) -> String {
@@ -187,10 +197,7 @@ async fn a_return_to_an_earlier_version_is_an_entry_of_its_own() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ids_stay_the_same_when_the_feeds_are_rebuilt_from_the_store() {
-    let site = Site::start(&article_page(4, "a")).await;
-    let setup = Setup::new(&watch("story", &site.url(), ""));
-    let (pipeline, watchlist) = (setup.pipeline(), setup.watchlist());
-    check_all(&pipeline, &watchlist).await;
+    let (site, setup, pipeline, watchlist) = story_with_baseline().await;
     site.serve(&article_page(4, "b"));
     check_all(&pipeline, &watchlist).await;
     let written = std::fs::read(watch_feed(&setup, "story")).unwrap();
@@ -382,10 +389,7 @@ impl Drop for Server {
 /// `status::memo`); a view after a change or a failure shows it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn status_pages_show_each_new_change_and_failure_at_the_next_view() {
-    let site = Site::start(&article_page(4, "a")).await;
-    let setup = Setup::new(&watch("story", &site.url(), ""));
-    let (pipeline, watchlist) = (setup.pipeline(), setup.watchlist());
-    check_all(&pipeline, &watchlist).await;
+    let (site, setup, pipeline, watchlist) = story_with_baseline().await;
     site.serve(&article_page(4, "b"));
     check_all(&pipeline, &watchlist).await;
     let server = Server::start(&setup).await;
@@ -448,10 +452,7 @@ async fn a_feed_keeps_only_the_newest_changes_newest_first() {
 /// the feed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_change_found_after_the_state_was_moved_aside_reaches_the_feed() {
-    let site = Site::start(&article_page(4, "a")).await;
-    let setup = Setup::new(&watch("story", &site.url(), ""));
-    let (pipeline, watchlist) = (setup.pipeline(), setup.watchlist());
-    check_all(&pipeline, &watchlist).await;
+    let (site, setup, pipeline, watchlist) = story_with_baseline().await;
     site.serve(&article_page(4, "b"));
     check_all(&pipeline, &watchlist).await;
     std::fs::remove_file(setup.store_dir().join("story/state.json")).unwrap();
@@ -473,10 +474,7 @@ async fn a_change_found_after_the_state_was_moved_aside_reaches_the_feed() {
 /// return: either way it is the feed the store makes, byte for byte.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_watch_feed_kept_change_by_change_is_the_one_made_from_the_store() {
-    let site = Site::start(&article_page(4, "a")).await;
-    let setup = Setup::new(&watch("story", &site.url(), ""));
-    let (pipeline, watchlist) = (setup.pipeline(), setup.watchlist());
-    check_all(&pipeline, &watchlist).await;
+    let (site, setup, pipeline, watchlist) = story_with_baseline().await;
     for version in ["b", "c", "b", "d"] {
         site.serve(&article_page(4, version));
         check_all(&pipeline, &watchlist).await;
